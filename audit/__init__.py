@@ -1,0 +1,26 @@
+"""Explainability audit toolkit for regulated models.
+
+Public surface: :func:`run_audit` and the configuration, result and error types.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "run_audit", "AuditConfig", "Policy", "AuditError"]
+
+
+def __getattr__(name: str):  # lazy: `import audit` stays cheap for the CLI's --help
+    if name == "run_audit":
+        from audit.runner import run_audit
+
+        return run_audit
+    if name in ("AuditConfig", "Policy"):
+        from audit import config
+
+        return getattr(config, name)
+    if name == "AuditError":
+        from audit.errors import AuditError
+
+        return AuditError
+    raise AttributeError(name)

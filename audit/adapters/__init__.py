@@ -1,0 +1,68 @@
+"""Adapters: a uniform view of scikit-learn and PyTorch models.
+
+An ordered list of handlers; the first whose ``can_handle`` accepts the loaded object wins. torch is
+detected through ``sys.modules`` so that scikit-learn audits never import it.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from audit.adapters._base import Adapter, CallCounter, ModelSpec
+from audit.adapters._sklearn import SklearnAdapter, describe_sklearn
+from audit.errors import ModelError
+from audit.types import FeatureSpace
+
+__all__ = ["Adapter", "CallCounter", "ModelSpec", "SklearnAdapter", "describe_model", "make_adapter"]
+
+
+def _is_torch(obj: Any) -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(obj, torch.nn.Module)
+
+
+def _is_sklearn(obj: Any) -> bool:
+    return hasattr(obj, "predict") and hasattr(obj, "get_params")
+
+
+def _torch_describe(obj: Any, extra: dict) -> ModelSpec:
+    from audit.adapters._torch import describe_torch
+
+    return describe_torch(obj, extra)
+
+
+def _torch_make(obj: Any, space: FeatureSpace, extra: dict, explained_class: Any) -> Adapter:
+    from audit.adapters._torch import TorchAdapter
+
+    return TorchAdapter(obj, space, spec=extra["spec"], device=extra.get("device", "cpu"),
+                        explained_class=explained_class)
+
+
+_HANDLERS = (
+    ("torch", _is_torch, _torch_describe,
+     _torch_make),
+    ("sklearn", _is_sklearn, lambda obj, extra: describe_sklearn(obj),
+     lambda obj, space, extra, cls: SklearnAdapter(obj, space, explained_class=cls)),
+)
+
+
+def _handler(obj: Any) -> tuple:
+    for handler in _HANDLERS:
+        if handler[1](obj):
+            return handler
+    raise ModelError(
+        f"no adapter for a {type(obj).__module__}.{type(obj).__name__}: supported are fitted "
+        "scikit-learn estimators/pipelines and torch.nn.Module models."
+    )
+
+
+def describe_model(obj: Any, extra: dict | None = None) -> ModelSpec:
+    """What the model expects of DATA (names, categorical columns)."""
+    return _handler(obj)[2](obj, extra or {})
+
+
+def make_adapter(obj: Any, space: FeatureSpace, *, extra: dict | None = None,
+                 explained_class: Any = None) -> Adapter:
+    """Wrap a loaded model for the data's feature space."""
+    return _handler(obj)[3](obj, space, extra or {}, explained_class)

@@ -1,0 +1,348 @@
+"""scikit-learn adapter: estimators and Pipelines (ColumnTransformer, encoders) on raw columns."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from audit.adapters._base import CallCounter, ModelSpec, batched
+from audit.errors import ModelError
+from audit.types import FeatureSpace
+
+__all__ = ["SklearnAdapter", "describe_sklearn", "is_sklearn_model", "TransformMap"]
+
+_ENCODERS = ("OneHotEncoder", "OrdinalEncoder", "TargetEncoder")
+
+
+def is_sklearn_model(obj: Any) -> bool:
+    return type(obj).__module__.startswith("sklearn.") or hasattr(obj, "get_params") and hasattr(obj, "fit")
+
+
+def _first_step(model: Any) -> Any:
+    from sklearn.pipeline import Pipeline
+
+    while isinstance(model, Pipeline):
+        model = model.steps[0][1]
+    return model
+
+
+def _find_encoder(trans: Any) -> Any:
+    from sklearn.pipeline import Pipeline
+
+    steps = [s for _, s in trans.steps] if isinstance(trans, Pipeline) else [trans]
+    return next((s for s in steps if type(s).__name__ in _ENCODERS), None)
+
+
+def describe_sklearn(model: Any) -> ModelSpec:
+    """Read feature names and categorical columns (with their known categories) from a fitted model."""
+    names = getattr(model, "feature_names_in_", None)
+    names = tuple(str(n) for n in names) if names is not None else None
+    n_features = getattr(model, "n_features_in_", None)
+    categorical: dict[str, tuple[Any, ...]] = {}
+    first = _first_step(model)
+    if type(first).__name__ == "ColumnTransformer" and names is not None:
+        index_map = getattr(first, "_transformer_to_input_indices", {})
+        for tname, trans, _cols in first.transformers_:
+            if trans in ("drop", "passthrough"):
+                continue
+            enc = _find_encoder(trans)
+            if enc is None:
+                continue
+            idx = list(index_map.get(tname, []))
+            cats = getattr(enc, "categories_", None)
+            for k, i in enumerate(idx):
+                known = tuple(c for c in cats[k] if not _is_missing(c)) if cats is not None else ()
+                categorical[names[i]] = known
+    mask = getattr(model, "is_categorical_", None)
+    if mask is not None and names is not None:
+        for i, flag in enumerate(mask):
+            if flag:
+                categorical.setdefault(names[i], ())
+    return ModelSpec(feature_names=names, n_features=n_features, categorical=categorical,
+                     as_frame=names is not None)
+
+
+def _is_missing(v: Any) -> bool:
+    try:
+        return v is None or bool(np.isnan(v))
+    except TypeError:
+        return False
+
+
+@dataclass(frozen=True, eq=False)
+class TransformMap:
+    """How the columns a Pipeline's final estimator sees depend on the raw columns.
+
+    ``weights[p, j]`` is the share of transformed column p attributed to raw column j (1 for a
+    one-hot or scaled column of j; 1/m for an interaction of m raw columns). ``onehot[p]`` is
+    (j, category) when column p is the indicator of one category of raw column j; ``linear[p]`` is
+    (j, a, b) when column p equals a * x_j + b.
+    """
+
+    weights: np.ndarray
+    onehot: dict[int, tuple[int, Any]]
+    linear: dict[int, tuple[int, float, float]]
+    names: tuple[str, ...]
+
+    def to_raw(self, values: np.ndarray) -> np.ndarray:
+        """Sum transformed-space attributions back to raw columns."""
+        return np.asarray(values, dtype=float) @ self.weights
+
+
+def _dense(Z: Any) -> np.ndarray:
+    if hasattr(Z, "toarray"):
+        Z = Z.toarray()
+    return np.asarray(Z, dtype=float)
+
+
+class SklearnAdapter:
+    """Adapter over a fitted scikit-learn estimator or Pipeline.
+
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> m = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
+    >>> a = SklearnAdapter(m, FeatureSpace(("x",), as_frame=False))
+    >>> a.task, a.output
+    ('binary', 'predict_proba')
+    """
+
+    framework = "sklearn"
+    batch_size = 50_000
+
+    def __init__(self, model: Any, space: FeatureSpace, *, explained_class: Any = None,
+                 counter: CallCounter | None = None) -> None:
+        from sklearn.base import is_classifier, is_regressor
+
+        self.model = model
+        self.space = space
+        self.counter = counter or CallCounter()
+        if is_classifier(model) or hasattr(model, "classes_"):
+            self.classes = tuple(getattr(model, "classes_", ()))
+            if len(self.classes) < 2:
+                raise ModelError(f"{self.type_name}: classifier has {len(self.classes)} class(es); need 2 or more.")
+            self.task = "binary" if len(self.classes) == 2 else "multiclass"
+        elif is_regressor(model) or hasattr(model, "predict"):
+            self.classes = None
+            self.task = "regression"
+        else:
+            raise ModelError(f"{type(model).__name__}: not a classifier or regressor.")
+        if self.task == "regression":
+            self.output = "predict"
+        elif hasattr(model, "predict_proba"):
+            self.output = "predict_proba"
+        elif hasattr(model, "decision_function"):
+            self.output = "decision_function"
+        else:
+            raise ModelError(f"{self.type_name}: classifier has neither predict_proba nor decision_function.")
+        if self.classes is None:
+            self.class_index = None
+        elif explained_class is None:
+            self.class_index = len(self.classes) - 1 if self.task == "binary" else 0
+        else:
+            self.class_index = self._index_of(explained_class)
+
+    # -- identity ---------------------------------------------------------------------------
+    @property
+    def native(self) -> Any:
+        return self.model
+
+    @property
+    def type_name(self) -> str:
+        from sklearn.pipeline import Pipeline
+
+        if isinstance(self.model, Pipeline):
+            return "Pipeline(" + " > ".join(type(s).__name__ for _, s in self.model.steps) + ")"
+        return type(self.model).__name__
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return self.space.names
+
+    @property
+    def explained_class(self) -> Any:
+        return None if self.class_index is None else self.classes[self.class_index]
+
+    def _index_of(self, label: Any) -> int:
+        for i, c in enumerate(self.classes):
+            if str(c) == str(label):
+                return i
+        raise ModelError(
+            f"--class {label!r} is not a class of this model; classes are {[str(c) for c in self.classes]}."
+        )
+
+    def for_class(self, index: int) -> SklearnAdapter:
+        clone = SklearnAdapter.__new__(SklearnAdapter)
+        clone.__dict__.update({k: v for k, v in self.__dict__.items() if k not in ("transform_map",)})
+        clone.class_index = index
+        if "transform_map" in self.__dict__:
+            clone.__dict__["transform_map"] = self.__dict__["transform_map"]
+        return clone
+
+    # -- calls ------------------------------------------------------------------------------
+    def _call(self, method: str, X: np.ndarray) -> np.ndarray:
+        self.counter.add(len(X))
+        frame = self.space.decode(X)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            try:
+                return np.asarray(getattr(self.model, method)(frame))
+            except (ValueError, TypeError) as exc:
+                raise ModelError(f"{self.type_name}.{method} failed on {len(X)} row(s): {exc}") from exc
+
+    def _score(self, X: np.ndarray) -> np.ndarray:
+        out = self._call(self.output, X)
+        if self.task == "regression":
+            return out.reshape(len(X), -1)[:, 0].astype(float)
+        if out.ndim == 1:  # binary decision_function: score of classes_[1]
+            return (out if self.class_index == 1 else -out).astype(float)
+        return out[:, self.class_index].astype(float)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Score being explained, for each row of the encoded matrix ``X``."""
+        return batched(self._score, np.asarray(X, dtype=float), self.batch_size)
+
+    def predict_label(self, X: np.ndarray) -> np.ndarray:
+        return batched(lambda b: self._call("predict", b), np.asarray(X, dtype=float), self.batch_size)
+
+    def predict_all(self, X: np.ndarray) -> np.ndarray:
+        """Per-class scores (n x k) for classifiers, used to choose per-row explained classes."""
+        out = self._call(self.output, np.asarray(X, dtype=float))
+        if out.ndim == 1:
+            out = np.column_stack([-out, out])
+        return out
+
+    def margin(self, X: np.ndarray) -> np.ndarray | None:
+        """The explained class's margin (decision function / log-odds), if the model has one."""
+        if self.task == "regression":
+            return self.predict(X)
+        if not hasattr(self.model, "decision_function"):
+            return None
+        out = self._call("decision_function", np.asarray(X, dtype=float))
+        if out.ndim == 1:
+            return out if self.class_index == 1 else -out
+        return out[:, self.class_index]
+
+    # -- pipeline internals for intrinsic / in-space methods ---------------------------------
+    @property
+    def final_estimator(self) -> Any:
+        from sklearn.pipeline import Pipeline
+
+        return self.model.steps[-1][1] if isinstance(self.model, Pipeline) else self.model
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """What the final estimator sees for the encoded raw rows ``X`` (dense floats)."""
+        from sklearn.pipeline import Pipeline
+
+        frame = self.space.decode(np.asarray(X, dtype=float))
+        if isinstance(self.model, Pipeline) and len(self.model.steps) > 1:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                return _dense(self.model[:-1].transform(frame))
+        return _dense(frame.to_numpy() if hasattr(frame, "to_numpy") else frame)
+
+    @cached_property
+    def transform_map(self) -> TransformMap:
+        return self.build_transform_map(None)
+
+    def build_transform_map(self, X: np.ndarray | None) -> TransformMap:
+        """Find which raw columns each transformed column depends on, by perturbing raw columns."""
+        from sklearn.pipeline import Pipeline
+
+        f = len(self.space.names)
+        if not (isinstance(self.model, Pipeline) and len(self.model.steps) > 1):
+            names = self.space.names
+            return TransformMap(np.eye(f), {}, {j: (j, 1.0, 0.0) for j in range(f)}, names)
+        if X is None:
+            X = self._probe_rows
+        Z0 = self.transform(X)
+        p = Z0.shape[1]
+        dep = np.zeros((p, f), dtype=bool)
+        for j in range(f):
+            for Xp in self._perturbations(X, j):
+                Zp = self.transform(Xp)
+                dep[:, j] |= ~np.isclose(Zp, Z0, equal_nan=True).all(0)
+        counts = dep.sum(1, keepdims=True)
+        weights = np.divide(dep, counts, out=np.zeros((p, f)), where=counts > 0)
+        onehot, linear = self._describe_columns(X, Z0, dep)
+        try:
+            names = tuple(str(n) for n in self.model[:-1].get_feature_names_out())
+        except Exception:  # noqa: BLE001 - names are only for display
+            names = tuple(f"z{i}" for i in range(p))
+        return TransformMap(weights, onehot, linear, names)
+
+    _probe: np.ndarray | None = None
+
+    def set_probe_rows(self, X: np.ndarray) -> None:
+        """Rows used to discover the column mapping (the audit's data)."""
+        self._probe = np.asarray(X, dtype=float)[:500]
+        self.__dict__.pop("transform_map", None)
+
+    @property
+    def _probe_rows(self) -> np.ndarray:
+        if self._probe is None:
+            raise ModelError("the adapter needs data rows before it can map transformed columns")
+        return self._probe
+
+    def _perturbations(self, X: np.ndarray, j: int) -> list[np.ndarray]:
+        cats = self.space.categories.get(self.space.names[j])
+        rolled = X.copy()
+        rolled[:, j] = np.roll(X[:, j], max(1, len(X) // 2))
+        shifted = X.copy()
+        if cats is not None:
+            shifted[:, j] = np.where(np.isnan(X[:, j]), 0, (np.nan_to_num(X[:, j]) + 1) % max(len(cats), 1))
+        else:
+            col = X[:, j]
+            scale = np.nanstd(col) if np.isfinite(np.nanstd(col)) and np.nanstd(col) > 0 else 1.0
+            shifted[:, j] = np.where(np.isnan(col), np.nanmedian(col) if np.isfinite(np.nanmedian(col)) else 0.0,
+                                     col + scale)
+        return [rolled, shifted]
+
+    def _describe_columns(self, X: np.ndarray, Z0: np.ndarray, dep: np.ndarray) -> tuple[dict, dict]:
+        onehot: dict[int, tuple[int, Any]] = {}
+        linear: dict[int, tuple[int, float, float]] = {}
+        for j, name in enumerate(self.space.names):
+            cols = np.flatnonzero(dep[:, j] & (dep.sum(1) == 1))
+            if not len(cols):
+                continue
+            cats = self.space.categories.get(name)
+            if cats is not None:
+                row = np.repeat(X[:1], len(cats), axis=0)
+                row[:, j] = np.arange(len(cats))
+                Zc = self.transform(row)
+                for c in cols:
+                    hot = np.flatnonzero(np.isclose(Zc[:, c], 1.0))
+                    if len(hot) == 1 and np.isclose(Zc[:, c], 0.0).sum() == len(cats) - 1:
+                        onehot[int(c)] = (j, cats[hot[0]])
+            else:
+                x = X[:, j]
+                ok = np.isfinite(x)
+                for c in cols:
+                    z = Z0[ok, c]
+                    if ok.sum() < 2 or np.ptp(x[ok]) == 0:
+                        continue
+                    a, b = np.polyfit(x[ok], z, 1)
+                    if np.allclose(a * x[ok] + b, z, atol=1e-8 * max(1.0, np.abs(z).max())):
+                        linear[int(c)] = (j, float(a), float(b))
+        return onehot, linear
+
+    def randomised(self, dataset: Any, rng: np.random.Generator) -> SklearnAdapter:
+        """The same model refit on permuted labels: the model-randomisation sanity check's model."""
+        from sklearn.base import clone
+
+        y = np.asarray(dataset.target)
+        model = clone(self.model)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(self.space.decode(dataset.X), y[rng.permutation(len(y))])
+        return self.with_model(model)
+
+    def with_model(self, model: Any) -> SklearnAdapter:
+        """Same view over another fitted model (used by the randomisation check)."""
+        clone = SklearnAdapter(model, self.space, counter=self.counter)
+        clone.class_index = self.class_index
+        clone._probe = self._probe
+        return clone
+

@@ -1,0 +1,154 @@
+"""Command line: ``audit run MODEL DATA``.
+
+Exit codes: 0 gate passed, 1 gate failed (report written), 2 bad input or usage (one message, nothing
+written), 3 internal error (a bug: please report it with --debug output).
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from audit import __version__
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Explainability audit for regulated models: explanations, measured faithfulness, "
+                       "a policy gate (exit code) and a PDF compliance report.")
+
+
+class _ConsoleProgress:
+    """Progress on stderr: a live spinner on a terminal, one line per finished step otherwise."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    @contextmanager
+    def step(self, description: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        if self.console.is_terminal:
+            with self.console.status(description + " ..."):
+                yield
+        else:
+            yield
+        self.console.print(f"[green]✓[/] {description} [dim]({time.perf_counter() - t0:.1f} s)[/]", highlight=False)
+
+    def note(self, message: str) -> None:
+        self.console.print(f"[yellow]![/] {message}", highlight=False)
+
+
+class _Silent:
+    @contextmanager
+    def step(self, description: str) -> Iterator[None]:
+        yield
+
+    def note(self, message: str) -> None:
+        pass
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"audit {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
+    """Explainability audit toolkit."""
+
+
+@app.command("run")
+def run(
+    model: Annotated[Path, typer.Argument(help="Fitted model: .skops, .pkl/.joblib (restricted loader), or a "
+                                               "torch state_dict (.pt/.safetensors with --model-class).")],
+    data: Annotated[Path, typer.Argument(help="CSV with the model's raw input columns (and the target, optionally).")],
+    target: Annotated[Optional[str], typer.Option(help="Target column: enables performance, challenger and the "
+                                                       "randomisation check.")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="audit.toml with settings and the policy.")] = None,
+    out: Annotated[Path, typer.Option(help="Output folder for report.pdf and results.json.")] = Path("audit-report"),
+    explainers: Annotated[Optional[str], typer.Option(help="Comma-separated explainer names (default: all that apply).")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Random seed (sampling, controls, bootstrap).")] = None,
+    trust_model: Annotated[bool, typer.Option("--trust-model", help="Load the model file without the allow-list. "
+                                                                     "Unpickling runs code: only for files you trust.")] = False,
+    model_class: Annotated[Optional[str], typer.Option(help="torch: package.module:Class to rebuild a state_dict. "
+                                                            "Importing it runs that package's code, which you vouch for.")] = None,
+    device: Annotated[Optional[str], typer.Option(help="auto|cpu|cuda for torch models and Captum methods.")] = None,
+    class_: Annotated[Optional[str], typer.Option("--class", help="Explain this class (multiclass default: each "
+                                                                  "row's predicted class).")] = None,
+    template: Annotated[Optional[str], typer.Option(help="Report template: credit_decision or generic.")] = None,
+    rows: Annotated[Optional[int], typer.Option(help="Rows explained (sampled with the seed; default 200).")] = None,
+    junit: Annotated[Optional[Path], typer.Option(help="Also write the gate checks as JUnit XML.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """Audit MODEL on DATA and write DIR/report.pdf and DIR/results.json."""
+    err = Console(stderr=True, soft_wrap=True)
+    from audit.errors import AuditError
+
+    try:
+        code = _run(model, data, target, config, out, explainers, seed, trust_model, model_class, device, class_,
+                    template, rows, junit, err if not quiet else None)
+    except AuditError as exc:
+        if debug:
+            raise
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        raise typer.Exit(exc.exit_code) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a bug: one line unless --debug
+        if debug:
+            raise
+        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}. Re-run with --debug and report it.",
+                  highlight=False)
+        raise typer.Exit(3) from None
+    raise typer.Exit(code)
+
+
+def _run(model: Path, data: Path, target, config_path, out, explainers, seed, trust_model, model_class, device,
+         class_, template, rows, junit, console: Console | None) -> int:
+    from audit.config import load_config_file
+    from audit.errors import InputError
+    from audit.report import write_outputs
+    from audit.runner import run_audit
+
+    overrides = {"target": target, "seed": seed, "device": device, "class": class_, "rows": rows,
+                 "explainers": [e.strip() for e in explainers.split(",") if e.strip()] if explainers else None}
+    cfg, text = load_config_file(config_path, overrides)
+    if template:
+        cfg = cfg.model_copy(update={"report": cfg.report.model_copy(update={"template": template})})
+    from report_templates import load_template
+
+    tpl = load_template(cfg.report.template)  # fail on a bad template before the long work
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a folder. Choose another path.")
+    progress = _ConsoleProgress(console) if console else _Silent()
+    command = "audit " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    result = run_audit(model, data, config=cfg, config_text=text, trust_model=trust_model, model_class=model_class,
+                       progress=progress, command_line=command)
+    with progress.step("Writing report.pdf and results.json"):
+        paths = write_outputs(result, out, template=tpl, junit=junit)
+    if console:
+        verdict = "[bold green]PASSED[/]" if result.gate.passed else "[bold red]FAILED[/]"
+        console.print(f"Gate {verdict}: {sum(c.passed for c in result.gate.checks)}/{len(result.gate.checks)} checks "
+                      f"passed. Report: {paths['pdf']}  Results: {paths['json']}", highlight=False)
+        for c in result.gate.checks:
+            if not c.passed:
+                console.print(f"  [red]✗[/] {c.name}: {c.message}", highlight=False)
+    return 0 if result.gate.passed else 1
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,142 @@
+"""Configuration: ``audit.toml`` validated by pydantic, frozen, unknown keys refused.
+
+>>> cfg = AuditConfig()
+>>> cfg.policy.min_faithfulness_score
+0.5
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from audit.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = ["Policy", "ExplainerPolicy", "AuditConfig", "parse_config"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ExplainerPolicy(_Frozen):
+    """Per-explainer overrides of the policy thresholds."""
+
+    min_faithfulness_score: float | None = None
+    max_additivity_error: float | None = None
+    min_stability: float | None = None
+    metric_minimums: dict[str, float] = Field(default_factory=dict)
+    required: bool = False
+
+
+class Policy(_Frozen):
+    """What the gate demands. Defaults are documented in the README."""
+
+    min_faithfulness_score: float = Field(0.5, ge=-1, le=1)
+    max_additivity_error: float = Field(0.01, ge=0)
+    min_stability: float = Field(0.6, ge=0, le=1)
+    max_randomisation_similarity: float = Field(0.5, ge=-1, le=1)
+    require_randomisation_check: bool = True
+    metric_minimums: dict[str, float] = Field(default_factory=dict)
+    explainers: dict[str, ExplainerPolicy] = Field(default_factory=dict)
+    protected_attributes: list[str] = Field(default_factory=list)
+    max_protected_share: float = Field(0.2, ge=0, le=1)
+    min_explainers_passing: int = Field(1, ge=0)
+
+
+class ReportConfig(_Frozen):
+    template: str = "credit_decision"
+    organisation: str | None = None
+    logo: str | None = None
+    adverse_decisions: int = Field(5, ge=0, le=50)
+    max_reasons: int = Field(4, ge=1, le=4)
+    title: str | None = None
+
+
+class AuditConfig(_Frozen):
+    """All run settings; CLI options override the file's values."""
+
+    explainers: list[str] | None = None
+    seed: int = 0
+    rows: int = Field(200, ge=1, description="rows explained (sampled with the seed)")
+    background: int = Field(100, ge=5, description="background rows for SHAP / baselines")
+    target: str | None = None
+    explained_class: str | None = Field(None, alias="class")
+    favorable_class: str | None = None
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    baseline: Literal["mean", "median", "background"] = "mean"
+    shap_algorithm: Literal["auto", "tree", "linear", "exact", "permutation", "kernel"] = "auto"
+    shap_tree_mode: Literal["auto", "interventional", "tree_path_dependent"] = "auto"
+    lime_num_samples: int = Field(1000, ge=50)
+    stability_rows: int = Field(20, ge=2)
+    stability_seeds: int = Field(5, ge=2)
+    sensitivity_rows: int = Field(10, ge=2)
+    randomisation_rows: int = Field(50, ge=5)
+    bootstrap: int = Field(200, ge=20)
+    random_controls: int = Field(8, ge=1)
+    n_jobs: int = 1
+    policy: Policy = Field(default_factory=Policy)
+    report: ReportConfig = Field(default_factory=ReportConfig)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def parse_config(text: str, *, source: str = "audit.toml", overrides: dict | None = None) -> AuditConfig:
+    """Parse TOML text into an :class:`AuditConfig`, applying CLI ``overrides``.
+
+    >>> parse_config("seed = 3").seed
+    3
+    """
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML ({exc}). Fix the syntax and run again.") from None
+    raw.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    try:
+        return AuditConfig.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"])
+        if err["type"] == "extra_forbidden":
+            valid = _valid_keys(err["loc"])
+            raise ConfigError(
+                f"{source}: unknown key {key!r}. Valid keys here: {', '.join(valid)}. "
+                "Remove or correct it."
+            ) from None
+        raise ConfigError(
+            f"{source}: key {key!r} has invalid value {err.get('input')!r}: {err['msg']}. "
+            "Correct the value."
+        ) from None
+
+
+def _valid_keys(loc: tuple) -> list[str]:
+    model: type[BaseModel] = AuditConfig
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        ann = getattr(field, "annotation", None)
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            model = ann
+        else:
+            break
+    return sorted((f.alias or n) for n, f in model.model_fields.items())
+
+
+def load_config_file(path: Path | None, overrides: dict | None = None) -> tuple[AuditConfig, str]:
+    """Read ``path`` (or nothing) and return the config and the exact text used (for hashing)."""
+    text = ""
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"--config {path}: file not found. Give the path of an audit.toml.")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"--config {path}: cannot be read ({exc}).") from None
+    return parse_config(text, source=str(path or "defaults"), overrides=overrides), text

@@ -1,0 +1,211 @@
+"""Faithfulness metrics: pure functions over arrays.
+
+``predict`` is any batched callable from an (m x f) float matrix to m scores. Nothing here prints,
+reads files or touches global random state; every model call covers all rows of one step at once.
+
+Conventions: ``A`` is an (n x f) attribution, larger = pushes the explained score up. Features are
+"removed" by replacing them with a baseline (see :class:`Baseline`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "Baseline", "ablation_curves", "comprehensiveness", "sufficiency", "curve_auc", "SubsetProbe",
+    "subset_probe", "faithfulness_correlation", "infidelity", "single_feature_effects", "monotonicity",
+    "additivity_error", "rank_agreement", "topk_overlap", "topk_jaccard", "spearman_rows",
+]
+
+Predict = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True, eq=False)
+class Baseline:
+    """What a removed feature is replaced with: one reference row, or an expectation over rows.
+
+    >>> b = Baseline(np.array([[0.0, 0.0]]))
+    >>> b.fill(np.array([[1.0, 2.0]]), np.array([[True, False]]))[0].tolist()
+    [0.0, 2.0]
+    """
+
+    rows: np.ndarray  # (B x f); B == 1 for mean / median / mode
+    kind: str = "mean"
+
+    def fill(self, X: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Rows with masked features replaced: (n*B x f), row-major over (row, baseline row)."""
+        B = len(self.rows)
+        Xr = np.repeat(X, B, axis=0)
+        Mr = np.repeat(mask, B, axis=0)
+        Br = np.tile(self.rows, (len(X), 1))
+        return np.where(Mr, Br, Xr)
+
+    def reduce(self, y: np.ndarray, n: int) -> np.ndarray:
+        return np.asarray(y, dtype=float).reshape(n, len(self.rows)).mean(1)
+
+    @classmethod
+    def from_background(cls, background: np.ndarray, categorical: np.ndarray, kind: str = "mean",
+                        *, max_rows: int = 16, seed: int = 0) -> Baseline:
+        """Training mean (mode for categorical columns), median, or a background sample."""
+        bg = np.asarray(background, dtype=float)
+        if kind == "background":
+            rng = np.random.default_rng(seed)
+            take = rng.choice(len(bg), size=min(max_rows, len(bg)), replace=False)
+            return cls(bg[np.sort(take)], kind)
+        centre = np.nanmean(bg, 0) if kind == "mean" else np.nanmedian(bg, 0)
+        for j in np.flatnonzero(categorical):
+            col = bg[:, j][~np.isnan(bg[:, j])]
+            vals, counts = np.unique(col, return_counts=True)
+            centre[j] = vals[np.argmax(counts)] if len(vals) else 0.0
+        return cls(np.nan_to_num(centre)[None, :], kind)
+
+
+def _call(predict: Predict, baseline: Baseline, X: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    return baseline.reduce(predict(baseline.fill(X, mask)), len(X))
+
+
+def ablation_curves(predict: Predict, X: np.ndarray, A: np.ndarray, baseline: Baseline) -> tuple[np.ndarray, np.ndarray]:
+    """Deletion and insertion curves, each (n x f+1): step k removes / keeps the top-k features.
+
+    One model call per step covers every row and both curves.
+    """
+    n, f = X.shape
+    order = np.argsort(-A, axis=1, kind="stable")
+    rank = np.empty_like(order)
+    rank[np.arange(n)[:, None], order] = np.arange(f)[None, :]
+    deletion = np.empty((n, f + 1))
+    insertion = np.empty((n, f + 1))
+    for k in range(f + 1):
+        top = rank < k
+        both = np.concatenate([top, ~top])
+        y = _call(predict, baseline, np.concatenate([X, X]), both)
+        deletion[:, k], insertion[:, k] = y[:n], y[n:]
+    return deletion, insertion
+
+
+def curve_auc(curve: np.ndarray) -> np.ndarray:
+    """Area under each row's curve over the removed fraction 0..1 (trapezoid)."""
+    f = curve.shape[1] - 1
+    return (curve[:, :-1] + curve[:, 1:]).sum(1) / (2 * f)
+
+
+def _ks(f: int) -> np.ndarray:
+    return np.arange(1, max(1, f // 2) + 1)
+
+
+def comprehensiveness(deletion: np.ndarray) -> np.ndarray:
+    """ERASER comprehensiveness (AOPC): mean drop f(x) - f(x without top-k), k = 1..f/2. Higher is better."""
+    ks = _ks(deletion.shape[1] - 1)
+    return (deletion[:, :1] - deletion[:, ks]).mean(1)
+
+
+def sufficiency(insertion: np.ndarray, full: np.ndarray) -> np.ndarray:
+    """ERASER sufficiency: mean f(x) - f(only top-k kept), k = 1..f/2. Lower is better."""
+    ks = _ks(insertion.shape[1] - 1)
+    return (full[:, None] - insertion[:, ks]).mean(1)
+
+
+@dataclass(frozen=True, eq=False)
+class SubsetProbe:
+    """Random feature subsets replaced by the baseline and the model's response (shared by all
+    attributions, so it is computed once per audit)."""
+
+    masks: np.ndarray  # (n x s x f) bool
+    delta: np.ndarray  # (n x s): f(x) - f(x with subset removed)
+
+
+def subset_probe(predict: Predict, X: np.ndarray, baseline: Baseline, *, n_subsets: int = 32,
+                 rng: np.random.Generator, full: np.ndarray | None = None) -> SubsetProbe:
+    """Draw ``n_subsets`` random subsets per row (size ~f/4, at least 1) and measure the model change."""
+    n, f = X.shape
+    size = max(1, f // 4)
+    keys = rng.random((n, n_subsets, f))
+    masks = np.argsort(keys, axis=2)[:, :, :size]
+    M = np.zeros((n, n_subsets, f), dtype=bool)
+    np.put_along_axis(M, masks, True, axis=2)
+    full = predict(X) if full is None else full
+    Xr = np.repeat(X, n_subsets, axis=0)
+    y = _call(predict, baseline, Xr, M.reshape(n * n_subsets, f)).reshape(n, n_subsets)
+    return SubsetProbe(M, full[:, None] - y)
+
+
+def _rowwise_pearson(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a = a - a.mean(1, keepdims=True)
+    b = b - b.mean(1, keepdims=True)
+    den = np.sqrt((a * a).sum(1) * (b * b).sum(1))
+    return np.divide((a * b).sum(1), den, out=np.zeros(len(a)), where=den > 1e-15)
+
+
+def faithfulness_correlation(A: np.ndarray, probe: SubsetProbe) -> np.ndarray:
+    """Bhatt et al. (2020): correlation of summed attributions of a subset with the model change."""
+    sums = np.einsum("nsf,nf->ns", probe.masks, A)
+    return _rowwise_pearson(sums, probe.delta)
+
+
+def infidelity(A: np.ndarray, probe: SubsetProbe) -> np.ndarray:
+    """Yeh et al. (2019) infidelity with subset-removal perturbations, scale-normalised. Lower is better.
+
+    Uses the optimal per-row scale beta so that a correct ordering with wrong units is not punished.
+    """
+    sums = np.einsum("nsf,nf->ns", probe.masks, A)
+    num = (sums * probe.delta).sum(1)
+    den = (sums * sums).sum(1)
+    beta = np.divide(num, den, out=np.zeros(len(A)), where=den > 1e-15)
+    err = ((beta[:, None] * sums - probe.delta) ** 2).mean(1)
+    scale = (probe.delta ** 2).mean(1)
+    return np.divide(err, scale, out=np.zeros(len(A)), where=scale > 1e-15)
+
+
+def single_feature_effects(predict: Predict, X: np.ndarray, baseline: Baseline, full: np.ndarray) -> np.ndarray:
+    """f(x) - f(x with feature j removed), (n x f): the occlusion reference. f batched calls."""
+    n, f = X.shape
+    out = np.empty((n, f))
+    for j in range(f):
+        mask = np.zeros((n, f), dtype=bool)
+        mask[:, j] = True
+        out[:, j] = full - _call(predict, baseline, X, mask)
+    return out
+
+
+def _rank(a: np.ndarray) -> np.ndarray:
+    """Average ranks along axis 1 (ties share their mean rank)."""
+    from scipy.stats import rankdata
+
+    return rankdata(a, axis=1)
+
+
+def spearman_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per-row Spearman rank correlation between two (n x f) arrays."""
+    return _rowwise_pearson(_rank(a), _rank(b))
+
+
+def monotonicity(A: np.ndarray, effects: np.ndarray) -> np.ndarray:
+    """Nguyen & Martinez (2020): Spearman between |attribution| and |single-feature effect|."""
+    return spearman_rows(np.abs(A), np.abs(effects))
+
+
+def additivity_error(A: np.ndarray, base: np.ndarray, output: np.ndarray, scale: float) -> np.ndarray:
+    """|sum(A) + base - f(x)| per row, divided by ``scale`` (the spread of f over the data)."""
+    return np.abs(A.sum(1) + base - output) / (scale if scale > 0 else 1.0)
+
+
+def topk_overlap(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
+    """Share of the top-k features by |value| that two attributions have in common, per row."""
+    ta = np.argsort(-np.abs(a), axis=1)[:, :k]
+    tb = np.argsort(-np.abs(b), axis=1)[:, :k]
+    return np.array([len(set(x) & set(y)) / k for x, y in zip(ta, tb)])
+
+
+def topk_jaccard(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
+    """Jaccard index of the top-k feature sets (by |value|), per row."""
+    ta = np.argsort(-np.abs(a), axis=1)[:, :k]
+    tb = np.argsort(-np.abs(b), axis=1)[:, :k]
+    return np.array([len(set(x) & set(y)) / len(set(x) | set(y)) for x, y in zip(ta, tb)])
+
+
+def rank_agreement(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per-row Spearman correlation of two attributions (signed values)."""
+    return spearman_rows(a, b)

@@ -1,0 +1,8 @@
+"""The only box that reads input files: models (safely), data and configuration."""
+
+from __future__ import annotations
+
+from audit.loading._data import load_data
+from audit.loading._model import LoadedModel, load_model, sha256_bytes
+
+__all__ = ["LoadedModel", "load_model", "load_data", "sha256_bytes"]

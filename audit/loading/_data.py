@@ -1,0 +1,139 @@
+"""Reading DATA: a CSV validated against what the model expects."""
+
+from __future__ import annotations
+
+import difflib
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from audit.adapters._base import ModelSpec
+from audit.errors import DataError, name_some
+from audit.loading._model import read_bytes, sha256_bytes
+from audit.types import Dataset, FeatureSpace
+
+__all__ = ["load_data"]
+
+
+def _closest(name: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(name, options, n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def load_data(path: Path, spec: ModelSpec, *, target: str | None = None) -> Dataset:
+    """Read and validate a CSV for a model described by ``spec``.
+
+    Raises :class:`DataError` naming the file, column and row for: a missing or empty file, missing
+    columns, text in a numeric column.
+    """
+    if path.suffix.lower() not in (".csv", ".txt", ".gz"):
+        raise DataError(f"data {path}: expected a .csv file, got {path.suffix or 'no extension'!r}.")
+    raw = read_bytes(path, "data")
+    digest = sha256_bytes(raw)
+    try:
+        frame = pd.read_csv(io.BytesIO(raw), compression="infer" if path.suffix != ".gz" else "gzip",
+                            skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"data {path}: the file has no header and no rows.") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"data {path}: not a readable CSV ({str(exc).strip()}). Fix the file format.") from None
+    if frame.empty:
+        raise DataError(f"data {path}: the header has no data rows below it. Add rows to audit.")
+    frame.columns = [str(c) for c in frame.columns]
+    columns = list(frame.columns)
+    warnings: list[str] = []
+
+    y = None
+    if target is not None:
+        if target not in columns:
+            raise DataError(
+                f"data {path}: --target column {target!r} is not in the file.{_closest(target, columns)} "
+                f"Columns are: {name_some(columns, 12)}."
+            )
+        y = frame[target].to_numpy()
+        if pd.isna(frame[target]).any():
+            row = int(np.flatnonzero(pd.isna(frame[target]).to_numpy())[0]) + 1
+            raise DataError(f"data {path}: target column {target!r} is empty at row {row} (line {row + 1}).")
+
+    candidates = [c for c in columns if c != target]
+    if spec.feature_names is not None:
+        missing = [n for n in spec.feature_names if n not in columns]
+        if missing:
+            hint = _closest(missing[0], candidates)
+            raise DataError(
+                f"data {path}: {len(missing)} column(s) the model needs are missing: "
+                f"{name_some(missing)}.{hint} Add them or fix the header."
+            )
+        names = spec.feature_names
+    else:
+        if spec.n_features is not None and len(candidates) != spec.n_features:
+            raise DataError(
+                f"data {path}: the model has no feature names and expects {spec.n_features} columns, "
+                f"but the file has {len(candidates)} (excluding the target). Give exactly the model's "
+                "columns, in training order, or pass --target."
+            )
+        names = tuple(candidates)
+        warnings.append(
+            "the model records no feature names: the file's columns were matched by position "
+            f"({name_some(list(names), 8)})."
+        )
+    ignored = tuple(c for c in candidates if c not in names)
+    if ignored:
+        warnings.append(f"{len(ignored)} column(s) not used by the model were ignored: {name_some(list(ignored), 8)}.")
+
+    X = np.empty((len(frame), len(names)), dtype=float)
+    categories: dict[str, tuple[Any, ...]] = {}
+    numeric_dtypes: dict[str, str] = {}
+    for j, name in enumerate(names):
+        col = frame[name]
+        if name in spec.categorical:
+            cats, codes = _encode_categorical(col, spec.categorical[name])
+            unseen = [c for c in cats if spec.categorical[name] and c not in spec.categorical[name]]
+            if unseen:
+                warnings.append(f"column {name!r} has value(s) unseen in training: {name_some(unseen)}.")
+            categories[name] = cats
+            X[:, j] = codes
+            continue
+        numbers = pd.to_numeric(col, errors="coerce")
+        bad = numbers.isna().to_numpy() & col.notna().to_numpy()
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0]) + 1
+            raise DataError(
+                f"data {path}: column {name!r} must be numeric for this model, but row {row} "
+                f"(line {row + 1}) holds {col.iloc[row - 1]!r}"
+                f"{f' ({int(bad.sum())} such rows)' if bad.sum() > 1 else ''}. Fix or remove those values."
+            )
+        if pd.api.types.is_integer_dtype(col.dtype):
+            numeric_dtypes[name] = "int64"
+        X[:, j] = numbers.to_numpy(dtype=float)
+    space = FeatureSpace(tuple(names), categories, as_frame=spec.as_frame, numeric_dtypes=numeric_dtypes)
+    return Dataset(path=str(path), sha256=digest, X=X, space=space, target=y, target_name=target,
+                   ignored_columns=ignored, warnings=tuple(warnings))
+
+
+def _encode_categorical(col: pd.Series, known: tuple[Any, ...]) -> tuple[tuple[Any, ...], np.ndarray]:
+    values = col.to_numpy(dtype=object)
+    present = pd.notna(col).to_numpy()
+    cats = list(known)
+    seen = {_key(c) for c in cats}
+    extra = sorted({v for v in values[present] if _key(v) not in seen}, key=str)
+    cats += extra
+    index = {_key(c): i for i, c in enumerate(cats)}
+    codes = np.full(len(values), np.nan)
+    codes[present] = [index[_key(v)] for v in values[present]]
+    return tuple(_plain(c) for c in cats), codes
+
+
+def _key(v: Any) -> Any:
+    if isinstance(v, (np.integer, np.floating)):
+        v = v.item()
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
+
+
+def _plain(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v

@@ -1,0 +1,97 @@
+"""Model performance on the target column and an interpretable challenger fitted on the same data."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from audit.types import Dataset
+
+__all__ = ["model_performance", "challenger_benchmark"]
+
+
+def _metrics(task: str, y: np.ndarray, score: np.ndarray, labels: np.ndarray, classes: list[str] | None) -> dict[str, Any]:
+    from sklearn import metrics as skm
+
+    if task == "regression":
+        y = y.astype(float)
+        return {"r2": float(skm.r2_score(y, score)), "rmse": float(np.sqrt(skm.mean_squared_error(y, score))),
+                "mae": float(skm.mean_absolute_error(y, score))}
+    ys, ls = y.astype(str), labels.astype(str)
+    out: dict[str, Any] = {"accuracy": float(skm.accuracy_score(ys, ls)),
+                           "balanced_accuracy": float(skm.balanced_accuracy_score(ys, ls))}
+    if task == "binary" and classes is not None and len(set(ys)) == 2:
+        out["auc"] = float(skm.roc_auc_score(ys == classes[-1], score))
+    labels_order = classes or sorted(set(ys) | set(ls))
+    out["confusion_matrix"] = {"labels": labels_order,
+                               "matrix": skm.confusion_matrix(ys, ls, labels=labels_order).tolist()}
+    return out
+
+
+def model_performance(adapter: Any, ds: Dataset, score: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
+    """Performance of the audited model on DATA (optimistic if DATA is its training data)."""
+    classes = [str(c) for c in adapter.classes] if adapter.classes is not None else None
+    explained = str(adapter.explained_class) if adapter.classes is not None else None
+    if adapter.task == "binary" and explained == classes[0]:
+        score = -score  # AUC is computed for the last class
+    out = _metrics(adapter.task, np.asarray(ds.target), score, np.asarray(labels), classes)
+    out["rows"] = ds.n_rows
+    out["note"] = "measured on the audited data; optimistic if this is the model's training data"
+    return out
+
+
+def challenger_benchmark(adapter: Any, ds: Dataset, performance: dict[str, Any], *, seed: int) -> dict[str, Any]:
+    """Fit an interpretable challenger (logistic/linear regression on one-hot inputs, and a depth-3
+    tree) and compare: in-sample like the audited model's figures, and 5-fold cross-validated."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.model_selection import cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    cat = ds.space.categorical_indices
+    num = [j for j in range(len(ds.feature_names)) if j not in cat]
+    pre = ColumnTransformer([
+        ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")), cat),
+        ("num", make_pipeline(SimpleImputer(), StandardScaler()), num),
+    ])
+    X = np.asarray(ds.X)
+    y = np.asarray(ds.target)
+    regression = adapter.task == "regression"
+    candidates = {
+        "logistic regression" if not regression else "ridge regression":
+            make_pipeline(pre, LogisticRegression(max_iter=2000) if not regression else Ridge()),
+        "decision tree (depth 3)": make_pipeline(pre, (DecisionTreeRegressor if regression else DecisionTreeClassifier)(
+            max_depth=3, random_state=seed)),
+    }
+    classes = [str(c) for c in adapter.classes] if adapter.classes is not None else None
+    results = {}
+    ys = y.astype(float) if regression else y.astype(str)
+    for name, model in candidates.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(X, ys)
+            if regression:
+                s_in = model.predict(X)
+                s_cv = cross_val_predict(model, X, ys, cv=5)
+                results[name] = {"in_sample": _metrics("regression", ys, s_in, s_in, None),
+                                 "cross_validated": _metrics("regression", ys, s_cv, s_cv, None)}
+            else:
+                pos = list(model.classes_).index(classes[-1]) if classes[-1] in list(model.classes_) else -1
+                p_in = model.predict_proba(X)
+                p_cv = cross_val_predict(model, X, ys, cv=5, method="predict_proba")
+                lab = lambda p: np.asarray(model.classes_)[np.argmax(p, 1)]  # noqa: E731
+                results[name] = {"in_sample": _metrics(adapter.task, ys, p_in[:, pos], lab(p_in), classes),
+                                 "cross_validated": _metrics(adapter.task, ys, p_cv[:, pos], lab(p_cv), classes)}
+    key = "r2" if regression else ("auc" if "auc" in performance else "accuracy")
+    best = max(results, key=lambda k: results[k]["in_sample"].get(key, float("-inf")))
+    gap = performance.get(key, float("nan")) - results[best]["in_sample"].get(key, float("nan"))
+    return {"metric": key, "challengers": results, "best_challenger": best, "audited_model": performance.get(key),
+            "gap_in_sample": float(gap),
+            "summary": f"The audited model's {key} on this data is {performance.get(key, float('nan')):.3f}; the best "
+                       f"interpretable challenger ({best}) reaches {results[best]['in_sample'].get(key, float('nan')):.3f} "
+                       f"in-sample and {results[best]['cross_validated'].get(key, float('nan')):.3f} cross-validated."}

@@ -1,0 +1,73 @@
+"""Charts for the report, drawn with matplotlib (Agg) to PNG at 200 dpi, deterministic bytes."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+DPI = 200
+
+
+def _fig_bytes(fig) -> bytes:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 8, "svg.hashsalt": "audit"})
+    return plt
+
+
+def importance_bars(importance: dict[str, float], title: str, colour: str = "#2f6f9f", top: int = 15) -> bytes:
+    """Horizontal bars of mean |contribution| per feature, largest at the top."""
+    plt = _plt()
+    items = sorted(importance.items(), key=lambda kv: kv[1], reverse=True)[:top][::-1]
+    fig, ax = plt.subplots(figsize=(6.2, 0.28 * len(items) + 0.8))
+    ax.barh([k for k, _ in items], [v for _, v in items], color=colour, edgecolor="black", linewidth=0.4)
+    ax.set_xlabel("mean |contribution|")
+    ax.set_title(title, fontsize=9, loc="left")
+    ax.spines[["top", "right"]].set_visible(False)
+    for y, (_, v) in enumerate(items):
+        ax.text(v, y, f" {v:.3g}", va="center", fontsize=7)
+    ax.set_xlim(0, max([v for _, v in items] + [1e-12]) * 1.18)
+    return _fig_bytes(fig)
+
+
+def agreement_heatmap(methods: list[str], matrix: list[list[float]]) -> bytes:
+    """Method-by-method rank agreement, values printed in each cell (readable in greyscale)."""
+    plt = _plt()
+    m = np.asarray(matrix, dtype=float)
+    fig, ax = plt.subplots(figsize=(1.0 + 0.75 * len(methods), 0.8 + 0.6 * len(methods)))
+    im = ax.imshow(m, cmap="RdYlGn", vmin=-1, vmax=1)
+    ax.set_xticks(range(len(methods)), methods, rotation=30, ha="right")
+    ax.set_yticks(range(len(methods)), methods)
+    for i in range(len(methods)):
+        for j in range(len(methods)):
+            ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=8,
+                    color="black", bbox={"facecolor": "white", "alpha": 0.6, "pad": 1, "edgecolor": "none"})
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="Spearman rank correlation")
+    return _fig_bytes(fig)
+
+
+def reasons_bars(labels: list[str], values: list[float]) -> bytes:
+    """A decision's principal reasons as signed bars (towards decline to the left)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.2, 0.35 * len(labels) + 0.7))
+    y = np.arange(len(labels))[::-1]
+    ax.barh(y, values, color=["#b03a2e" if v < 0 else "#1e8449" for v in values], edgecolor="black",
+            linewidth=0.4, hatch=None)
+    ax.set_yticks(y, labels)
+    ax.axvline(0, color="black", linewidth=0.6)
+    ax.set_xlabel("contribution to the approval score (negative = towards decline)")
+    ax.spines[["top", "right"]].set_visible(False)
+    return _fig_bytes(fig)

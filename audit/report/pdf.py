@@ -1,0 +1,525 @@
+"""The PDF compliance report (the only module that touches reportlab).
+
+Plain language first, evidence after. Sections, wording and reason codes come from the template.
+Fonts are embedded (DejaVu Sans, shipped with matplotlib), the document carries title/author/subject,
+bookmarks, a table of contents and page numbers, and is byte-reproducible (reportlab invariant mode).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from audit.report import charts
+from audit.results import AuditResult
+
+__all__ = ["render_pdf"]
+
+GREEN, AMBER, RED = "#1e8449", "#b9770e", "#b03a2e"
+
+
+def _fonts() -> tuple[str, str]:
+    import matplotlib
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    base = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    if "DejaVu" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont("DejaVu", str(base / "DejaVuSans.ttf")))
+        pdfmetrics.registerFont(TTFont("DejaVu-Bold", str(base / "DejaVuSans-Bold.ttf")))
+        pdfmetrics.registerFont(TTFont("DejaVu-Oblique", str(base / "DejaVuSans-Oblique.ttf")))
+        from reportlab.lib.fonts import addMapping
+
+        addMapping("DejaVu", 0, 0, "DejaVu")
+        addMapping("DejaVu", 1, 0, "DejaVu-Bold")
+        addMapping("DejaVu", 0, 1, "DejaVu-Oblique")
+        addMapping("DejaVu", 1, 1, "DejaVu-Bold")
+    return "DejaVu", "DejaVu-Bold"
+
+
+def _esc(text: Any) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _f(x: Any, nd: int = 3) -> str:
+    if x is None:
+        return "n/a"
+    try:
+        xf = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if xf != xf:
+        return "n/a"
+    return f"{xf:.{nd}f}" if abs(xf) >= 10 ** (-nd) or xf == 0 else f"{xf:.2e}"
+
+
+class _Builder:
+    def __init__(self, result: AuditResult, template: Any) -> None:
+        from reportlab.lib import colors
+        from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+
+        self.r = result
+        self.t = template
+        self.colors = colors
+        font, bold = _fonts()
+        ss = getSampleStyleSheet()
+        primary = colors.HexColor(template.style.get("primary", "#1f3b5a"))
+        self.primary = primary
+        self.s = {
+            "body": ParagraphStyle("body", parent=ss["Normal"], fontName=font, fontSize=9.5, leading=13, spaceAfter=5),
+            "small": ParagraphStyle("small", parent=ss["Normal"], fontName=font, fontSize=7.5, leading=9.5),
+            "cell": ParagraphStyle("cell", parent=ss["Normal"], fontName=font, fontSize=8, leading=10),
+            "cellb": ParagraphStyle("cellb", parent=ss["Normal"], fontName=bold, fontSize=8, leading=10),
+            "H1": ParagraphStyle("H1", parent=ss["Heading1"], fontName=bold, fontSize=15, leading=19,
+                                 textColor=primary, spaceBefore=4, spaceAfter=8),
+            "H2": ParagraphStyle("H2", parent=ss["Heading2"], fontName=bold, fontSize=11.5, leading=15,
+                                 textColor=primary, spaceBefore=8, spaceAfter=4),
+            "title": ParagraphStyle("title", parent=ss["Title"], fontName=bold, fontSize=20, leading=25,
+                                    textColor=primary, alignment=0),
+            "verdict": ParagraphStyle("verdict", parent=ss["Normal"], fontName=bold, fontSize=16, leading=20,
+                                      textColor=colors.white),
+        }
+        self.font, self.bold = font, bold
+        self.expl = {e.method: e for e in result.explanations}
+
+    # -- helpers --------------------------------------------------------------------------------
+    def p(self, text: str, style: str = "body") -> Any:
+        from reportlab.platypus import Paragraph
+
+        return Paragraph(text, self.s[style])
+
+    def h1(self, text: str) -> Any:
+        return self.p(_esc(text), "H1")
+
+    def h2(self, text: str) -> Any:
+        return self.p(_esc(text), "H2")
+
+    def table(self, rows: list[list[Any]], widths: list[float] | None = None, header: bool = True,
+              extra: list | None = None) -> Any:
+        from reportlab.platypus import Table, TableStyle
+
+        cells = [[c if not isinstance(c, str) else self.p(_esc(c), "cellb" if header and i == 0 else "cell")
+                  for c in row] for i, row in enumerate(rows)]
+        tbl = Table(cells, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
+        style = [("GRID", (0, 0), (-1, -1), 0.3, self.colors.HexColor("#999999")),
+                 ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                 ("RIGHTPADDING", (0, 0), (-1, -1), 3)]
+        if header:
+            style.append(("BACKGROUND", (0, 0), (-1, 0), self.colors.HexColor("#e8eef4")))
+        tbl.setStyle(TableStyle(style + (extra or [])))
+        return tbl
+
+    def image(self, png: bytes, width_cm: float = 16.0) -> Any:
+        import io
+
+        from reportlab.lib.units import cm
+        from reportlab.lib.utils import ImageReader
+        from reportlab.platypus import Image
+
+        w, h = ImageReader(io.BytesIO(png)).getSize()
+        width = min(width_cm * cm, 17 * cm)
+        height = width * h / w
+        if height > 20 * cm:
+            height, width = 20 * cm, 20 * cm * w / h
+        return Image(io.BytesIO(png), width=width, height=height)
+
+    def status(self, value: float | None, threshold: float | None, higher: bool = True) -> tuple[str, str]:
+        """PASS / WARN / FAIL with a colour; the word keeps it readable in greyscale."""
+        if value is None or threshold is None or value != value:
+            return "n/a", "#777777"
+        margin = value - threshold if higher else threshold - value
+        if margin >= 0:
+            return "PASS", GREEN
+        if margin >= -0.15 * max(abs(threshold), 0.1):
+            return "WARN", AMBER
+        return "FAIL", RED
+
+    # -- sections -------------------------------------------------------------------------------
+    def cover(self) -> list:
+        from reportlab.lib.units import cm
+        from reportlab.platypus import Image, PageBreak, Spacer, Table, TableStyle
+
+        r, t = self.r, self.t
+        out: list = []
+        if t.logo and Path(t.logo).is_file():
+            out.append(Image(str(t.logo), width=1.6 * cm, height=1.6 * cm, hAlign="LEFT"))
+        if t.organisation:
+            out.append(self.p(_esc(t.organisation), "body"))
+        out += [Spacer(1, 0.4 * cm), self.p(_esc(t.title), "title"), Spacer(1, 0.3 * cm),
+                self.p(_esc(t.text("cover_statement")))]
+        passed = r.gate.passed
+        verdict = Table([[self.p("VERDICT: " + ("PASSED" if passed else "FAILED") + " — "
+                                 + f"{sum(c.passed for c in r.gate.checks)} of {len(r.gate.checks)} policy checks passed",
+                                 "verdict")]], colWidths=[17 * cm])
+        verdict.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), self.colors.HexColor(GREEN if passed else RED)),
+                                     ("TOPPADDING", (0, 0), (-1, -1), 8), ("BOTTOMPADDING", (0, 0), (-1, -1), 8)]))
+        out += [Spacer(1, 0.4 * cm), verdict, Spacer(1, 0.4 * cm)]
+        m, d = r.model, r.data
+        out.append(self.table([
+            ["Item", "Value"],
+            ["Model", f"{Path(m['path']).name} — {m['type']} ({m['framework']}, {m['task']})"],
+            ["Model SHA-256", m["sha256"]],
+            ["Loaded with", f"{m['loaded_with']}; trusted: {'yes (--trust-model)' if m['trusted'] else 'no'}"],
+            ["Data", f"{Path(d['path']).name} — {d['rows']} rows, {len(d['features'])} model inputs"],
+            ["Data SHA-256", d["sha256"]],
+            ["Audit date (UTC)", r.created_at],
+            ["Tool", f"xai-audit {r.tool_version}, results schema {r.to_json()['schema_version']}"],
+        ], widths=[4 * cm, 13 * cm]))
+        out += [Spacer(1, 0.6 * cm), self.p("<b>Sign-off</b>")]
+        roles = t.text("signoff").split("|")
+        out.append(self.table([["Role", "Name", "Signature", "Date"]] + [[role, "", "", ""] for role in roles],
+                              widths=[5 * cm, 4.5 * cm, 4.5 * cm, 3 * cm],
+                              extra=[("ROWBACKGROUNDS", (0, 1), (-1, -1), [self.colors.white]),
+                                     ("TOPPADDING", (0, 1), (-1, -1), 12), ("BOTTOMPADDING", (0, 1), (-1, -1), 12)]))
+        out.append(PageBreak())
+        return out
+
+    def contents(self) -> list:
+        from reportlab.lib.styles import ParagraphStyle
+        from reportlab.platypus import PageBreak
+        from reportlab.platypus.tableofcontents import TableOfContents
+
+        toc = TableOfContents()
+        toc.levelStyles = [ParagraphStyle("toc1", fontName=self.font, fontSize=10, leading=14, leftIndent=10),
+                           ParagraphStyle("toc2", fontName=self.font, fontSize=8.5, leading=11, leftIndent=24)]
+        return [self.p("Contents", "H1"), toc, PageBreak()]
+
+    def summary(self) -> list:
+        r, t = self.r, self.t
+        m = r.model
+        passing = r.gate.passing_explainers
+        primary = r.decisions[0].method if r.decisions else (passing[0] if passing else "n/a")
+        pe = self.expl.get(primary)
+        out = [self.h1("Executive summary"),
+               self.p(_esc(t.text("summary_intro", model_type=m["type"], model_file=Path(m["path"]).name,
+                                  rows=r.data["rows"], explained=len(r.data["explained_rows"]),
+                                  n_methods=len(r.explanations))))]
+        if r.gate.passed:
+            out.append(self.p("<b>" + _esc(t.text("summary_pass", min_pass=r.config["policy"]["min_explainers_passing"],
+                                                  primary=primary, primary_score=_f(pe.faithfulness_score if pe else None, 2)))
+                              + "</b>"))
+        else:
+            failed = "; ".join(c.message for c in r.gate.checks if not c.passed)
+            out.append(self.p("<b>" + _esc(t.text("summary_fail", failed=failed)) + "</b>"))
+        if pe is not None:
+            top = sorted(pe.global_importance.items(), key=lambda kv: kv[1], reverse=True)[:4]
+            out.append(self.p(_esc(t.text("summary_drivers", drivers=", ".join(k for k, _ in top)))))
+        worst = r.agreement.get("least_agreeing_pair")
+        if worst:
+            out.append(self.p(_esc(t.text("summary_agreement", a=worst["a"], b=worst["b"], rho=_f(worst["spearman"], 2)))))
+        rows = [["Method", "Kind", "Faithfulness score (95% CI)", "Policy result"]]
+        for e in r.explanations:
+            ok = e.method in passing
+            rows.append([e.method, e.kind, f"{_f(e.faithfulness_score, 2)} ({_f(e.faithfulness_score_ci[0], 2)} to "
+                                           f"{_f(e.faithfulness_score_ci[1], 2)})", "passed all checks" if ok else "failed a check"])
+        out.append(self.table(rows))
+        if r.challenger:
+            out.append(self.p(_esc(r.challenger["summary"])))
+        if r.warnings:
+            out.append(self.p("<b>Notes:</b> " + _esc(" ".join(r.warnings)), "small"))
+        return out
+
+    def scope(self) -> list:
+        from reportlab.lib.units import cm
+
+        r, d = self.r, self.r.data
+        out = [self.h1("Scope and data"), self.p(_esc(self.t.text("scope_text")))]
+        rows = [["Item", "Value"], ["File", Path(d["path"]).name], ["Rows", str(d["rows"])],
+                ["Model inputs", ", ".join(d["features"])],
+                ["Categorical inputs", ", ".join(d["categorical"]) or "none"],
+                ["Target column", d["target"] or "not supplied"],
+                ["Ignored columns", ", ".join(d["ignored_columns"]) or "none"],
+                ["Rows explained", f"{len(d['explained_rows'])} (sampled with seed {r.config['seed']})"],
+                ["Background rows", str(d["background_rows"])]]
+        if d.get("class_balance"):
+            total = sum(d["class_balance"].values())
+            rows.append(["Class balance (target)", "; ".join(f"{k}: {v} ({v / total:.1%})" for k, v in d["class_balance"].items())])
+        out.append(self.table(rows, widths=[4 * cm, 13 * cm]))
+        out.append(self.h2("Missing values per input"))
+        mv = d["missing_values"]
+        out.append(self.table([["Input", "Missing", "Share"]] +
+                              [[k, str(v), f"{v / max(d['rows'], 1):.1%}"] for k, v in mv.items()],
+                              widths=[6 * cm, 3 * cm, 3 * cm]))
+        return out
+
+    def performance(self) -> list:
+        from reportlab.lib.units import cm
+
+        perf = self.r.performance
+        out = [self.h1("Model performance")]
+        if not perf:
+            return out + [self.p("No target column was supplied (--target), so performance was not measured.")]
+        out.append(self.p(_esc(self.t.text("performance_text"))))
+        rows = [["Measure", "Value"]] + [[k.replace("_", " "), _f(v)] for k, v in perf.items()
+                                         if isinstance(v, (int, float)) and k != "rows"]
+        out.append(self.table(rows, widths=[6 * cm, 4 * cm]))
+        cm_ = perf.get("confusion_matrix")
+        if cm_:
+            labels = cm_["labels"]
+            out.append(self.h2("Confusion matrix (rows: actual, columns: predicted)"))
+            out.append(self.table([["actual \\ predicted"] + [self.t.outcome(lbl) for lbl in labels]] +
+                                  [[self.t.outcome(lbl)] + [str(v) for v in row] for lbl, row in zip(labels, cm_["matrix"])]))
+        return out
+
+    def global_(self) -> list:
+        from reportlab.platypus import KeepTogether
+
+        out = [self.h1("Global explanations")]
+        accent = self.t.style.get("accent", "#2f6f9f")
+        for e in self.r.explanations:
+            output = {"margin": "margin (log-odds / decision value)", "score": "score"}.get(e.output_space, e.output_space)
+            sentence = self.t.text("global_text", output=output, method=e.method, rows=e.rows_explained)
+            png = charts.importance_bars(e.global_importance, f"{e.method} ({e.algorithm.get('algorithm', e.kind)})", accent)
+            out.append(KeepTogether([self.h2(f"{e.method}"), self.image(png, 15), self.p(_esc(sentence))]))
+            extra = []
+            if e.mean_local_r2 is not None:
+                extra.append(f"Mean local surrogate R² {e.mean_local_r2:.2f} (how well LIME's linear model fits locally).")
+            coefs = e.algorithm.get("intercept")
+            if coefs is not None:
+                extra.append(f"Intercept {coefs:.4g}. Standardised coefficients (|coef| x std, per raw input): "
+                             + ", ".join(f"{k} {v:.3g}" for k, v in e.algorithm.get("standardised_coefficients", {}).items()) + ".")
+            if e.algorithm.get("reason"):
+                extra.append(f"Algorithm chosen: {e.algorithm.get('algorithm')} — {e.algorithm['reason']}; "
+                             f"parameters {e.algorithm.get('parameters')}.")
+            for x in extra:
+                out.append(self.p(_esc(x), "small"))
+        return out
+
+    def agreement(self) -> list:
+        a = self.r.agreement
+        out = [self.h1("Agreement between methods")]
+        if len(a["methods"]) < 2:
+            return out + [self.p("Only one method applied, so agreement could not be measured.")]
+        out += [self.image(charts.agreement_heatmap(a["methods"], a["spearman"]), 11),
+                self.p(_esc(self.t.text("agreement_text")))]
+        rows = [[f"top-{a['k']} overlap"] + a["methods"]]
+        for name, row in zip(a["methods"], a["topk_overlap"]):
+            rows.append([name] + [_f(v, 2) for v in row])
+        out.append(self.table(rows))
+        return out
+
+    def faithfulness(self) -> list:
+        from reportlab.lib.units import cm
+
+        r = self.r
+        pol = r.config["policy"]
+        out = [self.h1("Faithfulness scorecard"), self.p(_esc(self.t.text("faithfulness_text")))]
+        out.append(self.p(_esc(f"Baseline for removed inputs: {r.controls.get('baseline')}. Random control: mean of "
+                                f"{r.controls.get('random_draws')} random attributions. Reference (oracle): "
+                                f"{r.controls.get('oracle_kind')}."), "small"))
+        rows = [["Method", "Score (95% CI)", "Status", "Additivity error", "Stability", "Randomisation similarity"]]
+        extra = []
+        for i, e in enumerate(r.explanations, start=1):
+            own = pol["explainers"].get(e.method, {})
+            thr = own.get("min_faithfulness_score") or pol["min_faithfulness_score"]
+            word, colour = self.status(e.faithfulness_score, thr)
+            rand = (e.randomisation or {}).get("similarity")
+            rows.append([e.method, f"{_f(e.faithfulness_score, 2)} ({_f(e.faithfulness_score_ci[0], 2)} to {_f(e.faithfulness_score_ci[1], 2)})",
+                         f"{word} (min {thr})", _f(e.additivity_error, 4) if e.additivity_error is not None else "not promised",
+                         _f(e.stability, 2) if e.stability is not None else "deterministic",
+                         _f(rand, 2) if rand is not None else (e.randomisation or {}).get("not_run", "n/a")])
+            extra.append(("BACKGROUND", (2, i), (2, i), self.colors.HexColor(colour)))
+            extra.append(("TEXTCOLOR", (2, i), (2, i), self.colors.white))
+        out.append(self.table(rows, widths=[2.6 * cm, 3.4 * cm, 2.4 * cm, 2.6 * cm, 2.4 * cm, 3.6 * cm], extra=extra))
+        for e in r.explanations:
+            out.append(self.h2(f"{e.method}: metrics with controls"))
+            rows = [["Metric", "Value (95% CI)", "Random control", "Reference", "Normalised", "Better", "Calls", "Seconds"]]
+            for name, m in e.faithfulness.items():
+                if "random_control" not in m:
+                    continue
+                rows.append([name.replace("_", " "), f"{_f(m['value'])} ({_f(m['ci95'][0])}, {_f(m['ci95'][1])})",
+                             _f(m["random_control"]), _f(m["oracle"]), _f(m["normalised_score"], 2),
+                             "higher" if m["higher_is_better"] else "lower", str(m["model_calls"]), _f(m["seconds"], 2)])
+            for name in ("additivity_error", "stability_topk_jaccard", "max_sensitivity"):
+                if name in e.faithfulness:
+                    m = e.faithfulness[name]
+                    rows.append([name.replace("_", " "), _f(m["value"], 4), "", "", "",
+                                 "higher" if m.get("higher_is_better") else "lower", "", ""])
+            out.append(self.table(rows, widths=[3.3 * cm, 3.6 * cm, 2 * cm, 2 * cm, 1.8 * cm, 1.4 * cm, 1.4 * cm, 1.5 * cm]))
+            for finding in e.findings:
+                out.append(self.p("Finding: " + _esc(finding), "small"))
+        return out
+
+    def gate(self) -> list:
+        from reportlab.lib.units import cm
+
+        out = [self.h1("Policy gate"), self.p(_esc(self.t.text("gate_text")))]
+        rows = [["Check", "Result", "Value", "Threshold", "Detail"]]
+        extra = []
+        for i, c in enumerate(self.r.gate.checks, start=1):
+            rows.append([c.name, "PASS" if c.passed else "FAIL", _f(c.value), _f(c.threshold), c.message])
+            extra.append(("BACKGROUND", (1, i), (1, i), self.colors.HexColor(GREEN if c.passed else RED)))
+            extra.append(("TEXTCOLOR", (1, i), (1, i), self.colors.white))
+        out.append(self.table(rows, widths=[3.8 * cm, 1.3 * cm, 1.6 * cm, 1.6 * cm, 8.7 * cm], extra=extra))
+        return out
+
+    def decisions(self) -> list:
+        from reportlab.lib.units import cm
+        from reportlab.platypus import PageBreak
+
+        r, t = self.r, self.t
+        n = r.config["report"]["adverse_decisions"]
+        adverse = [d for d in r.decisions if d.adverse][:n]
+        chosen = adverse or list(r.decisions[:n])
+        out = [self.h1("Principal reasons for individual decisions"), self.p(_esc(t.text("decisions_intro")))]
+        if not adverse:
+            out.append(self.p("No adverse outcome was found in the explained sample; the first decisions are shown instead."))
+        for d in chosen:
+            e = self.expl[d.method]
+            out.append(PageBreak())
+            out.append(self.h2(f"Decision for data row {d.row}: {t.outcome(d.outcome)}"))
+            out.append(self.p(_esc(f"Model score for the explained class ({r.model.get('explained_class')}): {d.prediction:.3f}.")))
+            out.append(self.p("<b>Principal reasons</b>"))
+            reason_rows = [["#", "Reason", "Input and applicant's value", "Contribution"]]
+            for i, reason in enumerate(d.reasons, start=1):
+                text = t.reason(reason["feature"], reason["value"], above_typical=reason.get("above_typical"))
+                reason_rows.append([str(i), text, f"{reason['feature']} = {reason['value']}", f"{reason['contribution']:+.4f}"])
+            if len(reason_rows) == 1:
+                reason_rows.append(["-", "No input pushed this decision towards the adverse outcome.", "", ""])
+            out.append(self.table(reason_rows, widths=[0.7 * cm, 7.5 * cm, 5.8 * cm, 2.6 * cm]))
+            if d.reasons:
+                labels = [f"{x['feature']} = {x['value']}" for x in d.reasons]
+                out.append(self.image(charts.reasons_bars(labels, [x["contribution"] for x in d.reasons]), 13))
+            out.append(self.p(_esc(t.text("selection_method", method=d.method, score=_f(e.faithfulness_score, 2),
+                                          ci=f"{_f(e.faithfulness_score_ci[0], 2)} to {_f(e.faithfulness_score_ci[1], 2)}")), "small"))
+            if d.rule:
+                out.append(self.p("<b>Decision path (tree model):</b> " + _esc(d.rule), "small"))
+            out.append(self.p("<b>About this decision.</b> " + _esc(t.text("model_role"))))
+            out.append(self.p("<b>Human review and contest.</b> " + _esc(t.text("human_review"))))
+            out.append(self.p("<b>Applicant's values</b>", "small"))
+            vals = list(d.values.items())
+            half = (len(vals) + 1) // 2
+            rows = [["Input", "Value", "Input", "Value"]]
+            for i in range(half):
+                left = list(vals[i])
+                right = list(vals[i + half]) if i + half < len(vals) else ["", ""]
+                rows.append(left + right)
+            out.append(self.table(rows, widths=[4 * cm, 4.2 * cm, 4 * cm, 4.2 * cm]))
+        return out
+
+    def protected(self) -> list:
+        prot = self.r.protected
+        out = [self.h1("Influence of protected attributes")]
+        if not prot.get("attributes"):
+            return out + [self.p("No protected attributes were configured (policy.protected_attributes), so their "
+                                 "influence was not measured. Configure them to have this section assess them.")]
+        out.append(self.p(_esc(self.t.text("protected_text"))))
+        thr = self.r.config["policy"]["max_protected_share"]
+        rows = [["Method", "Share of attribution mass", "Per attribute", f"Status (max {thr:.0%})"]]
+        for name, v in prot["by_explainer"].items():
+            word, _ = self.status(v["share"], thr, higher=False)
+            rows.append([name, f"{v['share']:.1%}", ", ".join(f"{k}: {s:.1%}" for k, s in v["per_attribute"].items()), word])
+        out.append(self.table(rows))
+        if prot.get("not_model_inputs"):
+            out.append(self.p(_esc(f"Configured but not model inputs (no direct influence): {', '.join(prot['not_model_inputs'])}."), "small"))
+        return out
+
+    def challenger(self) -> list:
+        ch = self.r.challenger
+        out = [self.h1("Benchmark against an interpretable challenger")]
+        if not ch:
+            return out + [self.p("No target column was supplied, so no challenger could be fitted.")]
+        out += [self.p(_esc(self.t.text("challenger_text"))), self.p(_esc(ch["summary"]))]
+        key = ch["metric"]
+        rows = [["Model", f"{key} (in-sample)", f"{key} (5-fold cross-validated)"],
+                [f"audited model ({self.r.model['type']})", _f(ch["audited_model"]), "not refit"]]
+        for name, v in ch["challengers"].items():
+            rows.append([name, _f(v["in_sample"].get(key)), _f(v["cross_validated"].get(key))])
+        out.append(self.table(rows))
+        return out
+
+    def methodology(self) -> list:
+        out = [self.h1("Methodology and limitations")]
+        text = [
+            "<b>Explanation methods.</b> Intrinsic methods read the model itself: coefficients x (input - mean) for "
+            "linear models and decision-path (Saabas) contributions for tree models, both exactly additive. "
+            "Approximate methods probe the model: SHAP (Lundberg and Lee, 2017; algorithm chosen per model and "
+            "recorded), LIME (Ribeiro et al., 2016) with categorical inputs perturbed as categories, and Captum "
+            "gradient methods for neural networks (Sundararajan et al., 2017; Shrikumar et al., 2017). Expanded "
+            "columns (one-hot encodings, interactions) are summed back to the raw input they came from.",
+            "<b>Faithfulness.</b> Deletion and insertion curves (Petsiuk et al., 2018; Samek et al., 2017), "
+            "comprehensiveness and sufficiency (DeYoung et al., 2020, ERASER), faithfulness correlation (Bhatt et al., "
+            "2020), monotonicity (Nguyen and Martinez, 2020), infidelity and max-sensitivity (Yeh et al., 2019), "
+            "stability across seeds, agreement between methods, and the model-randomisation sanity check (Adebayo "
+            "et al., 2018). Every metric is also computed for a random attribution (control) and a reference "
+            "attribution; scores are normalised between them with bootstrap confidence intervals.",
+            "<b>Regulatory context.</b> ECOA / Regulation B, 12 CFR 1002.9 (specific principal reasons, at most four); "
+            "CFPB Circular 2022-03 (no exemption for complex models); Federal Reserve SR 11-7 / OCC 2011-12 (model "
+            "risk management: testing, benchmarking, reproducibility); EU AI Act Articles 13 and 86; GDPR Article 22 "
+            "with Articles 13-15.",
+            "<b>Limitations.</b> " + _esc(self.t.text("limitations")),
+        ]
+        return out + [self.p(x) for x in text]
+
+    def appendix(self) -> list:
+        from reportlab.lib.units import cm
+
+        r = self.r
+        rp = r.reproducibility
+        out = [self.h1("Appendix: reproducibility")]
+        rows = [["Item", "Value"], ["Model SHA-256", r.model["sha256"]], ["Data SHA-256", r.data["sha256"]],
+                ["Config SHA-256", rp["config_sha256"]], ["Model loaded with", r.model["loaded_with"]],
+                ["Trust granted", "yes" if r.model["trusted"] else "no"], ["Seed", str(rp["seed"])],
+                ["Command line", rp["command_line"]], ["Platform", rp["platform"]],
+                ["Model calls (total)", f"{rp['model_calls_total']} calls, {rp['model_rows_total']} rows"]]
+        rows += [[f"package {k}", v] for k, v in rp["package_versions"].items()]
+        out.append(self.table(rows, widths=[4 * cm, 13 * cm]))
+        out.append(self.h2("Configuration used"))
+        cfg = rp.get("config_text") or "(defaults; no audit.toml)"
+        out.append(self.p(_esc(cfg).replace("\n", "<br/>"), "small"))
+        out.append(self.h2("Timings (seconds)"))
+        out.append(self.table([["Step", "Seconds"]] + [[k, _f(v, 2)] for k, v in rp["timings_seconds"].items()],
+                              widths=[8 * cm, 3 * cm]))
+        return out
+
+
+def render_pdf(result: AuditResult, template: Any, path: Path) -> None:
+    """Write the compliance report for ``result`` to ``path``."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import cm
+    from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
+
+    b = _Builder(result, template)
+    section_fns = {"cover": b.cover, "contents": b.contents, "summary": b.summary, "scope": b.scope,
+                   "performance": b.performance, "global": b.global_, "agreement": b.agreement,
+                   "faithfulness": b.faithfulness, "gate": b.gate, "decisions": b.decisions,
+                   "protected": b.protected, "challenger": b.challenger, "methodology": b.methodology,
+                   "appendix": b.appendix}
+    story: list = []
+    for name in template.sections:
+        story += section_fns[name]()
+
+    short = result.model["sha256"][:12]
+
+    def on_page(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(b.font, 7.5)
+        canvas.setFillColorRGB(0.35, 0.35, 0.35)
+        canvas.drawString(2 * cm, 1.2 * cm, f"{template.title} — model {short}… — {'PASSED' if result.gate.passed else 'FAILED'}")
+        canvas.drawRightString(A4[0] - 2 * cm, 1.2 * cm, f"Page {doc.page}")
+        canvas.restoreState()
+
+    class _Doc(BaseDocTemplate):
+        def beforeDocument(self) -> None:
+            self._heading = 0  # bookmark keys are counters so the bytes are reproducible
+
+        def afterFlowable(self, flowable: Any) -> None:
+            style = getattr(getattr(flowable, "style", None), "name", None)
+            if style in ("H1", "H2"):
+                text = flowable.getPlainText()
+                level = 0 if style == "H1" else 1
+                self._heading += 1
+                key = f"h{self._heading}"
+                self.canv.bookmarkPage(key)
+                self.canv.addOutlineEntry(text, key, level=level, closed=level > 0)
+                self.notify("TOCEntry", (level, text, self.page, key))
+
+    doc = _Doc(str(path), pagesize=A4, leftMargin=2 * cm, rightMargin=2 * cm, topMargin=1.8 * cm,
+               bottomMargin=2 * cm, title=template.title, author=template.organisation or "xai-audit",
+               subject=f"Explainability audit of {Path(result.model['path']).name} (SHA-256 {result.model['sha256']})",
+               creator=f"xai-audit {result.tool_version}", keywords="explainability, faithfulness, model risk",
+               invariant=1)
+    frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=on_page)])
+    doc.multiBuild(story)
+

@@ -1,0 +1,165 @@
+"""SHAP, with the algorithm chosen for the model and recorded with its parameters.
+
+Tree models get TreeExplainer (interventional over the background, or path-dependent), linear
+models LinearExplainer, others Exact (12 features or fewer) or Permutation; Kernel on request.
+shap's own additivity check is switched off and additivity is *measured* by the faithfulness box
+instead, so an additivity failure is a reported finding, never an aborted audit.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from audit.types import Attribution
+from explainers._base import ExplainerBase, is_tree_model, linear_final_estimator, select_class
+
+__all__ = ["Shap", "choose_algorithm"]
+
+EXACT_MAX_FEATURES = 12
+
+
+def choose_algorithm(adapter: Any, requested: str = "auto") -> tuple[str, str]:
+    """The SHAP algorithm for this model and why.
+
+    >>> from sklearn.linear_model import LinearRegression
+    """
+    if requested != "auto":
+        return requested, "requested in the configuration"
+    if is_tree_model(adapter, include_hist=True):
+        return "tree", "tree ensemble: TreeExplainer computes exact Shapley values in polynomial time"
+    if linear_final_estimator(adapter) is not None:
+        return "linear", "linear model: LinearExplainer is exact for the margin"
+    if len(adapter.feature_names) <= EXACT_MAX_FEATURES:
+        return "exact", f"{len(adapter.feature_names)} features (<= {EXACT_MAX_FEATURES}): every coalition evaluated"
+    return "permutation", f"{len(adapter.feature_names)} features: antithetic permutation sampling"
+
+
+@contextmanager
+def _seeded_global_numpy(seed: int):
+    """shap's Kernel explainer draws from numpy's global state; seed it and restore it after."""
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
+class Shap(ExplainerBase):
+    """Shapley-value attributions through the ``shap`` package."""
+
+    name = "shap"
+    kind = "approximate"
+    option_names = ("shap_algorithm", "shap_tree_mode", "kernel_nsamples", "permutation_max_evals")
+
+    @property
+    def sampling(self) -> bool:  # type: ignore[override]
+        return self.options.get("shap_algorithm", "auto") in ("permutation", "kernel")
+
+    def supports(self, adapter: Any) -> bool:
+        return getattr(adapter, "framework", None) in ("sklearn", "torch")
+
+    def explain(self, adapter: Any, X: np.ndarray, *, background: np.ndarray, seed: int) -> Attribution:
+        algo, why = choose_algorithm(adapter, self.options.get("shap_algorithm", "auto"))
+        if algo in ("tree", "linear") and getattr(adapter, "framework", None) != "sklearn":
+            algo, why = "permutation", "in-space algorithms need a scikit-learn model"
+        findings: list[str] = []
+        t0 = time.perf_counter()
+        if algo == "tree":
+            try:
+                values, base, space, params = self._tree(adapter, X, background)
+            except Exception as exc:  # noqa: BLE001 - recorded, then a model-agnostic fallback
+                findings.append(f"TreeExplainer failed ({type(exc).__name__}: {exc}); fell back to Permutation")
+                algo, why = "permutation", "fallback after TreeExplainer failure"
+        if algo == "linear":
+            values, base, space, params = self._linear(adapter, X, background)
+        elif algo in ("exact", "permutation", "kernel"):
+            values, base, space, params = self._agnostic(algo, adapter, X, background, seed)
+        meta = {"algorithm": f"shap.{ {'tree': 'TreeExplainer', 'linear': 'LinearExplainer', 'exact': 'ExactExplainer', 'permutation': 'PermutationExplainer', 'kernel': 'KernelExplainer'}[algo] }",
+                "choice": algo, "reason": why, "parameters": params, "findings": findings,
+                "explain_seconds": time.perf_counter() - t0}
+        if algo in ("tree", "linear"):
+            values = adapter.transform_map.to_raw(values)
+        return self.attribution(adapter, values, base, output_space=space, additive=True, meta=meta)
+
+    # -- algorithms ---------------------------------------------------------------------------
+    def _tree(self, adapter: Any, X: np.ndarray, background: np.ndarray) -> tuple:
+        import shap
+
+        final = adapter.final_estimator
+        Z, Zb = adapter.transform(X), adapter.transform(background)
+        mode = self.options.get("shap_tree_mode", "auto")
+        if mode == "auto":
+            mode = "interventional"
+        kwargs: dict[str, Any] = {"model_output": "raw"}
+        if mode == "interventional":
+            explainer = shap.TreeExplainer(final, data=Zb, feature_perturbation="interventional", **kwargs)
+        else:
+            explainer = shap.TreeExplainer(final, feature_perturbation="tree_path_dependent", **kwargs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            raw = np.asarray(explainer.shap_values(Z, check_additivity=False), dtype=float)
+        margin = hasattr(final, "decision_function") or adapter.task == "regression"
+        values, base = select_class(raw, explainer.expected_value, adapter, binary_single=raw.ndim == 2)
+        space = "margin" if margin and adapter.task != "regression" else "score"
+        if adapter.task == "regression":
+            space = "score"
+        params = {"feature_perturbation": mode, "model_output": "raw",
+                  "background_rows": int(len(Zb)) if mode == "interventional" else 0}
+        return values, np.broadcast_to(base, (len(X),)), space, params
+
+    def _linear(self, adapter: Any, X: np.ndarray, background: np.ndarray) -> tuple:
+        import shap
+
+        final = linear_final_estimator(adapter)
+        Z, Zb = adapter.transform(X), adapter.transform(background)
+        explainer = shap.LinearExplainer(final, shap.maskers.Independent(Zb, max_samples=len(Zb)))
+        raw = np.asarray(explainer.shap_values(Z), dtype=float)
+        values, base = select_class(raw, explainer.expected_value, adapter, binary_single=raw.ndim == 2)
+        space = "score" if adapter.task == "regression" else "margin"
+        return values, np.broadcast_to(base, (len(X),)), space, {"masker": "Independent", "background_rows": len(Zb)}
+
+    def _agnostic(self, algo: str, adapter: Any, X: np.ndarray, background: np.ndarray, seed: int) -> tuple:
+        import shap
+
+        f = X.shape[1]
+        with warnings.catch_warnings(), _seeded_global_numpy(seed):
+            warnings.simplefilter("ignore")
+            if algo == "kernel":
+                summary = self._kernel_background(adapter, background, seed)
+                nsamples = int(self.options.get("kernel_nsamples") or min(2 * f + 2048, 4096))
+                explainer = shap.KernelExplainer(adapter.predict, summary, silent=True)
+                values = np.asarray(explainer.shap_values(X, nsamples=nsamples, silent=True), dtype=float)
+                base = np.full(len(X), float(np.asarray(explainer.expected_value).reshape(-1)[0]))
+                params = {"nsamples": nsamples, "background": "k-means summary" if not adapter.space.categories
+                          else "random sample (categorical codes cannot be averaged)",
+                          "background_rows": int(len(summary))}
+                return values, base, "score", params
+            if algo == "exact":
+                bg = background[: min(len(background), 32)]
+                explainer = shap.explainers.Exact(adapter.predict, shap.maskers.Independent(bg, max_samples=len(bg)))
+                out = explainer(X)
+                params = {"background_rows": int(len(bg)), "coalitions": 2 ** f}
+            else:
+                max_evals = int(self.options.get("permutation_max_evals") or max(500, 2 * f + 1))
+                explainer = shap.explainers.Permutation(
+                    adapter.predict, shap.maskers.Independent(background, max_samples=len(background)), seed=seed
+                )
+                out = explainer(X, max_evals=max_evals)
+                params = {"max_evals": max_evals, "background_rows": int(len(background)), "seed": seed}
+        return np.asarray(out.values, dtype=float), np.asarray(out.base_values, dtype=float).reshape(len(X)), "score", params
+
+    @staticmethod
+    def _kernel_background(adapter: Any, background: np.ndarray, seed: int) -> np.ndarray:
+        import shap
+
+        k = min(20, len(background))
+        if adapter.space.categories or np.isnan(background).any():
+            rng = np.random.default_rng(seed)
+            return background[rng.choice(len(background), k, replace=False)]
+        return shap.kmeans(background, k).data

@@ -1,0 +1,101 @@
+"""Report templates: section order, wording, reason codes and styles, as TOML shipped in the wheel.
+
+Edit the ``.toml`` files (or pass a path to your own) to change the report without touching Python.
+
+>>> load_template("generic").name
+'generic'
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from audit.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = ["Template", "load_template", "available_templates", "SECTIONS"]
+
+SECTIONS = (
+    "cover", "contents", "summary", "scope", "performance", "global", "agreement", "faithfulness", "gate",
+    "decisions", "protected", "challenger", "methodology", "appendix",
+)
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    title: str
+    organisation: str
+    logo: Path | None
+    sections: tuple[str, ...]
+    wording: dict[str, str]
+    outcome_labels: dict[str, str]
+    reason_codes: dict[str, Any]
+    style: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, key: str, **values: Any) -> str:
+        """A wording entry with ``{placeholders}`` filled in."""
+        raw = self.wording.get(key, "")
+        try:
+            return raw.format(**values)
+        except (KeyError, IndexError, ValueError):
+            return raw
+
+    def outcome(self, label: Any) -> str:
+        return self.outcome_labels.get(str(label), f"outcome {label}")
+
+    def reason(self, feature: str, value: str, *, above_typical: bool | None) -> str:
+        """Plain-language principal reason for ``feature`` (adverse-action style)."""
+        entry = self.reason_codes.get(feature)
+        if isinstance(entry, str):
+            return entry.format(value=value, feature=feature)
+        if isinstance(entry, dict):
+            key = "high" if above_typical else "low"
+            text = entry.get(key) if above_typical is not None else None
+            text = text or entry.get("text") or entry.get("high") or entry.get("low")
+            if text:
+                return str(text).format(value=value, feature=feature)
+        generic = self.reason_codes.get("_default", "{feature}: {value}")
+        return str(generic).format(value=value, feature=feature.replace("_", " "))
+
+
+def available_templates() -> list[str]:
+    return sorted(p.name[:-5] for p in resources.files(__name__).iterdir() if p.name.endswith(".toml"))
+
+
+def load_template(name_or_path: str) -> Template:
+    """Load a shipped template by name, or a TOML file by path."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" and path.is_file():
+        text, source = path.read_text(encoding="utf-8"), str(path)
+    else:
+        res = resources.files(__name__) / f"{name_or_path}.toml"
+        if not res.is_file():
+            raise ConfigError(f"--template {name_or_path!r}: no such template. Available: "
+                              f"{', '.join(available_templates())}, or the path of a .toml file.")
+        text, source = res.read_text(encoding="utf-8"), f"report_templates/{name_or_path}.toml"
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"template {source}: invalid TOML ({exc}).") from None
+    sections = tuple(raw.get("sections", SECTIONS))
+    bad = [s for s in sections if s not in SECTIONS]
+    if bad:
+        raise ConfigError(f"template {source}: unknown section(s) {bad}. Valid: {', '.join(SECTIONS)}.")
+    logo = raw.get("logo") or None
+    logo_path = None
+    if logo:
+        candidate = resources.files(__name__) / logo
+        logo_path = Path(str(candidate)) if candidate.is_file() else Path(logo)
+    return Template(name=raw.get("name", path.stem), title=raw.get("title", "Explainability audit report"),
+                    organisation=raw.get("organisation", ""), logo=logo_path, sections=sections,
+                    wording=raw.get("wording", {}), outcome_labels={str(k): v for k, v in raw.get("outcome_labels", {}).items()},
+                    reason_codes=raw.get("reason_codes", {}), style=raw.get("style", {}))

@@ -1,0 +1,75 @@
+"""Train and save the demo models (seeded, reproducible).
+
+    python samples/make_samples.py [OUT_DIR]     # default: samples/models
+
+Writes, for the German credit data (target ``risk``: 1 = good, 0 = bad):
+- credit_logreg.skops / .pkl: Pipeline(ColumnTransformer(OneHotEncoder, StandardScaler), LogisticRegression)
+- credit_gbm.skops / .pkl: Pipeline(ColumnTransformer(OneHotEncoder, passthrough), GradientBoostingClassifier)
+and for the synthetic loan data (``synthetic_loans.csv``, written beside them):
+- synthetic_logreg.skops: LogisticRegression on the 10 numeric columns
+"""
+
+from __future__ import annotations
+
+import pickle
+import sys
+from pathlib import Path
+
+import pandas as pd
+import skops.io as sio
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import GradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from synthetic import make_loans  # noqa: E402
+
+SEED = 0
+CATEGORICAL = ["sex", "housing", "saving_accounts", "checking_account", "purpose"]
+NUMERIC = ["job", "credit_amount", "duration", "age"]
+
+
+def credit_frame() -> tuple[pd.DataFrame, pd.Series]:
+    df = pd.read_csv(HERE / "german_credit.csv")
+    return df[CATEGORICAL + NUMERIC], df["risk"]
+
+
+def credit_logreg() -> Pipeline:
+    pre = ColumnTransformer([
+        ("onehot", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
+        ("scale", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), NUMERIC),
+    ])
+    return Pipeline([("pre", pre), ("model", LogisticRegression(max_iter=2000, C=1.0))])
+
+
+def credit_gbm() -> Pipeline:
+    pre = ColumnTransformer([("onehot", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL)], remainder="passthrough")
+    return Pipeline([("pre", pre), ("model", GradientBoostingClassifier(n_estimators=150, max_depth=3,
+                                                                          learning_rate=0.05, random_state=SEED))])
+
+
+def save(model: object, stem: Path) -> None:
+    sio.dump(model, stem.with_suffix(".skops"))
+    with open(stem.with_suffix(".pkl"), "wb") as fh:
+        pickle.dump(model, fh, protocol=5)
+
+
+def main(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    X, y = credit_frame()
+    save(credit_logreg().fit(X, y), out / "credit_logreg")
+    save(credit_gbm().fit(X, y), out / "credit_gbm")
+    loans = make_loans(2000, seed=SEED)
+    loans.to_csv(out / "synthetic_loans.csv", index=False)
+    features = [c for c in loans.columns if c != "default"]
+    synth = LogisticRegression(max_iter=1000).fit(loans[features], loans["default"])
+    sio.dump(synth, out / "synthetic_logreg.skops")
+    print(f"wrote demo models to {out}")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "models")
