@@ -1,0 +1,99 @@
+"""Shared fixtures: real sample data, seeded synthetic data, fitted models, a CLI runner."""
+
+from __future__ import annotations
+
+import pickle
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "samples"
+sys.path.insert(0, str(SAMPLES))
+
+from synthetic import make_loans  # noqa: E402
+
+CATEGORICAL = ["sex", "housing", "saving_accounts", "checking_account", "purpose"]
+NUMERIC = ["job", "credit_amount", "duration", "age"]
+
+# Small but real settings so the suite stays fast; CLI tests pass them through audit.toml.
+FAST_TOML = """
+rows = 40
+background = 40
+lime_num_samples = 300
+stability_rows = 5
+stability_seeds = 3
+sensitivity_rows = 4
+randomisation_rows = 10
+bootstrap = 50
+random_controls = 4
+"""
+
+
+@pytest.fixture(scope="session")
+def credit() -> pd.DataFrame:
+    return pd.read_csv(SAMPLES / "german_credit.csv")
+
+
+@pytest.fixture(scope="session")
+def loans() -> pd.DataFrame:
+    return make_loans(1500, seed=0)
+
+
+@pytest.fixture(scope="session")
+def credit_logreg(credit):
+    from make_samples import credit_logreg
+
+    return credit_logreg().fit(credit[CATEGORICAL + NUMERIC], credit["risk"])
+
+
+@pytest.fixture(scope="session")
+def credit_gbm(credit):
+    from make_samples import credit_gbm
+
+    return credit_gbm().fit(credit[CATEGORICAL + NUMERIC], credit["risk"])
+
+
+@pytest.fixture()
+def fast_config(tmp_path) -> Path:
+    path = tmp_path / "audit.toml"
+    path.write_text(FAST_TOML)
+    return path
+
+
+def save_pickle(model, path: Path) -> Path:
+    with open(path, "wb") as fh:
+        pickle.dump(model, fh, protocol=5)
+    return path
+
+
+@pytest.fixture()
+def cli():
+    """Invoke the CLI in-process; returns (exit_code, stdout, stderr)."""
+    from typer.testing import CliRunner
+
+    from audit.cli import app
+
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        res = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+        return res.exit_code, res.stdout, res.stderr
+
+    return invoke
+
+
+def encode(frame: pd.DataFrame, adapter_space) -> np.ndarray:
+    """Encode a raw frame into the float matrix of ``adapter_space`` (test helper)."""
+    X = np.empty((len(frame), len(adapter_space.names)))
+    for j, name in enumerate(adapter_space.names):
+        cats = adapter_space.categories.get(name)
+        if cats is None:
+            X[:, j] = frame[name].to_numpy(dtype=float)
+        else:
+            index = {c: i for i, c in enumerate(cats)}
+            X[:, j] = [index[v] for v in frame[name]]
+    return X

@@ -1,0 +1,70 @@
+"""Contract suite: every registered explainer x every model family.
+
+Shape, finite values, raw feature names, determinism for a seed, inputs not mutated, and each
+applicable explainer chosen by the registry.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from explainers import registry, select
+from tests.families import FAMILIES, materialise, optional_families
+
+OPTIONS = {"lime_num_samples": 200, "shap_algorithm": "auto", "shap_tree_mode": "auto"}
+ALL = FAMILIES + optional_families()
+
+
+@pytest.fixture(scope="module")
+def built(credit, tmp_path_factory):
+    cache = {}
+
+    def get(family):
+        if family.name not in cache:
+            cache[family.name] = materialise(family, credit, tmp_path_factory.mktemp(family.name))
+        return cache[family.name]
+
+    return get
+
+
+@pytest.mark.parametrize("family", ALL, ids=lambda f: f.name)
+def test_registry_chooses_each_applicable_explainer(family, built):
+    _model, _ds, adapter, *_ = built(family)
+    chosen, _ = select(adapter, None, **OPTIONS)
+    names = [e.name for e in chosen]
+    for expected in family.expected:
+        assert expected in names, f"{expected} not chosen for {family.name}: {names}"
+    if "coefficients" not in family.expected:
+        assert "coefficients" not in names
+
+
+@pytest.mark.parametrize("family", ALL, ids=lambda f: f.name)
+@pytest.mark.parametrize("name", [n for n in registry() if n in ("coefficients", "tree_path", "shap", "lime")])
+def test_explainer_contract(family, name, built):
+    _model, ds, adapter, *_ = built(family)
+    explainer = registry()[name](**OPTIONS)
+    if not explainer.supports(adapter):
+        pytest.skip(f"{name} does not apply to {family.name}")
+    rng = np.random.default_rng(0)
+    X = np.array(ds.X[rng.choice(ds.n_rows, 6, replace=False)])
+    background = np.array(ds.X[:40])
+    X_before, bg_before = X.copy(), background.copy()
+    a = explainer.explain(adapter, X, background=background, seed=3)
+    assert a.values.shape == (6, len(ds.feature_names))
+    assert np.isfinite(a.values).all() and np.isfinite(a.base_values).all()
+    assert a.feature_names == ds.feature_names
+    assert a.method == name and a.kind in ("intrinsic", "approximate")
+    np.testing.assert_array_equal(X, X_before)
+    np.testing.assert_array_equal(background, bg_before)
+    again = explainer.explain(adapter, X, background=background, seed=3)
+    np.testing.assert_allclose(again.values, a.values, rtol=0, atol=1e-12)
+    assert a.meta.get("algorithm"), "the exact algorithm must be recorded"
+
+
+def test_unknown_explainer_lists_valid_names(built):
+    from audit.errors import InputError
+
+    _model, _ds, adapter, *_ = built(FAMILIES[0])
+    with pytest.raises(InputError, match="Valid names: .*coefficients"):
+        select(adapter, ["shapp"])
