@@ -11,7 +11,7 @@ from tests.families import FAMILIES, materialise
 
 @pytest.fixture(scope="module")
 def knn(credit, tmp_path_factory):
-    family = next(f for f in FAMILIES if f.name == "kneighbors")
+    family = next(f for f in FAMILIES if f.name == "pipeline_logreg_onehot")
     return materialise(family, credit, tmp_path_factory.mktemp("knn"))
 
 
