@@ -166,7 +166,7 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
                 o_vals, o_kind = _oracle(g.adapter, X, background, config.seed)
             g.ctx = FaithfulnessContext(g.adapter.predict, X, baseline, seed=config.seed,
                                         n_random=config.random_controls, n_bootstrap=config.bootstrap,
-                                        oracle=o_vals, oracle_kind=o_kind, call_count=lambda: counter.calls)
+                                        oracle=o_vals, oracle_kind=o_kind)
 
     results: list[ExplanationResult] = []
     evidence: list[ExplainerEvidence] = []

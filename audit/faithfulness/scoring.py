@@ -96,11 +96,16 @@ class FaithfulnessContext:
 
     def __init__(self, predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray, baseline: M.Baseline, *,
                  seed: int, n_random: int = 8, n_bootstrap: int = 200, oracle: np.ndarray | None = None,
-                 oracle_kind: str | None = None, call_count: Callable[[], int] | None = None) -> None:
-        self.predict = predict
+                 oracle_kind: str | None = None) -> None:
+        self._calls = 0
+
+        def counted(Z: np.ndarray) -> np.ndarray:
+            self._calls += 1
+            return predict(Z)
+
+        self.predict = counted
         self.X = np.asarray(X, dtype=float)
         self.baseline = baseline
-        self.calls = call_count or (lambda: 0)
         self.seed = seed
         self.n_bootstrap = n_bootstrap
         rng = np.random.default_rng(seed)
@@ -119,6 +124,10 @@ class FaithfulnessContext:
         self.oracle = _per_row(self, self.oracle_values)[0]
         self.control_calls, self.control_seconds = self.calls() - c0, time.perf_counter() - t0
         self._boot = rng.integers(0, n, size=(n_bootstrap, n))
+
+    def calls(self) -> int:
+        """Model calls made through this context so far."""
+        return self._calls
 
     def score(self, A: np.ndarray, *, base: np.ndarray | None = None, output: np.ndarray | None = None) -> FaithfulnessScores:
         """Score one attribution (n x f) of ``self.X``; additivity when ``output`` is given."""

@@ -101,7 +101,7 @@ class _Builder:
         cells = [[c if not isinstance(c, str) else self.p(_esc(c), "cellb" if header and i == 0 else "cell")
                   for c in row] for i, row in enumerate(rows)]
         tbl = Table(cells, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
-        style = [("GRID", (0, 0), (-1, -1), 0.3, self.colors.HexColor("#999999")),
+        style = [("FONTNAME", (0, 0), (-1, -1), self.font), ("GRID", (0, 0), (-1, -1), 0.3, self.colors.HexColor("#999999")),
                  ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 3),
                  ("RIGHTPADDING", (0, 0), (-1, -1), 3)]
         if header:
@@ -151,7 +151,7 @@ class _Builder:
         verdict = Table([[self.p("VERDICT: " + ("PASSED" if passed else "FAILED") + " — "
                                  + f"{sum(c.passed for c in r.gate.checks)} of {len(r.gate.checks)} policy checks passed",
                                  "verdict")]], colWidths=[17 * cm])
-        verdict.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), self.colors.HexColor(GREEN if passed else RED)),
+        verdict.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), self.font), ("BACKGROUND", (0, 0), (-1, -1), self.colors.HexColor(GREEN if passed else RED)),
                                      ("TOPPADDING", (0, 0), (-1, -1), 8), ("BOTTOMPADDING", (0, 0), (-1, -1), 8)]))
         out += [Spacer(1, 0.4 * cm), verdict, Spacer(1, 0.4 * cm)]
         m, d = r.model, r.data
@@ -179,7 +179,11 @@ class _Builder:
         from reportlab.platypus import PageBreak
         from reportlab.platypus.tableofcontents import TableOfContents
 
+        from reportlab.platypus import TableStyle
+
         toc = TableOfContents()
+        toc.tableStyle = TableStyle([("FONTNAME", (0, 0), (-1, -1), self.font), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                     ("RIGHTPADDING", (0, 0), (-1, -1), 0), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
         toc.levelStyles = [ParagraphStyle("toc1", fontName=self.font, fontSize=10, leading=14, leftIndent=10),
                            ParagraphStyle("toc2", fontName=self.font, fontSize=8.5, leading=11, leftIndent=24)]
         return [self.p("Contents", "H1"), toc, PageBreak()]
@@ -518,6 +522,7 @@ def render_pdf(result: AuditResult, template: Any, path: Path) -> None:
                bottomMargin=2 * cm, title=template.title, author=template.organisation or "xai-audit",
                subject=f"Explainability audit of {Path(result.model['path']).name} (SHA-256 {result.model['sha256']})",
                creator=f"xai-audit {result.tool_version}", keywords="explainability, faithfulness, model risk",
+               initialFontName=b.font,
                invariant=1)
     frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=on_page)])

@@ -68,3 +68,28 @@ def test_unknown_explainer_lists_valid_names(built):
     _model, _ds, adapter, *_ = built(FAMILIES[0])
     with pytest.raises(InputError, match="Valid names: .*coefficients"):
         select(adapter, ["shapp"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", ALL, ids=lambda f: f.name)
+def test_audit_run_on_saved_model_of_each_family(family, credit, tmp_path, cli):
+    import json
+
+    from tests.conftest import save_pickle
+
+    model, frame, target = family.build(credit)
+    data = tmp_path / "data.csv"
+    frame.to_csv(data, index=False)
+    path = save_pickle(model, tmp_path / "model.pkl")
+    cfg = tmp_path / "audit.toml"
+    cfg.write_text("rows = 15\nbackground = 30\nlime_num_samples = 150\nstability_rows = 3\nstability_seeds = 2\n"
+                   "sensitivity_rows = 2\nrandomisation_rows = 5\nbootstrap = 30\nrandom_controls = 2\n")
+    out = tmp_path / "out"
+    code, _, err = cli("run", path, data, "--target", target, "--config", cfg, "--out", out, "--quiet")
+    assert code in (0, 1), err
+    assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
+    results = json.loads((out / "results.json").read_text())
+    methods = {e["method"]: e for e in results["explanations"]}
+    for expected in family.expected:
+        assert expected in methods
+        assert methods[expected]["algorithm"]["algorithm"]

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import pytest
+
+from audit.config import AuditConfig, parse_config
+from audit.errors import ConfigError
+from audit.gate import ExplainerEvidence, evaluate
+
+
+def test_defaults_and_overrides():
+    cfg = parse_config("seed = 4\n[policy]\nmin_faithfulness_score = 0.7\n", overrides={"seed": 9})
+    assert cfg.seed == 9 and cfg.policy.min_faithfulness_score == 0.7
+    assert AuditConfig().rows == 200
+
+
+def test_config_is_frozen():
+    with pytest.raises(Exception):
+        AuditConfig().seed = 3
+
+
+@pytest.mark.parametrize("text,needle", [("sede = 1", "'sede'"), ("[report]\ntemplat = 'x'", "report.templat"),
+                                         ("rows = -1", "'rows'"), ("= broken", "not valid TOML")])
+def test_bad_config(text, needle):
+    with pytest.raises(ConfigError, match=needle):
+        parse_config(text)
+
+
+def test_gate_per_explainer_override_and_required():
+    from audit.config import Policy
+
+    policy = Policy.model_validate({"require_randomisation_check": False, "explainers": {
+        "lime": {"min_faithfulness_score": 0.2}, "shap": {"required": True}}})
+    ev = [ExplainerEvidence("lime", 0.3, (0.2, 0.4)), ExplainerEvidence("shap", 0.45, (0.4, 0.5))]
+    gate = evaluate(policy, ev)
+    assert gate.passing_explainers == ("lime",)
+    assert not gate.passed  # shap is required and scored below 0.5
+    ev[1] = ExplainerEvidence("shap", 0.9, (0.8, 1.0))
+    assert evaluate(policy, ev).passed
+
+
+def test_gate_stability_and_additivity_checks():
+    from audit.config import Policy
+
+    policy = Policy(require_randomisation_check=False)
+    gate = evaluate(policy, [ExplainerEvidence("lime", 0.9, (0.8, 1.0), stability=0.3),
+                             ExplainerEvidence("shap", 0.9, (0.8, 1.0), additivity_error=0.5)])
+    failed = {c.name for c in gate.checks if not c.passed}
+    assert failed == {"stability:lime", "additivity:shap", "explainers_passing"}
+    assert not gate.passed

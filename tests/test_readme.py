@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+import re
+
+from tests.conftest import ROOT
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```bash\n(.*?)\n```", readme, flags=re.S)
+    assert len(blocks) == 2, "the README holds exactly two copy-paste commands"
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert blocks[1].strip() in ci
+    assert "audit run samples/" in blocks[0]
