@@ -9,7 +9,30 @@ import numpy as np
 
 from audit.types import Dataset
 
-__all__ = ["model_performance", "challenger_benchmark"]
+__all__ = ["model_performance", "challenger_benchmark", "class_labels"]
+
+
+def class_labels(y: np.ndarray, classes: list[str] | None) -> np.ndarray:
+    """Target values as the model's class names (so 1.0 in a CSV matches class 1)."""
+    if classes is None:
+        return np.asarray(y)
+    lookup = {c: c for c in classes}
+    for c in classes:
+        try:
+            lookup.setdefault(repr(float(c)), c)
+        except ValueError:
+            pass
+
+    def one(v: object) -> str:
+        s = str(v)
+        if s in lookup:
+            return lookup[s]
+        try:
+            return lookup.get(repr(float(s)), s)
+        except ValueError:
+            return s
+
+    return np.array([one(v) for v in np.asarray(y)], dtype=object).astype(str)
 
 
 def _metrics(task: str, y: np.ndarray, score: np.ndarray, labels: np.ndarray, classes: list[str] | None) -> dict[str, Any]:
@@ -36,7 +59,7 @@ def model_performance(adapter: Any, ds: Dataset, score: np.ndarray, labels: np.n
     explained = str(adapter.explained_class) if adapter.classes is not None else None
     if adapter.task == "binary" and explained == classes[0]:
         score = -score  # AUC is computed for the last class
-    out = _metrics(adapter.task, np.asarray(ds.target), score, np.asarray(labels), classes)
+    out = _metrics(adapter.task, class_labels(ds.target, classes), score, np.asarray(labels), classes)
     out["rows"] = ds.n_rows
     out["note"] = "measured on the audited data; optimistic if this is the model's training data"
     return out
@@ -70,7 +93,7 @@ def challenger_benchmark(adapter: Any, ds: Dataset, performance: dict[str, Any],
     }
     classes = [str(c) for c in adapter.classes] if adapter.classes is not None else None
     results = {}
-    ys = y.astype(float) if regression else y.astype(str)
+    ys = y.astype(float) if regression else class_labels(y, classes)
     for name, model in candidates.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -224,7 +224,7 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         "categorical": {k: [str(c) for c in v] for k, v in ds.space.categories.items()},
         "target": ds.target_name, "ignored_columns": list(ds.ignored_columns),
         "missing_values": {name: int(np.isnan(ds.X[:, j]).sum()) for j, name in enumerate(ds.feature_names)},
-        "class_balance": _class_balance(ds), "explained_rows": [int(r) + 1 for r in explain_rows],
+        "class_balance": _class_balance(ds, classes), "explained_rows": [int(r) + 1 for r in explain_rows],
         "background_rows": int(len(background)),
     }
     repro = {
@@ -437,10 +437,12 @@ def _decisions(attr: Attribution | None, ds: Dataset, rows: np.ndarray, score: n
     return out
 
 
-def _class_balance(ds: Dataset) -> dict[str, int] | None:
+def _class_balance(ds: Dataset, classes: list[str] | None) -> dict[str, int] | None:
+    from audit.performance import class_labels
+
     if ds.target is None:
         return None
-    vals, counts = np.unique(ds.target.astype(str), return_counts=True)
+    vals, counts = np.unique(class_labels(ds.target, classes), return_counts=True)
     return {str(v): int(c) for v, c in zip(vals, counts)} if len(vals) <= 20 else None
 
 
