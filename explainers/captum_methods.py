@@ -1,5 +1,17 @@
-"""Captum explainers are registered here (filled in by the torch adapter work)."""
+"""The Captum explainers, in registry order (gradient methods first)."""
 
 from __future__ import annotations
 
-CAPTUM_EXPLAINERS: tuple[type, ...] = ()
+from explainers.attention_rollout import AttentionRollout
+from explainers.deep_lift import DeepLift
+from explainers.feature_ablation import FeatureAblation
+from explainers.gradient_shap import GradientShap
+from explainers.input_x_gradient import InputXGradient
+from explainers.integrated_gradients import IntegratedGradients
+from explainers.layer_integrated_gradients import LayerIntegratedGradients
+from explainers.saliency import Saliency
+
+CAPTUM_EXPLAINERS: tuple[type, ...] = (
+    IntegratedGradients, DeepLift, GradientShap, InputXGradient, Saliency, FeatureAblation,
+    LayerIntegratedGradients, AttentionRollout,
+)

@@ -143,14 +143,14 @@ class Shap(ExplainerBase):
             if algo == "exact":
                 bg = background[: min(len(background), 32)]
                 explainer = shap.explainers.Exact(adapter.predict, shap.maskers.Independent(bg, max_samples=len(bg)))
-                out = explainer(X)
+                out = explainer(X, silent=True)
                 params = {"background_rows": int(len(bg)), "coalitions": 2 ** f}
             else:
                 max_evals = int(self.options.get("permutation_max_evals") or max(500, 2 * f + 1))
                 explainer = shap.explainers.Permutation(
                     adapter.predict, shap.maskers.Independent(background, max_samples=len(background)), seed=seed
                 )
-                out = explainer(X, max_evals=max_evals)
+                out = explainer(X, max_evals=max_evals, silent=True)
                 params = {"max_evals": max_evals, "background_rows": int(len(background)), "seed": seed}
         return np.asarray(out.values, dtype=float), np.asarray(out.base_values, dtype=float).reshape(len(X)), "score", params
 

@@ -1,0 +1,149 @@
+"""Loading PyTorch models, safest first.
+
+- state_dict (``.pt``/``.pth``, read with ``torch.load(weights_only=True)``) or ``.safetensors``, plus
+  ``--model-class package.module:Class``: importing that class runs the package's code, which the
+  user vouches for by naming it;
+- TorchScript (``.ts``/``.jit``, or a ``.pt`` holding a TorchScript archive), ``torch.export``
+  programs (``.pt2``) and fully pickled ``nn.Module`` files are executable code by PyTorch's own
+  security policy: only with ``--trust-model``.
+
+Every torch model needs its preprocessing spec ``<model stem>.spec.json`` beside it (feature order,
+scaling, categorical encodings, task, classes); see ``audit.adapters._torch.TorchSpec``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import os
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from audit.errors import InputError, ModelError, UnsafeModelError
+from audit.loading._model import LoadedModel, sha256_bytes
+
+_EXPORT_HINT = (
+    "Save the weights instead: torch.save(model.state_dict(), 'model.pt') (or safetensors), then run with "
+    "--model-class package.module:Class. Use --trust-model only for files you would also execute."
+)
+
+
+def _spec_path(path: Path) -> Path:
+    return path.with_name(path.name.split(".")[0] + ".spec.json")
+
+
+def read_spec(path: Path) -> tuple[dict[str, Any], Path, str]:
+    spec_path = _spec_path(path)
+    if not spec_path.is_file():
+        raise InputError(
+            f"model {path}: a torch model needs its preprocessing spec at {spec_path} (feature order, scaling, "
+            "categorical encodings, task and classes). See the README's 'Torch models' section."
+        )
+    raw = spec_path.read_bytes()
+    try:
+        spec = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"spec {spec_path}: not valid JSON ({exc}).") from None
+    return spec, spec_path, sha256_bytes(raw)
+
+
+def _import_class(ref: str) -> type:
+    if ":" not in ref:
+        raise InputError(f"--model-class {ref!r}: expected 'package.module:Class'.")
+    module_name, _, qualname = ref.partition(":")
+    added = os.getcwd() not in sys.path
+    if added:  # like `python -m`, resolve the user's own package from the working directory
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise InputError(f"--model-class {ref!r}: cannot import {module_name!r} ({exc}).") from None
+    finally:
+        if added:
+            sys.path.remove(os.getcwd())
+    obj: Any = module
+    for part in qualname.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            raise InputError(f"--model-class {ref!r}: {module_name} has no {qualname!r}.")
+    return obj
+
+
+def _is_torchscript(data: bytes) -> bool:
+    if not data.startswith(b"PK"):
+        return False
+    try:
+        names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    except zipfile.BadZipFile:
+        return False
+    return any("/code/" in n or n.endswith("constants.pkl") for n in names)
+
+
+def load_torch_model(data: bytes, path: Path, digest: str, *, trust_model: bool, model_class: str | None) -> LoadedModel:
+    try:
+        import torch
+    except ImportError:
+        raise InputError("torch models need PyTorch: pip install 'xai-audit[torch]'") from None
+    spec, spec_path, spec_sha = read_spec(path)
+    suffix = path.suffix.lower()
+    extra = {"spec": spec, "spec_path": str(spec_path), "spec_sha256": spec_sha, "model_class": model_class}
+    if suffix in (".ts", ".jit") or (suffix in (".pt", ".pth") and _is_torchscript(data)):
+        if not trust_model:
+            raise UnsafeModelError(
+                f"model {path}: TorchScript is executable code under PyTorch's security policy; refused without "
+                f"--trust-model. {_EXPORT_HINT}"
+            )
+        model = torch.jit.load(io.BytesIO(data), map_location="cpu")
+        return LoadedModel(model, str(path), digest, "torchscript", True, "torch.jit.load (--trust-model)", extra)
+    if suffix == ".pt2":
+        if not trust_model:
+            raise UnsafeModelError(
+                f"model {path}: a torch.export program (.pt2) is executable code; refused without --trust-model. "
+                f"{_EXPORT_HINT}"
+            )
+        program = torch.export.load(io.BytesIO(data))
+        return LoadedModel(program.module(), str(path), digest, "torch.export", True,
+                           "torch.export.load (--trust-model)", extra)
+    if suffix == ".safetensors":
+        from safetensors.torch import load as load_safetensors
+
+        try:
+            state = load_safetensors(data)
+        except Exception as exc:  # noqa: BLE001
+            raise InputError(f"model {path}: not a readable safetensors file ({exc}).") from None
+        how = "safetensors + --model-class"
+    else:
+        try:
+            state = torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
+        except Exception as exc:  # noqa: BLE001 - weights_only refuses anything but tensors and containers
+            if not trust_model:
+                raise UnsafeModelError(
+                    f"model {path}: not a plain state_dict (torch.load with weights_only=True refused it: "
+                    f"{str(exc).splitlines()[0][:200]}). A fully pickled module runs code when loaded. {_EXPORT_HINT}"
+                ) from None
+            obj = torch.load(io.BytesIO(data), weights_only=False, map_location="cpu")  # noqa: S614 - trusted
+            if not isinstance(obj, torch.nn.Module):
+                raise ModelError(f"model {path}: loaded a {type(obj).__name__}, not a torch.nn.Module.") from None
+            return LoadedModel(obj, str(path), digest, "torch-pickle", True,
+                               "torch.load(weights_only=False) (--trust-model)", extra)
+        how = "torch.load(weights_only=True) + --model-class"
+        if isinstance(state, torch.nn.Module):  # pragma: no cover - weights_only never returns modules
+            raise UnsafeModelError(f"model {path}: a pickled module; refused. {_EXPORT_HINT}")
+    if not isinstance(state, dict):
+        raise InputError(f"model {path}: expected a state_dict (a dict of tensors), got {type(state).__name__}.")
+    if model_class is None:
+        raise InputError(
+            f"model {path}: this is a state_dict (weights only); name the module class that rebuilds it with "
+            "--model-class package.module:Class."
+        )
+    cls = _import_class(model_class)
+    try:
+        model = cls(**spec.get("model_kwargs", {}))
+        model.load_state_dict(state, strict=True)
+    except Exception as exc:  # noqa: BLE001
+        raise ModelError(f"model {path}: {model_class} could not take these weights ({exc}).") from None
+    return LoadedModel(model, str(path), digest, "state_dict" if suffix != ".safetensors" else "safetensors", False,
+                       how, extra)
