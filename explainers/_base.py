@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
@@ -93,3 +95,15 @@ def select_class(values: np.ndarray, base: Any, adapter: Any, *, binary_single: 
     if base.ndim and base.shape[-1] > 1 and adapter.task != "regression":
         base = base[..., adapter.class_index]
     return values, base
+
+
+@contextmanager
+def seeded_global_numpy(seed: int) -> Iterator[None]:
+    """Some libraries (shap's Kernel, Captum's GradientShap) draw from numpy's global state: seed it
+    for the call and restore it afterwards, so results are reproducible and callers are unaffected."""
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)

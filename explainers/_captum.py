@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from audit.types import Attribution
-from explainers._base import ExplainerBase
+from explainers._base import ExplainerBase, seeded_global_numpy
 
 CHUNK_ROWS = 8192
 INTERNAL_BATCH = 16384
@@ -51,7 +51,7 @@ class CaptumExplainer(ExplainerBase):
         bg = adapter.tensor(background)
         reference = bg.mean(0, keepdim=True)
         chunks, extras = [], []
-        with torch.random.fork_rng(devices=devices):
+        with torch.random.fork_rng(devices=devices), seeded_global_numpy(seed):
             torch.manual_seed(seed)
             for start in range(0, len(X), CHUNK_ROWS):
                 inputs = adapter.tensor(X[start : start + CHUNK_ROWS]).requires_grad_(True)

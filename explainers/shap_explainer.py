@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import time
 import warnings
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 from audit.types import Attribution
-from explainers._base import ExplainerBase, is_tree_model, linear_final_estimator, select_class
+from explainers._base import ExplainerBase, is_tree_model, linear_final_estimator, seeded_global_numpy, select_class
 
 __all__ = ["Shap", "choose_algorithm"]
 
@@ -37,17 +36,6 @@ def choose_algorithm(adapter: Any, requested: str = "auto") -> tuple[str, str]:
     if len(adapter.feature_names) <= EXACT_MAX_FEATURES:
         return "exact", f"{len(adapter.feature_names)} features (<= {EXACT_MAX_FEATURES}): every coalition evaluated"
     return "permutation", f"{len(adapter.feature_names)} features: antithetic permutation sampling"
-
-
-@contextmanager
-def _seeded_global_numpy(seed: int):
-    """shap's Kernel explainer draws from numpy's global state; seed it and restore it after."""
-    state = np.random.get_state()
-    np.random.seed(seed)
-    try:
-        yield
-    finally:
-        np.random.set_state(state)
 
 
 class Shap(ExplainerBase):
@@ -128,7 +116,7 @@ class Shap(ExplainerBase):
         import shap
 
         f = X.shape[1]
-        with warnings.catch_warnings(), _seeded_global_numpy(seed):
+        with warnings.catch_warnings(), seeded_global_numpy(seed):
             warnings.simplefilter("ignore")
             if algo == "kernel":
                 summary = self._kernel_background(adapter, background, seed)

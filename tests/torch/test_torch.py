@@ -1,0 +1,238 @@
+"""PyTorch models: every loading path, Captum explainers with faithfulness, IG completeness."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from tests.conftest import FAST_TOML, SAMPLES
+
+CAPTUM = {"integrated_gradients", "deep_lift", "gradient_shap", "input_x_gradient", "saliency", "feature_ablation",
+          "layer_integrated_gradients", "attention"}
+DATA = SAMPLES / "german_credit.csv"
+
+
+@pytest.fixture()
+def cfg(tmp_path):
+    path = tmp_path / "audit.toml"
+    path.write_text(FAST_TOML + "device = 'cpu'\n")
+    return path
+
+
+def _results(out):
+    return json.loads((out / "results.json").read_text())
+
+
+def _assert_captum_methods(results, minimum=5):
+    methods = {e["method"]: e for e in results["explanations"]}
+    captum = [m for m in methods if m in CAPTUM]
+    assert len(captum) >= minimum, methods.keys()
+    for name in captum:
+        e = methods[name]
+        assert e["faithfulness_score"] is not None
+        assert e["faithfulness"]["deletion_auc"]["random_control"] is not None
+        assert e["faithfulness"]["deletion_auc"]["ci95"]
+    assert results["controls"]["random"]
+    return methods
+
+
+@pytest.mark.parametrize("stem,cls", [("loan_mlp", "LoanMLP"), ("loan_transformer", "TabTransformer")])
+def test_state_dict_with_model_class(stem, cls, torch_models, cli, tmp_path, cfg):
+    out = tmp_path / "out"
+    code, _, err = cli("run", torch_models / f"{stem}.pt", DATA, "--model-class", f"samples.torch_models:{cls}",
+                       "--target", "risk", "--config", cfg, "--out", out, "--quiet")
+    assert code in (0, 1), err
+    results = _results(out)
+    assert results["model"]["framework"] == "torch" and results["model"]["trusted"] is False
+    assert "weights_only=True" in results["model"]["loaded_with"]
+    methods = _assert_captum_methods(results)
+    if stem == "loan_transformer":
+        assert {"attention", "layer_integrated_gradients"} <= set(methods)
+    assert (out / "report.pdf").exists()
+
+
+def test_safetensors_with_model_class(torch_models, cli, tmp_path, cfg):
+    out = tmp_path / "out"
+    code, _, err = cli("run", torch_models / "loan_mlp.safetensors", DATA, "--model-class",
+                       "samples.torch_models:LoanMLP", "--config", cfg, "--out", out, "--quiet",
+                       "--explainers", "integrated_gradients")
+    assert code in (0, 1), err
+    assert _results(out)["model"]["format"] == "safetensors"
+
+
+@pytest.mark.parametrize("stem", ["loan_mlp", "loan_transformer"])
+def test_torchscript_needs_trust(stem, torch_models, cli, tmp_path, cfg):
+    out = tmp_path / "out"
+    code, _, err = cli("run", torch_models / f"{stem}.ts", DATA, "--target", "risk", "--config", cfg, "--out", out,
+                       "--quiet")
+    assert code == 2 and "--trust-model" in err and "state_dict" in err
+    assert not out.exists()
+    code, _, err = cli("run", torch_models / f"{stem}.ts", DATA, "--target", "risk", "--config", cfg, "--out", out,
+                       "--quiet", "--trust-model")
+    assert code in (0, 1), err
+    results = _results(out)
+    assert results["model"]["trusted"] is True and results["model"]["format"] == "torchscript"
+    _assert_captum_methods(results)
+
+
+def test_state_dict_without_model_class_is_exit_2(torch_models, cli, tmp_path):
+    code, _, err = cli("run", torch_models / "loan_mlp.pt", DATA, "--out", tmp_path / "o", "--quiet")
+    assert code == 2 and "--model-class" in err
+
+
+def test_missing_spec_is_exit_2(torch_models, cli, tmp_path):
+    shutil.copy(torch_models / "loan_mlp.pt", tmp_path / "lonely.pt")
+    code, _, err = cli("run", tmp_path / "lonely.pt", DATA, "--model-class", "samples.torch_models:LoanMLP",
+                       "--out", tmp_path / "o", "--quiet")
+    assert code == 2 and "lonely.spec.json" in err
+
+
+class _RunsShell:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_full_module_pickle_is_refused_without_trust_and_never_runs(torch_models, cli, tmp_path):
+    marker = tmp_path / "pwned"
+    evil = tmp_path / "evil.pt"
+    torch.save({"weights": torch.zeros(2), "payload": _RunsShell(marker)}, evil)
+    shutil.copy(torch_models / "loan_mlp.spec.json", tmp_path / "evil.spec.json")
+    code, _, err = cli("run", evil, DATA, "--out", tmp_path / "o", "--quiet")
+    assert code == 2 and "weights_only=True" in err
+    assert not marker.exists()
+
+
+def test_full_module_pickle_loads_with_trust(torch_models, tmp_path):
+    from audit.loading import load_model
+    from audit.errors import UnsafeModelError
+    from samples.torch_models import LoanMLP
+
+    spec = json.loads((torch_models / "loan_mlp.spec.json").read_text())
+    model = LoanMLP(**spec["model_kwargs"])
+    torch.save(model, tmp_path / "full.pt")
+    shutil.copy(torch_models / "loan_mlp.spec.json", tmp_path / "full.spec.json")
+    with pytest.raises(UnsafeModelError):
+        load_model(tmp_path / "full.pt")
+    loaded = load_model(tmp_path / "full.pt", trust_model=True)
+    assert isinstance(loaded.obj, torch.nn.Module) and loaded.trusted
+
+
+def test_torch_export_program_needs_trust(torch_models, tmp_path):
+    from audit.errors import UnsafeModelError
+    from audit.loading import load_model
+    from samples.torch_models import LoanMLP
+
+    spec = json.loads((torch_models / "loan_mlp.spec.json").read_text())
+    model = LoanMLP(**spec["model_kwargs"]).eval()
+    program = torch.export.export(model, (torch.zeros(2, spec["model_kwargs"]["n_inputs"]),),
+                                  dynamic_shapes=({0: torch.export.Dim("batch")},))
+    torch.export.save(program, tmp_path / "m.pt2")
+    shutil.copy(torch_models / "loan_mlp.spec.json", tmp_path / "m.spec.json")
+    with pytest.raises(UnsafeModelError, match="trust-model"):
+        load_model(tmp_path / "m.pt2")
+    loaded = load_model(tmp_path / "m.pt2", trust_model=True)
+    assert loaded.format == "torch.export"
+
+
+def _adapter(torch_models, stem="loan_mlp", cls="LoanMLP", device="cpu"):
+    from audit.adapters import describe_model, make_adapter
+    from audit.loading import load_data, load_model
+
+    loaded = load_model(torch_models / f"{stem}.pt", model_class=f"samples.torch_models:{cls}")
+    ds = load_data(DATA, describe_model(loaded.obj, loaded.extra), target="risk")
+    adapter = make_adapter(loaded.obj, ds.space, extra={**loaded.extra, "device": device})
+    return adapter, ds
+
+
+def test_integrated_gradients_completeness_within_recorded_delta(torch_models):
+    from explainers.integrated_gradients import IntegratedGradients
+
+    adapter, ds = _adapter(torch_models)
+    X, bg = ds.X[:64], ds.X[100:300]
+    a = IntegratedGradients().explain(adapter, X, background=bg, seed=0)
+    gap = np.abs(a.values.sum(1) + a.base_values - adapter.margin(X))
+    delta = a.meta["convergence_delta"]["max_abs"]
+    assert gap.max() <= delta + 1e-4
+    # 128 Gauss-Legendre steps converge on this ReLU network: the typical gap is small against the spread
+    assert a.meta["convergence_delta"]["mean_abs"] < 0.05 * np.std(adapter.margin(ds.X))
+    # the base value is the model at the baseline (the background mean in input space)
+    ref = adapter.tensor(bg).mean(0, keepdim=True)
+    with torch.no_grad():
+        assert a.base_values[0] == pytest.approx(float(adapter.margin_tensor(ref)[0]), abs=1e-5)
+
+
+def test_deep_lift_is_additive_on_relu_mlp(torch_models):
+    from explainers.deep_lift import DeepLift
+
+    adapter, ds = _adapter(torch_models)
+    X = ds.X[:32]
+    a = DeepLift().explain(adapter, X, background=ds.X[100:300], seed=0)
+    np.testing.assert_allclose(a.values.sum(1) + a.base_values, adapter.margin(X), atol=1e-4)
+
+
+def test_attention_rollout_and_lig_on_transformer(torch_models):
+    from explainers.attention_rollout import AttentionRollout
+    from explainers.layer_integrated_gradients import LayerIntegratedGradients
+
+    adapter, ds = _adapter(torch_models, "loan_transformer", "TabTransformer")
+    X = ds.X[:16]
+    att = AttentionRollout().explain(adapter, X, background=ds.X[100:200], seed=0)
+    assert (att.values >= 0).all() and att.values.shape == (16, 9)
+    lig = LayerIntegratedGradients().explain(adapter, X, background=ds.X[100:200], seed=0)
+    gap = np.abs(lig.values.sum(1) + lig.base_values - adapter.margin(X))
+    assert gap.max() <= lig.meta["convergence_delta"]["max_abs"] + 1e-4
+
+
+def test_captum_explainers_are_deterministic_for_a_seed(torch_models):
+    from explainers import registry
+
+    adapter, ds = _adapter(torch_models)
+    X = ds.X[:8]
+    for name in ("integrated_gradients", "gradient_shap", "saliency", "feature_ablation", "input_x_gradient"):
+        ex = registry()[name]()
+        a = ex.explain(adapter, X, background=ds.X[100:200], seed=4)
+        b = ex.explain(adapter, X, background=ds.X[100:200], seed=4)
+        np.testing.assert_array_equal(a.values, b.values)
+        assert a.feature_names == ds.feature_names and np.isfinite(a.values).all()
+
+
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+@cuda
+@pytest.mark.cuda
+@pytest.mark.parametrize("name", ["integrated_gradients", "saliency", "input_x_gradient", "deep_lift",
+                                  "gradient_shap", "feature_ablation"])
+def test_cpu_and_gpu_agree(name, torch_models):
+    from explainers import registry
+
+    cpu, ds = _adapter(torch_models, device="cpu")
+    gpu, _ = _adapter(torch_models, device="cuda")
+    assert gpu.device == "cuda"
+    X, bg = ds.X[:256], ds.X[300:500]
+    a = registry()[name]().explain(cpu, X, background=bg, seed=0).values
+    b = registry()[name]().explain(gpu, X, background=bg, seed=0).values
+    scale = np.abs(a).max()
+    if name == "gradient_shap":  # different RNG streams on each device: agree in distribution, not per draw
+        assert np.corrcoef(a.mean(0), b.mean(0))[0, 1] > 0.9
+    else:
+        np.testing.assert_allclose(b, a, atol=1e-4 * scale + 1e-5, rtol=1e-3)
+
+
+@cuda
+@pytest.mark.cuda
+def test_100k_rows_integrated_gradients_on_gpu_without_oom(torch_models):
+    from explainers.integrated_gradients import IntegratedGradients
+
+    gpu, ds = _adapter(torch_models, device="cuda")
+    X = np.repeat(ds.X, 100, axis=0)
+    a = IntegratedGradients().explain(gpu, X, background=ds.X[:200], seed=0)
+    assert a.values.shape == (100_000, 9) and np.isfinite(a.values).all()
