@@ -217,7 +217,8 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         "output": adapter.output, "classes": classes,
         "explained_class": None if len(groups) > 1 else _s(groups[0].adapter.explained_class),
         "explained_class_per_row": len(groups) > 1, "favorable_class": _s(favorable),
-        **{k: v for k, v in loaded.extra.items() if k in ("model_class", "spec_path", "spec_sha256", "device")},
+        "device": getattr(adapter, "device", "cpu"),
+        **{k: v for k, v in loaded.extra.items() if k in ("model_class", "spec_path", "spec_sha256")},
     }
     data_info = {
         "path": ds.path, "sha256": ds.sha256, "rows": ds.n_rows, "features": list(ds.feature_names),
