@@ -73,6 +73,27 @@ class CaptumExplainer(ExplainerBase):
                                 additive=self.additive, meta=meta)
 
 
+def batch_gradients(forward_fn: Any, inputs: Any, target_ind: Any = None, additional_forward_args: Any = None) -> Any:
+    """Captum's ``gradient_func`` with one backward pass per batch.
+
+    Captum's default unbinds the output into one scalar per expanded row (n x steps of them) before
+    calling autograd, which costs Python time per row and dominates on a GPU. Rows are independent
+    in eval mode (no batch statistics), so the gradient of the summed output is each row's gradient.
+    """
+    import torch
+    from captum._utils.common import _run_forward
+
+    with torch.autograd.set_grad_enabled(True):
+        outputs = _run_forward(forward_fn, inputs, target_ind, additional_forward_args)
+        return torch.autograd.grad(outputs.sum(), inputs)
+
+
+def fast(method: Any) -> Any:
+    """A Captum gradient method using :func:`batch_gradients`."""
+    method.gradient_func = batch_gradients
+    return method
+
+
 def margin_module(adapter: Any) -> Any:
     """An nn.Module whose forward is the adapter's explained margin (for hook-based methods)."""
     import torch

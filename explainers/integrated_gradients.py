@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from explainers._captum import INTERNAL_BATCH, CaptumExplainer
+from explainers._captum import INTERNAL_BATCH, CaptumExplainer, fast
 
 
 class IntegratedGradients(CaptumExplainer):
@@ -21,7 +21,7 @@ class IntegratedGradients(CaptumExplainer):
     def attribute(self, adapter: Any, inputs: Any, reference: Any, background: Any) -> tuple[Any, dict]:
         from captum.attr import IntegratedGradients as IG
 
-        attr, delta = IG(adapter.margin_tensor).attribute(
+        attr, delta = fast(IG(adapter.margin_tensor)).attribute(
             inputs, baselines=reference, n_steps=self.params()["n_steps"], internal_batch_size=INTERNAL_BATCH,
             return_convergence_delta=True)
         return attr, {"convergence_delta": delta.detach().double().cpu().numpy()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from explainers._captum import CaptumExplainer
+from explainers._captum import CaptumExplainer, fast
 
 
 class Saliency(CaptumExplainer):
@@ -17,4 +17,4 @@ class Saliency(CaptumExplainer):
     def attribute(self, adapter: Any, inputs: Any, reference: Any, background: Any) -> tuple[Any, dict]:
         from captum.attr import Saliency as S
 
-        return S(adapter.margin_tensor).attribute(inputs, abs=True), {}
+        return fast(S(adapter.margin_tensor)).attribute(inputs, abs=True), {}
