@@ -71,9 +71,9 @@ class _Builder:
             "cell": ParagraphStyle("cell", parent=ss["Normal"], fontName=font, fontSize=8, leading=10),
             "cellb": ParagraphStyle("cellb", parent=ss["Normal"], fontName=bold, fontSize=8, leading=10),
             "H1": ParagraphStyle("H1", parent=ss["Heading1"], fontName=bold, fontSize=15, leading=19,
-                                 textColor=primary, spaceBefore=4, spaceAfter=8),
+                                 textColor=primary, spaceBefore=4, spaceAfter=8, keepWithNext=1),
             "H2": ParagraphStyle("H2", parent=ss["Heading2"], fontName=bold, fontSize=11.5, leading=15,
-                                 textColor=primary, spaceBefore=8, spaceAfter=4),
+                                 textColor=primary, spaceBefore=8, spaceAfter=4, keepWithNext=1),
             "title": ParagraphStyle("title", parent=ss["Title"], fontName=bold, fontSize=20, leading=25,
                                     textColor=primary, alignment=0),
             "verdict": ParagraphStyle("verdict", parent=ss["Normal"], fontName=bold, fontSize=16, leading=20,
@@ -89,7 +89,11 @@ class _Builder:
         return Paragraph(text, self.s[style])
 
     def h1(self, text: str) -> Any:
-        return self.p(_esc(text), "H1")
+        from reportlab.lib.units import cm
+        from reportlab.platypus import CondPageBreak
+
+        # A section starts on a new page unless most of the current page is still free.
+        return [CondPageBreak(14 * cm), self.p(_esc(text), "H1")]
 
     def h2(self, text: str) -> Any:
         return self.p(_esc(text), "H2")
@@ -100,7 +104,7 @@ class _Builder:
 
         cells = [[c if not isinstance(c, str) else self.p(_esc(c), "cellb" if header and i == 0 else "cell")
                   for c in row] for i, row in enumerate(rows)]
-        tbl = Table(cells, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
+        tbl = Table(cells, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT", spaceAfter=6)
         style = [("FONTNAME", (0, 0), (-1, -1), self.font), ("GRID", (0, 0), (-1, -1), 0.3, self.colors.HexColor("#999999")),
                  ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 3),
                  ("RIGHTPADDING", (0, 0), (-1, -1), 3)]
@@ -194,7 +198,7 @@ class _Builder:
         passing = r.gate.passing_explainers
         primary = r.decisions[0].method if r.decisions else (passing[0] if passing else "n/a")
         pe = self.expl.get(primary)
-        out = [self.h1("Executive summary"),
+        out = [*self.h1("Executive summary"),
                self.p(_esc(t.text("summary_intro", model_type=m["type"], model_file=Path(m["path"]).name,
                                   rows=r.data["rows"], explained=len(r.data["explained_rows"]),
                                   n_methods=len(r.explanations))))]
@@ -227,7 +231,7 @@ class _Builder:
         from reportlab.lib.units import cm
 
         r, d = self.r, self.r.data
-        out = [self.h1("Scope and data"), self.p(_esc(self.t.text("scope_text")))]
+        out = [*self.h1("Scope and data"), self.p(_esc(self.t.text("scope_text")))]
         rows = [["Item", "Value"], ["File", Path(d["path"]).name], ["Rows", str(d["rows"])],
                 ["Model inputs", ", ".join(d["features"])],
                 ["Categorical inputs", ", ".join(d["categorical"]) or "none"],
@@ -250,7 +254,7 @@ class _Builder:
         from reportlab.lib.units import cm
 
         perf = self.r.performance
-        out = [self.h1("Model performance")]
+        out = [*self.h1("Model performance")]
         if not perf:
             return out + [self.p("No target column was supplied (--target), so performance was not measured.")]
         out.append(self.p(_esc(self.t.text("performance_text"))))
@@ -268,7 +272,7 @@ class _Builder:
     def global_(self) -> list:
         from reportlab.platypus import KeepTogether
 
-        out = [self.h1("Global explanations")]
+        out = [*self.h1("Global explanations")]
         accent = self.t.style.get("accent", "#2f6f9f")
         for e in self.r.explanations:
             output = {"margin": "margin (log-odds / decision value)", "score": "score"}.get(e.output_space, e.output_space)
@@ -291,7 +295,7 @@ class _Builder:
 
     def agreement(self) -> list:
         a = self.r.agreement
-        out = [self.h1("Agreement between methods")]
+        out = [*self.h1("Agreement between methods")]
         if len(a["methods"]) < 2:
             return out + [self.p("Only one method applied, so agreement could not be measured.")]
         out += [self.image(charts.agreement_heatmap(a["methods"], a["spearman"]), 11),
@@ -307,7 +311,7 @@ class _Builder:
 
         r = self.r
         pol = r.config["policy"]
-        out = [self.h1("Faithfulness scorecard"), self.p(_esc(self.t.text("faithfulness_text")))]
+        out = [*self.h1("Faithfulness scorecard"), self.p(_esc(self.t.text("faithfulness_text")))]
         out.append(self.p(_esc(f"Baseline for removed inputs: {r.controls.get('baseline')}. Random control: mean of "
                                 f"{r.controls.get('random_draws')} random attributions. Reference (oracle): "
                                 f"{r.controls.get('oracle_kind')}."), "small"))
@@ -347,7 +351,7 @@ class _Builder:
     def gate(self) -> list:
         from reportlab.lib.units import cm
 
-        out = [self.h1("Policy gate"), self.p(_esc(self.t.text("gate_text")))]
+        out = [*self.h1("Policy gate"), self.p(_esc(self.t.text("gate_text")))]
         rows = [["Check", "Result", "Value", "Threshold", "Detail"]]
         extra = []
         for i, c in enumerate(self.r.gate.checks, start=1):
@@ -365,14 +369,18 @@ class _Builder:
         n = r.config["report"]["adverse_decisions"]
         adverse = [d for d in r.decisions if d.adverse][:n]
         chosen = adverse or list(r.decisions[:n])
-        out = [self.h1("Principal reasons for individual decisions"), self.p(_esc(t.text("decisions_intro")))]
+        out = [*self.h1("Principal reasons for individual decisions"), self.p(_esc(t.text("decisions_intro")))]
         if not adverse:
             out.append(self.p("No adverse outcome was found in the explained sample; the first decisions are shown instead."))
-        for d in chosen:
+        for i, d in enumerate(chosen):
             e = self.expl[d.method]
-            out.append(PageBreak())
+            if i:
+                out.append(PageBreak())
             out.append(self.h2(f"Decision for data row {d.row}: {t.outcome(d.outcome)}"))
-            out.append(self.p(_esc(f"Model score for the explained class ({r.model.get('explained_class')}): {d.prediction:.3f}.")))
+            explained = r.model.get("explained_class")
+            what = "estimated probability" if r.model.get("output") == "predict_proba" else "score"
+            target = t.outcome(explained) if explained is not None else "the explained output"
+            out.append(self.p(_esc(f"The model's {what} of '{target}' for this application: {d.prediction:.3f}.")))
             out.append(self.p("<b>Principal reasons</b>"))
             reason_rows = [["#", "Reason", "Input and applicant's value", "Contribution"]]
             for i, reason in enumerate(d.reasons, start=1):
@@ -403,7 +411,7 @@ class _Builder:
 
     def protected(self) -> list:
         prot = self.r.protected
-        out = [self.h1("Influence of protected attributes")]
+        out = [*self.h1("Influence of protected attributes")]
         if not prot.get("attributes"):
             return out + [self.p("No protected attributes were configured (policy.protected_attributes), so their "
                                  "influence was not measured. Configure them to have this section assess them.")]
@@ -420,7 +428,7 @@ class _Builder:
 
     def challenger(self) -> list:
         ch = self.r.challenger
-        out = [self.h1("Benchmark against an interpretable challenger")]
+        out = [*self.h1("Benchmark against an interpretable challenger")]
         if not ch:
             return out + [self.p("No target column was supplied, so no challenger could be fitted.")]
         out += [self.p(_esc(self.t.text("challenger_text"))), self.p(_esc(ch["summary"]))]
@@ -433,7 +441,7 @@ class _Builder:
         return out
 
     def methodology(self) -> list:
-        out = [self.h1("Methodology and limitations")]
+        out = [*self.h1("Methodology and limitations")]
         text = [
             "<b>Explanation methods.</b> Intrinsic methods read the model itself: coefficients x (input - mean) for "
             "linear models and decision-path (Saabas) contributions for tree models, both exactly additive. "
@@ -460,7 +468,7 @@ class _Builder:
 
         r = self.r
         rp = r.reproducibility
-        out = [self.h1("Appendix: reproducibility")]
+        out = [*self.h1("Appendix: reproducibility")]
         rows = [["Item", "Value"], ["Model SHA-256", r.model["sha256"]], ["Data SHA-256", r.data["sha256"]],
                 ["Config SHA-256", rp["config_sha256"]], ["Model loaded with", r.model["loaded_with"]],
                 ["Trust granted", "yes" if r.model["trusted"] else "no"], ["Seed", str(rp["seed"])],
