@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -70,22 +70,22 @@ def run(
     model: Annotated[Path, typer.Argument(help="Fitted model: .skops, .pkl/.joblib (restricted loader), or a "
                                                "torch state_dict (.pt/.safetensors with --model-class).")],
     data: Annotated[Path, typer.Argument(help="CSV with the model's raw input columns (and the target, optionally).")],
-    target: Annotated[Optional[str], typer.Option(help="Target column: enables performance, challenger and the "
+    target: Annotated[str | None, typer.Option(help="Target column: enables performance, challenger and the "
                                                        "randomisation check.")] = None,
-    config: Annotated[Optional[Path], typer.Option(help="audit.toml with settings and the policy.")] = None,
+    config: Annotated[Path | None, typer.Option(help="audit.toml with settings and the policy.")] = None,
     out: Annotated[Path, typer.Option(help="Output folder for report.pdf and results.json.")] = Path("audit-report"),
-    explainers: Annotated[Optional[str], typer.Option(help="Comma-separated explainer names (default: all that apply).")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Random seed (sampling, controls, bootstrap).")] = None,
+    explainers: Annotated[str | None, typer.Option(help="Comma-separated explainer names (default: all that apply).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (sampling, controls, bootstrap).")] = None,
     trust_model: Annotated[bool, typer.Option("--trust-model", help="Load the model file without the allow-list. "
                                                                      "Unpickling runs code: only for files you trust.")] = False,
-    model_class: Annotated[Optional[str], typer.Option(help="torch: package.module:Class to rebuild a state_dict. "
+    model_class: Annotated[str | None, typer.Option(help="torch: package.module:Class to rebuild a state_dict. "
                                                             "Importing it runs that package's code, which you vouch for.")] = None,
-    device: Annotated[Optional[str], typer.Option(help="auto|cpu|cuda for torch models and Captum methods.")] = None,
-    class_: Annotated[Optional[str], typer.Option("--class", help="Explain this class (multiclass default: each "
+    device: Annotated[str | None, typer.Option(help="auto|cpu|cuda for torch models and Captum methods.")] = None,
+    class_: Annotated[str | None, typer.Option("--class", help="Explain this class (multiclass default: each "
                                                                   "row's predicted class).")] = None,
-    template: Annotated[Optional[str], typer.Option(help="Report template: credit_decision or generic.")] = None,
-    rows: Annotated[Optional[int], typer.Option(help="Rows explained (sampled with the seed; default 200).")] = None,
-    junit: Annotated[Optional[Path], typer.Option(help="Also write the gate checks as JUnit XML.")] = None,
+    template: Annotated[str | None, typer.Option(help="Report template: credit_decision or generic.")] = None,
+    rows: Annotated[int | None, typer.Option(help="Rows explained (sampled with the seed; default 200).")] = None,
+    junit: Annotated[Path | None, typer.Option(help="Also write the gate checks as JUnit XML.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:

@@ -107,9 +107,11 @@ def challenger_benchmark(adapter: Any, ds: Dataset, performance: dict[str, Any],
                 pos = list(model.classes_).index(classes[-1]) if classes[-1] in list(model.classes_) else -1
                 p_in = model.predict_proba(X)
                 p_cv = cross_val_predict(model, X, ys, cv=5, method="predict_proba")
-                lab = lambda p: np.asarray(model.classes_)[np.argmax(p, 1)]  # noqa: E731
-                results[name] = {"in_sample": _metrics(adapter.task, ys, p_in[:, pos], lab(p_in), classes),
-                                 "cross_validated": _metrics(adapter.task, ys, p_cv[:, pos], lab(p_cv), classes)}
+                labels = np.asarray(model.classes_)
+                results[name] = {
+                    "in_sample": _metrics(adapter.task, ys, p_in[:, pos], labels[np.argmax(p_in, 1)], classes),
+                    "cross_validated": _metrics(adapter.task, ys, p_cv[:, pos], labels[np.argmax(p_cv, 1)], classes),
+                }
     key = "r2" if regression else ("auc" if "auc" in performance else "accuracy")
     best = max(results, key=lambda k: results[k]["in_sample"].get(key, float("-inf")))
     gap = performance.get(key, float("nan")) - results[best]["in_sample"].get(key, float("nan"))

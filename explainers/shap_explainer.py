@@ -15,7 +15,13 @@ from typing import Any
 import numpy as np
 
 from audit.types import Attribution
-from explainers._base import ExplainerBase, is_tree_model, linear_final_estimator, seeded_global_numpy, select_class
+from explainers._base import (
+    ExplainerBase,
+    is_tree_model,
+    linear_final_estimator,
+    seeded_global_numpy,
+    select_class,
+)
 
 __all__ = ["Shap", "choose_algorithm"]
 

@@ -14,7 +14,9 @@ def test_defaults_and_overrides():
 
 
 def test_config_is_frozen():
-    with pytest.raises(Exception):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
         AuditConfig().seed = 3
 
 

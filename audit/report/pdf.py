@@ -180,10 +180,8 @@ class _Builder:
 
     def contents(self) -> list:
         from reportlab.lib.styles import ParagraphStyle
-        from reportlab.platypus import PageBreak
+        from reportlab.platypus import PageBreak, TableStyle
         from reportlab.platypus.tableofcontents import TableOfContents
-
-        from reportlab.platypus import TableStyle
 
         toc = TableOfContents()
         toc.tableStyle = TableStyle([("FONTNAME", (0, 0), (-1, -1), self.font), ("VALIGN", (0, 0), (-1, -1), "TOP"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
+from synthetic import DRIVERS, true_attribution
 
 from audit.adapters import describe_model, make_adapter
 from audit.faithfulness import Baseline, FaithfulnessContext
@@ -13,7 +14,6 @@ from audit.loading import load_data
 from explainers.coefficients import Coefficients
 from explainers.lime_tabular import Lime
 from explainers.shap_explainer import Shap
-from synthetic import DRIVERS, true_attribution
 
 
 @pytest.fixture(scope="module")

@@ -130,9 +130,8 @@ def _result_from_run(out):
         from audit.runner import run_audit
 
         model = SAMPLES / "german_credit.csv"
-        from sklearn.linear_model import LogisticRegression
-
         import pandas as pd
+        from sklearn.linear_model import LogisticRegression
 
         df = pd.read_csv(model)
         m = LogisticRegression(max_iter=500).fit(df[["duration", "age"]], df["risk"])

@@ -111,8 +111,8 @@ def test_full_module_pickle_is_refused_without_trust_and_never_runs(torch_models
 
 
 def test_full_module_pickle_loads_with_trust(torch_models, tmp_path):
-    from audit.loading import load_model
     from audit.errors import UnsafeModelError
+    from audit.loading import load_model
     from samples.torch_models import LoanMLP
 
     spec = json.loads((torch_models / "loan_mlp.spec.json").read_text())
