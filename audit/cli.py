@@ -44,15 +44,6 @@ class _ConsoleProgress:
         self.console.print(f"[yellow]![/] {message}", highlight=False)
 
 
-class _Silent:
-    @contextmanager
-    def step(self, description: str) -> Iterator[None]:
-        yield
-
-    def note(self, message: str) -> None:
-        pass
-
-
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"audit {__version__}")
@@ -129,7 +120,9 @@ def _run(model: Path, data: Path, target, config_path, out, explainers, seed, tr
     tpl = load_template(cfg.report.template)  # fail on a bad template before the long work
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a folder. Choose another path.")
-    progress = _ConsoleProgress(console) if console else _Silent()
+    from audit.runner import Progress
+
+    progress = _ConsoleProgress(console) if console else Progress()
     command = "audit " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     result = run_audit(model, data, config=cfg, config_text=text, trust_model=trust_model, model_class=model_class,
                        progress=progress, command_line=command)

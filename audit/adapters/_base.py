@@ -12,9 +12,10 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from audit.errors import ModelError
 from audit.types import FeatureSpace
 
-__all__ = ["Adapter", "ModelSpec", "CallCounter", "batched"]
+__all__ = ["Adapter", "ModelSpec", "CallCounter", "batched", "ClassView"]
 
 
 @dataclass
@@ -70,3 +71,27 @@ def batched(fn: Any, X: np.ndarray, batch_size: int) -> np.ndarray:
     if len(X) <= batch_size:
         return fn(X)
     return np.concatenate([fn(X[i : i + batch_size]) for i in range(0, len(X), batch_size)])
+
+
+class ClassView:
+    """Shared by adapters: raw feature names and which class's score is explained."""
+
+    space: FeatureSpace
+    classes: tuple[Any, ...] | None
+    class_index: int | None
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return self.space.names
+
+    @property
+    def explained_class(self) -> Any:
+        return None if self.class_index is None else self.classes[self.class_index]
+
+    def _index_of(self, label: Any) -> int:
+        for i, c in enumerate(self.classes or ()):
+            if str(c) == str(label):
+                return i
+        raise ModelError(
+            f"--class {label!r} is not a class of this model; classes are {[str(c) for c in self.classes or ()]}."
+        )

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from audit.adapters._base import CallCounter, ModelSpec, batched
+from audit.adapters._base import CallCounter, ClassView, ModelSpec, batched
 from audit.errors import ModelError
 from audit.types import FeatureSpace
 
@@ -99,7 +99,7 @@ def _dense(Z: Any) -> np.ndarray:
     return np.asarray(Z, dtype=float)
 
 
-class SklearnAdapter:
+class SklearnAdapter(ClassView):
     """Adapter over a fitted scikit-learn estimator or Pipeline.
 
     >>> from sklearn.linear_model import LogisticRegression
@@ -156,22 +156,6 @@ class SklearnAdapter:
         if isinstance(self.model, Pipeline):
             return "Pipeline(" + " > ".join(type(s).__name__ for _, s in self.model.steps) + ")"
         return type(self.model).__name__
-
-    @property
-    def feature_names(self) -> tuple[str, ...]:
-        return self.space.names
-
-    @property
-    def explained_class(self) -> Any:
-        return None if self.class_index is None else self.classes[self.class_index]
-
-    def _index_of(self, label: Any) -> int:
-        for i, c in enumerate(self.classes):
-            if str(c) == str(label):
-                return i
-        raise ModelError(
-            f"--class {label!r} is not a class of this model; classes are {[str(c) for c in self.classes]}."
-        )
 
     def for_class(self, index: int) -> SklearnAdapter:
         clone = SklearnAdapter.__new__(SklearnAdapter)

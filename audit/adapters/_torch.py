@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from audit.adapters._base import CallCounter, ModelSpec, batched
+from audit.adapters._base import CallCounter, ClassView, ModelSpec, batched
 from audit.adapters._sklearn import TransformMap
 from audit.errors import InputError, ModelError
 from audit.types import FeatureSpace
@@ -55,7 +55,7 @@ def resolve_device(device: str) -> str:
     return device
 
 
-class TorchAdapter:
+class TorchAdapter(ClassView):
     """Adapter over a ``torch.nn.Module`` (eager, TorchScript or exported)."""
 
     framework = "torch"
@@ -84,10 +84,7 @@ class TorchAdapter:
         elif explained_class is None:
             self.class_index = len(self.classes) - 1 if self.task == "binary" else 0
         else:
-            matches = [i for i, c in enumerate(self.classes) if str(c) == str(explained_class)]
-            if not matches:
-                raise ModelError(f"--class {explained_class!r} is not a class of this model ({list(self.classes)}).")
-            self.class_index = matches[0]
+            self.class_index = self._index_of(explained_class)
         feats = _features(spec)
         self._mean = np.array([f.get("mean", 0.0) if f["type"] == "numeric" else 0.0 for f in feats], dtype=float)
         self._std = np.array([f.get("std", 1.0) or 1.0 if f["type"] == "numeric" else 1.0 for f in feats], dtype=float)
@@ -110,14 +107,6 @@ class TorchAdapter:
         name = type(self.model).__name__
         original = getattr(self.model, "original_name", None)
         return f"{original or name} (torch)"
-
-    @property
-    def feature_names(self) -> tuple[str, ...]:
-        return self.space.names
-
-    @property
-    def explained_class(self) -> Any:
-        return None if self.class_index is None else self.classes[self.class_index]
 
     @property
     def scripted(self) -> bool:
