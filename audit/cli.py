@@ -126,6 +126,8 @@ def _run(model: Path, data: Path, target, config_path, out, explainers, seed, tr
     command = "audit " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     result = run_audit(model, data, config=cfg, config_text=text, trust_model=trust_model, model_class=model_class,
                        progress=progress, command_line=command)
+    for warning in result.warnings:
+        progress.note(warning)
     with progress.step("Writing report.pdf and results.json"):
         paths = write_outputs(result, out, template=tpl, junit=junit)
     if console:

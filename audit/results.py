@@ -58,11 +58,13 @@ class Decision:
     method: str
     values: dict[str, str] = field(default_factory=dict)
     rule: str | None = None
+    reasons_by_method: dict[str, tuple[dict[str, Any], ...]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {"row": self.row, "prediction": self.prediction, "outcome": self.outcome, "adverse": self.adverse,
                 "reasons": list(self.reasons), "method": self.method, "applicant_values": self.values,
-                "decision_path": self.rule}
+                "decision_path": self.rule,
+                "reasons_by_method": {k: list(v) for k, v in self.reasons_by_method.items()}}
 
 
 @dataclass(frozen=True)

@@ -188,8 +188,7 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
     gate = evaluate(config.policy, evidence, {k: v["share"] for k, v in protected.get("by_explainer", {}).items()})
     agreement = _agreement(combined)
     primary = _primary_explainer(results, gate)
-    decisions = _decisions(combined.get(primary), ds, explain_rows, score_all, labels_all, adapter, favorable,
-                           config, primary, combined)
+    decisions = _decisions(ds, explain_rows, score_all, labels_all, adapter, favorable, config, primary, combined)
     performance = challenger = None
     if ds.target is not None:
         with timed("performance", "Model performance and interpretable challenger"):
@@ -406,35 +405,38 @@ def _primary_explainer(results: list[ExplanationResult], gate: Any) -> str:
                                     r.kind == "intrinsic")).method
 
 
-def _decisions(attr: Attribution | None, ds: Dataset, rows: np.ndarray, score: np.ndarray, labels: np.ndarray,
-               adapter: Any, favorable: Any, config: AuditConfig, method: str,
-               all_attrs: dict[str, Attribution]) -> list[Decision]:
-    if attr is None:
+def _decisions(ds: Dataset, rows: np.ndarray, score: np.ndarray, labels: np.ndarray, adapter: Any, favorable: Any,
+               config: AuditConfig, method: str, all_attrs: dict[str, Attribution]) -> list[Decision]:
+    if method not in all_attrs:
         return []
     rules = next((a.rules for a in all_attrs.values() if a.rules is not None), None)
     categorical = ds.space.categorical_mask
     typical = np.nanmedian(ds.X, axis=0)
-    out = []
-    for i, r in enumerate(rows):
-        label = labels[r]
-        adverse = favorable is not None and str(label) != str(favorable)
-        contrib = np.asarray(attr.values[i])
-        explained = adapter.explained_class
+    explained = adapter.explained_class
+
+    def reasons_for(contrib: np.ndarray, r: int, adverse: bool) -> tuple[dict[str, Any], ...]:
         if favorable is not None and explained is not None:
             # Reasons for an adverse outcome are what pushed the favourable class's score down.
             sign = 1.0 if str(explained) == str(favorable) else -1.0
             direction = -sign if adverse else sign
-            order = np.argsort(direction * -contrib)
+            order = np.argsort(direction * -contrib, kind="stable")
             picked = [j for j in order if direction * contrib[j] > 0][: config.report.max_reasons]
         else:
-            picked = list(np.argsort(-np.abs(contrib))[: config.report.max_reasons])
-        reasons = tuple({"feature": ds.feature_names[j], "value": ds.space.display(j, ds.X[r, j]),
-                         "contribution": float(contrib[j]),
-                         "above_typical": None if categorical[j] or np.isnan(ds.X[r, j]) else bool(ds.X[r, j] > typical[j])}
-                        for j in picked)
+            picked = list(np.argsort(-np.abs(contrib), kind="stable")[: config.report.max_reasons])
+        return tuple({"feature": ds.feature_names[j], "value": ds.space.display(j, ds.X[r, j]),
+                      "contribution": float(contrib[j]),
+                      "above_typical": None if categorical[j] or np.isnan(ds.X[r, j]) else bool(ds.X[r, j] > typical[j])}
+                     for j in picked)
+
+    out = []
+    for i, r in enumerate(rows):
+        label = labels[r]
+        adverse = favorable is not None and str(label) != str(favorable)
+        by_method = {name: reasons_for(np.asarray(a.values[i]), r, adverse) for name, a in all_attrs.items()}
         values = {name: ds.space.display(j, ds.X[r, j]) for j, name in enumerate(ds.feature_names)}
         out.append(Decision(row=int(r) + 1, prediction=float(score[r]), outcome=str(label), adverse=adverse,
-                            reasons=reasons, method=method, values=values, rule=rules[i] if rules else None))
+                            reasons=by_method[method], method=method, values=values,
+                            rule=rules[i] if rules else None, reasons_by_method=by_method))
     return out
 
 

@@ -116,6 +116,16 @@ def test_adverse_decisions_have_at_most_four_reasons_pushing_towards_decline(log
         assert contributions == sorted(contributions)
 
 
+def test_every_method_gives_per_decision_reasons(logreg_result):
+    methods = {e.method for e in logreg_result.explanations}
+    for d in logreg_result.decisions:
+        assert set(d.reasons_by_method) == methods
+        assert d.reasons == d.reasons_by_method[d.method]
+        for reasons in d.reasons_by_method.values():
+            assert len(reasons) <= 4
+            assert all(r["value"] == d.values[r["feature"]] for r in reasons)
+
+
 def test_performance_and_challenger_when_target_given(logreg_result):
     assert 0.5 < logreg_result.performance["auc"] <= 1
     assert logreg_result.challenger["best_challenger"]

@@ -62,6 +62,16 @@ def test_inverted_attribution_scores_below_random(synthetic):
     assert inverted.score_ci[1] < good.score_ci[0]
 
 
+def test_random_attribution_has_worse_deletion_auc_than_shap(synthetic):
+    _model, _ds, adapter, X, background, ctx = synthetic
+    a = Shap().explain(adapter, X, background=background, seed=0)
+    shap_deletion = ctx.score(a.values).metrics["deletion_auc"]
+    random_deletion = ctx.score(np.random.default_rng(99).standard_normal(X.shape)).metrics["deletion_auc"]
+    # removing what shap ranks first lowers the score faster: a smaller area under the deletion curve
+    assert shap_deletion.value < random_deletion.value
+    assert shap_deletion.ci[1] < random_deletion.ci[0]
+
+
 def test_shap_and_coefficients_match_the_oracle_on_a_linear_model(synthetic):
     model, _ds, adapter, X, background, _ctx = synthetic
     exact = model.coef_[0] * (X - background.mean(0))
