@@ -322,7 +322,7 @@ def _score_explainer(ex: Any, groups: list[_Group], ds: Dataset, background: np.
     k = min(3, X0.shape[1])
     rng = np.random.default_rng(config.seed + 1)
     stab = None
-    if getattr(ex, "sampling", False):
+    if getattr(ex, "sampling", False) or A0.meta.get("sampled", False):  # results vary with the seed
         sub = X0[: config.stability_rows]
         runs = [ex.explain(g0.adapter, sub, background=background, seed=config.seed + s).values
                 for s in range(config.stability_seeds)]

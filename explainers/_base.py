@@ -30,7 +30,8 @@ class ExplainerBase(ABC):
 
     name: ClassVar[str] = ""
     kind: ClassVar[str] = "approximate"
-    sampling: ClassVar[bool] = False  # results vary with the seed (stability is measured)
+    sampling: ClassVar[bool] = False  # results vary with the seed (stability is measured); an attribution
+    # whose meta has "sampled": True is treated the same way (shap's Permutation and Kernel choices)
     gradient: ClassVar[bool] = False
     option_names: ClassVar[tuple[str, ...]] = ()
 

@@ -51,10 +51,6 @@ class Shap(ExplainerBase):
     kind = "approximate"
     option_names = ("shap_algorithm", "shap_tree_mode", "kernel_nsamples", "permutation_max_evals")
 
-    @property
-    def sampling(self) -> bool:  # type: ignore[override]
-        return self.options.get("shap_algorithm", "auto") in ("permutation", "kernel")
-
     def supports(self, adapter: Any) -> bool:
         return getattr(adapter, "framework", None) in ("sklearn", "torch")
 
@@ -76,6 +72,7 @@ class Shap(ExplainerBase):
             values, base, space, params = self._agnostic(algo, adapter, X, background, seed)
         meta = {"algorithm": f"shap.{ {'tree': 'TreeExplainer', 'linear': 'LinearExplainer', 'exact': 'ExactExplainer', 'permutation': 'PermutationExplainer', 'kernel': 'KernelExplainer'}[algo] }",
                 "choice": algo, "reason": why, "parameters": params, "findings": findings,
+                "sampled": algo in ("permutation", "kernel"),
                 "explain_seconds": time.perf_counter() - t0}
         if algo in ("tree", "linear"):
             values = adapter.transform_map.to_raw(values)

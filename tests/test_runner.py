@@ -146,3 +146,12 @@ def test_multiclass_explains_each_rows_predicted_class(credit, tmp_path):
     assert result.explanations[0].rows_explained == 40
     forced = run_audit(path, data, config=_config(target="housing", explainers=["tree_path"], explained_class="rent"))
     assert forced.model["explained_class"] == "rent"
+
+
+def test_sampled_shap_gets_a_stability_check(credit_logreg, tmp_path):
+    path = save_pickle(credit_logreg, tmp_path / "m.pkl")
+    result = run_audit(path, SAMPLES / "german_credit.csv",
+                       config=_config(target="risk", explainers=["shap"], shap_algorithm="permutation", rows=10))
+    shap = result.explanations[0]
+    assert shap.algorithm["choice"] == "permutation" and shap.stability is not None
+    assert any(c.name == "stability:shap" for c in result.gate.checks)
