@@ -47,13 +47,14 @@ def agreement_heatmap(methods: list[str], matrix: list[list[float]]) -> bytes:
     """Method-by-method rank agreement, values printed in each cell (readable in greyscale)."""
     plt = _plt()
     m = np.asarray(matrix, dtype=float)
-    fig, ax = plt.subplots(figsize=(1.0 + 0.75 * len(methods), 0.8 + 0.6 * len(methods)))
+    n = len(methods)
+    fig, ax = plt.subplots(figsize=(2.5 + 0.75 * n, 1.5 + 0.6 * n))
     im = ax.imshow(m, cmap="RdYlGn", vmin=-1, vmax=1)
     ax.set_xticks(range(len(methods)), methods, rotation=30, ha="right")
     ax.set_yticks(range(len(methods)), methods)
     for i in range(len(methods)):
         for j in range(len(methods)):
-            ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=8,
+            ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=8 if n <= 6 else 7,
                     color="black", bbox={"facecolor": "white", "alpha": 0.6, "pad": 1, "edgecolor": "none"})
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="Spearman rank correlation")
     return _fig_bytes(fig)

@@ -296,12 +296,19 @@ class _Builder:
         out = [*self.h1("Agreement between methods")]
         if len(a["methods"]) < 2:
             return out + [self.p("Only one method applied, so agreement could not be measured.")]
-        out += [self.image(charts.agreement_heatmap(a["methods"], a["spearman"]), 11),
+        n = len(a["methods"])
+        out += [self.image(charts.agreement_heatmap(a["methods"], a["spearman"]), min(17.0, 7.0 + 1.0 * n)),
                 self.p(_esc(self.t.text("agreement_text")))]
-        rows = [[f"top-{a['k']} overlap"] + a["methods"]]
-        for name, row in zip(a["methods"], a["topk_overlap"]):
-            rows.append([name] + [_f(v, 2) for v in row])
-        out.append(self.table(rows))
+        out.append(self.p(_esc(f"Share of each row's top-{a['k']} inputs (by size) that two methods have in common "
+                                "(1 = the same inputs)."), "small"))
+        # Columns are numbered so that ten methods still fit across the page.
+        rows = [["#", "method"] + [str(i) for i in range(1, n + 1)]]
+        for i, (name, row) in enumerate(zip(a["methods"], a["topk_overlap"]), start=1):
+            rows.append([str(i), name] + [_f(v, 2) for v in row])
+        from reportlab.lib.units import cm
+
+        rest = min(1.6 * cm, (17 - 4.6) * cm / n)
+        out.append(self.table(rows, widths=[0.6 * cm, 4.0 * cm] + [rest] * n))
         return out
 
     def faithfulness(self) -> list:
