@@ -339,6 +339,18 @@ def _score_explainer(ex: Any, groups: list[_Group], ds: Dataset, background: np.
     except Exception as exc:  # noqa: BLE001 - an explainer that cannot be re-run is a finding, not a crash
         sens = None
         findings.append(f"max-sensitivity not measured: {type(exc).__name__}: {exc}")
+    if getattr(g0.adapter, "framework", None) == "torch":
+        try:
+            from audit.faithfulness.scoring import captum_infidelity
+
+            m = min(len(X0), 200)
+            value = captum_infidelity(g0.adapter, X0[:m], np.asarray(A0.values[:m]), seed=config.seed)
+            control = captum_infidelity(g0.adapter, X0[:m], rng.standard_normal((m, X0.shape[1])), seed=config.seed)
+            faith["infidelity_captum"] = {"value": value, "random_control": control, "rows": m, "sigma": 0.1,
+                                          "higher_is_better": False,
+                                          "note": "captum.metrics.infidelity, numeric inputs perturbed, normalized"}
+        except Exception as exc:  # noqa: BLE001 - a metric that cannot run is a finding, not a crash
+            findings.append(f"captum infidelity not measured: {type(exc).__name__}: {exc}")
     rand_info, similarity, note = None, None, None
     if randomised is None:
         note = "no target column to refit on" if ds.target is None else "model cannot be refit"

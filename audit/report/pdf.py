@@ -338,15 +338,16 @@ class _Builder:
             out.append(self.h2(f"{e.method}: metrics with controls"))
             rows = [["Metric", "Value (95% CI)", "Random control", "Reference", "Normalised", "Better", "Calls", "Seconds"]]
             for name, m in e.faithfulness.items():
-                if "random_control" not in m:
+                if "ci95" not in m:  # the summary measures below have no bootstrap CI
                     continue
                 rows.append([name.replace("_", " "), f"{_f(m['value'])} ({_f(m['ci95'][0])}, {_f(m['ci95'][1])})",
                              _f(m["random_control"]), _f(m["oracle"]), _f(m["normalised_score"], 2),
                              "higher" if m["higher_is_better"] else "lower", str(m["model_calls"]), _f(m["seconds"], 2)])
-            for name in ("additivity_error", "stability_topk_jaccard", "max_sensitivity"):
+            for name in ("additivity_error", "stability_topk_jaccard", "max_sensitivity", "infidelity_captum"):
                 if name in e.faithfulness:
                     m = e.faithfulness[name]
-                    rows.append([name.replace("_", " "), _f(m["value"], 4), "", "", "",
+                    control = _f(m["random_control"], 4) if "random_control" in m else ""
+                    rows.append([name.replace("_", " "), _f(m["value"], 4), control, "", "",
                                  "higher" if m.get("higher_is_better") else "lower", "", ""])
             out.append(self.table(rows, widths=[3.3 * cm, 3.6 * cm, 2 * cm, 2 * cm, 1.8 * cm, 1.4 * cm, 1.4 * cm, 1.5 * cm]))
             for finding in e.findings:

@@ -236,3 +236,23 @@ def test_100k_rows_integrated_gradients_on_gpu_without_oom(torch_models):
     X = np.repeat(ds.X, 100, axis=0)
     a = IntegratedGradients().explain(gpu, X, background=ds.X[:200], seed=0)
     assert a.values.shape == (100_000, 9) and np.isfinite(a.values).all()
+
+
+def test_captum_infidelity_prefers_the_real_attribution(torch_models):
+    from audit.faithfulness.scoring import captum_infidelity
+    from explainers.integrated_gradients import IntegratedGradients
+
+    adapter, ds = _adapter(torch_models)
+    X = ds.X[:100]
+    a = IntegratedGradients().explain(adapter, X, background=ds.X[100:300], seed=0)
+    real = captum_infidelity(adapter, X, a.values, seed=0)
+    noise = captum_infidelity(adapter, X, np.random.default_rng(0).standard_normal(a.values.shape), seed=0)
+    assert 0 <= real < noise
+
+
+def test_device_cuda_without_gpu_is_exit_2(torch_models, cli, tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    code, _, err = cli("run", torch_models / "loan_mlp.pt", DATA, "--model-class", "samples.torch_models:LoanMLP",
+                       "--device", "cuda", "--out", tmp_path / "o", "--quiet")
+    assert code == 2 and "--device cuda" in err
