@@ -42,7 +42,7 @@ class Template:
     style: dict[str, Any] = field(default_factory=dict)
 
     def text(self, key: str, **values: Any) -> str:
-        """A wording entry with ``{placeholders}`` filled in."""
+        """A wording entry with its ``{name}`` fields filled in."""
         raw = self.wording.get(key, "")
         try:
             return raw.format(**values)

@@ -77,6 +77,7 @@ class ClassView:
     """Shared by adapters: raw feature names and which class's score is explained."""
 
     space: FeatureSpace
+    task: str
     classes: tuple[Any, ...] | None
     class_index: int | None
 
@@ -87,6 +88,14 @@ class ClassView:
     @property
     def explained_class(self) -> Any:
         return None if self.class_index is None else self.classes[self.class_index]
+
+    def _initial_class_index(self, explained_class: Any) -> int | None:
+        """The explained class: the one asked for, else the positive class (binary) or the first."""
+        if self.classes is None:
+            return None
+        if explained_class is None:
+            return len(self.classes) - 1 if self.task == "binary" else 0
+        return self._index_of(explained_class)
 
     def _index_of(self, label: Any) -> int:
         for i, c in enumerate(self.classes or ()):

@@ -137,12 +137,7 @@ class SklearnAdapter(ClassView):
             self.output = "decision_function"
         else:
             raise ModelError(f"{self.type_name}: classifier has neither predict_proba nor decision_function.")
-        if self.classes is None:
-            self.class_index = None
-        elif explained_class is None:
-            self.class_index = len(self.classes) - 1 if self.task == "binary" else 0
-        else:
-            self.class_index = self._index_of(explained_class)
+        self.class_index = self._initial_class_index(explained_class)
 
     # -- identity ---------------------------------------------------------------------------
     @property

@@ -79,12 +79,7 @@ class TorchAdapter(ClassView):
         self.classes = tuple(spec.get("classes", (0, 1) if self.task == "binary" else ())) or None
         if self.task == "regression":
             self.classes = None
-        if self.classes is None:
-            self.class_index = None
-        elif explained_class is None:
-            self.class_index = len(self.classes) - 1 if self.task == "binary" else 0
-        else:
-            self.class_index = self._index_of(explained_class)
+        self.class_index = self._initial_class_index(explained_class)
         feats = _features(spec)
         self._mean = np.array([f.get("mean", 0.0) if f["type"] == "numeric" else 0.0 for f in feats], dtype=float)
         self._std = np.array([f.get("std", 1.0) or 1.0 if f["type"] == "numeric" else 1.0 for f in feats], dtype=float)
