@@ -105,8 +105,8 @@ def run(
 
 def _run(model: Path, data: Path, target, config_path, out, explainers, seed, trust_model, model_class, device,
          class_, template, rows, junit, console: Console | None) -> int:
-    from audit.config import load_config_file
     from audit.errors import InputError
+    from audit.loading import load_config_file
     from audit.report import write_outputs
     from audit.runner import run_audit
 

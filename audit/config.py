@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -127,16 +126,3 @@ def _valid_keys(loc: tuple) -> list[str]:
         else:
             break
     return sorted((f.alias or n) for n, f in model.model_fields.items())
-
-
-def load_config_file(path: Path | None, overrides: dict | None = None) -> tuple[AuditConfig, str]:
-    """Read ``path`` (or nothing) and return the config and the exact text used (for hashing)."""
-    text = ""
-    if path is not None:
-        if not path.is_file():
-            raise ConfigError(f"--config {path}: file not found. Give the path of an audit.toml.")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"--config {path}: cannot be read ({exc}).") from None
-    return parse_config(text, source=str(path or "defaults"), overrides=overrides), text

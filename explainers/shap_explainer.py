@@ -29,10 +29,7 @@ EXACT_MAX_FEATURES = 12
 
 
 def choose_algorithm(adapter: Any, requested: str = "auto") -> tuple[str, str]:
-    """The SHAP algorithm for this model and why.
-
-    >>> from sklearn.linear_model import LinearRegression
-    """
+    """The SHAP algorithm for this model and why: tree, linear, exact (<= 12 features) or permutation."""
     if requested != "auto":
         return requested, "requested in the configuration"
     if is_tree_model(adapter, include_hist=True):

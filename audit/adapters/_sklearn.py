@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import warnings
 from dataclasses import dataclass
 from functools import cached_property
@@ -153,11 +154,9 @@ class SklearnAdapter(ClassView):
         return type(self.model).__name__
 
     def for_class(self, index: int) -> SklearnAdapter:
-        clone = SklearnAdapter.__new__(SklearnAdapter)
-        clone.__dict__.update({k: v for k, v in self.__dict__.items() if k not in ("transform_map",)})
+        """The same model explaining class ``index`` (shares the counter and the column map)."""
+        clone = copy.copy(self)
         clone.class_index = index
-        if "transform_map" in self.__dict__:
-            clone.__dict__["transform_map"] = self.__dict__["transform_map"]
         return clone
 
     # -- calls ------------------------------------------------------------------------------
