@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import sys
 import time
@@ -234,12 +235,20 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         "model_calls_total": counter.calls, "model_rows_total": counter.rows,
     }
     return AuditResult(
-        tool_version=__version__, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        tool_version=__version__, created_at=_created_at(),
         model=model_info, data=data_info, config=config.model_dump(mode="json", by_alias=True), gate=gate,
         explanations=tuple(results), controls=controls, decisions=tuple(decisions), agreement=agreement,
         performance=performance, challenger=challenger, protected=protected, reproducibility=repro,
         warnings=tuple(warnings), attributions=combined,
     )
+
+
+def _created_at() -> str:
+    """Now, or SOURCE_DATE_EPOCH when set (reproducible builds convention), as ISO 8601 UTC."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def _s(x: Any) -> Any:

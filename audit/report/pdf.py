@@ -336,20 +336,20 @@ class _Builder:
         out.append(self.table(rows, widths=[2.6 * cm, 3.4 * cm, 2.4 * cm, 2.6 * cm, 2.4 * cm, 3.6 * cm], extra=extra))
         for e in r.explanations:
             out.append(self.h2(f"{e.method}: metrics with controls"))
-            rows = [["Metric", "Value (95% CI)", "Random control", "Reference", "Normalised", "Better", "Calls", "Seconds"]]
+            rows = [["Metric", "Value (95% CI)", "Random control", "Reference", "Normalised", "Better", "Model calls"]]
             for name, m in e.faithfulness.items():
                 if "ci95" not in m:  # the summary measures below have no bootstrap CI
                     continue
                 rows.append([name.replace("_", " "), f"{_f(m['value'])} ({_f(m['ci95'][0])}, {_f(m['ci95'][1])})",
                              _f(m["random_control"]), _f(m["oracle"]), _f(m["normalised_score"], 2),
-                             "higher" if m["higher_is_better"] else "lower", str(m["model_calls"]), _f(m["seconds"], 2)])
+                             "higher" if m["higher_is_better"] else "lower", str(m["model_calls"])])
             for name in ("additivity_error", "stability_topk_jaccard", "max_sensitivity", "infidelity_captum"):
                 if name in e.faithfulness:
                     m = e.faithfulness[name]
                     control = _f(m["random_control"], 4) if "random_control" in m else ""
                     rows.append([name.replace("_", " "), _f(m["value"], 4), control, "", "",
-                                 "higher" if m.get("higher_is_better") else "lower", "", ""])
-            out.append(self.table(rows, widths=[3.3 * cm, 3.6 * cm, 2 * cm, 2 * cm, 1.8 * cm, 1.4 * cm, 1.4 * cm, 1.5 * cm]))
+                                 "higher" if m.get("higher_is_better") else "lower", ""])
+            out.append(self.table(rows, widths=[3.5 * cm, 3.8 * cm, 2.1 * cm, 2.1 * cm, 1.9 * cm, 1.5 * cm, 2.1 * cm]))
             for finding in e.findings:
                 out.append(self.p("Finding: " + _esc(finding), "small"))
         return out
@@ -485,9 +485,9 @@ class _Builder:
         out.append(self.h2("Configuration used"))
         cfg = rp.get("config_text") or "(defaults; no audit.toml)"
         out.append(self.p(_esc(cfg).replace("\n", "<br/>"), "small"))
-        out.append(self.h2("Timings (seconds)"))
-        out.append(self.table([["Step", "Seconds"]] + [[k, _f(v, 2)] for k, v in rp["timings_seconds"].items()],
-                              widths=[8 * cm, 3 * cm]))
+        out.append(self.p("Wall-clock timings and per-metric seconds are in results.json "
+                          "(reproducibility.timings_seconds); they are left out of this document so that the same "
+                          "inputs, configuration and SOURCE_DATE_EPOCH reproduce it byte for byte.", "small"))
         return out
 
 
