@@ -395,6 +395,11 @@ class _Builder:
             if len(reason_rows) == 1:
                 reason_rows.append(["-", "No input pushed this decision towards the adverse outcome.", "", ""])
             out.append(self.table(reason_rows, widths=[0.7 * cm, 7.5 * cm, 5.8 * cm, 2.6 * cm]))
+            flagged = [x["feature"] for x in d.reasons if x["feature"] in r.protected.get("attributes", [])]
+            if flagged:
+                out.append(self.p(f"<b>Warning:</b> {_esc(', '.join(flagged))} is configured as a protected attribute "
+                                  "and appears among this decision's principal reasons. A credit decision must not rest "
+                                  "on a prohibited basis; see 'Influence of protected attributes'.", "small"))
             if d.reasons:
                 labels = [f"{x['feature']} = {x['value']}" for x in d.reasons]
                 out.append(self.image(charts.reasons_bars(labels, [x["contribution"] for x in d.reasons]), 13))

@@ -58,6 +58,8 @@ def test_reasons_for_at_least_five_adverse_decisions(report):
     first = adverse[0]["reasons"][0]
     assert f"{first['feature']} = {first['value']}" in text
     assert "Human review and contest" in text
+    protected_reasons = [d for d in adverse[:5] if any(r["feature"] in ("sex", "age") for r in d["reasons"])]
+    assert text.count("is configured as a protected attribute") == len(protected_reasons)
     assert "Decision path" not in text or "->" in text
 
 
