@@ -55,7 +55,6 @@ class _Group:
     label: str
     ctx: FaithfulnessContext | None = None
     attributions: dict[str, Attribution] = field(default_factory=dict)
-    scores: dict[str, Any] = field(default_factory=dict)
 
 
 def _package_versions() -> dict[str, str]:

@@ -32,7 +32,6 @@ class ExplainerBase(ABC):
     kind: ClassVar[str] = "approximate"
     sampling: ClassVar[bool] = False  # results vary with the seed (stability is measured); an attribution
     # whose meta has "sampled": True is treated the same way (shap's Permutation and Kernel choices)
-    gradient: ClassVar[bool] = False
     option_names: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, **options: Any) -> None:

@@ -21,7 +21,6 @@ INTERNAL_BATCH = 16384
 
 class CaptumExplainer(ExplainerBase):
     kind = "approximate"
-    gradient = True
     additive: ClassVar[bool] = False
     needs_hooks: ClassVar[bool] = False  # uses module hooks: eager modules only, not TorchScript
     group_reduce: ClassVar[str] = "sum"

@@ -92,11 +92,9 @@ class Shap(ExplainerBase):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             raw = np.asarray(explainer.shap_values(Z, check_additivity=False), dtype=float)
-        margin = hasattr(final, "decision_function") or adapter.task == "regression"
         values, base = select_class(raw, explainer.expected_value, adapter, binary_single=raw.ndim == 2)
-        space = "margin" if margin and adapter.task != "regression" else "score"
-        if adapter.task == "regression":
-            space = "score"
+        # Boosted classifiers are explained in log-odds; forests, trees and regressors in their output.
+        space = "margin" if adapter.task != "regression" and hasattr(final, "decision_function") else "score"
         params = {"feature_perturbation": mode, "model_output": "raw",
                   "background_rows": int(len(Zb)) if mode == "interventional" else 0}
         return values, np.broadcast_to(base, (len(X),)), space, params

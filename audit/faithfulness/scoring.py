@@ -68,13 +68,6 @@ class FaithfulnessScores:
     additivity_max: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def flat(self) -> dict[str, float]:
-        out = {k: m.value for k, m in self.metrics.items()}
-        if self.additivity_error is not None:
-            out["additivity_error"] = self.additivity_error
-        out.update({k: v for k, v in self.extra.items() if isinstance(v, (int, float))})
-        return out
-
 
 def _per_row(ctx: FaithfulnessContext, A: np.ndarray) -> tuple[dict[str, np.ndarray], int, float]:
     t0 = time.perf_counter()
