@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from audit import __version__
 
@@ -34,14 +35,14 @@ class _ConsoleProgress:
     def step(self, description: str) -> Iterator[None]:
         t0 = time.perf_counter()
         if self.console.is_terminal:
-            with self.console.status(description + " ..."):
+            with self.console.status(escape(description) + " ..."):
                 yield
         else:
             yield
-        self.console.print(f"[green]✓[/] {description} [dim]({time.perf_counter() - t0:.1f} s)[/]", highlight=False)
+        self.console.print(f"[green]✓[/] {escape(description)} [dim]({time.perf_counter() - t0:.1f} s)[/]", highlight=False)
 
     def note(self, message: str) -> None:
-        self.console.print(f"[yellow]![/] {message}", highlight=False)
+        self.console.print(f"[yellow]![/] {escape(message)}", highlight=False)
 
 
 def _version(value: bool) -> None:
@@ -90,14 +91,14 @@ def run(
     except AuditError as exc:
         if debug:
             raise
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(exc.exit_code) from None
     except typer.Exit:
         raise
     except Exception as exc:  # noqa: BLE001 - a bug: one line unless --debug
         if debug:
             raise
-        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}. Re-run with --debug and report it.",
+        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))}. Re-run with --debug and report it.",
                   highlight=False)
         raise typer.Exit(3) from None
     raise typer.Exit(code)
@@ -133,10 +134,11 @@ def _run(model: Path, data: Path, target, config_path, out, explainers, seed, tr
     if console:
         verdict = "[bold green]PASSED[/]" if result.gate.passed else "[bold red]FAILED[/]"
         console.print(f"Gate {verdict}: {sum(c.passed for c in result.gate.checks)}/{len(result.gate.checks)} checks "
-                      f"passed. Report: {paths['pdf']}  Results: {paths['json']}", highlight=False)
+                      f"passed. Report: {escape(str(paths['pdf']))}  Results: {escape(str(paths['json']))}",
+                      highlight=False)
         for c in result.gate.checks:
             if not c.passed:
-                console.print(f"  [red]✗[/] {c.name}: {c.message}", highlight=False)
+                console.print(f"  [red]✗[/] {escape(c.name)}: {escape(c.message)}", highlight=False)
     return 0 if result.gate.passed else 1
 
 

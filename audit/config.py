@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from audit.errors import ConfigError
 
@@ -26,6 +26,15 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _known_metrics(value: dict[str, float]) -> dict[str, float]:
+    from audit.faithfulness.scoring import METRICS
+
+    unknown = [k for k in value if k not in METRICS]
+    if unknown:
+        raise ValueError(f"unknown metric(s) {', '.join(map(repr, unknown))}; valid: {', '.join(METRICS)}")
+    return value
+
+
 class ExplainerPolicy(_Frozen):
     """Per-explainer overrides of the policy thresholds."""
 
@@ -34,6 +43,8 @@ class ExplainerPolicy(_Frozen):
     min_stability: float | None = None
     metric_minimums: dict[str, float] = Field(default_factory=dict)
     required: bool = False
+
+    _metrics = field_validator("metric_minimums")(_known_metrics)
 
 
 class Policy(_Frozen):
@@ -46,6 +57,8 @@ class Policy(_Frozen):
     require_randomisation_check: bool = True
     metric_minimums: dict[str, float] = Field(default_factory=dict)
     explainers: dict[str, ExplainerPolicy] = Field(default_factory=dict)
+
+    _metrics = field_validator("metric_minimums")(_known_metrics)
     protected_attributes: list[str] = Field(default_factory=list)
     max_protected_share: float = Field(0.2, ge=0, le=1)
     min_explainers_passing: int = Field(1, ge=0)
@@ -72,16 +85,18 @@ class AuditConfig(_Frozen):
     favorable_class: str | None = None
     device: Literal["auto", "cpu", "cuda"] = "auto"
     baseline: Literal["mean", "median", "background"] = "mean"
-    shap_algorithm: Literal["auto", "tree", "linear", "exact", "permutation", "kernel"] = "auto"
+    shap_algorithm: Literal["auto", "tree", "linear", "deep", "gradient", "exact", "permutation", "kernel"] = "auto"
     shap_tree_mode: Literal["auto", "interventional", "tree_path_dependent"] = "auto"
     lime_num_samples: int = Field(1000, ge=50)
+    shap_gradient_samples: int = Field(200, ge=10, description="samples per row for shap's GradientExplainer")
+    ig_steps: int = Field(128, ge=4, description="integration steps for Integrated Gradients")
+    gradient_shap_samples: int = Field(32, ge=4, description="samples per row for Captum's GradientShap")
     stability_rows: int = Field(20, ge=2)
     stability_seeds: int = Field(5, ge=2)
     sensitivity_rows: int = Field(10, ge=2)
     randomisation_rows: int = Field(50, ge=5)
     bootstrap: int = Field(200, ge=20)
     random_controls: int = Field(8, ge=1)
-    n_jobs: int = 1
     policy: Policy = Field(default_factory=Policy)
     report: ReportConfig = Field(default_factory=ReportConfig)
 

@@ -22,7 +22,7 @@ import numpy as np
 from audit import __version__
 from audit.adapters import describe_model, make_adapter
 from audit.config import AuditConfig
-from audit.errors import DataError, ModelError
+from audit.errors import ConfigError, DataError, ModelError
 from audit.faithfulness import Baseline, FaithfulnessContext
 from audit.faithfulness import metrics as M
 from audit.faithfulness.scoring import max_sensitivity, stability
@@ -30,7 +30,7 @@ from audit.gate import ExplainerEvidence, evaluate
 from audit.loading import load_data, load_model, sha256_bytes
 from audit.results import AuditResult, Decision, ExplanationResult
 from audit.types import Attribution, Dataset
-from explainers import select
+from explainers import registry, select
 
 __all__ = ["run_audit", "Progress"]
 
@@ -117,6 +117,10 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
     """Run a whole audit and return its :class:`AuditResult` (nothing is written here)."""
     progress = progress or Progress()
     t_start = time.perf_counter()
+    unknown = [name for name in config.policy.explainers if name not in registry()]
+    if unknown:
+        raise ConfigError(f"[policy.explainers.{unknown[0]}]: there is no explainer called {unknown[0]!r}. "
+                          f"Valid names: {', '.join(registry())}. Fix the section name in the config.")
     timings: dict[str, float] = {}
 
     @contextmanager
@@ -147,7 +151,8 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
     favorable = _favorable_class(adapter, config)
 
     groups = _make_groups(adapter, ds, explain_rows, config)
-    options = config.model_dump(include={"shap_algorithm", "shap_tree_mode", "lime_num_samples"})
+    options = config.model_dump(include={"shap_algorithm", "shap_tree_mode", "lime_num_samples",
+                                         "shap_gradient_samples", "ig_steps", "gradient_shap_samples"})
     options["device"] = config.device
     explainers, skipped = select(adapter, config.explainers, **options)
     warnings += [f"explainer skipped: {s}" for s in skipped]

@@ -93,8 +93,11 @@ def fast(method: Any) -> Any:
     return method
 
 
-def margin_module(adapter: Any) -> Any:
-    """An nn.Module whose forward is the adapter's explained margin (for hook-based methods)."""
+def margin_module(adapter: Any, *, column: bool = False) -> Any:
+    """An nn.Module whose forward is the adapter's explained margin (for hook-based methods).
+
+    ``column``: return it as an (n, 1) matrix, the shape shap's Deep and Gradient explainers expect.
+    """
     import torch
 
     class _Margin(torch.nn.Module):
@@ -103,6 +106,7 @@ def margin_module(adapter: Any) -> Any:
             self.inner = adapter.model
 
         def forward(self, x: Any) -> Any:
-            return adapter.margin_tensor(x)
+            m = adapter.margin_tensor(x)
+            return m[:, None] if column else m
 
     return _Margin().to(adapter.device).eval()

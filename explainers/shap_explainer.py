@@ -1,9 +1,12 @@
 """SHAP, with the algorithm chosen for the model and recorded with its parameters.
 
 Tree models get TreeExplainer (interventional over the background, or path-dependent), linear
-models LinearExplainer, others Exact (12 features or fewer) or Permutation; Kernel on request.
-shap's own additivity check is switched off and additivity is *measured* by the faithfulness box
-instead, so an additivity failure is a reported finding, never an aborted audit.
+models LinearExplainer; PyTorch models DeepExplainer where every layer has a DeepLIFT rule (its
+additivity is measured, and GradientExplainer takes over when it fails) and GradientExplainer
+otherwise; anything else Exact (12 features or fewer) or Permutation; Kernel on request. A failing
+algorithm falls back to Permutation with a finding. shap's own additivity check is switched off and
+additivity is *measured* by the faithfulness box instead, so an additivity failure is a reported
+finding, never an aborted audit.
 """
 
 from __future__ import annotations
@@ -22,16 +25,32 @@ from explainers._base import (
     seeded_global_numpy,
     select_class,
 )
+from explainers._shap_torch import DEEP_TOLERANCE, deep_rule_gaps, shap_deep, shap_gradient
 
 __all__ = ["Shap", "choose_algorithm"]
 
 EXACT_MAX_FEATURES = 12
+CLASS_NAMES = {"tree": "TreeExplainer", "linear": "LinearExplainer", "deep": "DeepExplainer",
+               "gradient": "GradientExplainer", "exact": "ExactExplainer", "permutation": "PermutationExplainer",
+               "kernel": "KernelExplainer"}
+
+
+class _NotAdditive(Exception):
+    def __init__(self, error: float) -> None:
+        super().__init__(f"additivity error {error:.2e}")
+        self.error = error
 
 
 def choose_algorithm(adapter: Any, requested: str = "auto") -> tuple[str, str]:
-    """The SHAP algorithm for this model and why: tree, linear, exact (<= 12 features) or permutation."""
+    """The SHAP algorithm for this model and why: tree, linear, deep or gradient (PyTorch), exact
+    (<= 12 features) or permutation."""
     if requested != "auto":
         return requested, "requested in the configuration"
+    if getattr(adapter, "framework", None) == "torch":
+        gaps = deep_rule_gaps(adapter)
+        if not gaps:
+            return "deep", "every layer has a DeepLIFT rule: DeepExplainer, additivity measured"
+        return "gradient", f"no DeepLIFT rule for {', '.join(gaps)}: GradientExplainer (expected gradients)"
     if is_tree_model(adapter, include_hist=True):
         return "tree", "tree ensemble: TreeExplainer computes exact Shapley values in polynomial time"
     if linear_final_estimator(adapter) is not None:
@@ -46,34 +65,66 @@ class Shap(ExplainerBase):
 
     name = "shap"
     kind = "approximate"
-    option_names = ("shap_algorithm", "shap_tree_mode", "kernel_nsamples", "permutation_max_evals")
+    option_names = ("shap_algorithm", "shap_tree_mode", "kernel_nsamples", "permutation_max_evals",
+                    "shap_gradient_samples")
 
     def supports(self, adapter: Any) -> bool:
         return getattr(adapter, "framework", None) in ("sklearn", "torch")
 
     def explain(self, adapter: Any, X: np.ndarray, *, background: np.ndarray, seed: int) -> Attribution:
         algo, why = choose_algorithm(adapter, self.options.get("shap_algorithm", "auto"))
-        if algo in ("tree", "linear") and getattr(adapter, "framework", None) != "sklearn":
+        framework = getattr(adapter, "framework", None)
+        if algo in ("tree", "linear") and framework != "sklearn":
             algo, why = "permutation", "in-space algorithms need a scikit-learn model"
+        if algo in ("deep", "gradient") and framework != "torch":
+            algo, why = "permutation", f"{CLASS_NAMES[algo]} needs a PyTorch model"
+        if algo == "deep" and adapter.scripted:
+            algo, why = "gradient", "DeepExplainer needs module hooks, which TorchScript lacks"
         findings: list[str] = []
         t0 = time.perf_counter()
-        if algo == "tree":
+        result = None
+        while result is None:
             try:
-                values, base, space, params = self._tree(adapter, X, background)
-            except Exception as exc:  # noqa: BLE001 - recorded, then a model-agnostic fallback
-                findings.append(f"TreeExplainer failed ({type(exc).__name__}: {exc}); fell back to Permutation")
-                algo, why = "permutation", "fallback after TreeExplainer failure"
-        if algo == "linear":
-            values, base, space, params = self._linear(adapter, X, background)
-        elif algo in ("exact", "permutation", "kernel"):
-            values, base, space, params = self._agnostic(algo, adapter, X, background, seed)
-        meta = {"algorithm": f"shap.{ {'tree': 'TreeExplainer', 'linear': 'LinearExplainer', 'exact': 'ExactExplainer', 'permutation': 'PermutationExplainer', 'kernel': 'KernelExplainer'}[algo] }",
-                "choice": algo, "reason": why, "parameters": params, "findings": findings,
-                "sampled": algo in ("permutation", "kernel"),
+                result = self._run(algo, adapter, X, background, seed)
+            except _NotAdditive as exc:
+                findings.append(f"DeepExplainer is not additive on this model (max error {exc.error:.2e} of the "
+                                f"margin's spread: some forward() operation has no DeepLIFT rule); "
+                                f"fell back to GradientExplainer")
+                algo, why = "gradient", "fallback after DeepExplainer failed its additivity check"
+            except Exception as exc:  # noqa: BLE001 - recorded, then the next algorithm down
+                if algo in ("exact", "permutation", "kernel"):
+                    raise
+                nxt = "gradient" if algo == "deep" else "permutation"
+                message = str(exc).split(". ")[0][:200]
+                findings.append(f"{CLASS_NAMES[algo]} failed ({type(exc).__name__}: {message}); "
+                                f"fell back to {CLASS_NAMES[nxt]}")
+                algo, why = nxt, f"fallback after {CLASS_NAMES[algo]} failure"
+        values, base, space, params, additive = result
+        meta = {"algorithm": f"shap.{CLASS_NAMES[algo]}", "choice": algo, "reason": why, "parameters": params,
+                "findings": findings, "sampled": algo in ("gradient", "permutation", "kernel"),
                 "explain_seconds": time.perf_counter() - t0}
-        if algo in ("tree", "linear"):
+        if algo in ("tree", "linear", "deep", "gradient"):
             values = adapter.transform_map.to_raw(values)
-        return self.attribution(adapter, values, base, output_space=space, additive=True, meta=meta)
+        return self.attribution(adapter, values, base, output_space=space, additive=additive, meta=meta)
+
+    def _run(self, algo: str, adapter: Any, X: np.ndarray, background: np.ndarray, seed: int) -> tuple:
+        """(values, base values, output space, parameters, additive) for one algorithm."""
+        n = len(X)
+        if algo == "deep":
+            values, base, params, error = shap_deep(adapter, X, background)
+            if error > DEEP_TOLERANCE:
+                raise _NotAdditive(error)
+            return values, np.full(n, base), "margin", {**params, "additivity_error": error}, True
+        if algo == "gradient":
+            values, base, params = shap_gradient(adapter, X, background, seed,
+                                                 self.options.get("shap_gradient_samples"))
+            # Expected gradients add up to f(x) - E[f(background)] only in expectation over the samples.
+            return values, np.full(n, base), "margin", params, False
+        if algo == "tree":
+            return (*self._tree(adapter, X, background), True)
+        if algo == "linear":
+            return (*self._linear(adapter, X, background), True)
+        return (*self._agnostic(algo, adapter, X, background, seed), True)
 
     # -- algorithms ---------------------------------------------------------------------------
     def _tree(self, adapter: Any, X: np.ndarray, background: np.ndarray) -> tuple:

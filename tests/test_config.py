@@ -49,3 +49,21 @@ def test_gate_stability_and_additivity_checks():
     failed = {c.name for c in gate.checks if not c.passed}
     assert failed == {"stability:lime", "additivity:shap", "explainers_passing"}
     assert not gate.passed
+
+
+@pytest.mark.parametrize("section", ["[policy.metric_minimums]", "[policy.explainers.shap.metric_minimums]"])
+def test_unknown_metric_in_minimums_is_refused(section):
+    with pytest.raises(ConfigError, match="unknown metric.*'deletion'.*valid: deletion_auc"):
+        parse_config(f"{section}\ndeletion = 0.3")
+    assert parse_config(f"{section}\ndeletion_auc = 0.3")
+
+
+def test_policy_for_an_unknown_explainer_is_exit_2(cli, tmp_path, credit_logreg):
+    from tests.conftest import SAMPLES, save_pickle
+
+    model = save_pickle(credit_logreg, tmp_path / "m.pkl")
+    cfg = tmp_path / "audit.toml"
+    cfg.write_text("[policy.explainers.lmie]\nmin_faithfulness_score = 0.2\n")
+    code, _, err = cli("run", model, SAMPLES / "german_credit.csv", "--config", cfg, "--out", tmp_path / "o")
+    assert code == 2 and "policy.explainers.lmie" in err and "lime" in err
+    assert not (tmp_path / "o").exists()

@@ -12,3 +12,15 @@ def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     assert blocks[1].strip() in ci
     assert "audit run samples/" in blocks[0]
+
+
+def test_readme_documents_every_setting():
+    from audit.config import AuditConfig, Policy, ReportConfig
+
+    readme = (ROOT / "README.md").read_text()
+    for model in (AuditConfig, Policy, ReportConfig):
+        for name, field in model.model_fields.items():
+            if name in ("policy", "report"):
+                continue
+            key = re.escape(field.alias or name)
+            assert re.search(rf"`{key}(`| = )", readme), f"README does not document {model.__name__}.{name}"

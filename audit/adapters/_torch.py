@@ -211,9 +211,9 @@ class TorchAdapter(ClassView):
     # -- sanity check -------------------------------------------------------------------------
     def randomised(self, dataset: Any, rng: np.random.Generator) -> TorchAdapter:
         """The model with every parameter re-initialised (Adebayo et al. 2018 model randomisation)."""
-        model = copy.deepcopy(self.model)
         gen = self._torch.Generator().manual_seed(int(rng.integers(0, 2**31 - 1)))
-        with self._torch.no_grad():
+        with self._torch.no_grad():  # outside no_grad, a TorchScript copy's parameters are non-leaf tensors
+            model = copy.deepcopy(self.model)
             for p in model.parameters():
                 p.copy_(self._torch.randn(p.shape, generator=gen, dtype=p.dtype) * (p.std() if p.numel() > 1 else 1.0))
         clone = TorchAdapter(model, self.space, spec=self.spec, device=self.device, counter=self.counter)

@@ -210,5 +210,5 @@ def captum_infidelity(adapter: Any, X: np.ndarray, A: np.ndarray, *, seed: int, 
     attributions = torch.as_tensor(A_in, dtype=torch.float32, device=adapter.device)
     with torch.no_grad():
         value = infidelity(adapter.margin_tensor, perturb, inputs, attributions, n_perturb_samples=n_perturb,
-                           max_examples_per_batch=4096, normalize=True)
+                           max_examples_per_batch=max(len(X), min(4096, len(X) * n_perturb)), normalize=True)
     return float(value.double().mean().cpu())
