@@ -210,7 +210,7 @@ cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA de
 @cuda
 @pytest.mark.cuda
 @pytest.mark.parametrize("name", ["integrated_gradients", "saliency", "input_x_gradient", "deep_lift",
-                                  "gradient_shap", "feature_ablation"])
+                                  "gradient_shap", "feature_ablation", "shap"])
 def test_cpu_and_gpu_agree(name, torch_models):
     from explainers import registry
 
@@ -218,9 +218,12 @@ def test_cpu_and_gpu_agree(name, torch_models):
     gpu, _ = _adapter(torch_models, device="cuda")
     assert gpu.device == "cuda"
     X, bg = ds.X[:256], ds.X[300:500]
-    a = registry()[name]().explain(cpu, X, background=bg, seed=0).values
-    b = registry()[name]().explain(gpu, X, background=bg, seed=0).values
+    ra = registry()[name]().explain(cpu, X, background=bg, seed=0)
+    rb = registry()[name]().explain(gpu, X, background=bg, seed=0)
+    a, b = ra.values, rb.values
     scale = np.abs(a).max()
+    if name == "shap":  # the ReLU MLP gets shap.DeepExplainer (deterministic) on both devices
+        assert ra.meta["algorithm"] == rb.meta["algorithm"] == "shap.DeepExplainer"
     if name == "gradient_shap":  # different RNG streams on each device: agree in distribution, not per draw
         assert np.corrcoef(a.mean(0), b.mean(0))[0, 1] > 0.9
     else:
