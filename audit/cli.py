@@ -136,6 +136,11 @@ def _run(model: Path, data: Path, target, config_path, out, explainers, seed, tr
         console.print(f"Gate {verdict}: {sum(c.passed for c in result.gate.checks)}/{len(result.gate.checks)} checks "
                       f"passed. Report: {escape(str(paths['pdf']))}  Results: {escape(str(paths['json']))}",
                       highlight=False)
+        failed = [c for c in result.gate.checks if not c.passed]
+        summary = next(c for c in result.gate.checks if c.name == "explainers_passing")
+        if result.gate.passed and failed:
+            console.print(f"  {escape(summary.message)}: the failed checks below are findings, not blockers "
+                          f"(see the policy gate in the report).", highlight=False)
         for c in result.gate.checks:
             if not c.passed:
                 console.print(f"  [red]✗[/] {escape(c.name)}: {escape(c.message)}", highlight=False)
