@@ -91,7 +91,8 @@ def run(
     except AuditError as exc:
         if debug:
             raise
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        one_line = " ".join(str(exc).split())  # library messages (torch's) may span lines
+        err.print(f"[bold red]error:[/] {escape(one_line)}", highlight=False)
         raise typer.Exit(exc.exit_code) from None
     except typer.Exit:
         raise

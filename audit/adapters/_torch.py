@@ -79,6 +79,9 @@ class TorchAdapter(ClassView):
         self.classes = tuple(spec.get("classes", (0, 1) if self.task == "binary" else ())) or None
         if self.task == "regression":
             self.classes = None
+        elif self.task == "multiclass" and not self.classes:
+            raise InputError("torch spec: a multiclass task needs 'classes', the label of each output column in "
+                             "order. Add it to the spec.")
         self.class_index = self._initial_class_index(explained_class)
         feats = _features(spec)
         self._mean = np.array([f.get("mean", 0.0) if f["type"] == "numeric" else 0.0 for f in feats], dtype=float)
@@ -91,6 +94,24 @@ class TorchAdapter(ClassView):
             col += width
         self.n_inputs = col
         self._torch = torch
+        self._check_shapes()
+
+    def _check_shapes(self) -> None:
+        """The spec's input width and the head's output width must fit the model (before any real row)."""
+        try:
+            with self._torch.no_grad():
+                out = self.raw_output(self._torch.zeros(2, self.n_inputs, device=self.device))
+        except Exception as exc:  # noqa: BLE001 - any failure here means spec and model disagree
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InputError(f"torch spec: the model does not accept the {self.n_inputs} input columns the spec "
+                             f"describes ({first}). Check the spec's features, their order and their categories "
+                             f"against the model's input layer.") from None
+        width = int(out.shape[1])
+        expected = {"regression": (1,), "binary": (1, 2)}.get(self.task, (len(self.classes or ()),))
+        if width not in expected:
+            raise InputError(f"torch spec: task {self.task!r} with {len(self.classes or ())} class(es) needs "
+                             f"{' or '.join(map(str, expected))} output column(s), but the model returns {width}. "
+                             f"Fix the spec's task or classes.")
 
     # -- identity ---------------------------------------------------------------------------
     @property

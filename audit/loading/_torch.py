@@ -8,7 +8,7 @@
   security policy: only with ``--trust-model``.
 
 Every torch model needs its preprocessing spec ``<model stem>.spec.json`` beside it (feature order,
-scaling, categorical encodings, task, classes); see ``audit.adapters._torch.TorchSpec``.
+scaling, categorical encodings, task, classes); see ``audit.adapters._torch`` and the README.
 """
 
 from __future__ import annotations

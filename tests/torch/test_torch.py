@@ -259,3 +259,31 @@ def test_device_cuda_without_gpu_is_exit_2(torch_models, cli, tmp_path):
     code, _, err = cli("run", torch_models / "loan_mlp.pt", DATA, "--model-class", "samples.torch_models:LoanMLP",
                        "--device", "cuda", "--out", tmp_path / "o", "--quiet")
     assert code == 2 and "--device cuda" in err
+
+
+@pytest.mark.parametrize("change,needle", [
+    (lambda s: s["features"][0].update(categories=s["features"][0]["categories"][:1]),
+     "does not accept the 25 input columns"),
+    (lambda s: s.update(task="multiclass", classes=["a", "b", "c"]), "needs 3 output column(s), but the model returns 1"),
+    (lambda s: (s.update(task="multiclass"), s.pop("classes")), "multiclass task needs 'classes'"),
+])
+def test_spec_that_does_not_fit_the_model_is_exit_2(change, needle, torch_models, cli, tmp_path):
+    shutil.copy(torch_models / "loan_mlp.pt", tmp_path / "m.pt")
+    spec = json.loads((torch_models / "loan_mlp.spec.json").read_text())
+    change(spec)
+    (tmp_path / "m.spec.json").write_text(json.dumps(spec))
+    code, _, err = cli("run", tmp_path / "m.pt", DATA, "--model-class", "samples.torch_models:LoanMLP",
+                       "--out", tmp_path / "o", "--quiet")
+    assert code == 2 and needle in err and "torch spec" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_state_dict_that_does_not_fit_the_class_is_one_line_exit_2(torch_models, cli, tmp_path):
+    shutil.copy(torch_models / "loan_mlp.pt", tmp_path / "m.pt")
+    spec = json.loads((torch_models / "loan_mlp.spec.json").read_text())
+    spec["model_kwargs"]["n_inputs"] = 3
+    (tmp_path / "m.spec.json").write_text(json.dumps(spec))
+    code, _, err = cli("run", tmp_path / "m.pt", DATA, "--model-class", "samples.torch_models:LoanMLP",
+                       "--out", tmp_path / "o", "--quiet")
+    assert code == 2 and "could not take these weights" in err and "size mismatch" in err
+    assert err.count("\n") == 1
