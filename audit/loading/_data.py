@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import gzip
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -29,22 +31,24 @@ def load_data(path: Path, spec: ModelSpec, *, target: str | None = None) -> Data
     Raises :class:`DataError` naming the file, column and row for: a missing or empty file, missing
     columns, text in a numeric column.
     """
-    if path.suffix.lower() not in (".csv", ".txt", ".gz"):
-        raise DataError(f"data {path}: expected a .csv file, got {path.suffix or 'no extension'!r}.")
+    if path.suffix.lower() not in (".csv", ".tsv", ".txt", ".gz"):
+        raise DataError(f"data {path}: expected a .csv file (.tsv, .txt and .csv.gz also work), "
+                        f"got {path.suffix or 'no extension'!r}.")
     raw = read_bytes(path, "data")
     digest = sha256_bytes(raw)
+    warnings: list[str] = []
+    text = _decode(path, raw, warnings)
+    delimiter = _delimiter(text)
     try:
-        frame = pd.read_csv(io.BytesIO(raw), compression="infer" if path.suffix != ".gz" else "gzip",
-                            skipinitialspace=True)
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, skipinitialspace=True)
     except pd.errors.EmptyDataError:
         raise DataError(f"data {path}: the file has no header and no rows.") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except pd.errors.ParserError as exc:
         raise DataError(f"data {path}: not a readable CSV ({str(exc).strip()}). Fix the file format.") from None
     if frame.empty:
         raise DataError(f"data {path}: the header has no data rows below it. Add rows to audit.")
     frame.columns = [str(c) for c in frame.columns]
     columns = list(frame.columns)
-    warnings: list[str] = []
 
     y = None
     if target is not None:
@@ -104,7 +108,8 @@ def load_data(path: Path, spec: ModelSpec, *, target: str | None = None) -> Data
             raise DataError(
                 f"data {path}: column {name!r} must be numeric for this model, but row {row} "
                 f"(line {row + 1}) holds {col.iloc[row - 1]!r}"
-                f"{f' ({int(bad.sum())} such rows)' if bad.sum() > 1 else ''}. Fix or remove those values."
+                f"{f' ({int(bad.sum())} such rows)' if bad.sum() > 1 else ''}. Fix or remove those values"
+                f"{_decimal_comma_hint(col.iloc[row - 1])}."
             )
         if pd.api.types.is_integer_dtype(col.dtype):
             numeric_dtypes[name] = "int64"
@@ -112,6 +117,39 @@ def load_data(path: Path, spec: ModelSpec, *, target: str | None = None) -> Data
     space = FeatureSpace(tuple(names), categories, as_frame=spec.as_frame, numeric_dtypes=numeric_dtypes)
     return Dataset(path=str(path), sha256=digest, X=X, space=space, target=y, target_name=target,
                    ignored_columns=ignored, warnings=tuple(warnings))
+
+
+def _decode(path: Path, raw: bytes, warnings: list[str]) -> str:
+    """Bytes -> text: gzip by its magic number, UTF-8 (a byte-order mark is dropped), else Windows-1252."""
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise DataError(f"data {path}: a damaged gzip file ({exc}). Re-create it.") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        try:
+            text = raw.decode("cp1252")
+        except UnicodeDecodeError:
+            raise DataError(f"data {path}: not UTF-8 text (byte {exc.start}) nor Windows-1252. "
+                            "Save the file as UTF-8 CSV.") from None
+        warnings.append(f"the data file is not UTF-8 (byte {exc.start}); it was read as Windows-1252.")
+        return text
+
+
+def _delimiter(text: str) -> str:
+    """The header line's most frequent of , ; tab | (comma when none appears)."""
+    header = text.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > counts[","] else ","
+
+
+def _decimal_comma_hint(value: Any) -> str:
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+,\d+\s*", value):
+        return " (it looks like a decimal comma: write numbers with a '.' decimal point)"
+    return ""
 
 
 def _encode_categorical(col: pd.Series, known: tuple[Any, ...]) -> tuple[tuple[Any, ...], np.ndarray]:

@@ -121,3 +121,47 @@ def test_positional_matching_warns_when_model_has_no_names(tmp_path, credit):
     ds = load_data(data, describe_model(model))
     assert ds.feature_names == ("d", "a")
     assert any("position" in w for w in ds.warnings)
+
+
+@pytest.mark.parametrize("name,write", [
+    ("semicolon.csv", lambda f, p: f.to_csv(p, sep=";", index=False)),
+    ("tabs.tsv", lambda f, p: f.to_csv(p, sep="\t", index=False)),
+    ("bom.csv", lambda f, p: p.write_text(f.to_csv(index=False), encoding="utf-8-sig")),
+    ("crlf.csv", lambda f, p: p.write_bytes(f.to_csv(index=False).replace("\n", "\r\n").encode())),
+    ("packed.csv.gz", lambda f, p: f.to_csv(p, index=False, compression="gzip")),
+])
+def test_common_csv_dialects_read_the_same(name, write, tmp_path, credit, credit_logreg):
+    from audit.adapters import describe_model
+    from audit.loading import load_data
+
+    spec = describe_model(credit_logreg)
+    plain = tmp_path / "plain.csv"
+    credit.to_csv(plain, index=False)
+    write(credit, tmp_path / name)
+    a, b = load_data(plain, spec, target="risk"), load_data(tmp_path / name, spec, target="risk")
+    np.testing.assert_array_equal(a.X, b.X)
+    assert a.space.categories == b.space.categories and list(a.target) == list(b.target)
+    assert not b.warnings
+
+
+def test_windows_1252_file_is_read_with_a_warning(tmp_path, credit, credit_logreg):
+    from audit.adapters import describe_model
+    from audit.loading import load_data
+
+    frame = credit.copy()
+    frame.loc[0, "purpose"] = "voiture d'occasion (cliché)"
+    data = tmp_path / "excel.csv"
+    data.write_bytes(frame.to_csv(index=False).encode("cp1252"))
+    ds = load_data(data, describe_model(credit_logreg), target="risk")
+    assert "voiture d'occasion (cliché)" in ds.space.categories["purpose"]
+    assert any("Windows-1252" in w for w in ds.warnings)
+
+
+def test_decimal_comma_gets_a_hint(cli, model_file, tmp_path, credit):
+    frame = credit.copy()
+    frame["duration"] = frame["duration"].map(lambda v: f"{v},5")
+    data = tmp_path / "eu.csv"
+    frame.to_csv(data, sep=";", index=False)
+    code, err, out = _run(cli, model_file, data, tmp_path)
+    assert code == 2 and "'duration'" in err and "decimal comma" in err
+    assert not out.exists()
