@@ -48,6 +48,16 @@ def test_multiclass_head_explains_each_rows_predicted_class(tmp_path):
     assert result.performance["accuracy"] >= 0
 
 
+def test_multiclass_head_gets_additive_deep_shap_per_class(tmp_path):
+    model, data = _save(tmp_path, "multiclass", 3, "housing", ["free", "own", "rent"])
+    config = parse_config(FAST_TOML, overrides={"target": "housing", "device": "cpu", "explainers": ["shap"]})
+    result = run_audit(model, data, config=config, model_class="tests.torch.tiny_models:TinyHead")
+    shap = result.explanations[0]
+    assert shap.algorithm["algorithm"] == "shap.DeepExplainer"
+    assert shap.additivity_error is not None and shap.additivity_error < 1e-4
+    assert not any("additivity" in f for f in shap.findings)
+
+
 def test_regression_head(tmp_path):
     from audit.adapters import describe_model, make_adapter
     from audit.loading import load_data, load_model
