@@ -117,10 +117,11 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
     """Run a whole audit and return its :class:`AuditResult` (nothing is written here)."""
     progress = progress or Progress()
     t_start = time.perf_counter()
-    unknown = [name for name in config.policy.explainers if name not in registry()]
+    known = registry()
+    unknown = [name for name in config.policy.explainers if name not in known]
     if unknown:
         raise ConfigError(f"[policy.explainers.{unknown[0]}]: there is no explainer called {unknown[0]!r}. "
-                          f"Valid names: {', '.join(registry())}. Fix the section name in the config.")
+                          f"Valid names: {', '.join(known)}. Fix the section name in the config.")
     timings: dict[str, float] = {}
 
     @contextmanager
