@@ -457,7 +457,8 @@ class _Builder:
             "<b>Explanation methods.</b> Intrinsic methods read the model itself: coefficients x (input - mean) for "
             "linear models and decision-path (Saabas) contributions for tree models, both exactly additive. "
             "Approximate methods probe the model: SHAP (Lundberg and Lee, 2017; algorithm chosen per model and "
-            "recorded), LIME (Ribeiro et al., 2016) with categorical inputs perturbed as categories, and Captum "
+            "recorded; for neural networks DeepExplainer where its DeepLIFT rules cover every layer, with its "
+            "additivity measured, and GradientExplainer, expected gradients, otherwise), LIME (Ribeiro et al., 2016) with categorical inputs perturbed as categories, and Captum "
             "gradient methods for neural networks (Sundararajan et al., 2017; Shrikumar et al., 2017). Expanded "
             "columns (one-hot encodings, interactions) are summed back to the raw input they came from.",
             "<b>Faithfulness.</b> Deletion and insertion curves (Petsiuk et al., 2018; Samek et al., 2017), "
