@@ -41,6 +41,11 @@ def _esc(text: Any) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _param(v: Any) -> str:
+    """A parameter value for a reader: floats to 3 significant digits, the rest as written."""
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+
 def _f(x: Any, nd: int = 3) -> str:
     if x is None:
         return "n/a"
@@ -285,8 +290,10 @@ class _Builder:
                 extra.append(f"Intercept {coefs:.4g}. Standardised coefficients (|coef| x std, per raw input): "
                              + ", ".join(f"{k} {v:.3g}" for k, v in e.algorithm.get("standardised_coefficients", {}).items()) + ".")
             if e.algorithm.get("reason"):
-                extra.append(f"Algorithm chosen: {e.algorithm.get('algorithm')} — {e.algorithm['reason']}; "
-                             f"parameters {e.algorithm.get('parameters')}.")
+                params = "; ".join(f"{k.replace('_', ' ')} {_param(v)}"
+                                   for k, v in (e.algorithm.get("parameters") or {}).items())
+                extra.append(f"Algorithm chosen: {e.algorithm.get('algorithm')} — {e.algorithm['reason']}"
+                             + (f". Parameters: {params}." if params else "."))
             for x in extra:
                 out.append(self.p(_esc(x), "small"))
         return out

@@ -63,6 +63,16 @@ def test_reasons_for_at_least_five_adverse_decisions(report):
     assert "Decision path" not in text or "->" in text
 
 
+def test_shap_algorithm_and_parameters_read_as_words(report):
+    _out, _reader, text, results = report
+    compact = " ".join(text.split())
+    shap = next(e for e in results["explanations"] if e["method"] == "shap")
+    assert shap["algorithm"]["algorithm"] == "shap.TreeExplainer"
+    assert "Algorithm chosen: shap.TreeExplainer" in compact
+    assert "Parameters: feature perturbation interventional; model output raw; background rows 40." in compact
+    assert "{'" not in compact  # no Python dict syntax in front of a reader
+
+
 def test_reproducibility_appendix(report):
     _out, _reader, text, results = report
     compact = text.replace("\n", "")
