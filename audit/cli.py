@@ -72,6 +72,9 @@ def run(
                                                                      "Unpickling runs code: only for files you trust.")] = False,
     model_class: Annotated[str | None, typer.Option(help="torch: package.module:Class to rebuild a state_dict. "
                                                             "Importing it runs that package's code, which you vouch for.")] = None,
+    oracle: Annotated[str | None, typer.Option(help="package.module:function giving the exact attribution of a "
+                                                     "known generating function (validation on synthetic data); "
+                                                     "importing it runs that package's code.")] = None,
     device: Annotated[str | None, typer.Option(help="auto|cpu|cuda for torch models and Captum methods.")] = None,
     class_: Annotated[str | None, typer.Option("--class", help="Explain this class (multiclass default: each "
                                                                   "row's predicted class).")] = None,
@@ -86,8 +89,8 @@ def run(
     from audit.errors import AuditError
 
     try:
-        code = _run(model, data, target, config, out, explainers, seed, trust_model, model_class, device, class_,
-                    template, rows, junit, err if not quiet else None)
+        code = _run(model, data, target, config, out, explainers, seed, trust_model, model_class, oracle, device,
+                    class_, template, rows, junit, err if not quiet else None)
     except AuditError as exc:
         if debug:
             raise
@@ -105,10 +108,10 @@ def run(
     raise typer.Exit(code)
 
 
-def _run(model: Path, data: Path, target, config_path, out, explainers, seed, trust_model, model_class, device,
-         class_, template, rows, junit, console: Console | None) -> int:
+def _run(model: Path, data: Path, target, config_path, out, explainers, seed, trust_model, model_class, oracle,
+         device, class_, template, rows, junit, console: Console | None) -> int:
     from audit.errors import InputError
-    from audit.loading import load_config_file
+    from audit.loading import import_object, load_config_file
     from audit.report import write_outputs
     from audit.runner import run_audit
 
@@ -126,8 +129,11 @@ def _run(model: Path, data: Path, target, config_path, out, explainers, seed, tr
 
     progress = _ConsoleProgress(console) if console else Progress()
     command = "audit " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    oracle_fn = import_object(oracle, "--oracle", "function") if oracle else None
+    if oracle_fn is not None and not callable(oracle_fn):
+        raise InputError(f"--oracle {oracle!r}: names a {type(oracle_fn).__name__}, not a function.")
     result = run_audit(model, data, config=cfg, config_text=text, trust_model=trust_model, model_class=model_class,
-                       progress=progress, command_line=command)
+                       progress=progress, command_line=command, oracle=oracle_fn)
     for warning in result.warnings:
         progress.note(warning)
     with progress.step("Writing report.pdf and results.json"):

@@ -22,7 +22,7 @@ import numpy as np
 from audit import __version__
 from audit.adapters import describe_model, make_adapter
 from audit.config import AuditConfig
-from audit.errors import ConfigError, DataError, ModelError
+from audit.errors import ConfigError, DataError, InputError, ModelError, name_some
 from audit.faithfulness import Baseline, FaithfulnessContext
 from audit.faithfulness import metrics as M
 from audit.faithfulness.scoring import max_sensitivity, stability
@@ -105,6 +105,38 @@ def _oracle(adapter: Any, X: np.ndarray, background: np.ndarray, seed: int) -> t
     return None, None
 
 
+def _known_oracle(fn: Callable[[Any, Any], Any], ds: Dataset, X: np.ndarray,
+                  background: np.ndarray) -> tuple[np.ndarray, str]:
+    import pandas as pd
+
+    name = f"{getattr(fn, '__module__', '?')}:{getattr(fn, '__qualname__', repr(fn))}"
+    names = list(ds.feature_names)
+
+    def frame(Z: np.ndarray) -> pd.DataFrame:
+        decoded = ds.space.decode(Z)
+        return decoded.reset_index(drop=True) if isinstance(decoded, pd.DataFrame) else pd.DataFrame(decoded, columns=names)
+
+    try:
+        out = fn(frame(X), frame(background))
+    except Exception as exc:  # noqa: BLE001 - the user's function: one clear message
+        raise InputError(f"--oracle {name}: raised {type(exc).__name__}: {exc}. Fix the function.") from None
+    if isinstance(out, pd.DataFrame):
+        missing = [c for c in names if c not in out.columns]
+        if missing:
+            raise InputError(f"--oracle {name}: the returned DataFrame lacks column(s) {name_some(missing)}. "
+                             "Return one column per model input.")
+        out = out[names]
+    try:
+        values = np.asarray(out, dtype=float)
+    except (TypeError, ValueError):
+        values = np.empty(0)
+    if values.shape != X.shape or not np.isfinite(values).all():
+        raise InputError(f"--oracle {name}: returned {type(out).__name__} of shape {getattr(values, 'shape', '?')}; "
+                         f"expected finite numbers of shape {X.shape} (one row per explained row, one column per "
+                         f"model input in the order {name_some(names, 12)}).")
+    return values, f"exact attribution from the known generating function {name}"
+
+
 def _output_in_space(adapter: Any, X: np.ndarray, space: str, score: np.ndarray) -> np.ndarray | None:
     if space == "score":
         return score
@@ -113,8 +145,14 @@ def _output_in_space(adapter: Any, X: np.ndarray, space: str, score: np.ndarray)
 
 def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_text: str = "",
               trust_model: bool = False, model_class: str | None = None, progress: Progress | None = None,
-              command_line: str | None = None, oracle: Callable[[np.ndarray], np.ndarray] | None = None) -> AuditResult:
-    """Run a whole audit and return its :class:`AuditResult` (nothing is written here)."""
+              command_line: str | None = None, oracle: Callable[[Any, Any], Any] | None = None) -> AuditResult:
+    """Run a whole audit and return its :class:`AuditResult` (nothing is written here).
+
+    ``oracle``: the exact attribution of a known generating function (validation on synthetic data),
+    called as ``oracle(rows, background)`` with DataFrames of raw input values and returning one value
+    per row and model input (an array in the data's column order, or a DataFrame with those columns).
+    It replaces the occlusion reference as the upper control of every faithfulness metric.
+    """
     progress = progress or Progress()
     t_start = time.perf_counter()
     known = registry()
@@ -167,7 +205,7 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         for g in groups:
             X = ds.X[g.rows]
             if oracle is not None:
-                o_vals, o_kind = oracle(X), "exact attribution from the known generating function"
+                o_vals, o_kind = _known_oracle(oracle, ds, X, background)
             else:
                 o_vals, o_kind = _oracle(g.adapter, X, background, config.seed)
             g.ctx = FaithfulnessContext(g.adapter.predict, X, baseline, seed=config.seed,

@@ -24,3 +24,16 @@ def test_readme_documents_every_setting():
                 continue
             key = re.escape(field.alias or name)
             assert re.search(rf"`{key}(`| = )", readme), f"README does not document {model.__name__}.{name}"
+
+
+def test_readme_documents_every_cli_option():
+    import typer
+
+    from audit.cli import app
+
+    command = typer.main.get_command(app).commands["run"]
+    readme = (ROOT / "README.md").read_text()
+    for param in command.params:
+        if param.param_type_name == "option":
+            flag = max(param.opts, key=len)
+            assert f"`{flag}" in readme, f"README does not document {flag}"

@@ -13,16 +13,14 @@ scaling, categorical encodings, task, classes); see ``audit.adapters._torch`` an
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
-import os
-import sys
 import zipfile
 from pathlib import Path
 from typing import Any
 
 from audit.errors import InputError, ModelError, UnsafeModelError
+from audit.loading._imports import import_object
 from audit.loading._model import LoadedModel, sha256_bytes
 
 _EXPORT_HINT = (
@@ -48,28 +46,6 @@ def read_spec(path: Path) -> tuple[dict[str, Any], Path, str]:
     except json.JSONDecodeError as exc:
         raise InputError(f"spec {spec_path}: not valid JSON ({exc}).") from None
     return spec, spec_path, sha256_bytes(raw)
-
-
-def _import_class(ref: str) -> type:
-    if ":" not in ref:
-        raise InputError(f"--model-class {ref!r}: expected 'package.module:Class'.")
-    module_name, _, qualname = ref.partition(":")
-    added = os.getcwd() not in sys.path
-    if added:  # like `python -m`, resolve the user's own package from the working directory
-        sys.path.insert(0, os.getcwd())
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise InputError(f"--model-class {ref!r}: cannot import {module_name!r} ({exc}).") from None
-    finally:
-        if added:
-            sys.path.remove(os.getcwd())
-    obj: Any = module
-    for part in qualname.split("."):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            raise InputError(f"--model-class {ref!r}: {module_name} has no {qualname!r}.")
-    return obj
 
 
 def _is_torchscript(data: bytes) -> bool:
@@ -139,7 +115,7 @@ def load_torch_model(data: bytes, path: Path, digest: str, *, trust_model: bool,
             f"model {path}: this is a state_dict (weights only); name the module class that rebuilds it with "
             "--model-class package.module:Class."
         )
-    cls = _import_class(model_class)
+    cls = import_object(model_class, "--model-class")
     try:
         model = cls(**spec.get("model_kwargs", {}))
         model.load_state_dict(state, strict=True)
