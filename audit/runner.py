@@ -191,7 +191,7 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
 
     groups = _make_groups(adapter, ds, explain_rows, config)
     options = config.model_dump(include={"shap_algorithm", "shap_tree_mode", "lime_num_samples",
-                                         "shap_gradient_samples", "ig_steps", "gradient_shap_samples"})
+                                         "shap_gradient_samples", "ig_steps", "gradient_shap_samples", "n_jobs"})
     options["device"] = config.device
     explainers, skipped = select(adapter, config.explainers, **options)
     warnings += [f"explainer skipped: {s}" for s in skipped]

@@ -165,6 +165,21 @@ def test_lime_records_local_r2_and_is_seeded(credit, tmp_path):
     assert set(a.meta["parameters"]["categorical_features"]) == {"housing", "saving_accounts", "checking_account", "purpose"}
 
 
+def test_lime_in_worker_processes_gives_the_same_attributions(credit, tmp_path):
+    from explainers.lime_tabular import Lime
+
+    _model, ds, adapter, *_ = _build("pipeline_logreg_onehot", credit, tmp_path)
+    X, bg = ds.X[:6], ds.X[:200]
+    serial = Lime(lime_num_samples=200).explain(adapter, X, background=bg, seed=3)
+    calls, rows = adapter.counter.calls, adapter.counter.rows
+    parallel = Lime(lime_num_samples=200, n_jobs=2).explain(adapter, X, background=bg, seed=3)
+    assert serial.meta["n_jobs"] == 1 and parallel.meta["n_jobs"] == 2
+    np.testing.assert_array_equal(serial.values, parallel.values)
+    np.testing.assert_array_equal(serial.local_r2, parallel.local_r2)
+    # the workers' model calls are counted in the parent
+    assert adapter.counter.calls - calls == 6 and adapter.counter.rows - rows == 6 * 200
+
+
 def test_lime_perturbs_categories_as_categories(credit, tmp_path):
     from explainers.lime_tabular import Lime
 
