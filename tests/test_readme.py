@@ -37,3 +37,20 @@ def test_readme_documents_every_cli_option():
         if param.param_type_name == "option":
             flag = max(param.opts, key=len)
             assert f"`{flag}" in readme, f"README does not document {flag}"
+
+
+def test_readme_python_example_runs(tmp_path, monkeypatch):
+    import shutil
+
+    from samples.make_samples import main as build
+
+    readme = (ROOT / "README.md").read_text()
+    (code,) = re.findall(r"```python\n(.*?)\n```", readme, flags=re.S)
+    (tmp_path / "samples").mkdir()
+    for name in ("german_credit.csv", "audit.toml"):
+        shutil.copy(ROOT / "samples" / name, tmp_path / "samples" / name)
+    build(tmp_path / "samples" / "models")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert namespace["result"].explanations and (tmp_path / "audit-report" / "report.pdf").exists()
