@@ -50,6 +50,7 @@ class ExplainerEvidence:
     stability: float | None = None
     randomisation_similarity: float | None = None
     randomisation_note: str | None = None
+    randomisation_method: str | None = None
     metric_scores: dict[str, float | None] = field(default_factory=dict)
 
 
@@ -86,7 +87,8 @@ def explainer_checks(policy: Policy, ev: ExplainerEvidence) -> list[Check]:
         t = policy.max_randomisation_similarity
         ok = ev.randomisation_similarity <= t
         checks.append(Check(f"randomisation:{ev.name}", ok, ev.randomisation_similarity, t,
-                            f"rank correlation with explanations of a model refit on permuted labels "
+                            f"rank correlation with explanations of the randomised model "
+                            f"({ev.randomisation_method or 'refit on permuted labels'}) "
                             f"{ev.randomisation_similarity:.3f} {'<=' if ok else '>'} {t} "
                             f"({'explanation depends on what the model learned' if ok else 'explanation barely changes when the model is randomised'})",
                             ev.name))

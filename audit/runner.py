@@ -319,7 +319,8 @@ def _make_groups(adapter: Any, ds: Dataset, rows: np.ndarray, config: AuditConfi
 
 
 def _randomised_adapter(adapter: Any, ds: Dataset, config: AuditConfig) -> Any:
-    """The same model refit on permuted labels (Adebayo et al. 2018), or None if it cannot be refit."""
+    """The model-randomisation check's model (Adebayo et al. 2018): scikit-learn models refit on permuted
+    labels, torch models with every parameter re-initialised; None if the adapter has no such model."""
     if not hasattr(adapter, "randomised"):
         return None
     try:
@@ -405,15 +406,15 @@ def _score_explainer(ex: Any, groups: list[_Group], ds: Dataset, background: np.
             findings.append(f"captum infidelity not measured: {type(exc).__name__}: {exc}")
     rand_info, similarity, note = None, None, None
     if randomised is None:
-        note = "no target column to refit on" if ds.target is None else "model cannot be refit"
+        note = "no target column to refit on" if ds.target is None else "model cannot be randomised"
     elif isinstance(randomised, Exception):
-        note = f"refit on permuted labels failed: {randomised}"
+        note = f"model randomisation ({g0.adapter.randomisation_method}) failed: {randomised}"
     else:
         m = min(config.randomisation_rows, len(X0))
         rand_adapter = randomised.for_class(g0.adapter.class_index) if g0.adapter.class_index is not None else randomised
         Ar = ex.explain(rand_adapter, X0[:m], background=background, seed=config.seed).values
         similarity = float(np.mean(M.spearman_rows(np.asarray(A0.values[:m]), Ar)))
-        rand_info = {"similarity": similarity, "rows": m, "method": "refit on permuted labels (Adebayo et al. 2018)",
+        rand_info = {"similarity": similarity, "rows": m, "method": f"{g0.adapter.randomisation_method} (Adebayo et al. 2018)",
                      "metric": "mean per-row Spearman correlation"}
     if note:
         rand_info = {"similarity": None, "not_run": note}
@@ -438,6 +439,7 @@ def _score_explainer(ex: Any, groups: list[_Group], ds: Dataset, background: np.
     ev = ExplainerEvidence(
         name=ex.name, score=score, score_ci=score_ci, additivity_error=additivity, stability=stab,
         randomisation_similarity=similarity, randomisation_note=note,
+        randomisation_method=getattr(g0.adapter, "randomisation_method", None),
         metric_scores={k: v.get("normalised_score") for k, v in faith.items() if "normalised_score" in v},
     )
     return res, ev, combined

@@ -71,6 +71,9 @@ def test_randomisation_check_passes_for_a_real_model(logreg_result):
     for method in ("coefficients", "shap"):
         c = checks[f"randomisation:{method}"]
         assert c.passed and c.value < 0.5
+        assert "(refit on permuted labels)" in c.message
+    shap = next(e for e in logreg_result.explanations if e.method == "shap")
+    assert shap.randomisation["method"] == "refit on permuted labels (Adebayo et al. 2018)"
 
 
 def test_randomisation_check_fails_for_an_explainer_that_ignores_the_model(credit_logreg, tmp_path, monkeypatch):

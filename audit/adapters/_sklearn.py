@@ -111,6 +111,7 @@ class SklearnAdapter(ClassView):
     """
 
     framework = "sklearn"
+    randomisation_method = "refit on permuted labels"
     batch_size = 50_000
 
     def __init__(self, model: Any, space: FeatureSpace, *, explained_class: Any = None,

@@ -59,6 +59,7 @@ class TorchAdapter(ClassView):
     """Adapter over a ``torch.nn.Module`` (eager, TorchScript or exported)."""
 
     framework = "torch"
+    randomisation_method = "every parameter re-initialised at random"
     batch_size = 65_536
 
     def __init__(self, model: Any, space: FeatureSpace, *, spec: dict, device: str = "auto",

@@ -51,6 +51,11 @@ def test_state_dict_with_model_class(stem, cls, torch_models, cli, tmp_path, cfg
     assert results["model"]["framework"] == "torch" and results["model"]["trusted"] is False
     assert "weights_only=True" in results["model"]["loaded_with"]
     methods = _assert_captum_methods(results)
+    # torch models are randomised by re-initialising their parameters, and say so
+    assert methods["integrated_gradients"]["randomisation_check"]["method"].startswith(
+        "every parameter re-initialised at random")
+    check = next(c for c in results["gate"]["checks"] if c["name"] == "randomisation:integrated_gradients")
+    assert "(every parameter re-initialised at random)" in check["message"]
     if stem == "loan_transformer":
         assert {"attention", "layer_integrated_gradients"} <= set(methods)
     assert (out / "report.pdf").exists()
