@@ -95,13 +95,16 @@ class TorchAdapter(ClassView):
             col += width
         self.n_inputs = col
         self._torch = torch
+        # inputs in the model's own floating dtype (float32 unless its weights are float64 or half)
+        floats = [p.dtype for p in model.parameters() if p.is_floating_point()]
+        self.dtype = floats[0] if floats else torch.float32
         self._check_shapes()
 
     def _check_shapes(self) -> None:
         """The spec's input width and the head's output width must fit the model (before any real row)."""
         try:
             with self._torch.no_grad():
-                out = self.raw_output(self._torch.zeros(2, self.n_inputs, device=self.device))
+                out = self.raw_output(self._torch.zeros(2, self.n_inputs, dtype=self.dtype, device=self.device))
         except Exception as exc:  # noqa: BLE001 - any failure here means spec and model disagree
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise InputError(f"torch spec: the model does not accept the {self.n_inputs} input columns the spec "
@@ -149,7 +152,7 @@ class TorchAdapter(ClassView):
         return out
 
     def tensor(self, X: np.ndarray) -> Any:
-        return self._torch.as_tensor(self.encode(X), device=self.device)
+        return self._torch.as_tensor(self.encode(X), dtype=self.dtype, device=self.device)
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         return self.encode(X).astype(float)

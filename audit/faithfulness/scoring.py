@@ -199,7 +199,7 @@ def captum_infidelity(adapter: Any, X: np.ndarray, A: np.ndarray, *, seed: int, 
         if adapter.space.names[j] not in adapter.space.categories:
             numeric[cols] = True
             A_in[:, cols[0]] = A[:, j]
-    mask = torch.as_tensor(numeric, dtype=torch.float32, device=adapter.device)
+    mask = torch.as_tensor(numeric, dtype=adapter.dtype, device=adapter.device)
     gen = torch.Generator(device=adapter.device).manual_seed(seed)
 
     def perturb(inputs: Any) -> tuple[Any, Any]:
@@ -207,7 +207,7 @@ def captum_infidelity(adapter: Any, X: np.ndarray, A: np.ndarray, *, seed: int, 
         return noise, inputs - noise
 
     inputs = adapter.tensor(X)
-    attributions = torch.as_tensor(A_in, dtype=torch.float32, device=adapter.device)
+    attributions = torch.as_tensor(A_in, dtype=adapter.dtype, device=adapter.device)
     with torch.no_grad():
         value = infidelity(adapter.margin_tensor, perturb, inputs, attributions, n_perturb_samples=n_perturb,
                            max_examples_per_batch=max(len(X), min(4096, len(X) * n_perturb)), normalize=True)

@@ -89,3 +89,15 @@ def test_bad_spec_is_a_clear_error(tmp_path):
     (tmp_path / "head.spec.json").write_text("{not json")
     with pytest.raises(InputError, match="not valid JSON"):
         load_model(model, model_class="tests.torch.tiny_models:TinyHead")
+
+
+def test_float64_torchscript_model_gets_float64_inputs(tmp_path):
+    model, data = _save(tmp_path, "binary", 1, "risk", [0, 1])
+    scripted = torch.jit.script(TinyHead(3, 1).double().eval())
+    scripted.save(str(tmp_path / "head.ts"))
+    # the spec written beside head.pt also serves head.ts (same stem)
+    config = parse_config(FAST_TOML, overrides={"target": "risk", "device": "cpu",
+                                                "explainers": ["integrated_gradients", "shap"]})
+    result = run_audit(tmp_path / "head.ts", data, config=config, trust_model=True)
+    assert {e.method for e in result.explanations} == {"integrated_gradients", "shap"}
+    assert all(np.isfinite(e.faithfulness_score) for e in result.explanations)
