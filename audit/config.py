@@ -97,7 +97,8 @@ class AuditConfig(_Frozen):
     randomisation_rows: int = Field(50, ge=5)
     bootstrap: int = Field(200, ge=20)
     random_controls: int = Field(8, ge=1)
-    n_jobs: int = Field(1, ge=-1, description="worker processes for LIME on scikit-learn models; -1: all cores")
+    n_jobs: int = Field(1, ge=-1, description="worker processes for LIME and model-agnostic SHAP on scikit-learn "
+                                            "models; -1: all cores")
     policy: Policy = Field(default_factory=Policy)
     report: ReportConfig = Field(default_factory=ReportConfig)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -95,6 +95,48 @@ def select_class(values: np.ndarray, base: Any, adapter: Any, *, binary_single: 
     if base.ndim and base.shape[-1] > 1 and adapter.task != "regression":
         base = base[..., adapter.class_index]
     return values, base
+
+
+def row_seed(seed: int, position: int) -> int:
+    """A per-row seed from (seed, row position): rows draw independently of how they are split up."""
+    return int(np.random.SeedSequence([seed, position]).generate_state(1)[0])
+
+
+def worker_count(requested: Any, n_rows: int, adapter: Any) -> int:
+    """Worker processes for per-row methods: scikit-learn models only (a torch model stays in-process,
+    on its device); -1 means every core; never more than one per two rows."""
+    import os
+
+    n = int(requested or 1)
+    if n < 0:
+        n = os.cpu_count() or 1
+    if getattr(adapter, "framework", None) != "sklearn":
+        return 1
+    return max(1, min(n, n_rows // 2 or 1))
+
+
+def map_row_chunks(fn: Callable[..., Any], adapter: Any, X: np.ndarray, n_jobs: Any, *args: Any) -> tuple[list, int]:
+    """``fn(adapter, rows, offset, *args)`` over contiguous row chunks, in joblib worker processes when
+    ``n_jobs`` allows; returns the per-chunk results in row order and the number of workers used. Model
+    calls made in the workers are added to ``adapter.counter``."""
+    jobs = worker_count(n_jobs, len(X), adapter)
+    if jobs == 1:
+        return [fn(adapter, X, 0, *args)], 1
+    from joblib import Parallel, delayed
+
+    bounds = np.linspace(0, len(X), jobs + 1).astype(int)
+    done = Parallel(n_jobs=jobs)(delayed(_counted)(fn, adapter, X[a:b], int(a), *args)
+                                 for a, b in zip(bounds[:-1], bounds[1:]) if b > a)
+    for _, calls, rows in done:
+        adapter.counter.calls += calls
+        adapter.counter.rows += rows
+    return [out for out, _, _ in done], jobs
+
+
+def _counted(fn: Callable[..., Any], adapter: Any, X: np.ndarray, offset: int, *args: Any) -> tuple[Any, int, int]:
+    calls, rows = adapter.counter.calls, adapter.counter.rows
+    out = fn(adapter, X, offset, *args)
+    return out, adapter.counter.calls - calls, adapter.counter.rows - rows
 
 
 @contextmanager

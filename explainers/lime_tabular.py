@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from audit.types import Attribution
-from explainers._base import ExplainerBase
+from explainers._base import ExplainerBase, map_row_chunks, row_seed
 
 __all__ = ["Lime"]
 
@@ -35,19 +35,8 @@ class Lime(ExplainerBase):
         cat_idx = space.categorical_indices
         train = _fill_missing(np.asarray(background, dtype=float), cat_idx)
         rows = _fill_missing(np.asarray(X, dtype=float), cat_idx, reference=train)
-        jobs = _jobs(self.options.get("n_jobs", 1), len(rows), adapter)
-        if jobs == 1:
-            parts = [_explain_rows(adapter, train, rows, 0, seed, num_samples)]
-        else:
-            from joblib import Parallel, delayed
-
-            bounds = np.linspace(0, len(rows), jobs + 1).astype(int)
-            parts = Parallel(n_jobs=jobs)(
-                delayed(_explain_rows)(adapter, train, rows[a:b], int(a), seed, num_samples)
-                for a, b in zip(bounds[:-1], bounds[1:]) if b > a)
-            for part in parts:  # model calls made in the worker processes
-                adapter.counter.calls += part[3]
-                adapter.counter.rows += part[4]
+        parts, jobs = map_row_chunks(_explain_rows, adapter, rows, self.options.get("n_jobs"), train, seed,
+                                     num_samples)
         values = np.vstack([p[0] for p in parts])
         base = np.concatenate([p[1] for p in parts])
         r2 = np.concatenate([p[2] for p in parts])
@@ -61,20 +50,8 @@ class Lime(ExplainerBase):
         return self.attribution(adapter, values, base, output_space="score", additive=False, meta=meta, local_r2=r2)
 
 
-def _jobs(requested: Any, n_rows: int, adapter: Any) -> int:
-    """Worker processes: scikit-learn models only (a torch model stays in-process, on its device)."""
-    import os
-
-    n = int(requested or 1)
-    if n < 0:
-        n = os.cpu_count() or 1
-    if getattr(adapter, "framework", None) != "sklearn":
-        return 1
-    return max(1, min(n, n_rows // 2 or 1))
-
-
-def _explain_rows(adapter: Any, train: np.ndarray, rows: np.ndarray, offset: int, seed: int,
-                  num_samples: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+def _explain_rows(adapter: Any, rows: np.ndarray, offset: int, train: np.ndarray, seed: int,
+                  num_samples: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """LIME for ``rows`` (positions ``offset``...); each row draws from its own generator, seeded by
     (seed, position), so the result does not depend on how rows are split between processes."""
     from lime.lime_tabular import LimeTabularExplainer
@@ -89,13 +66,12 @@ def _explain_rows(adapter: Any, train: np.ndarray, rows: np.ndarray, offset: int
     )
     f = rows.shape[1]
     values, base, r2 = np.zeros((len(rows), f)), np.zeros(len(rows)), np.zeros(len(rows))
-    calls0, rows0 = adapter.counter.calls, adapter.counter.rows
     # Many small predicts: one BLAS/OpenMP thread each avoids thread start-up and oversubscription
     # (measured 4-9% faster on KNN and MLP pipelines on a 2-core machine).
     with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("ignore")
         for i, row in enumerate(rows):
-            rng = np.random.RandomState(np.random.SeedSequence([seed, offset + i]).generate_state(1)[0])
+            rng = np.random.RandomState(row_seed(seed, offset + i))
             explainer.random_state = explainer.base.random_state = rng
             if explainer.discretizer is not None:
                 explainer.discretizer.random_state = rng
@@ -106,7 +82,7 @@ def _explain_rows(adapter: Any, train: np.ndarray, rows: np.ndarray, offset: int
                 values[i, j] = w
             base[i] = float(exp.intercept[key])
             r2[i] = float(exp.score)
-    return values, base, r2, adapter.counter.calls - calls0, adapter.counter.rows - rows0
+    return values, base, r2
 
 
 def _fill_missing(X: np.ndarray, cat_idx: list[int], reference: np.ndarray | None = None) -> np.ndarray:

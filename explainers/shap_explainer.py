@@ -22,6 +22,8 @@ from explainers._base import (
     ExplainerBase,
     is_tree_model,
     linear_final_estimator,
+    map_row_chunks,
+    row_seed,
     seeded_global_numpy,
     select_class,
 )
@@ -66,7 +68,7 @@ class Shap(ExplainerBase):
     name = "shap"
     kind = "approximate"
     option_names = ("shap_algorithm", "shap_tree_mode", "kernel_nsamples", "permutation_max_evals",
-                    "shap_gradient_samples")
+                    "shap_gradient_samples", "n_jobs")
 
     def supports(self, adapter: Any) -> bool:
         return getattr(adapter, "framework", None) in ("sklearn", "torch")
@@ -162,34 +164,26 @@ class Shap(ExplainerBase):
         return values, np.broadcast_to(base, (len(X),)), space, {"masker": "Independent", "background_rows": len(Zb)}
 
     def _agnostic(self, algo: str, adapter: Any, X: np.ndarray, background: np.ndarray, seed: int) -> tuple:
-        import shap
-
         f = X.shape[1]
-        with warnings.catch_warnings(), seeded_global_numpy(seed):
-            warnings.simplefilter("ignore")
-            if algo == "kernel":
-                summary = self._kernel_background(adapter, background, seed)
-                nsamples = int(self.options.get("kernel_nsamples") or min(2 * f + 2048, 4096))
-                explainer = shap.KernelExplainer(adapter.predict, summary, silent=True)
-                values = np.asarray(explainer.shap_values(X, nsamples=nsamples, silent=True), dtype=float)
-                base = np.full(len(X), float(np.asarray(explainer.expected_value).reshape(-1)[0]))
-                params = {"nsamples": nsamples, "background": "k-means summary" if not adapter.space.categories
-                          else "random sample (categorical codes cannot be averaged)",
-                          "background_rows": int(len(summary))}
-                return values, base, "score", params
-            if algo == "exact":
-                bg = background[: min(len(background), 32)]
-                explainer = shap.explainers.Exact(adapter.predict, shap.maskers.Independent(bg, max_samples=len(bg)))
-                out = explainer(X, silent=True)
-                params = {"background_rows": int(len(bg)), "coalitions": 2 ** f}
-            else:
-                max_evals = int(self.options.get("permutation_max_evals") or max(500, 2 * f + 1))
-                explainer = shap.explainers.Permutation(
-                    adapter.predict, shap.maskers.Independent(background, max_samples=len(background)), seed=seed
-                )
-                out = explainer(X, max_evals=max_evals, silent=True)
-                params = {"max_evals": max_evals, "background_rows": int(len(background)), "seed": seed}
-        return np.asarray(out.values, dtype=float), np.asarray(out.base_values, dtype=float).reshape(len(X)), "score", params
+        if algo == "kernel":
+            bg = self._kernel_background(adapter, background, seed)
+            budget = int(self.options.get("kernel_nsamples") or min(2 * f + 2048, 4096))
+            params = {"nsamples": budget, "background": "k-means summary" if not adapter.space.categories
+                      else "random sample (categorical codes cannot be averaged)", "background_rows": int(len(bg))}
+        elif algo == "exact":
+            bg, budget = background[: min(len(background), 32)], 0
+            params = {"background_rows": int(len(bg)), "coalitions": 2 ** f}
+        else:
+            bg = background
+            budget = int(self.options.get("permutation_max_evals") or max(500, 2 * f + 1))
+            params = {"max_evals": budget, "background_rows": int(len(bg)), "seed": seed}
+        parts, jobs = map_row_chunks(_agnostic_rows, adapter, X, self.options.get("n_jobs"), algo, bg, seed, budget)
+        if algo != "exact":
+            params["per_row_seed"] = "(seed, row position)"
+        params["n_jobs"] = jobs
+        values = np.vstack([p[0] for p in parts])
+        base = np.concatenate([p[1] for p in parts])
+        return values, base, "score", params
 
     @staticmethod
     def _kernel_background(adapter: Any, background: np.ndarray, seed: int) -> np.ndarray:
@@ -200,3 +194,33 @@ class Shap(ExplainerBase):
             rng = np.random.default_rng(seed)
             return background[rng.choice(len(background), k, replace=False)]
         return shap.kmeans(background, k).data
+
+
+def _agnostic_rows(adapter: Any, X: np.ndarray, offset: int, algo: str, background: np.ndarray, seed: int,
+                   budget: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact, Permutation or Kernel SHAP for rows at positions ``offset``...; the sampled algorithms
+    seed each row from (seed, position), so splitting rows between processes changes nothing."""
+    import shap
+
+    values, base = np.zeros(X.shape), np.zeros(len(X))
+    masker = shap.maskers.Independent(background, max_samples=len(background))
+    with warnings.catch_warnings(), seeded_global_numpy(seed):
+        warnings.simplefilter("ignore")
+        if algo == "exact":  # deterministic: every coalition
+            out = shap.explainers.Exact(adapter.predict, masker)(X, silent=True)
+            return np.asarray(out.values, dtype=float), np.asarray(out.base_values, dtype=float).reshape(len(X))
+        kernel = shap.KernelExplainer(adapter.predict, background, silent=True) if algo == "kernel" else None
+        for i in range(len(X)):
+            s = row_seed(seed, offset + i)
+            if kernel is not None:
+                np.random.seed(s)
+                values[i] = np.asarray(kernel.shap_values(X[i : i + 1], nsamples=budget, silent=True),
+                                       dtype=float).reshape(-1)
+                base[i] = float(np.asarray(kernel.expected_value).reshape(-1)[0])
+            else:
+                out = shap.explainers.Permutation(adapter.predict, masker, seed=s)(X[i : i + 1], max_evals=budget,
+                                                                                   silent=True)
+                values[i] = np.asarray(out.values, dtype=float).reshape(-1)
+                base[i] = float(np.asarray(out.base_values, dtype=float).reshape(-1)[0])
+    return values, base
+

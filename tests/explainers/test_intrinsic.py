@@ -180,6 +180,19 @@ def test_lime_in_worker_processes_gives_the_same_attributions(credit, tmp_path):
     assert adapter.counter.calls - calls == 6 and adapter.counter.rows - rows == 6 * 200
 
 
+@pytest.mark.parametrize("algo", ["permutation", "kernel", "exact"])
+def test_model_agnostic_shap_in_worker_processes_gives_the_same_attributions(algo, credit, tmp_path):
+    _model, ds, adapter, *_ = _build("pipeline_logreg_onehot", credit, tmp_path)
+    X, bg = ds.X[:4], ds.X[100:140]
+    options = {"shap_algorithm": algo, "kernel_nsamples": 200, "permutation_max_evals": 100}
+    serial = Shap(**options).explain(adapter, X, background=bg, seed=2)
+    parallel = Shap(**options, n_jobs=2).explain(adapter, X, background=bg, seed=2)
+    assert serial.meta["parameters"]["n_jobs"] == 1 and parallel.meta["parameters"]["n_jobs"] == 2
+    np.testing.assert_array_equal(serial.values, parallel.values)
+    np.testing.assert_array_equal(serial.base_values, parallel.base_values)
+    np.testing.assert_allclose(serial.values.sum(1) + serial.base_values, adapter.predict(X), atol=1e-6)
+
+
 def test_lime_perturbs_categories_as_categories(credit, tmp_path):
     from explainers.lime_tabular import Lime
 
