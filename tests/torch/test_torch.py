@@ -279,7 +279,7 @@ def test_spec_that_does_not_fit_the_model_is_exit_2(change, needle, torch_models
     (tmp_path / "m.spec.json").write_text(json.dumps(spec))
     code, _, err = cli("run", tmp_path / "m.pt", DATA, "--model-class", "samples.torch_models:LoanMLP",
                        "--out", tmp_path / "o", "--quiet")
-    assert code == 2 and needle in err and "torch spec" in err
+    assert code == 2 and needle in err and f"spec {tmp_path / 'm.spec.json'}:" in err
     assert not (tmp_path / "o").exists()
 
 
