@@ -7,13 +7,11 @@ detected through ``sys.modules`` so that scikit-learn audits never import it.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from audit.adapters._base import Adapter, CallCounter, ModelSpec
 from audit.adapters._sklearn import SklearnAdapter, describe_sklearn
-from audit.errors import InputError, ModelError
+from audit.errors import ModelError
 from audit.types import FeatureSpace
 
 __all__ = ["Adapter", "CallCounter", "ModelSpec", "SklearnAdapter", "describe_model", "make_adapter"]
@@ -31,28 +29,14 @@ def _is_sklearn(obj: Any) -> bool:
 def _torch_describe(obj: Any, extra: dict) -> ModelSpec:
     from audit.adapters._torch import describe_torch
 
-    with _naming_spec(extra):
-        return describe_torch(obj, extra)
+    return describe_torch(obj, extra)
 
 
 def _torch_make(obj: Any, space: FeatureSpace, extra: dict, explained_class: Any) -> Adapter:
-    from audit.adapters._torch import TorchAdapter
+    from audit.adapters._torch import TorchAdapter, spec_name
 
-    with _naming_spec(extra):
-        return TorchAdapter(obj, space, spec=extra["spec"], device=extra.get("device", "cpu"),
-                            explained_class=explained_class)
-
-
-@contextmanager
-def _naming_spec(extra: dict) -> Iterator[None]:
-    """Spec errors name the spec file they are about."""
-    try:
-        yield
-    except InputError as exc:
-        message = str(exc)
-        if message.startswith("torch spec:") and extra.get("spec_path"):
-            raise InputError(f"spec {extra['spec_path']}:" + message[len("torch spec:"):]) from None
-        raise
+    return TorchAdapter(obj, space, spec=extra["spec"], device=extra.get("device", "cpu"),
+                        explained_class=explained_class, spec_name=spec_name(extra.get("spec_path")))
 
 
 _HANDLERS = (

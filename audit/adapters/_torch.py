@@ -29,18 +29,23 @@ from audit.types import FeatureSpace
 __all__ = ["TorchAdapter", "describe_torch", "resolve_device"]
 
 
-def _features(spec: dict) -> list[dict]:
+def _features(spec: dict, name: str) -> list[dict]:
     feats = spec.get("features")
     if not feats:
-        raise InputError("torch spec: 'features' is missing or empty; list the model's input columns in order.")
+        raise InputError(f"{name}: 'features' is missing or empty; list the model's input columns in order.")
     for f in feats:
         if f.get("type") not in ("numeric", "categorical"):
-            raise InputError(f"torch spec: feature {f.get('name')!r} has type {f.get('type')!r}; use numeric or categorical.")
+            raise InputError(f"{name}: feature {f.get('name')!r} has type {f.get('type')!r}; use numeric or categorical.")
     return feats
 
 
+def spec_name(path: str | None) -> str:
+    """How messages name the spec: its file when known."""
+    return f"spec {path}" if path else "torch spec"
+
+
 def describe_torch(model: Any, extra: dict) -> ModelSpec:
-    feats = _features(extra["spec"])
+    feats = _features(extra["spec"], spec_name(extra.get("spec_path")))
     categorical = {f["name"]: tuple(f["categories"]) for f in feats if f["type"] == "categorical"}
     return ModelSpec(feature_names=tuple(f["name"] for f in feats), n_features=len(feats), categorical=categorical)
 
@@ -63,12 +68,14 @@ class TorchAdapter(ClassView):
     batch_size = 65_536
 
     def __init__(self, model: Any, space: FeatureSpace, *, spec: dict, device: str = "auto",
-                 explained_class: Any = None, counter: CallCounter | None = None) -> None:
+                 explained_class: Any = None, counter: CallCounter | None = None,
+                 spec_name: str = "torch spec") -> None:
         import torch
 
         self.model = model
         self.space = space
         self.spec = spec
+        self.spec_name = spec_name  # how error messages name the spec (its file, when known)
         self.device = resolve_device(device)
         self.counter = counter or CallCounter()
         self.model.eval()
@@ -76,15 +83,15 @@ class TorchAdapter(ClassView):
         self.task = spec.get("task", "binary")
         self.output = spec.get("output", "logits" if self.task != "regression" else "value")
         if self.task not in ("binary", "multiclass", "regression"):
-            raise InputError(f"torch spec: task {self.task!r}; use binary, multiclass or regression.")
+            raise InputError(f"{self.spec_name}: task {self.task!r}; use binary, multiclass or regression.")
         self.classes = tuple(spec.get("classes", (0, 1) if self.task == "binary" else ())) or None
         if self.task == "regression":
             self.classes = None
         elif self.task == "multiclass" and not self.classes:
-            raise InputError("torch spec: a multiclass task needs 'classes', the label of each output column in "
+            raise InputError(f"{self.spec_name}: a multiclass task needs 'classes', the label of each output column in "
                              "order. Add it to the spec.")
         self.class_index = self._initial_class_index(explained_class)
-        feats = _features(spec)
+        feats = _features(spec, self.spec_name)
         self._mean = np.array([f.get("mean", 0.0) if f["type"] == "numeric" else 0.0 for f in feats], dtype=float)
         self._std = np.array([f.get("std", 1.0) or 1.0 if f["type"] == "numeric" else 1.0 for f in feats], dtype=float)
         self._groups: list[list[int]] = []
@@ -107,13 +114,13 @@ class TorchAdapter(ClassView):
                 out = self.raw_output(self._torch.zeros(2, self.n_inputs, dtype=self.dtype, device=self.device))
         except Exception as exc:  # noqa: BLE001 - any failure here means spec and model disagree
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise InputError(f"torch spec: the model does not accept the {self.n_inputs} input columns the spec "
+            raise InputError(f"{self.spec_name}: the model does not accept the {self.n_inputs} input columns the spec "
                              f"describes ({first}). Check the spec's features, their order and their categories "
                              f"against the model's input layer.") from None
         width = int(out.shape[1])
         expected = {"regression": (1,), "binary": (1, 2)}.get(self.task, (len(self.classes or ()),))
         if width not in expected:
-            raise InputError(f"torch spec: task {self.task!r} with {len(self.classes or ())} class(es) needs "
+            raise InputError(f"{self.spec_name}: task {self.task!r} with {len(self.classes or ())} class(es) needs "
                              f"{' or '.join(map(str, expected))} output column(s), but the model returns {width}. "
                              f"Fix the spec's task or classes.")
 
@@ -241,6 +248,7 @@ class TorchAdapter(ClassView):
             model = copy.deepcopy(self.model)
             for p in model.parameters():
                 p.copy_(self._torch.randn(p.shape, generator=gen, dtype=p.dtype) * (p.std() if p.numel() > 1 else 1.0))
-        clone = TorchAdapter(model, self.space, spec=self.spec, device=self.device, counter=self.counter)
+        clone = TorchAdapter(model, self.space, spec=self.spec, device=self.device, counter=self.counter,
+                             spec_name=self.spec_name)
         clone.class_index = self.class_index
         return clone
