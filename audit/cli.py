@@ -148,9 +148,8 @@ def _run(model: Path, data: Path, target, config_path, out, explainers, seed, tr
         if result.gate.passed and failed:
             console.print(f"  {escape(summary.message)}: the failed checks below are findings, not blockers "
                           f"(see the policy gate in the report).", highlight=False)
-        for c in result.gate.checks:
-            if not c.passed:
-                console.print(f"  [red]✗[/] {escape(c.name)}: {escape(c.message)}", highlight=False)
+        for c in failed:
+            console.print(f"  [red]✗[/] {escape(c.name)}: {escape(c.message)}", highlight=False)
     return 0 if result.gate.passed else 1
 
 

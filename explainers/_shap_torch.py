@@ -71,6 +71,18 @@ def _leave_model_as_found(module: Any) -> Iterator[None]:
                         delattr(m, attr)
 
 
+def _in_chunks(adapter: Any, X: np.ndarray, shap_values: Any, rows_per_row: int) -> np.ndarray:
+    """``shap_values(tensor, start)`` over row chunks of ``X``, as an (n, inputs) array; the model
+    rows each explained row costs are counted."""
+    chunks = []
+    for start in range(0, len(X), CHUNK_ROWS):
+        part = X[start : start + CHUNK_ROWS]
+        out = shap_values(adapter.tensor(part), start)
+        chunks.append(np.asarray(out, dtype=float).reshape(len(part), -1))
+        adapter.counter.add(len(part) * rows_per_row)
+    return np.vstack(chunks)
+
+
 def shap_deep(adapter: Any, X: np.ndarray, background: np.ndarray) -> tuple[np.ndarray, float, dict, float]:
     """Input-space Deep SHAP values, base value, parameters and the measured additivity error."""
     import shap
@@ -78,15 +90,9 @@ def shap_deep(adapter: Any, X: np.ndarray, background: np.ndarray) -> tuple[np.n
     module = margin_module(adapter, column=True)
     bg = background[:DEEP_MAX_BACKGROUND]
     explainer = shap.DeepExplainer(module, adapter.tensor(bg))
-    chunks = []
     with _leave_model_as_found(module), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for start in range(0, len(X), CHUNK_ROWS):
-            part = X[start : start + CHUNK_ROWS]
-            out = explainer.shap_values(adapter.tensor(part), check_additivity=False)
-            chunks.append(np.asarray(out, dtype=float).reshape(len(part), -1))
-            adapter.counter.add(len(part) * 2 * len(bg))
-    values = np.vstack(chunks)
+        values = _in_chunks(adapter, X, lambda t, _: explainer.shap_values(t, check_additivity=False), 2 * len(bg))
     base = float(np.asarray(explainer.expected_value).reshape(-1)[0])
     margin = adapter.margin(X)
     scale = float(np.std(np.concatenate([margin, adapter.margin(bg)]))) or 1.0
@@ -98,20 +104,13 @@ def shap_gradient(adapter: Any, X: np.ndarray, background: np.ndarray, seed: int
                   nsamples: int | None = None) -> tuple[np.ndarray, float, dict]:
     """Input-space expected-gradients SHAP values (sampled, seeded), base value and parameters."""
     import shap
-    import torch
 
     nsamples = int(nsamples or GRADIENT_SAMPLES)
     module = margin_module(adapter, column=True)
-    bg = adapter.tensor(background)
-    explainer = shap.GradientExplainer(module, bg, batch_size=min(nsamples, 1024))
-    chunks = []
+    explainer = shap.GradientExplainer(module, adapter.tensor(background), batch_size=min(nsamples, 1024))
     with warnings.catch_warnings(), seeded_global_numpy(seed):
         warnings.simplefilter("ignore")
-        for start in range(0, len(X), CHUNK_ROWS):
-            part = X[start : start + CHUNK_ROWS]
-            out = explainer.shap_values(adapter.tensor(part), nsamples=nsamples, rseed=seed + start)
-            chunks.append(np.asarray(out, dtype=float).reshape(len(part), -1))
-            adapter.counter.add(len(part) * nsamples)
-    with torch.no_grad():
-        base = float(adapter.margin_tensor(bg).double().mean().cpu())
-    return np.vstack(chunks), base, {"nsamples": nsamples, "background_rows": int(len(background)), "seed": seed}
+        values = _in_chunks(adapter, X, lambda t, start: explainer.shap_values(t, nsamples=nsamples,
+                                                                               rseed=seed + start), nsamples)
+    base = float(adapter.margin(background).mean())
+    return values, base, {"nsamples": nsamples, "background_rows": int(len(background)), "seed": seed}
