@@ -7,6 +7,7 @@ regression output. All calls are batched and counted, so tests can prove batchin
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -88,6 +89,12 @@ class ClassView:
     @property
     def explained_class(self) -> Any:
         return None if self.class_index is None else self.classes[self.class_index]
+
+    def for_class(self, index: int) -> Any:
+        """The same model explaining class ``index`` (a shallow copy: shares the counter and caches)."""
+        clone = copy.copy(self)
+        clone.class_index = index
+        return clone
 
     def _initial_class_index(self, explained_class: Any) -> int | None:
         """The explained class: the one asked for, else the positive class (binary) or the first."""

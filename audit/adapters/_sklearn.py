@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import warnings
 from dataclasses import dataclass
 from functools import cached_property
@@ -153,12 +152,6 @@ class SklearnAdapter(ClassView):
         if isinstance(self.model, Pipeline):
             return "Pipeline(" + " > ".join(type(s).__name__ for _, s in self.model.steps) + ")"
         return type(self.model).__name__
-
-    def for_class(self, index: int) -> SklearnAdapter:
-        """The same model explaining class ``index`` (shares the counter and the column map)."""
-        clone = copy.copy(self)
-        clone.class_index = index
-        return clone
 
     # -- calls ------------------------------------------------------------------------------
     def _call(self, method: str, X: np.ndarray) -> np.ndarray:

@@ -139,11 +139,6 @@ class TorchAdapter(ClassView):
     def scripted(self) -> bool:
         return isinstance(self.model, self._torch.jit.ScriptModule)
 
-    def for_class(self, index: int) -> TorchAdapter:
-        clone = copy.copy(self)
-        clone.class_index = index
-        return clone
-
     # -- encoding -----------------------------------------------------------------------------
     def encode(self, X: np.ndarray) -> np.ndarray:
         """Raw encoded rows -> the model's input matrix (standardised numerics, one-hot categories)."""
