@@ -8,9 +8,9 @@
 from __future__ import annotations
 
 import sys
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from audit.errors import ConfigError
 
@@ -101,8 +101,32 @@ class AuditConfig(_Frozen):
                                             "models; -1: all cores")
     policy: Policy = Field(default_factory=Policy)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    explainer_settings: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="[explainers.NAME] tables: each explainer's own parameters")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _explainers_table(cls, raw: Any) -> Any:
+        """``explainers`` is either the list of explainers to run or a table: ``select`` (that list) and
+        one ``[explainers.NAME]`` table of parameters per explainer."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("explainers"), dict):
+            return raw
+        raw = dict(raw)
+        table = dict(raw.pop("explainers"))
+        selected = table.pop("select", None)
+        bad = [k for k, v in table.items() if not isinstance(v, dict)]
+        if bad:
+            raise ValueError(f"[explainers]: {bad[0]!r} must be a table ([explainers.{bad[0]}]) or the key "
+                             f"'select' (the list of explainers to run)")
+        raw["explainers"] = selected
+        raw["explainer_settings"] = {**table, **raw.get("explainer_settings", {})}
+        return raw
+
+    def top_level(self) -> dict[str, Any]:
+        """The top-level settings as plain values (explainers map some of them to their parameters)."""
+        return self.model_dump(exclude={"policy", "report", "explainer_settings"})
 
 
 def parse_config(text: str, *, source: str = "audit.toml", overrides: dict | None = None) -> AuditConfig:

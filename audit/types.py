@@ -2,7 +2,9 @@
 
 ``FeatureSpace`` says how the raw columns of DATA are held inside as one float matrix (categorical
 columns as integer codes) and turns such a matrix back into what the model was trained on.
-``Dataset`` is validated data; ``Attribution`` is what every explainer returns.
+``Dataset`` is validated data; ``Attribution`` is what every explainer returns. ``ModelSpec`` is what a
+fitted model expects of DATA, ``TransformMap`` how the columns a model sees depend on the raw columns,
+``CallCounter`` the model calls an adapter has made.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["FeatureSpace", "Dataset", "Attribution"]
+__all__ = ["FeatureSpace", "Dataset", "Attribution", "ModelSpec", "TransformMap", "CallCounter"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -165,3 +167,65 @@ class Attribution:
     def global_importance(self) -> dict[str, float]:
         """Mean absolute contribution per raw feature."""
         return {n: float(v) for n, v in zip(self.feature_names, np.abs(self.values).mean(0))}
+
+
+@dataclass
+class CallCounter:
+    """Model calls and rows an adapter has made; owned by the adapter and shared with its views.
+
+    >>> c = CallCounter()
+    >>> c.add(10); c.add(5); (c.calls, c.rows)
+    (2, 15)
+    """
+
+    calls: int = 0
+    rows: int = 0
+
+    def add(self, n: int) -> None:
+        self.calls += 1
+        self.rows += int(n)
+
+    def merge(self, calls: int, rows: int) -> None:
+        """Add calls made elsewhere (worker processes) on behalf of this adapter."""
+        self.calls += int(calls)
+        self.rows += int(rows)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What the model expects of DATA, read from the fitted model before the data is loaded."""
+
+    feature_names: tuple[str, ...] | None
+    n_features: int | None
+    categorical: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    as_frame: bool = True
+
+
+@dataclass(frozen=True, eq=False)
+class TransformMap:
+    """How the columns a model sees (after its preprocessing) depend on the raw columns.
+
+    ``weights[p, j]`` is the share of model column p attributed to raw column j (1 for a one-hot or
+    scaled column of j; 1/m for an interaction of m raw columns). ``onehot[p]`` is (j, category) when
+    column p is the indicator of one category of raw column j; ``linear[p]`` is (j, a, b) when column
+    p equals a * x_j + b.
+
+    >>> tm = TransformMap(np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]), {}, {}, ("a_x", "a_y", "b"))
+    >>> tm.to_raw(np.array([[1.0, 2.0, 3.0]])).tolist()
+    [[3.0, 3.0]]
+    """
+
+    weights: np.ndarray
+    onehot: dict[int, tuple[int, Any]]
+    linear: dict[int, tuple[int, float, float]]
+    names: tuple[str, ...]
+
+    def to_raw(self, values: np.ndarray) -> np.ndarray:
+        """Sum model-column attributions back to raw columns."""
+        return np.asarray(values, dtype=float) @ self.weights
+
+    @classmethod
+    def identity(cls, names: tuple[str, ...]) -> TransformMap:
+        """The model sees the raw columns themselves."""
+        f = len(names)
+        return cls(np.eye(f), {}, {j: (j, 1.0, 0.0) for j in range(f)}, tuple(names))

@@ -43,7 +43,7 @@ def main() -> None:
     timings, values = {}, {}
     for jobs in (1, args.jobs):
         t0 = time.perf_counter()
-        a = Lime(lime_num_samples=args.samples, n_jobs=jobs).explain(adapter, X, background=background, seed=0)
+        a = Lime(num_samples=args.samples, n_jobs=jobs).explain(adapter, X, background=background, seed=0)
         timings[a.meta["n_jobs"]] = time.perf_counter() - t0
         values[a.meta["n_jobs"]] = a.values
     (serial, t1), (workers, tn) = list(timings.items())[0], list(timings.items())[-1]

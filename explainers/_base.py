@@ -3,56 +3,95 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, ValidationError
 
+from audit.adapters import Adapter
+from audit.errors import ConfigError
 from audit.types import Attribution
 
-__all__ = ["Explainer", "ExplainerBase", "linear_final_estimator", "is_tree_model"]
+__all__ = ["Explainer", "ExplainerBase", "ExplainerParams", "validate_params", "linear_final_estimator",
+           "is_tree_model", "select_class", "row_seed", "worker_count", "map_row_chunks", "seeded_global_numpy"]
 
 
 @runtime_checkable
 class Explainer(Protocol):
+    """What the runner and the registry rely on; third-party explainers implement this."""
+
     name: str
     kind: str
     sampling: bool
 
-    def supports(self, adapter: Any) -> bool: ...
+    def supports(self, adapter: Adapter) -> bool: ...
 
-    def explain(self, adapter: Any, X: np.ndarray, *, background: np.ndarray, seed: int) -> Attribution: ...
+    def explain(self, adapter: Adapter, X: np.ndarray, *, background: np.ndarray, seed: int) -> Attribution: ...
+
+
+class ExplainerParams(BaseModel):
+    """An explainer's parameters, under the algorithm's own names; unknown names are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def validate_params(name: str, params_cls: type[BaseModel], values: Mapping[str, Any]) -> BaseModel:
+    """``params_cls`` validated from ``values``, or one :class:`ConfigError` naming the parameter and the fix.
+
+    >>> class P(ExplainerParams):
+    ...     num_samples: int = 1000
+    >>> validate_params("lime", P, {"num_samples": 600}).num_samples
+    600
+    """
+    try:
+        return params_cls.model_validate(dict(values))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"])
+        valid = ", ".join(params_cls.model_fields) or "none"
+        if err["type"] == "extra_forbidden":
+            raise ConfigError(f"explainer {name}: unknown parameter {key!r}. Valid parameters: {valid}. "
+                              f"Fix [explainers.{name}] in audit.toml (or the call).") from None
+        raise ConfigError(f"explainer {name}: parameter {key!r} has invalid value {err.get('input')!r}: "
+                          f"{err['msg']}. Correct it in [explainers.{name}].") from None
 
 
 class ExplainerBase(ABC):
-    """Common plumbing: options from the config, what a method promises, attribution assembly."""
+    """Common plumbing: validated parameters, what a method promises, attribution assembly.
+
+    Subclasses declare ``Params`` (a pydantic model under the algorithm's own parameter names) and
+    ``config_keys``, the top-level audit.toml keys that still set a parameter (``lime_num_samples`` ->
+    ``num_samples``); an ``[explainers.NAME]`` table overrides them.
+    """
 
     name: ClassVar[str] = ""
     kind: ClassVar[str] = "approximate"
     sampling: ClassVar[bool] = False  # results vary with the seed (stability is measured); an attribution
     # whose meta has "sampled": True is treated the same way (shap's Permutation and Kernel choices)
-    option_names: ClassVar[tuple[str, ...]] = ()
+    Params: ClassVar[type[BaseModel]] = ExplainerParams
+    config_keys: ClassVar[dict[str, str]] = {}
 
-    def __init__(self, **options: Any) -> None:
-        self.options = {k: v for k, v in options.items() if k in self.option_names}
+    def __init__(self, **params: Any) -> None:
+        self.params = validate_params(self.name, self.Params, params)
 
     @abstractmethod
-    def supports(self, adapter: Any) -> bool:
+    def supports(self, adapter: Adapter) -> bool:
         """Whether this method can explain the adapter's model."""
 
     @abstractmethod
-    def explain(self, adapter: Any, X: np.ndarray, *, background: np.ndarray, seed: int) -> Attribution:
+    def explain(self, adapter: Adapter, X: np.ndarray, *, background: np.ndarray, seed: int) -> Attribution:
         """Attributions for the encoded rows ``X``."""
 
-    def attribution(self, adapter: Any, values: np.ndarray, base: Any, **kw: Any) -> Attribution:
+    def attribution(self, adapter: Adapter, values: np.ndarray, base: Any, **kw: Any) -> Attribution:
         return Attribution(values=values, base_values=np.asarray(base, dtype=float),
                            feature_names=tuple(adapter.feature_names), method=self.name, kind=self.kind, **kw)
 
 
-def linear_final_estimator(adapter: Any) -> Any | None:
+def linear_final_estimator(adapter: Adapter) -> Any | None:
     """The final estimator if its margin is linear in what it sees (coef_ and intercept_), else None."""
-    if getattr(adapter, "framework", None) != "sklearn":
+    if not adapter.capabilities.in_space:
         return None
     from sklearn.linear_model._base import LinearClassifierMixin, LinearModel
 
@@ -69,28 +108,29 @@ _TREE_TYPES = (
 )
 
 
-def is_tree_model(adapter: Any, *, include_hist: bool = False) -> bool:
-    """True for sklearn tree ensembles whose trees expose ``tree_`` (and HGB when asked)."""
-    if getattr(adapter, "framework", None) != "sklearn":
+def is_tree_model(adapter: Adapter, *, include_hist: bool = False) -> bool:
+    """True for tree ensembles whose trees expose ``tree_`` (and HGB, XGBoost, LightGBM when asked)."""
+    if not adapter.capabilities.in_space:
         return False
-    name = type(adapter.final_estimator).__name__
+    final = adapter.final_estimator
+    name = type(final).__name__
     hist = ("HistGradientBoostingClassifier", "HistGradientBoostingRegressor")
     return name in _TREE_TYPES or (include_hist and name in hist) or (
-        include_hist and type(adapter.final_estimator).__module__.split(".")[0] in ("xgboost", "lightgbm")
+        include_hist and type(final).__module__.split(".")[0] in ("xgboost", "lightgbm")
     )
 
 
-def select_class(values: np.ndarray, base: Any, adapter: Any, *, binary_single: bool) -> tuple[np.ndarray, np.ndarray]:
+def select_class(values: np.ndarray, base: Any, adapter: Adapter, *, binary_single: bool) -> tuple[np.ndarray, np.ndarray]:
     """Pick the explained class from per-class outputs.
 
-    ``binary_single``: the method returned one output for a binary classifier, that of classes_[1];
-    explaining classes_[0] then means negating (valid for margins, which are antisymmetric).
+    ``binary_single``: the method returned one output for a binary classifier, that of classes_[1]
+    (``adapter.binary_sign`` orients it to the explained class).
     """
     base = np.asarray(base, dtype=float)
     if values.ndim == 3:
         k = adapter.class_index or 0
         return values[:, :, k], (base[..., k] if base.ndim else base)
-    if binary_single and adapter.task == "binary" and adapter.class_index == 0:
+    if binary_single and adapter.binary_sign < 0:
         return -values, -base
     if base.ndim and base.shape[-1] > 1 and adapter.task != "regression":
         base = base[..., adapter.class_index]
@@ -102,20 +142,20 @@ def row_seed(seed: int, position: int) -> int:
     return int(np.random.SeedSequence([seed, position]).generate_state(1)[0])
 
 
-def worker_count(requested: Any, n_rows: int, adapter: Any) -> int:
-    """Worker processes for per-row methods: scikit-learn models only (a torch model stays in-process,
-    on its device); -1 means every core; never more than one per two rows."""
+def worker_count(requested: Any, n_rows: int, adapter: Adapter) -> int:
+    """Worker processes for per-row methods: only adapters that declare themselves parallel-safe (a torch
+    model stays in-process, on its device); -1 means every core; never more than one per two rows."""
     import os
 
     n = int(requested or 1)
     if n < 0:
         n = os.cpu_count() or 1
-    if getattr(adapter, "framework", None) != "sklearn":
+    if not adapter.capabilities.parallel_safe:
         return 1
     return max(1, min(n, n_rows // 2 or 1))
 
 
-def map_row_chunks(fn: Callable[..., Any], adapter: Any, X: np.ndarray, n_jobs: Any, *args: Any) -> tuple[list, int]:
+def map_row_chunks(fn: Callable[..., Any], adapter: Adapter, X: np.ndarray, n_jobs: Any, *args: Any) -> tuple[list, int]:
     """``fn(adapter, rows, offset, *args)`` over contiguous row chunks, in joblib worker processes when
     ``n_jobs`` allows; returns the per-chunk results in row order and the number of workers used. Model
     calls made in the workers are added to ``adapter.counter``."""
@@ -128,12 +168,11 @@ def map_row_chunks(fn: Callable[..., Any], adapter: Any, X: np.ndarray, n_jobs: 
     done = Parallel(n_jobs=jobs)(delayed(_counted)(fn, adapter, X[a:b], int(a), *args)
                                  for a, b in zip(bounds[:-1], bounds[1:]) if b > a)
     for _, calls, rows in done:
-        adapter.counter.calls += calls
-        adapter.counter.rows += rows
+        adapter.counter.merge(calls, rows)
     return [out for out, _, _ in done], jobs
 
 
-def _counted(fn: Callable[..., Any], adapter: Any, X: np.ndarray, offset: int, *args: Any) -> tuple[Any, int, int]:
+def _counted(fn: Callable[..., Any], adapter: Adapter, X: np.ndarray, offset: int, *args: Any) -> tuple[Any, int, int]:
     calls, rows = adapter.counter.calls, adapter.counter.rows
     out = fn(adapter, X, offset, *args)
     return out, adapter.counter.calls - calls, adapter.counter.rows - rows

@@ -11,9 +11,10 @@ from abc import abstractmethod
 from typing import Any, ClassVar
 
 import numpy as np
+from pydantic import Field
 
 from audit.types import Attribution
-from explainers._base import ExplainerBase, seeded_global_numpy
+from explainers._base import ExplainerBase, ExplainerParams, seeded_global_numpy
 
 CHUNK_ROWS = 8192
 INTERNAL_BATCH = 16384
@@ -25,13 +26,14 @@ class CaptumExplainer(ExplainerBase):
     needs_hooks: ClassVar[bool] = False  # uses module hooks: eager modules only, not TorchScript
     group_reduce: ClassVar[str] = "sum"
     algorithm: ClassVar[str] = ""
-    option_names = ("ig_steps", "gradient_shap_samples")
 
     def supports(self, adapter: Any) -> bool:
-        return getattr(adapter, "framework", None) == "torch" and not (self.needs_hooks and adapter.scripted)
+        caps = adapter.capabilities
+        return caps.differentiable and (caps.module_hooks or not self.needs_hooks)
 
-    def params(self) -> dict[str, Any]:
-        return {}
+    def algorithm_parameters(self) -> dict[str, Any]:
+        """The parameters recorded in results.json (the algorithm's own names)."""
+        return self.params.model_dump()
 
     @abstractmethod
     def attribute(self, adapter: Any, inputs: Any, reference: Any, background: Any) -> tuple[Any, dict[str, Any]]:
@@ -61,7 +63,8 @@ class CaptumExplainer(ExplainerBase):
         values_in = np.vstack(chunks)
         values = adapter.group_mean(values_in) if self.group_reduce == "mean" else adapter.transform_map.to_raw(values_in)
         base = self.base_value(adapter, reference, bg) if self.additive else 0.0
-        meta: dict[str, Any] = {"algorithm": self.algorithm, "parameters": self.params(), "device": adapter.device,
+        meta: dict[str, Any] = {"algorithm": self.algorithm, "parameters": self.algorithm_parameters(),
+                                "device": adapter.device,
                                 "chunk_rows": CHUNK_ROWS, "internal_batch_size": INTERNAL_BATCH,
                                 "baseline": "mean of the background rows in input space"}
         for key in {k for e in extras for k in e}:
@@ -93,6 +96,12 @@ def fast(method: Any) -> Any:
     return method
 
 
+class StepsParams(ExplainerParams):
+    """Integrated-gradients style path methods."""
+
+    n_steps: int = Field(128, ge=4, description="integration steps")
+
+
 def margin_module(adapter: Any, *, column: bool = False) -> Any:
     """An nn.Module whose forward is the adapter's explained margin (for hook-based methods).
 
@@ -103,7 +112,7 @@ def margin_module(adapter: Any, *, column: bool = False) -> Any:
     class _Margin(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.inner = adapter.model
+            self.inner = adapter.native
 
         def forward(self, x: Any) -> Any:
             m = adapter.margin_tensor(x)

@@ -37,10 +37,10 @@ def _deep_rules() -> set[str]:
 
 def deep_rule_gaps(adapter: Any) -> list[str]:
     """Leaf-module types of the model that shap's DeepExplainer has no DeepLIFT rule for."""
-    if adapter.scripted:
+    if not adapter.capabilities.module_hooks:
         return ["TorchScript (no module hooks)"]
     rules = _deep_rules()
-    leaves = [m for m in adapter.model.modules() if not list(m.children())]
+    leaves = [m for m in adapter.native.modules() if not list(m.children())]
     return sorted({type(m).__name__ for m in leaves if type(m).__name__ not in rules})
 
 

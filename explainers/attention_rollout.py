@@ -21,8 +21,8 @@ class AttentionRollout(ExplainerBase):
     kind = "approximate"
 
     def supports(self, adapter: Any) -> bool:
-        return (getattr(adapter, "framework", None) == "torch" and not adapter.scripted
-                and hasattr(adapter.model, "attention_maps"))
+        caps = adapter.capabilities
+        return caps.differentiable and caps.module_hooks and hasattr(adapter.native, "attention_maps")
 
     def explain(self, adapter: Any, X: np.ndarray, *, background: np.ndarray, seed: int) -> Attribution:
         import torch
@@ -30,7 +30,7 @@ class AttentionRollout(ExplainerBase):
         out = []
         with torch.no_grad():
             for start in range(0, len(X), 8192):
-                maps = adapter.model.attention_maps(adapter.tensor(X[start : start + 8192]))
+                maps = adapter.native.attention_maps(adapter.tensor(X[start : start + 8192]))
                 n, T, _ = maps[0].shape
                 eye = torch.eye(T, device=maps[0].device).expand(n, T, T)
                 roll = eye.clone()

@@ -30,7 +30,7 @@ class Coefficients(ExplainerBase):
         coef = np.atleast_2d(np.asarray(final.coef_, dtype=float))
         intercept = np.atleast_1d(np.asarray(final.intercept_, dtype=float))
         if coef.shape[0] == 1:
-            sign = -1.0 if adapter.task == "binary" and adapter.class_index == 0 else 1.0
+            sign = adapter.binary_sign
             return sign * coef[0], sign * float(intercept[0])
         k = adapter.class_index or 0
         return coef[k], float(intercept[k])

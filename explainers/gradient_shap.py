@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
+from explainers._base import ExplainerParams
 from explainers._captum import CaptumExplainer
 
 
@@ -15,12 +18,17 @@ class GradientShap(CaptumExplainer):
     sampling = True
     algorithm = "captum.attr.GradientShap (expected gradients over the background)"
 
-    def params(self) -> dict[str, Any]:
-        return {"n_samples": int(self.options.get("gradient_shap_samples") or 32), "stdevs": 0.0}
+    class Params(ExplainerParams):
+        n_samples: int = Field(32, ge=4, description="samples per row")
+
+    config_keys = {"gradient_shap_samples": "n_samples"}
+
+    def algorithm_parameters(self) -> dict[str, Any]:
+        return {"n_samples": self.params.n_samples, "stdevs": 0.0}
 
     def attribute(self, adapter: Any, inputs: Any, reference: Any, background: Any) -> tuple[Any, dict]:
         from captum.attr import GradientShap as GS
 
-        p = self.params()
+        p = self.algorithm_parameters()
         return GS(adapter.margin_tensor).attribute(inputs, baselines=background, n_samples=p["n_samples"],
                                                    stdevs=p["stdevs"]), {}

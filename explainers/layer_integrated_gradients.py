@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from explainers._captum import INTERNAL_BATCH, CaptumExplainer
+from explainers._captum import INTERNAL_BATCH, CaptumExplainer, StepsParams
 
 
 class LayerIntegratedGradients(CaptumExplainer):
@@ -16,19 +16,21 @@ class LayerIntegratedGradients(CaptumExplainer):
     additive = True
     needs_hooks = True
     algorithm = "captum.attr.LayerIntegratedGradients on model.tokenizer (feature-token embeddings)"
+    Params = StepsParams
+    config_keys = {"ig_steps": "n_steps"}
 
     def supports(self, adapter: Any) -> bool:
-        return super().supports(adapter) and hasattr(adapter.model, "tokenizer")
+        return super().supports(adapter) and hasattr(adapter.native, "tokenizer")
 
-    def params(self) -> dict[str, Any]:
-        return {"n_steps": int(self.options.get("ig_steps") or 128), "layer": "tokenizer"}
+    def algorithm_parameters(self) -> dict[str, Any]:
+        return {"n_steps": self.params.n_steps, "layer": "tokenizer"}
 
     def attribute(self, adapter: Any, inputs: Any, reference: Any, background: Any) -> tuple[Any, dict]:
         import torch
         from captum.attr import LayerIntegratedGradients as LIG
 
-        lig = LIG(adapter.margin_tensor, adapter.model.tokenizer)
-        attr, delta = lig.attribute(inputs, baselines=reference.expand_as(inputs), n_steps=self.params()["n_steps"],
+        lig = LIG(adapter.margin_tensor, adapter.native.tokenizer)
+        attr, delta = lig.attribute(inputs, baselines=reference.expand_as(inputs), n_steps=self.params.n_steps,
                                     internal_batch_size=INTERNAL_BATCH, return_convergence_delta=True)
         per_token = attr.sum(-1)  # (n, f)
         # Spread each token's attribution over its input columns so the common raw mapping applies.

@@ -11,9 +11,10 @@ import warnings
 from typing import Any
 
 import numpy as np
+from pydantic import Field
 
 from audit.types import Attribution
-from explainers._base import ExplainerBase, map_row_chunks, row_seed
+from explainers._base import ExplainerBase, ExplainerParams, map_row_chunks, row_seed
 
 __all__ = ["Lime"]
 
@@ -24,18 +25,23 @@ class Lime(ExplainerBase):
     name = "lime"
     kind = "approximate"
     sampling = True
-    option_names = ("lime_num_samples", "n_jobs")
+
+    class Params(ExplainerParams):
+        num_samples: int = Field(1000, ge=50, description="perturbations per explained row")
+        n_jobs: int = Field(1, ge=-1, description="worker processes (parallel-safe models); -1: all cores")
+
+    config_keys = {"lime_num_samples": "num_samples", "n_jobs": "n_jobs"}
 
     def supports(self, adapter: Any) -> bool:
-        return getattr(adapter, "framework", None) in ("sklearn", "torch")
+        return True  # model-agnostic: needs only predict
 
     def explain(self, adapter: Any, X: np.ndarray, *, background: np.ndarray, seed: int) -> Attribution:
-        num_samples = int(self.options.get("lime_num_samples", 1000))
+        num_samples = self.params.num_samples
         space = adapter.space
         cat_idx = space.categorical_indices
         train = _fill_missing(np.asarray(background, dtype=float), cat_idx)
         rows = _fill_missing(np.asarray(X, dtype=float), cat_idx, reference=train)
-        parts, jobs = map_row_chunks(_explain_rows, adapter, rows, self.options.get("n_jobs"), train, seed,
+        parts, jobs = map_row_chunks(_explain_rows, adapter, rows, self.params.n_jobs, train, seed,
                                      num_samples)
         values = np.vstack([p[0] for p in parts])
         base = np.concatenate([p[1] for p in parts])

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import time
 import warnings
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from audit.types import Attribution
 from explainers._base import (
     ExplainerBase,
+    ExplainerParams,
     is_tree_model,
     linear_final_estimator,
     map_row_chunks,
@@ -43,12 +46,28 @@ class _NotAdditive(Exception):
         self.error = error
 
 
+# What each algorithm needs of the adapter (consulted before choosing), and what to say when it is missing.
+_NEEDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "tree": (lambda a: is_tree_model(a, include_hist=True), "a tree ensemble whose trees are visible"),
+    "linear": (lambda a: linear_final_estimator(a) is not None, "a visible linear final estimator"),
+    "deep": (lambda a: a.capabilities.differentiable and a.capabilities.module_hooks,
+             "a differentiable model that takes module hooks (not TorchScript)"),
+    "gradient": (lambda a: a.capabilities.differentiable, "a differentiable model"),
+    "exact": (lambda a: True, ""), "permutation": (lambda a: True, ""), "kernel": (lambda a: True, ""),
+}
+
+
 def choose_algorithm(adapter: Any, requested: str = "auto") -> tuple[str, str]:
-    """The SHAP algorithm for this model and why: tree, linear, deep or gradient (PyTorch), exact
-    (<= 12 features) or permutation."""
+    """The SHAP algorithm for this model and why: tree, linear, deep or gradient (differentiable
+    models), exact (<= 12 features) or permutation. A requested algorithm the model cannot take is
+    replaced by the automatic choice, and the reason says so."""
     if requested != "auto":
-        return requested, "requested in the configuration"
-    if getattr(adapter, "framework", None) == "torch":
+        supported, need = _NEEDS[requested]
+        if supported(adapter):
+            return requested, "requested in the configuration"
+        algo, why = choose_algorithm(adapter)
+        return algo, f"{CLASS_NAMES[requested]} was requested but needs {need}; {why}"
+    if adapter.capabilities.differentiable:
         gaps = deep_rule_gaps(adapter)
         if not gaps:
             return "deep", "every layer has a DeepLIFT rule: DeepExplainer, additivity measured"
@@ -67,21 +86,23 @@ class Shap(ExplainerBase):
 
     name = "shap"
     kind = "approximate"
-    option_names = ("shap_algorithm", "shap_tree_mode", "kernel_nsamples", "permutation_max_evals",
-                    "shap_gradient_samples", "n_jobs")
+
+    class Params(ExplainerParams):
+        algorithm: Literal["auto", "tree", "linear", "deep", "gradient", "exact", "permutation", "kernel"] = "auto"
+        tree_mode: Literal["auto", "interventional", "tree_path_dependent"] = "auto"
+        gradient_samples: int = Field(200, ge=10, description="samples per row for GradientExplainer")
+        kernel_nsamples: int | None = Field(None, ge=10, description="KernelExplainer nsamples (default 2f+2048, at most 4096)")
+        permutation_max_evals: int | None = Field(None, ge=10, description="PermutationExplainer max_evals (default max(500, 2f+1))")
+        n_jobs: int = Field(1, ge=-1, description="worker processes (parallel-safe models); -1: all cores")
+
+    config_keys = {"shap_algorithm": "algorithm", "shap_tree_mode": "tree_mode",
+                   "shap_gradient_samples": "gradient_samples", "n_jobs": "n_jobs"}
 
     def supports(self, adapter: Any) -> bool:
-        return getattr(adapter, "framework", None) in ("sklearn", "torch")
+        return True  # the model-agnostic algorithms need only predict
 
     def explain(self, adapter: Any, X: np.ndarray, *, background: np.ndarray, seed: int) -> Attribution:
-        algo, why = choose_algorithm(adapter, self.options.get("shap_algorithm", "auto"))
-        framework = getattr(adapter, "framework", None)
-        if algo in ("tree", "linear") and framework != "sklearn":
-            algo, why = "permutation", "in-space algorithms need a scikit-learn model"
-        if algo in ("deep", "gradient") and framework != "torch":
-            algo, why = "permutation", f"{CLASS_NAMES[algo]} needs a PyTorch model"
-        if algo == "deep" and adapter.scripted:
-            algo, why = "gradient", "DeepExplainer needs module hooks, which TorchScript lacks"
+        algo, why = choose_algorithm(adapter, self.params.algorithm)
         findings: list[str] = []
         t0 = time.perf_counter()
         result = None
@@ -118,8 +139,7 @@ class Shap(ExplainerBase):
                 raise _NotAdditive(error)
             return values, np.full(n, base), "margin", {**params, "additivity_error": error}, True
         if algo == "gradient":
-            values, base, params = shap_gradient(adapter, X, background, seed,
-                                                 self.options.get("shap_gradient_samples"))
+            values, base, params = shap_gradient(adapter, X, background, seed, self.params.gradient_samples)
             # Expected gradients add up to f(x) - E[f(background)] only in expectation over the samples.
             return values, np.full(n, base), "margin", params, False
         if algo == "tree":
@@ -134,7 +154,7 @@ class Shap(ExplainerBase):
 
         final = adapter.final_estimator
         Z, Zb = adapter.transform(X), adapter.transform(background)
-        mode = self.options.get("shap_tree_mode", "auto")
+        mode = self.params.tree_mode
         if mode == "auto":
             mode = "interventional"
         kwargs: dict[str, Any] = {"model_output": "raw"}
@@ -167,7 +187,7 @@ class Shap(ExplainerBase):
         f = X.shape[1]
         if algo == "kernel":
             bg = self._kernel_background(adapter, background, seed)
-            budget = int(self.options.get("kernel_nsamples") or min(2 * f + 2048, 4096))
+            budget = int(self.params.kernel_nsamples or min(2 * f + 2048, 4096))
             params = {"nsamples": budget, "background": "k-means summary" if not adapter.space.categories
                       else "random sample (categorical codes cannot be averaged)", "background_rows": int(len(bg))}
         elif algo == "exact":
@@ -175,9 +195,9 @@ class Shap(ExplainerBase):
             params = {"background_rows": int(len(bg)), "coalitions": 2 ** f}
         else:
             bg = background
-            budget = int(self.options.get("permutation_max_evals") or max(500, 2 * f + 1))
+            budget = int(self.params.permutation_max_evals or max(500, 2 * f + 1))
             params = {"max_evals": budget, "background_rows": int(len(bg)), "seed": seed}
-        parts, jobs = map_row_chunks(_agnostic_rows, adapter, X, self.options.get("n_jobs"), algo, bg, seed, budget)
+        parts, jobs = map_row_chunks(_agnostic_rows, adapter, X, self.params.n_jobs, algo, bg, seed, budget)
         if algo != "exact":
             params["per_row_seed"] = "(seed, row position)"
         params["n_jobs"] = jobs

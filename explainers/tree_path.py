@@ -94,7 +94,7 @@ class TreePath(ExplainerBase):
             c, b = path_contributions(t.tree_, Z, p)
             values += lr * c
             base += lr * b
-        if adapter.task == "binary" and trees.shape[1] == 1 and adapter.class_index == 0:
+        if trees.shape[1] == 1 and adapter.binary_sign < 0:
             values, base = -values, -base
         return values, base, "margin"
 

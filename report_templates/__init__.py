@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.errors import ConfigError
+from audit.report.sections import SECTIONS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -22,12 +23,6 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 __all__ = ["Template", "load_template", "available_templates", "SECTIONS"]
-
-SECTIONS = (
-    "cover", "contents", "summary", "scope", "performance", "global", "agreement", "faithfulness", "gate",
-    "decisions", "protected", "challenger", "methodology", "appendix",
-)
-
 
 @dataclass(frozen=True)
 class Template:
@@ -86,7 +81,7 @@ def load_template(name_or_path: str) -> Template:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"template {source}: invalid TOML ({exc}).") from None
-    sections = tuple(raw.get("sections", SECTIONS))
+    sections = tuple(raw.get("sections", tuple(SECTIONS)))
     bad = [s for s in sections if s not in SECTIONS]
     if bad:
         raise ConfigError(f"template {source}: unknown section(s) {bad}. Valid: {', '.join(SECTIONS)}.")

@@ -133,5 +133,5 @@ def materialise(family: Family, credit: pd.DataFrame, tmp: Path):
     frame.to_csv(data, index=False)
     ds = load_data(data, describe_model(model), target=target)
     adapter = make_adapter(model, ds.space)
-    adapter.set_probe_rows(ds.X)
+    adapter.prepare(ds.X)
     return model, ds, adapter, data, target

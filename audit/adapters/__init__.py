@@ -9,12 +9,22 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from audit.adapters._base import Adapter, CallCounter, ModelSpec
-from audit.adapters._sklearn import SklearnAdapter, describe_sklearn
-from audit.errors import ModelError
-from audit.types import FeatureSpace
+import numpy as np
 
-__all__ = ["Adapter", "CallCounter", "ModelSpec", "SklearnAdapter", "describe_model", "make_adapter"]
+from audit.adapters._base import (
+    Adapter,
+    Capabilities,
+    ClassView,
+    DifferentiableAdapter,
+    InSpaceAdapter,
+    batched,
+)
+from audit.adapters._sklearn import SklearnAdapter, describe_sklearn
+from audit.errors import DataError, ModelError
+from audit.types import CallCounter, Dataset, FeatureSpace, ModelSpec
+
+__all__ = ["Adapter", "InSpaceAdapter", "DifferentiableAdapter", "Capabilities", "ClassView", "CallCounter",
+           "ModelSpec", "SklearnAdapter", "batched", "describe_model", "make_adapter", "first_predictions"]
 
 
 def _is_torch(obj: Any) -> bool:
@@ -66,3 +76,30 @@ def make_adapter(obj: Any, space: FeatureSpace, *, extra: dict | None = None,
                  explained_class: Any = None) -> Adapter:
     """Wrap a loaded model for the data's feature space."""
     return _handler(obj)[3](obj, space, extra or {}, explained_class)
+
+
+def first_predictions(adapter: Adapter, ds: Dataset) -> np.ndarray:
+    """Predict every row once; a failure becomes a DataError naming the column and row."""
+    try:
+        return adapter.predict(ds.X)
+    except ModelError as exc:
+        nan_cols = [j for j in range(ds.X.shape[1]) if np.isnan(ds.X[:, j]).any()]
+        if nan_cols:
+            j = nan_cols[0]
+            row = int(np.flatnonzero(np.isnan(ds.X[:, j]))[0]) + 1
+            raise DataError(
+                f"data {ds.path}: column {ds.feature_names[j]!r} is empty (NaN) at row {row} (line {row + 1})"
+                f"{f' and {len(nan_cols) - 1} other column(s) have gaps' if len(nan_cols) > 1 else ''}; "
+                f"this model cannot take missing values. Impute or drop those rows, or use a model/pipeline "
+                f"with an imputer."
+            ) from None
+        lo, hi = 0, len(ds.X)
+        while hi - lo > 1:  # bisect to the first row the model rejects
+            mid = (lo + hi) // 2
+            try:
+                adapter.predict(ds.X[lo:mid])
+                lo = mid
+            except ModelError:
+                hi = mid
+        raise DataError(f"data {ds.path}: the model rejects row {lo + 1} (line {lo + 2}): {exc.__cause__ or exc}. "
+                        "Fix that row's values.") from None

@@ -1,58 +1,73 @@
-"""The adapter protocol: a uniform view of any model.
+"""The adapter contract: a uniform view of any model, typed, with declared capabilities.
 
 Every adapter takes the encoded float matrix of raw features (see ``FeatureSpace``) and returns the
 score being explained: the probability (or decision value) of the explained class, or the
-regression output. All calls are batched and counted, so tests can prove batching.
+regression output. All calls are batched and counted by the adapter's own :class:`CallCounter`.
+
+Explainers and metrics are typed against :class:`Adapter` and ask its :class:`Capabilities`, never
+a framework name or a private attribute. Optional abilities come as narrower protocols:
+
+- :class:`InSpaceAdapter` (``capabilities.in_space``): the model's preprocessing and final estimator
+  are visible (``transform``, ``transform_map``, ``final_estimator``), for intrinsic methods and
+  shap's Tree/Linear explainers.
+- :class:`DifferentiableAdapter` (``capabilities.differentiable``): inputs as tensors and a
+  differentiable margin (``tensor``, ``margin_tensor``), for gradient methods.
+
+Invariants: for a binary model with one output column (a decision function, a single logit),
+explaining ``classes[0]`` negates that output, and :attr:`ClassView.binary_sign` is the one place that
+rule lives; ``for_class`` views share the adapter's counter.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from audit.errors import ModelError
-from audit.types import FeatureSpace
+from audit.types import CallCounter, Dataset, FeatureSpace, ModelSpec, TransformMap
 
-__all__ = ["Adapter", "ModelSpec", "CallCounter", "batched", "ClassView"]
-
-
-@dataclass
-class CallCounter:
-    """Counts model calls and rows, shared by an adapter and its per-class views."""
-
-    calls: int = 0
-    rows: int = 0
-
-    def add(self, n: int) -> None:
-        self.calls += 1
-        self.rows += int(n)
+__all__ = ["Adapter", "InSpaceAdapter", "DifferentiableAdapter", "Capabilities", "ModelSpec", "CallCounter",
+           "TransformMap", "batched", "ClassView"]
 
 
 @dataclass(frozen=True)
-class ModelSpec:
-    """What the model expects of DATA, read from the fitted model before the data is loaded."""
+class Capabilities:
+    """What an adapter can do beyond ``predict``; explainers choose by these, never by framework.
 
-    feature_names: tuple[str, ...] | None
-    n_features: int | None
-    categorical: dict[str, tuple[Any, ...]] = field(default_factory=dict)
-    as_frame: bool = True
+    >>> Capabilities(margin=True).differentiable
+    False
+    """
+
+    margin: bool = False  # margin(X) returns the explained class's log-odds / decision value
+    per_class: bool = False  # for_class(k) and predict_all(X) are meaningful (classifiers)
+    parallel_safe: bool = False  # can be pickled into worker processes (row-parallel explainers)
+    in_space: bool = False  # an InSpaceAdapter: transform, transform_map, final_estimator
+    differentiable: bool = False  # a DifferentiableAdapter: tensor, margin_tensor, feature_groups
+    module_hooks: bool = False  # the native module takes forward/backward hooks (eager torch, not TorchScript)
+    randomisation: str | None = None  # how randomised() re-makes the model (sanity check); None: it cannot
 
 
 @runtime_checkable
 class Adapter(Protocol):
-    framework: str
+    """What every explainer and metric may rely on."""
+
+    framework: str  # identity for results.json only; never a branch condition
     task: str  # "binary" | "multiclass" | "regression"
     space: FeatureSpace
     classes: tuple[Any, ...] | None
-    explained_class: Any
+    class_index: int | None
     output: str
     counter: CallCounter
+    capabilities: Capabilities
 
     @property
     def feature_names(self) -> tuple[str, ...]: ...
+
+    @property
+    def explained_class(self) -> Any: ...
 
     @property
     def native(self) -> Any: ...
@@ -60,11 +75,56 @@ class Adapter(Protocol):
     @property
     def type_name(self) -> str: ...
 
+    @property
+    def binary_sign(self) -> float: ...
+
     def predict(self, X: np.ndarray) -> np.ndarray: ...
 
     def predict_label(self, X: np.ndarray) -> np.ndarray: ...
 
+    def predict_all(self, X: np.ndarray) -> np.ndarray: ...
+
+    def margin(self, X: np.ndarray) -> np.ndarray | None: ...
+
     def for_class(self, index: int) -> Adapter: ...
+
+    def prepare(self, X: np.ndarray) -> None: ...
+
+    def randomised(self, dataset: Dataset, rng: np.random.Generator) -> Adapter: ...
+
+
+@runtime_checkable
+class InSpaceAdapter(Adapter, Protocol):
+    """An adapter whose final estimator and its input columns are visible."""
+
+    @property
+    def final_estimator(self) -> Any: ...
+
+    @property
+    def transform_map(self) -> TransformMap: ...
+
+    def transform(self, X: np.ndarray) -> np.ndarray: ...
+
+
+@runtime_checkable
+class DifferentiableAdapter(Adapter, Protocol):
+    """An adapter with tensors and a differentiable margin (gradient methods)."""
+
+    device: str
+    dtype: Any
+    n_inputs: int
+
+    @property
+    def feature_groups(self) -> list[list[int]]: ...
+
+    @property
+    def transform_map(self) -> TransformMap: ...
+
+    def tensor(self, X: np.ndarray) -> Any: ...
+
+    def margin_tensor(self, t: Any) -> Any: ...
+
+    def group_mean(self, values: np.ndarray) -> np.ndarray: ...
 
 
 def batched(fn: Any, X: np.ndarray, batch_size: int) -> np.ndarray:
@@ -90,11 +150,25 @@ class ClassView:
     def explained_class(self) -> Any:
         return None if self.class_index is None else self.classes[self.class_index]
 
+    @property
+    def binary_sign(self) -> float:
+        """+1, or -1 when a binary model's single output (decision value, logit, a method's one column of
+        values) belongs to ``classes[1]`` and ``classes[0]`` is explained: the margin is antisymmetric.
+
+        >>> v = ClassView(); v.task, v.classes, v.class_index = "binary", (0, 1), 0
+        >>> v.binary_sign
+        -1.0
+        """
+        return -1.0 if self.task == "binary" and self.class_index == 0 else 1.0
+
     def for_class(self, index: int) -> Any:
         """The same model explaining class ``index`` (a shallow copy: shares the counter and caches)."""
         clone = copy.copy(self)
         clone.class_index = index
         return clone
+
+    def prepare(self, X: np.ndarray) -> None:
+        """Rows of the audit's data, for adapters that learn something from data (default: nothing)."""
 
     def _initial_class_index(self, explained_class: Any) -> int | None:
         """The explained class: the one asked for, else the positive class (binary) or the first."""

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 
-from audit.adapters._base import CallCounter, ClassView, ModelSpec, batched
+from audit.adapters._base import Capabilities, ClassView, batched
 from audit.errors import ModelError
-from audit.types import FeatureSpace
+from audit.types import CallCounter, FeatureSpace, ModelSpec, TransformMap
 
-__all__ = ["SklearnAdapter", "describe_sklearn", "is_sklearn_model", "TransformMap"]
+__all__ = ["SklearnAdapter", "describe_sklearn", "is_sklearn_model"]
 
 _ENCODERS = ("OneHotEncoder", "OrdinalEncoder", "TargetEncoder")
 
@@ -73,26 +72,6 @@ def _is_missing(v: Any) -> bool:
         return False
 
 
-@dataclass(frozen=True, eq=False)
-class TransformMap:
-    """How the columns a Pipeline's final estimator sees depend on the raw columns.
-
-    ``weights[p, j]`` is the share of transformed column p attributed to raw column j (1 for a
-    one-hot or scaled column of j; 1/m for an interaction of m raw columns). ``onehot[p]`` is
-    (j, category) when column p is the indicator of one category of raw column j; ``linear[p]`` is
-    (j, a, b) when column p equals a * x_j + b.
-    """
-
-    weights: np.ndarray
-    onehot: dict[int, tuple[int, Any]]
-    linear: dict[int, tuple[int, float, float]]
-    names: tuple[str, ...]
-
-    def to_raw(self, values: np.ndarray) -> np.ndarray:
-        """Sum transformed-space attributions back to raw columns."""
-        return np.asarray(values, dtype=float) @ self.weights
-
-
 def _dense(Z: Any) -> np.ndarray:
     if hasattr(Z, "toarray"):
         Z = Z.toarray()
@@ -139,6 +118,10 @@ class SklearnAdapter(ClassView):
         else:
             raise ModelError(f"{self.type_name}: classifier has neither predict_proba nor decision_function.")
         self.class_index = self._initial_class_index(explained_class)
+        self.capabilities = Capabilities(
+            margin=self.task == "regression" or hasattr(model, "decision_function"),
+            per_class=self.classes is not None, parallel_safe=True, in_space=True,
+            randomisation=self.randomisation_method)
 
     # -- identity ---------------------------------------------------------------------------
     @property
@@ -169,7 +152,7 @@ class SklearnAdapter(ClassView):
         if self.task == "regression":
             return out.reshape(len(X), -1)[:, 0].astype(float)
         if out.ndim == 1:  # binary decision_function: score of classes_[1]
-            return (out if self.class_index == 1 else -out).astype(float)
+            return (self.binary_sign * out).astype(float)
         return out[:, self.class_index].astype(float)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -194,7 +177,7 @@ class SklearnAdapter(ClassView):
             return None
         out = self._call("decision_function", np.asarray(X, dtype=float))
         if out.ndim == 1:
-            return out if self.class_index == 1 else -out
+            return self.binary_sign * out
         return out[:, self.class_index]
 
     # -- pipeline internals for intrinsic / in-space methods ---------------------------------
@@ -225,8 +208,7 @@ class SklearnAdapter(ClassView):
 
         f = len(self.space.names)
         if not (isinstance(self.model, Pipeline) and len(self.model.steps) > 1):
-            names = self.space.names
-            return TransformMap(np.eye(f), {}, {j: (j, 1.0, 0.0) for j in range(f)}, names)
+            return TransformMap.identity(self.space.names)
         if X is None:
             X = self._probe_rows
         Z0 = self.transform(X)
@@ -247,7 +229,7 @@ class SklearnAdapter(ClassView):
 
     _probe: np.ndarray | None = None
 
-    def set_probe_rows(self, X: np.ndarray) -> None:
+    def prepare(self, X: np.ndarray) -> None:
         """Rows used to discover the column mapping (the audit's data)."""
         self._probe = np.asarray(X, dtype=float)[:500]
         self.__dict__.pop("transform_map", None)

@@ -21,10 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from audit.adapters._base import CallCounter, ClassView, ModelSpec, batched
-from audit.adapters._sklearn import TransformMap
+from audit.adapters._base import Capabilities, ClassView, batched
 from audit.errors import InputError, ModelError
-from audit.types import FeatureSpace
+from audit.types import CallCounter, FeatureSpace, ModelSpec, TransformMap
 
 __all__ = ["TorchAdapter", "describe_torch", "resolve_device"]
 
@@ -105,6 +104,8 @@ class TorchAdapter(ClassView):
         # inputs in the model's own floating dtype (float32 unless its weights are float64 or half)
         floats = [p.dtype for p in model.parameters() if p.is_floating_point()]
         self.dtype = floats[0] if floats else torch.float32
+        self.capabilities = Capabilities(margin=True, per_class=self.classes is not None, differentiable=True,
+                                         module_hooks=not self.scripted, randomisation=self.randomisation_method)
         self._check_shapes()
 
     def _check_shapes(self) -> None:
@@ -190,7 +191,7 @@ class TorchAdapter(ClassView):
             logit = out[:, 0]
             if self.output == "probabilities":
                 logit = self._torch.logit(logit.clamp(1e-7, 1 - 1e-7))
-            return logit if self.class_index == 1 else -logit
+            return self.binary_sign * logit
         if self.output == "probabilities":
             return self._torch.log(out[:, self.class_index].clamp_min(1e-12))
         return out[:, self.class_index]

@@ -132,19 +132,15 @@ class _Builder:
             height, width = 20 * cm, 20 * cm * w / h
         return Image(io.BytesIO(png), width=width, height=height)
 
-    def status(self, value: float | None, threshold: float | None, higher: bool = True) -> tuple[str, str]:
-        """PASS / WARN / FAIL with a colour; the word keeps it readable in greyscale."""
-        if value is None or threshold is None or value != value:
-            return "n/a", "#777777"
-        margin = value - threshold if higher else threshold - value
-        if margin >= 0:
-            return "PASS", GREEN
-        if margin >= -0.15 * max(abs(threshold), 0.1):
-            return "WARN", AMBER
-        return "FAIL", RED
+    def verdict_cell(self, check: Any) -> tuple[str, str]:
+        """The gate's own verdict for a check, as a word and a colour (the word keeps it readable in
+        greyscale); the report never re-applies a threshold."""
+        if check is None:
+            return "not checked", "#595959"
+        return {"pass": ("PASS", GREEN), "fail": ("FAIL", RED), "finding": ("FAIL (finding)", AMBER)}[check.verdict]
 
     # -- sections -------------------------------------------------------------------------------
-    def cover(self) -> list:
+    def section_cover(self) -> list:
         from reportlab.lib.units import cm
         from reportlab.platypus import Image, PageBreak, Spacer, Table, TableStyle
 
@@ -183,7 +179,7 @@ class _Builder:
         out.append(PageBreak())
         return out
 
-    def contents(self) -> list:
+    def section_contents(self) -> list:
         from reportlab.lib.styles import ParagraphStyle
         from reportlab.platypus import PageBreak, TableStyle
         from reportlab.platypus.tableofcontents import TableOfContents
@@ -195,7 +191,7 @@ class _Builder:
                            ParagraphStyle("toc2", fontName=self.font, fontSize=8.5, leading=11, leftIndent=24)]
         return [self.p("Contents", "H1"), toc, PageBreak()]
 
-    def summary(self) -> list:
+    def section_summary(self) -> list:
         r, t = self.r, self.t
         m = r.model
         passing = r.gate.passing_explainers
@@ -206,7 +202,7 @@ class _Builder:
                                   rows=r.data["rows"], explained=len(r.data["explained_rows"]),
                                   n_methods=len(r.explanations))))]
         if r.gate.passed:
-            out.append(self.p("<b>" + _esc(t.text("summary_pass", min_pass=r.config["policy"]["min_explainers_passing"],
+            out.append(self.p("<b>" + _esc(t.text("summary_pass", min_pass=_param(r.gate.check("explainers_passing").threshold),
                                                   primary=primary, primary_score=_f(pe.faithfulness_score if pe else None, 2)))
                               + "</b>"))
         else:
@@ -230,7 +226,7 @@ class _Builder:
             out.append(self.p("<b>Notes:</b> " + _esc(" ".join(r.warnings)), "small"))
         return out
 
-    def scope(self) -> list:
+    def section_scope(self) -> list:
         from reportlab.lib.units import cm
 
         r, d = self.r, self.r.data
@@ -253,7 +249,7 @@ class _Builder:
                               widths=[6 * cm, 3 * cm, 3 * cm]))
         return out
 
-    def performance(self) -> list:
+    def section_performance(self) -> list:
         from reportlab.lib.units import cm
 
         perf = self.r.performance
@@ -272,7 +268,7 @@ class _Builder:
                                   [[self.t.outcome(lbl)] + [str(v) for v in row] for lbl, row in zip(labels, cm_["matrix"])]))
         return out
 
-    def global_(self) -> list:
+    def section_global(self) -> list:
         from reportlab.platypus import KeepTogether
 
         out = [*self.h1("Global explanations")]
@@ -298,7 +294,7 @@ class _Builder:
                 out.append(self.p(_esc(x), "small"))
         return out
 
-    def agreement(self) -> list:
+    def section_agreement(self) -> list:
         a = self.r.agreement
         out = [*self.h1("Agreement between methods")]
         if len(a["methods"]) < 2:
@@ -318,11 +314,10 @@ class _Builder:
         out.append(self.table(rows, widths=[0.6 * cm, 4.0 * cm] + [rest] * n))
         return out
 
-    def faithfulness(self) -> list:
+    def section_faithfulness(self) -> list:
         from reportlab.lib.units import cm
 
         r = self.r
-        pol = r.config["policy"]
         out = [*self.h1("Faithfulness scorecard"), self.p(_esc(self.t.text("faithfulness_text")))]
         out.append(self.p(_esc(f"Baseline for removed inputs: {r.controls.get('baseline')}. Random control: mean of "
                                 f"{r.controls.get('random_draws')} random attributions. Reference (oracle): "
@@ -330,12 +325,11 @@ class _Builder:
         rows = [["Method", "Score (95% CI)", "Status", "Additivity error", "Stability", "Randomisation similarity"]]
         extra = []
         for i, e in enumerate(r.explanations, start=1):
-            own = pol["explainers"].get(e.method, {})
-            thr = own.get("min_faithfulness_score") or pol["min_faithfulness_score"]
-            word, colour = self.status(e.faithfulness_score, thr)
+            check = r.gate.check(f"faithfulness:{e.method}")
+            word, colour = self.verdict_cell(check)
             rand = (e.randomisation or {}).get("similarity")
             rows.append([e.method, f"{_f(e.faithfulness_score, 2)} ({_f(e.faithfulness_score_ci[0], 2)} to {_f(e.faithfulness_score_ci[1], 2)})",
-                         f"{word} (min {thr})", _f(e.additivity_error, 4) if e.additivity_error is not None else "not promised",
+                         f"{word} (min {_param(check.threshold)})" if check else word, _f(e.additivity_error, 4) if e.additivity_error is not None else "not promised",
                          _f(e.stability, 2) if e.stability is not None else "deterministic",
                          _f(rand, 2) if rand is not None else (e.randomisation or {}).get("not_run", "n/a")])
             extra.append(("BACKGROUND", (2, i), (2, i), self.colors.HexColor(colour)))
@@ -361,20 +355,21 @@ class _Builder:
                 out.append(self.p("Finding: " + _esc(finding), "small"))
         return out
 
-    def gate(self) -> list:
+    def section_gate(self) -> list:
         from reportlab.lib.units import cm
 
         out = [*self.h1("Policy gate"), self.p(_esc(self.t.text("gate_text")))]
         rows = [["Check", "Result", "Value", "Threshold", "Detail"]]
         extra = []
         for i, c in enumerate(self.r.gate.checks, start=1):
-            rows.append([c.name, "PASS" if c.passed else "FAIL", _f(c.value), _f(c.threshold), c.message])
-            extra.append(("BACKGROUND", (1, i), (1, i), self.colors.HexColor(GREEN if c.passed else RED)))
+            word, colour = self.verdict_cell(c)
+            rows.append([c.name, word, _f(c.value), _f(c.threshold), f"{c.message}. This check {c.role}."])
+            extra.append(("BACKGROUND", (1, i), (1, i), self.colors.HexColor(colour)))
             extra.append(("TEXTCOLOR", (1, i), (1, i), self.colors.white))
         out.append(self.table(rows, widths=[3.8 * cm, 1.3 * cm, 1.6 * cm, 1.6 * cm, 8.7 * cm], extra=extra))
         return out
 
-    def decisions(self) -> list:
+    def section_decisions(self) -> list:
         from reportlab.lib.units import cm
         from reportlab.platypus import PageBreak
 
@@ -427,24 +422,26 @@ class _Builder:
             out.append(self.table(rows, widths=[4 * cm, 4.2 * cm, 4 * cm, 4.2 * cm]))
         return out
 
-    def protected(self) -> list:
+    def section_protected(self) -> list:
         prot = self.r.protected
         out = [*self.h1("Influence of protected attributes")]
         if not prot.get("attributes"):
             return out + [self.p("No protected attributes were configured (policy.protected_attributes), so their "
                                  "influence was not measured. Configure them to have this section assess them.")]
         out.append(self.p(_esc(self.t.text("protected_text"))))
-        thr = self.r.config["policy"]["max_protected_share"]
-        rows = [["Method", "Share of attribution mass", "Per attribute", f"Status (max {thr:.0%})"]]
+        rows = [["Method", "Share of attribution mass", "Per attribute", "Status (gate)"]]
         for name, v in prot["by_explainer"].items():
-            word, _ = self.status(v["share"], thr, higher=False)
-            rows.append([name, f"{v['share']:.1%}", ", ".join(f"{k}: {s:.1%}" for k, s in v["per_attribute"].items()), word])
+            check = self.r.gate.check(f"protected:{name}")
+            word, _ = self.verdict_cell(check)
+            limit = f" (max {check.threshold:.0%})" if check and check.threshold is not None else ""
+            rows.append([name, f"{v['share']:.1%}", ", ".join(f"{k}: {s:.1%}" for k, s in v["per_attribute"].items()),
+                         word + limit])
         out.append(self.table(rows))
         if prot.get("not_model_inputs"):
             out.append(self.p(_esc(f"Configured but not model inputs (no direct influence): {', '.join(prot['not_model_inputs'])}."), "small"))
         return out
 
-    def challenger(self) -> list:
+    def section_challenger(self) -> list:
         ch = self.r.challenger
         out = [*self.h1("Benchmark against an interpretable challenger")]
         if not ch:
@@ -458,7 +455,7 @@ class _Builder:
         out.append(self.table(rows))
         return out
 
-    def methodology(self) -> list:
+    def section_methodology(self) -> list:
         out = [*self.h1("Methodology and limitations")]
         text = [
             "<b>Explanation methods.</b> Intrinsic methods read the model itself: coefficients x (input - mean) for "
@@ -482,7 +479,7 @@ class _Builder:
         ]
         return out + [self.p(x) for x in text]
 
-    def appendix(self) -> list:
+    def section_appendix(self) -> list:
         from reportlab.lib.units import cm
 
         r = self.r
@@ -511,14 +508,9 @@ def render_pdf(result: AuditResult, template: Any, path: Path) -> None:
     from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
     b = _Builder(result, template)
-    section_fns = {"cover": b.cover, "contents": b.contents, "summary": b.summary, "scope": b.scope,
-                   "performance": b.performance, "global": b.global_, "agreement": b.agreement,
-                   "faithfulness": b.faithfulness, "gate": b.gate, "decisions": b.decisions,
-                   "protected": b.protected, "challenger": b.challenger, "methodology": b.methodology,
-                   "appendix": b.appendix}
     story: list = []
     for name in template.sections:
-        story += section_fns[name]()
+        story += getattr(b, f"section_{name}")()
 
     short = result.model["sha256"][:12]
 

@@ -16,7 +16,7 @@ def knn(credit, tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("explainer", [Lime(lime_num_samples=500), Shap(shap_algorithm="kernel", kernel_nsamples=300)],
+@pytest.mark.parametrize("explainer", [Lime(num_samples=500), Shap(algorithm="kernel", kernel_nsamples=300)],
                          ids=["lime", "kernel_shap"])
 def test_200_rows_do_not_make_one_call_per_perturbed_row(explainer, knn):
     _model, ds, adapter, *_ = knn

@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from explainers import registry, select
+from explainers import explainer_settings, registry, select
 from tests.families import FAMILIES, materialise, optional_families
 
-OPTIONS = {"lime_num_samples": 200, "shap_algorithm": "auto", "shap_tree_mode": "auto"}
+SETTINGS = {"lime": {"num_samples": 200}, "shap": {"algorithm": "auto", "tree_mode": "auto"}}
 ALL = FAMILIES + optional_families()
 
 
@@ -31,7 +31,7 @@ def built(credit, tmp_path_factory):
 @pytest.mark.parametrize("family", ALL, ids=lambda f: f.name)
 def test_registry_chooses_each_applicable_explainer(family, built):
     _model, _ds, adapter, *_ = built(family)
-    chosen, _ = select(adapter, None, **OPTIONS)
+    chosen, _ = select(adapter, None, settings=SETTINGS)
     names = [e.name for e in chosen]
     for expected in family.expected:
         assert expected in names, f"{expected} not chosen for {family.name}: {names}"
@@ -43,7 +43,8 @@ def test_registry_chooses_each_applicable_explainer(family, built):
 @pytest.mark.parametrize("name", [n for n in registry() if n in ("coefficients", "tree_path", "shap", "lime")])
 def test_explainer_contract(family, name, built):
     _model, ds, adapter, *_ = built(family)
-    explainer = registry()[name](**OPTIONS)
+    cls = registry()[name]
+    explainer = cls(**explainer_settings(cls, {}, SETTINGS.get(name)))
     if not explainer.supports(adapter):
         pytest.skip(f"{name} does not apply to {family.name}")
     rng = np.random.default_rng(0)

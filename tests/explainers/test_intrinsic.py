@@ -57,7 +57,7 @@ def test_polynomial_interactions_are_shared_between_their_raw_columns(credit, tm
     frame.to_csv(path, index=False)
     ds = load_data(path, describe_model(model), target="credit_amount")
     adapter = make_adapter(model, ds.space)
-    adapter.set_probe_rows(ds.X)
+    adapter.prepare(ds.X)
     a = Coefficients().explain(adapter, ds.X[:30], background=ds.X, seed=0)
     # additivity survives the regrouping: contributions + base = prediction
     np.testing.assert_allclose(a.values.sum(1) + a.base_values, model.predict(ds.frame(np.arange(30))), atol=1e-6)
@@ -114,7 +114,7 @@ def test_shap_tree_additivity_on_tree_model(credit, tmp_path):
 
 def test_shap_tree_path_dependent_is_recorded(credit, tmp_path):
     _model, ds, adapter, *_ = _build("random_forest", credit, tmp_path)
-    a = Shap(shap_tree_mode="tree_path_dependent").explain(adapter, ds.X[:20], background=ds.X[:50], seed=0)
+    a = Shap(tree_mode="tree_path_dependent").explain(adapter, ds.X[:20], background=ds.X[:50], seed=0)
     assert a.meta["parameters"]["feature_perturbation"] == "tree_path_dependent"
     np.testing.assert_allclose(a.values.sum(1) + a.base_values, adapter.predict(ds.X[:20]), atol=1e-6)
 
@@ -123,7 +123,7 @@ def test_shap_tree_path_dependent_is_recorded(credit, tmp_path):
 def test_model_agnostic_shap_is_additive_and_recorded(algo, credit, tmp_path):
     _model, ds, adapter, *_ = _build("kneighbors", credit, tmp_path)
     X = ds.X[:5]
-    a = Shap(shap_algorithm=algo, kernel_nsamples=200).explain(adapter, X, background=ds.X[:30], seed=1)
+    a = Shap(algorithm=algo, kernel_nsamples=200).explain(adapter, X, background=ds.X[:30], seed=1)
     assert a.meta["choice"] == algo and a.meta["parameters"]
     np.testing.assert_allclose(a.values.sum(1) + a.base_values, adapter.predict(X), atol=1e-6)
 
@@ -154,7 +154,7 @@ def test_lime_records_local_r2_and_is_seeded(credit, tmp_path):
     from explainers.lime_tabular import Lime
 
     _model, ds, adapter, *_ = _build("pipeline_logreg_onehot", credit, tmp_path)
-    lime = Lime(lime_num_samples=300)
+    lime = Lime(num_samples=300)
     a = lime.explain(adapter, ds.X[:4], background=ds.X[:200], seed=5)
     b = lime.explain(adapter, ds.X[:4], background=ds.X[:200], seed=5)
     c = lime.explain(adapter, ds.X[:4], background=ds.X[:200], seed=6)
@@ -170,9 +170,9 @@ def test_lime_in_worker_processes_gives_the_same_attributions(credit, tmp_path):
 
     _model, ds, adapter, *_ = _build("pipeline_logreg_onehot", credit, tmp_path)
     X, bg = ds.X[:6], ds.X[:200]
-    serial = Lime(lime_num_samples=200).explain(adapter, X, background=bg, seed=3)
+    serial = Lime(num_samples=200).explain(adapter, X, background=bg, seed=3)
     calls, rows = adapter.counter.calls, adapter.counter.rows
-    parallel = Lime(lime_num_samples=200, n_jobs=2).explain(adapter, X, background=bg, seed=3)
+    parallel = Lime(num_samples=200, n_jobs=2).explain(adapter, X, background=bg, seed=3)
     assert serial.meta["n_jobs"] == 1 and parallel.meta["n_jobs"] == 2
     np.testing.assert_array_equal(serial.values, parallel.values)
     np.testing.assert_array_equal(serial.local_r2, parallel.local_r2)
@@ -184,7 +184,7 @@ def test_lime_in_worker_processes_gives_the_same_attributions(credit, tmp_path):
 def test_model_agnostic_shap_in_worker_processes_gives_the_same_attributions(algo, credit, tmp_path):
     _model, ds, adapter, *_ = _build("pipeline_logreg_onehot", credit, tmp_path)
     X, bg = ds.X[:4], ds.X[100:140]
-    options = {"shap_algorithm": algo, "kernel_nsamples": 200, "permutation_max_evals": 100}
+    options = {"algorithm": algo, "kernel_nsamples": 200, "permutation_max_evals": 100}
     serial = Shap(**options).explain(adapter, X, background=bg, seed=2)
     parallel = Shap(**options, n_jobs=2).explain(adapter, X, background=bg, seed=2)
     assert serial.meta["parameters"]["n_jobs"] == 1 and parallel.meta["parameters"]["n_jobs"] == 2
@@ -205,7 +205,7 @@ def test_lime_perturbs_categories_as_categories(credit, tmp_path):
         return real(X)
 
     adapter.predict = spy
-    Lime(lime_num_samples=200).explain(adapter, ds.X[:2], background=ds.X[:200], seed=0)
+    Lime(num_samples=200).explain(adapter, ds.X[:2], background=ds.X[:200], seed=0)
     for X in seen:
         for j in ds.space.categorical_indices:
             col = X[:, j]

@@ -24,7 +24,7 @@ def synthetic(loans, tmp_path_factory):
     loans.to_csv(path, index=False)
     ds = load_data(path, describe_model(model), target="default")
     adapter = make_adapter(model, ds.space)
-    adapter.set_probe_rows(ds.X)
+    adapter.prepare(ds.X)
     rng = np.random.default_rng(0)
     rows = rng.choice(ds.n_rows, 200, replace=False)
     background = ds.X[rng.choice(ds.n_rows, 200, replace=False)]
@@ -36,7 +36,7 @@ def synthetic(loans, tmp_path_factory):
     return model, ds, adapter, X, background, ctx
 
 
-@pytest.mark.parametrize("explainer", [Coefficients(), Shap(), Lime(lime_num_samples=600)], ids=lambda e: e.name)
+@pytest.mark.parametrize("explainer", [Coefficients(), Shap(), Lime(num_samples=600)], ids=lambda e: e.name)
 def test_sound_explainers_rank_the_true_drivers_top3(explainer, synthetic):
     _model, ds, adapter, X, background, _ctx = synthetic
     a = explainer.explain(adapter, X[:80], background=background, seed=0)

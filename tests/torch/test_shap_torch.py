@@ -33,7 +33,7 @@ def test_deep_explainer_on_relu_mlp_is_exactly_additive(torch_models):
 def test_gradient_explainer_where_deep_has_no_rule(torch_models):
     adapter, ds = _adapter(torch_models, "loan_transformer", "TabTransformer")
     X, bg = ds.X[:12], ds.X[100:200]
-    shap_a = Shap(shap_gradient_samples=100)
+    shap_a = Shap(gradient_samples=100)
     a = shap_a.explain(adapter, X, background=bg, seed=3)
     assert a.meta["algorithm"] == "shap.GradientExplainer" and "LayerNorm" in a.meta["reason"]
     assert a.meta["sampled"] and not a.additive and a.meta["parameters"]["nsamples"] == 100
@@ -98,15 +98,18 @@ def test_torchscript_goes_to_gradient(torch_models):
     loaded = load_model(torch_models / "loan_mlp.ts", trust_model=True)
     ds = load_data(DATA, describe_model(loaded.obj, loaded.extra), target="risk")
     adapter = make_adapter(loaded.obj, ds.space, extra={**loaded.extra, "device": "cpu"})
-    a = Shap(shap_gradient_samples=50).explain(adapter, ds.X[:5], background=ds.X[100:150], seed=0)
+    a = Shap(gradient_samples=50).explain(adapter, ds.X[:5], background=ds.X[100:150], seed=0)
     assert a.meta["algorithm"] == "shap.GradientExplainer" and "TorchScript" in a.meta["reason"]
 
 
-def test_deep_on_a_sklearn_model_is_permutation(credit, tmp_path):
+def test_deep_requested_for_a_model_without_gradients_falls_back_to_the_automatic_choice(credit, tmp_path):
+    """The capability is consulted before choosing: a non-differentiable linear pipeline gets the
+    automatic choice (LinearExplainer) and the reason says why Deep was not used."""
     from tests.families import FAMILIES, materialise
 
     family = next(f for f in FAMILIES if f.name == "pipeline_logreg_onehot")
     _, ds, adapter, *_ = materialise(family, credit, tmp_path)
-    a = Shap(shap_algorithm="deep", permutation_max_evals=100).explain(adapter, ds.X[:3], background=ds.X[:30],
+    a = Shap(algorithm="deep", permutation_max_evals=100).explain(adapter, ds.X[:3], background=ds.X[:30],
                                                                       seed=0)
-    assert a.meta["algorithm"] == "shap.PermutationExplainer" and "PyTorch" in a.meta["reason"]
+    assert a.meta["algorithm"] == "shap.LinearExplainer"
+    assert a.meta["reason"].startswith("DeepExplainer was requested but needs a differentiable model")
