@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from explainers import explainer_settings, registry, select
+from explainers.testing import check_explainer
 from tests.families import FAMILIES, materialise, optional_families
 
 SETTINGS = {"lime": {"num_samples": 200}, "shap": {"algorithm": "auto", "tree_mode": "auto"}}
@@ -40,27 +41,24 @@ def test_registry_chooses_each_applicable_explainer(family, built):
 
 
 @pytest.mark.parametrize("family", ALL, ids=lambda f: f.name)
-@pytest.mark.parametrize("name", [n for n in registry() if n in ("coefficients", "tree_path", "shap", "lime")])
-def test_explainer_contract(family, name, built):
+def test_every_applicable_explainer_meets_the_contract(family, built):
+    """Every registered explainer that supports the family (torch-only ones do not; tests/torch runs
+    them) through the shipped check_explainer; exact methods must also add up (1e-6 of the spread)
+    where they promise it. Interventional TreeSHAP on HistGradientBoosting is a known shap gap
+    (additivity about 1e-2), measured and reported by the audit instead."""
     _model, ds, adapter, *_ = built(family)
-    cls = registry()[name]
-    explainer = cls(**explainer_settings(cls, {}, SETTINGS.get(name)))
-    if not explainer.supports(adapter):
-        pytest.skip(f"{name} does not apply to {family.name}")
     rng = np.random.default_rng(0)
     X = np.array(ds.X[rng.choice(ds.n_rows, 6, replace=False)])
-    background = np.array(ds.X[:40])
-    X_before, bg_before = X.copy(), background.copy()
-    a = explainer.explain(adapter, X, background=background, seed=3)
-    assert a.values.shape == (6, len(ds.feature_names))
-    assert np.isfinite(a.values).all() and np.isfinite(a.base_values).all()
-    assert a.feature_names == ds.feature_names
-    assert a.method == name and a.kind in ("intrinsic", "approximate")
-    np.testing.assert_array_equal(X, X_before)
-    np.testing.assert_array_equal(background, bg_before)
-    again = explainer.explain(adapter, X, background=background, seed=3)
-    np.testing.assert_allclose(again.values, a.values, rtol=0, atol=1e-12)
-    assert a.meta.get("algorithm"), "the exact algorithm must be recorded"
+    checked = []
+    for name, cls in registry().items():
+        explainer = cls(**explainer_settings(cls, {}, SETTINGS.get(name)))
+        if not explainer.supports(adapter):
+            continue
+        exact = name in ("coefficients", "tree_path") or not family.name.startswith("hist_gradient_boosting")
+        check_explainer(explainer, adapter, X, background=np.array(ds.X[:40]), seed=3,
+                        additivity_rtol=1e-6 if exact else None)
+        checked.append(name)
+    assert set(family.expected) <= set(checked) and {"shap", "lime"} <= set(checked), checked
 
 
 def test_unknown_explainer_lists_valid_names(built):

@@ -196,6 +196,32 @@ def test_attention_rollout_and_lig_on_transformer(torch_models):
     assert gap.max() <= lig.meta["convergence_delta"]["max_abs"] + 1e-4
 
 
+@pytest.mark.parametrize("stem,cls", [("loan_mlp", "LoanMLP"), ("loan_transformer", "TabTransformer")])
+def test_every_applicable_explainer_meets_the_contract(stem, cls, torch_models):
+    """The shipped contract check over every registered explainer that supports the model (Captum, shap,
+    LIME): shape, names, finiteness, determinism, inputs untouched; additive methods add up within
+    their documented tolerance (IG and LIG: convergence; shap Deep: 1e-3 of the spread; IG and DeepLIFT
+    only on the ReLU MLP: through the transformer's attention they are not exact, a measured finding)."""
+    from explainers import registry, select
+    from explainers.testing import check_explainer
+
+    adapter, ds = _adapter(torch_models, stem, cls)
+    chosen, _ = select(adapter, None, settings={"lime": {"num_samples": 100}, "shap": {"gradient_samples": 20},
+                                                "integrated_gradients": {"n_steps": 32}})
+    names = [e.name for e in chosen]
+    assert set(names) >= {"integrated_gradients", "saliency", "input_x_gradient", "gradient_shap",
+                          "feature_ablation", "shap", "lime"}
+    if stem == "loan_transformer":
+        assert {"attention", "layer_integrated_gradients"} <= set(names)
+    assert set(names) <= set(registry())
+    for ex in chosen:
+        mlp = stem == "loan_mlp"  # 32 IG steps converge on the ReLU MLP, not through attention (delta recorded)
+        tolerance = {"integrated_gradients": 0.05 if mlp else None, "layer_integrated_gradients": 0.05,
+                     "shap": 1e-3, "deep_lift": 1e-3 if mlp else None}
+        check_explainer(ex, adapter, ds.X[:4], background=ds.X[100:140], seed=1,
+                        additivity_rtol=tolerance.get(ex.name))
+
+
 def test_captum_explainers_are_deterministic_for_a_seed(torch_models):
     from explainers import registry
 
