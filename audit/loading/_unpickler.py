@@ -369,26 +369,26 @@ def _check_tree_args(args: Any) -> None:
 def _guarded_dispatch(base: dict) -> dict:
     """The parent's dispatch table with our hooks around the opcodes that allocate or nest."""
     d = dict(base)
-    O = pickle
+    P = pickle
 
     def hook(opcode: bytes, method: str, *extra: Any) -> None:
         orig = base[opcode[0]]
         d[opcode[0]] = lambda self: getattr(self, method)(orig, *extra)
 
-    for op, hashed in ((O.TUPLE, ""), (O.LIST, ""), (O.DICT, "keys"), (O.FROZENSET, "all")):
+    for op, hashed in ((P.TUPLE, ""), (P.LIST, ""), (P.DICT, "keys"), (P.FROZENSET, "all")):
         hook(op, "_op_mark_container", hashed)
-    for op, n in ((O.TUPLE1, 1), (O.TUPLE2, 2), (O.TUPLE3, 3)):
+    for op, n in ((P.TUPLE1, 1), (P.TUPLE2, 2), (P.TUPLE3, 3)):
         hook(op, "_op_tuple_n", n)
-    for op, kind in ((O.APPEND, "append"), (O.APPENDS, "appends"), (O.SETITEM, "setitem"),
-                     (O.SETITEMS, "setitems"), (O.ADDITEMS, "additems")):
+    for op, kind in ((P.APPEND, "append"), (P.APPENDS, "appends"), (P.SETITEM, "setitem"),
+                     (P.SETITEMS, "setitems"), (P.ADDITEMS, "additems")):
         hook(op, "_op_mutate", kind)
-    hook(O.REDUCE, "_op_reduce")
-    hook(O.NEWOBJ, "_op_newobj", False)
-    hook(O.NEWOBJ_EX, "_op_newobj", True)
-    hook(O.BUILD, "_op_build")
-    for op in (O.PUT, O.BINPUT, O.LONG_BINPUT, O.MEMOIZE):
+    hook(P.REDUCE, "_op_reduce")
+    hook(P.NEWOBJ, "_op_newobj", False)
+    hook(P.NEWOBJ_EX, "_op_newobj", True)
+    hook(P.BUILD, "_op_build")
+    for op in (P.PUT, P.BINPUT, P.LONG_BINPUT, P.MEMOIZE):
         hook(op, "_op_memo")
-    hook(O.BYTEARRAY8, "_op_bytearray8")
+    hook(P.BYTEARRAY8, "_op_bytearray8")
     return d
 
 

@@ -41,7 +41,7 @@ def families() -> dict[str, object]:
         "gbm": GradientBoostingClassifier(n_estimators=5, random_state=0).fit(X, Y),
         "hgb": HistGradientBoostingClassifier(max_iter=5, random_state=0).fit(Xn, Y),
         "hgb_reg": HistGradientBoostingRegressor(max_iter=5).fit(X, X[:, 0]),
-        "svc": SVC(probability=True, random_state=0).fit(X, Y3),
+        "svc": SVC(random_state=0).fit(X, Y3),
         "svr": SVR().fit(X, X[:, 0]),
         "knn_kd": KNeighborsClassifier(algorithm="kd_tree").fit(X, Y),
         "knn_ball": KNeighborsClassifier(algorithm="ball_tree", metric="minkowski", p=3).fit(X, Y),
