@@ -25,6 +25,7 @@ import math
 import pickle
 import struct
 import sys
+import types
 from typing import Any
 
 import numpy as np
@@ -108,6 +109,8 @@ def check_dtype(dt: Any, where: str = "dtype") -> None:
             raise Refusal(f"{where}: expected a numpy dtype, found {type(d).__name__}")
         if d.itemsize < 0 or d.alignment not in (1, 2, 4, 8, 16, 32, 64):
             raise Refusal(f"{where}: dtype {d!s:.60} has an invalid item size or alignment")
+        if (d.flags & ~0x80) != (_canonical(d, where).flags & ~0x80):
+            raise Refusal(f"{where}: dtype {d!s:.60} carries flags (object references) its layout does not have")
         if d.subdtype is not None:
             base, shape = d.subdtype
             if any(int(s) < 0 for s in shape) or math.prod(int(s) for s in shape) * base.itemsize != d.itemsize:
@@ -125,6 +128,20 @@ def check_dtype(dt: Any, where: str = "dtype") -> None:
             spans.sort()
             if any(a[1] > b[0] for a, b in zip(spans, spans[1:])):
                 raise Refusal(f"{where}: dtype fields overlap")
+
+
+def _canonical(d: np.dtype, where: str) -> np.dtype:
+    """The same layout built by numpy's checked constructor (to compare flags with)."""
+    try:
+        if d.fields:
+            names = list(d.names or ())
+            return np.dtype({"names": names, "formats": [d.fields[n][0] for n in names],
+                             "offsets": [d.fields[n][1] for n in names], "itemsize": d.itemsize})
+        if d.subdtype is not None:
+            return np.dtype(d.subdtype)
+        return np.dtype(d.str)
+    except Exception:  # noqa: BLE001 - numpy itself refuses the layout
+        raise Refusal(f"{where}: dtype {d!s:.60} has a layout numpy would not build") from None
 
 
 def _nbytes(shape: Any, dtype: Any, where: str) -> int:
@@ -326,8 +343,10 @@ class _Bounded:
                 raise Refusal("an array's state is not a (version, shape, dtype, order, data) tuple")
             shape, dtype = state[-4], state[-3]
             self._charge_bytes(_nbytes(shape, dtype, "numpy array state"), "numpy array")
-        elif isinstance(inst, np.dtype) and not isinstance(state, tuple):
-            raise Refusal("a dtype's state is not a tuple")
+        elif isinstance(inst, np.dtype) and (inst.isbuiltin or not isinstance(state, tuple)):
+            raise Refusal("the pickle rewrites numpy's shared built-in dtype or gives a dtype a bad state")
+        elif isinstance(inst, (type, types.FunctionType, types.BuiltinFunctionType, np.ufunc)) or inst is _Refused:
+            raise Refusal(f"the pickle sets state on the shared object {getattr(inst, '__name__', inst)!s:.60}")
         orig(self)
         top = self.stack[-1]
         if isinstance(top, np.dtype):
