@@ -6,6 +6,7 @@ written), 3 internal error (a bug: please report it with --debug output).
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 import time
@@ -123,8 +124,7 @@ def _run(model: Path, data: Path, target, config_path, out, explainers, seed, tr
     from report_templates import load_template
 
     tpl = load_template(cfg.report.template)  # fail on a bad template before the long work
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out}: exists and is not a folder. Choose another path.")
+    _check_output_paths(out, junit)
     from audit.runner import Progress
 
     progress = _ConsoleProgress(console) if console else Progress()
@@ -151,6 +151,26 @@ def _run(model: Path, data: Path, target, config_path, out, explainers, seed, tr
         for c in failed:
             console.print(f"  [red]✗[/] {escape(c.name)}: {escape(c.message)}", highlight=False)
     return 0 if result.gate.passed else 1
+
+
+def _check_output_paths(out: Path, junit: Path | None) -> None:
+    """Refuse unusable output paths before any work, creating nothing (symlinks resolved)."""
+    from audit.errors import InputError
+
+    if out.is_symlink() and not out.exists():
+        raise InputError(f"--out {out}: a symbolic link to a missing folder ({out.readlink()}). Create the "
+                         "folder or choose another path.")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a folder. Choose another path.")
+    for option, path in (("--out", out), ("--junit", junit.parent if junit else None)):
+        if path is None:
+            continue
+        resolved = path.resolve()
+        ancestor = next((p for p in (resolved, *resolved.parents) if p.exists()), None)
+        if ancestor is None or not ancestor.is_dir():
+            raise InputError(f"{option} {path}: {ancestor} is a file, not a folder. Choose another path.")
+        if not os.access(ancestor, os.W_OK):
+            raise InputError(f"{option} {path}: cannot write in {ancestor}. Choose a writable folder.")
 
 
 def main() -> None:

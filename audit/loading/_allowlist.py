@@ -109,6 +109,7 @@ _INTERNAL: tuple[tuple[str, str], ...] = (
     ("numpy.random.bit_generator", "SeedSequence"),
     ("numpy.random.bit_generator", "__pyx_unpickle_SeedSequence"),
     ("numpy.random.mtrand", "RandomState"),
+    ("numpy.random._generator", "Generator"),
     ("builtins", "slice"),
     ("builtins", "set"),
     ("builtins", "frozenset"),

@@ -17,7 +17,11 @@ from audit.errors import DataError, name_some
 from audit.loading._model import read_bytes, sha256_bytes
 from audit.types import Dataset, FeatureSpace
 
-__all__ = ["load_data"]
+__all__ = ["load_data", "MAX_NAME_CHARS", "MAX_MODEL_COLUMNS"]
+
+# Beyond these a report cannot lay names out (and no credit model needs them): refuse, saying so.
+MAX_NAME_CHARS = 1_000
+MAX_MODEL_COLUMNS = 2_000
 
 
 def _closest(name: str, options: list[str]) -> str:
@@ -49,6 +53,11 @@ def load_data(path: Path, spec: ModelSpec, *, target: str | None = None) -> Data
         raise DataError(f"data {path}: the header has no data rows below it. Add rows to audit.")
     frame.columns = [str(c) for c in frame.columns]
     columns = list(frame.columns)
+    long_names = [i for i, c in enumerate(columns) if len(c) > MAX_NAME_CHARS]
+    if long_names:
+        i = long_names[0]
+        raise DataError(f"data {path}: column {i + 1}'s name is {len(columns[i]):,} characters long (starts "
+                        f"{columns[i][:40]!r}); names are limited to {MAX_NAME_CHARS:,}. Shorten the header.")
 
     y = None
     if target is not None:
@@ -84,6 +93,9 @@ def load_data(path: Path, spec: ModelSpec, *, target: str | None = None) -> Data
             "the model records no feature names: the file's columns were matched by position "
             f"({name_some(list(names), 8)})."
         )
+    if len(names) > MAX_MODEL_COLUMNS:
+        raise DataError(f"data {path}: the model would use {len(names):,} columns; at most {MAX_MODEL_COLUMNS:,} "
+                        "can be audited and reported. Select the model's columns (or reduce the features).")
     ignored = tuple(c for c in candidates if c not in names)
     if ignored:
         warnings.append(f"{len(ignored)} column(s) not used by the model were ignored: {name_some(list(ignored), 8)}.")

@@ -3,7 +3,12 @@
 The bytes are read once, hashed, and the hashed bytes are what gets loaded. Pickles (plain or
 joblib) go through an unpickler whose ``find_class`` admits only exact allow-listed pairs, checked
 before anything is imported; a refused name is replaced by an inert marker so that *every* refused
-global can be reported, and the load then fails. skops files are loaded with an explicit trusted list.
+global can be reported, and the load then fails. skops files are loaded with an explicit trusted list
+built from the same allow-list, after every type in the file has been checked against it.
+
+Loading is bounded (see ``audit.loading._limits``) and every loaded object is validated structurally
+before anything predicts with it (``audit.loading._validate``). Any failure is an
+:class:`~audit.errors.AuditError` (exit 2): a hostile file is bad input, never a crash.
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audit.errors import InputError, ModelError, UnsafeModelError, name_some
-from audit.loading._allowlist import allowed_pairs, allowed_type_names, is_allowed
+from audit.errors import AuditError, InputError, ModelError, UnsafeModelError, name_some
+from audit.loading._allowlist import allowed_pairs
+from audit.loading._limits import Limits, limits_for
+from audit.loading._unpickler import BoundedReader, Refusal, joblib_unpickler, plain_unpickler
 
 __all__ = ["LoadedModel", "load_model", "sha256_bytes", "PICKLE_SUFFIXES"]
 
@@ -64,51 +71,6 @@ def read_bytes(path: Path, what: str) -> bytes:
     return data
 
 
-class _Refused:
-    """Inert stand-in for a refused global: records nothing, calls nothing, absorbs arguments."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def __setstate__(self, state: Any) -> None:
-        pass
-
-
-class _Guard:
-    """Shared allow-list check for the plain and joblib unpicklers."""
-
-    refused: list[str]
-
-    def _guarded_find_class(self, module: str, name: str, parent_find_class: Any) -> Any:
-        if is_allowed(module, name):
-            return parent_find_class(module, name)
-        self.refused.append(f"{module}.{name}")
-        return _Refused
-
-
-class _RestrictedUnpickler(pickle.Unpickler, _Guard):
-    def __init__(self, file: io.BytesIO) -> None:
-        super().__init__(file)
-        self.refused = []
-
-    def find_class(self, module: str, name: str) -> Any:
-        return self._guarded_find_class(module, name, super().find_class)
-
-
-def _restricted_joblib_unpickler() -> type:
-    from joblib.numpy_pickle import NumpyUnpickler
-
-    class _RestrictedNumpyUnpickler(NumpyUnpickler, _Guard):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self.refused = []
-
-        def find_class(self, module: str, name: str) -> Any:
-            return self._guarded_find_class(module, name, super().find_class)
-
-    return _RestrictedNumpyUnpickler
-
-
 def _scan_plain_pickle(data: bytes, path: Path) -> None:
     """Check every opcode parses and nothing follows STOP, before anything is unpickled."""
     try:
@@ -132,19 +94,38 @@ def _is_joblib(data: bytes, path: Path) -> bool:
     return path.suffix == ".joblib" or data.startswith(_COMPRESSED_MAGIC) or b"NumpyArrayWrapper" in data[:65536]
 
 
-def _load_restricted_pickle(data: bytes, path: Path) -> Any:
-    if _is_joblib(data, path):
-        from joblib.numpy_pickle_utils import _validate_fileobject_and_memmap
+def _joblib_stream(data: bytes, path: Path, limits: Limits) -> BoundedReader:
+    """The decompressed joblib stream, bounded; unsupported containers refused by name."""
+    from joblib.compressor import _COMPRESSORS
+    from joblib.numpy_pickle_utils import _buffered_read_file, _detect_compressor
 
-        cls = _restricted_joblib_unpickler()
-        raw = io.BytesIO(data)
-        with _validate_fileobject_and_memmap(raw, str(path), None) as (fobj, _):
-            unpickler = cls(str(path), fobj, True)
-            obj, error = _run_load(unpickler)
-            trailing = b"" if error else fobj.read(1)
+    raw = io.BytesIO(data)
+    name = _detect_compressor(raw)
+    if name == "compat":
+        raise UnsafeModelError(f"model {path}: a joblib file from before joblib 0.10 (ZF format), which keeps "
+                               "arrays in separate files; not supported. Re-save it with a current joblib or "
+                               f"skops. {_WAY_OUT}")
+    if name in _COMPRESSORS:
+        try:
+            stream = _buffered_read_file(_COMPRESSORS[name].decompressor_file(raw))
+        except (ValueError, ImportError, OSError) as exc:
+            raise UnsafeModelError(f"model {path}: a joblib file compressed with {name!r}, which cannot be "
+                                   f"read here ({_short(exc)}). Re-save it with compress=3 (zlib) or "
+                                   "without compression.") from None
+    else:
+        stream = raw
+    return BoundedReader(stream, limits.max_bytes)
+
+
+def _load_restricted_pickle(data: bytes, path: Path, limits: Limits) -> Any:
+    if _is_joblib(data, path):
+        stream = _joblib_stream(data, path, limits)
+        unpickler = joblib_unpickler(stream, limits, str(path))
+        obj, error = _run_load(unpickler)
+        trailing = b"" if error else _run_read1(stream)
     else:
         _scan_plain_pickle(data, path)
-        unpickler = _RestrictedUnpickler(io.BytesIO(data))
+        unpickler = plain_unpickler(BoundedReader(io.BytesIO(data), limits.max_bytes), limits)
         obj, error = _run_load(unpickler)
         trailing = b""
     if unpickler.refused:
@@ -161,33 +142,30 @@ def _load_restricted_pickle(data: bytes, path: Path) -> Any:
     return obj
 
 
+def _run_read1(stream: BoundedReader) -> bytes:
+    try:
+        return stream.read(1)
+    except Exception:  # noqa: BLE001 - a damaged compressed tail is trailing garbage too
+        return b"?"
+
+
 def _run_load(unpickler: Any) -> tuple[Any, str | None]:
     try:
         return unpickler.load(), None
+    except Refusal as exc:
+        return None, f"refused: {exc}"
+    except RecursionError:
+        return None, "refused: nested too deeply"
+    except MemoryError:
+        return None, "refused: it asks for more memory than is available"
     except Exception as exc:  # noqa: BLE001 - reported with refusals or as a parse error
-        return None, f"{type(exc).__name__}: {exc}"
+        return None, f"{type(exc).__name__}: {_short(exc)}"
 
 
-def _load_skops(data: bytes, path: Path) -> Any:
-    try:
-        import skops.io as sio
-    except ImportError:  # pragma: no cover
-        raise InputError("loading .skops files needs the 'skops' package: pip install skops") from None
-    try:
-        untrusted = sio.get_untrusted_types(data=data)
-    except Exception as exc:  # noqa: BLE001
-        raise InputError(f"model {path}: not a readable skops file ({exc}).") from None
-    allowed = set(allowed_type_names())
-    refused = [t for t in untrusted if t not in allowed]
-    if refused:
-        raise UnsafeModelError(
-            f"model {path}: refused to load; the skops file uses type(s) outside the allow-list: "
-            f"{name_some(refused, 10)}. {_WAY_OUT}"
-        )
-    try:
-        return sio.loads(data, trusted=list(untrusted))
-    except Exception as exc:  # noqa: BLE001
-        raise InputError(f"model {path}: skops could not load it ({exc}).") from None
+def _short(exc: BaseException, limit: int = 200) -> str:
+    """One line of an exception's text, cut to ``limit`` characters."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _check_callable_params(obj: Any, path: Path) -> None:
@@ -197,7 +175,12 @@ def _check_callable_params(obj: Any, path: Path) -> None:
         return
     pairs = allowed_pairs()
     bad = []
-    for key, value in get_params(deep=True).items():
+    try:
+        params = get_params(deep=True)
+    except Exception as exc:  # noqa: BLE001 - a damaged estimator state is the file's fault
+        raise ModelError(f"model {path}: the {type(obj).__name__} in it has incomplete or damaged parameters "
+                         f"({type(exc).__name__}: {_short(exc)}). Re-save the fitted model.") from None
+    for key, value in params.items():
         if callable(value) and not hasattr(value, "get_params") and not isinstance(value, type):
             pair = (getattr(value, "__module__", None) or "numpy", getattr(value, "__name__", repr(value)))
             if pair not in pairs:
@@ -208,8 +191,12 @@ def _check_callable_params(obj: Any, path: Path) -> None:
         )
 
 
-def load_model(path: Path, *, trust_model: bool = False, model_class: str | None = None) -> LoadedModel:
+def load_model(path: Path, *, trust_model: bool = False, model_class: str | None = None,
+               max_model_bytes: int | None = None) -> LoadedModel:
     """Load a model file safely; ``trust_model`` lifts the allow-list for files the user vouches for.
+
+    ``max_model_bytes`` raises or lowers the byte budget of a load (default: from
+    ``XAI_AUDIT_MAX_MODEL_BYTES``, else derived from the file size; see ``audit.loading._limits``).
 
     >>> load_model(Path("missing.pkl"))  # doctest: +IGNORE_EXCEPTION_DETAIL
     Traceback (most recent call last):
@@ -227,26 +214,46 @@ def load_model(path: Path, *, trust_model: bool = False, model_class: str | None
         from audit.loading._torch import load_torch_model
 
         return load_torch_model(data, path, digest, trust_model=trust_model, model_class=model_class)
-    if suffix in SKOPS_SUFFIXES:
-        obj, fmt, how = _load_skops(data, path), "skops", "skops.io with the explicit allow-list"
-        trusted = False
-    elif trust_model:
-        if _is_joblib(data, path):
-            import joblib
+    limits = limits_for(len(data), max_model_bytes)
+    try:
+        obj, fmt, how, trusted = _load_sklearn_like(data, path, suffix, trust_model, limits)
+        if not trusted:
+            _check_callable_params(obj, path)
+            from audit.loading._validate import validate_model
 
-            obj = joblib.load(io.BytesIO(data))
-        else:
-            obj = pickle.loads(data)  # noqa: S301 - the user passed --trust-model
-        fmt, how, trusted = suffix.lstrip("."), "unrestricted unpickling (--trust-model)", True
-    else:
-        obj = _load_restricted_pickle(data, path)
-        fmt, trusted = "joblib" if _is_joblib(data, path) else "pickle", False
-        how = "restricted unpickler, exact allow-list"
-    if not trusted:
-        _check_callable_params(obj, path)
+            validate_model(obj, path)
+    except AuditError:
+        raise
+    except Refusal as exc:
+        raise UnsafeModelError(f"model {path}: refused: {exc}. {_WAY_OUT}") from None
+    except (RecursionError, MemoryError) as exc:
+        raise UnsafeModelError(f"model {path}: refused: {type(exc).__name__} while loading; the file is "
+                               f"nested too deeply or asks for too much memory. {_WAY_OUT}") from None
+    except Exception as exc:  # noqa: BLE001 - any other failure on a user's file is bad input, not a bug
+        raise ModelError(f"model {path}: could not be loaded ({type(exc).__name__}: {_short(exc)}). "
+                         "Re-save the fitted model with this scikit-learn version.") from None
     if not (hasattr(obj, "predict") or hasattr(obj, "predict_proba")):
         raise ModelError(
             f"model {path}: loaded a {type(obj).__name__}, which has no predict method. "
             "Save the fitted estimator or pipeline itself."
         )
     return LoadedModel(obj=obj, path=str(path), sha256=digest, format=fmt, trusted=trusted, how=how)
+
+
+def _load_sklearn_like(data: bytes, path: Path, suffix: str, trust_model: bool,
+                       limits: Limits) -> tuple[Any, str, str, bool]:
+    if suffix in SKOPS_SUFFIXES:
+        from audit.loading._skops import load_skops
+
+        return load_skops(data, path, limits), "skops", "skops.io with the explicit allow-list", False
+    if trust_model:
+        if _is_joblib(data, path):
+            import joblib
+
+            obj = joblib.load(io.BytesIO(data))
+        else:
+            obj = pickle.loads(data)  # noqa: S301 - the user passed --trust-model
+        return obj, suffix.lstrip("."), "unrestricted unpickling (--trust-model)", True
+    obj = _load_restricted_pickle(data, path, limits)
+    fmt = "joblib" if _is_joblib(data, path) else "pickle"
+    return obj, fmt, "restricted unpickler, exact allow-list", False
