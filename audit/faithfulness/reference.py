@@ -89,8 +89,6 @@ def build_reference(predict: Predict, X: np.ndarray, baseline: Baseline, effects
                     rng: np.random.Generator, full: np.ndarray, n_fit_subsets: int | None = None,
                     greedy_max_features: int = GREEDY_MAX_FEATURES) -> Reference:
     """The explainer-independent candidates for ``X`` (see the module docstring)."""
-    from audit.faithfulness.metrics import subset_probe
-
     n, f = X.shape
     calls = [0]
 
@@ -104,14 +102,27 @@ def build_reference(predict: Predict, X: np.ndarray, baseline: Baseline, effects
         ranks = np.empty((n, f))
         ranks[np.arange(n)[:, None], order] = np.arange(f, 0, -1)[None, :]
         candidates["greedy"] = ranks
-    fit = subset_probe(counted, X, baseline, n_subsets=n_fit_subsets or max(32, 3 * f), rng=rng, full=full)
-    candidates["least_squares"] = least_squares_attribution(fit.masks, fit.delta)
+    masks = _covering_subsets(n, f, n_fit_subsets or max(32, 3 * f), rng)
+    s = masks.shape[1]
+    y = _call(counted, baseline, np.repeat(X, s, axis=0), masks.reshape(n * s, f)).reshape(n, s)
+    candidates["least_squares"] = least_squares_attribution(masks, full[:, None] - y)
     candidates["occlusion"] = np.asarray(effects, dtype=float)
     search = ("greedy deletion search, " if "greedy" in candidates
               else f"no greedy search (more than {greedy_max_features} features), ")
     kind = (f"model-derived reference, best per row and metric of: {search}cross-fitted least-squares fit of "
             "subset-removal effects, single-feature occlusion")
     return Reference(candidates, kind, calls[0])
+
+
+def _covering_subsets(n: int, f: int, n_subsets: int, rng: np.random.Generator) -> np.ndarray:
+    """(n x s x f) subsets of size ~f/4 (as the probe draws them), cut from a stream of random permutations
+    so that every feature is removed in at least one subset of every row (else its fit is undetermined)."""
+    size = max(1, f // 4)
+    reps = -(-n_subsets * size // f)
+    stream = np.argsort(rng.random((n, reps, f)), axis=2).reshape(n, reps * f)[:, : n_subsets * size]
+    masks = np.zeros((n, n_subsets, f), dtype=bool)
+    np.put_along_axis(masks, stream.reshape(n, n_subsets, size), True, axis=2)
+    return masks
 
 
 def best_per_row(per_candidate: dict[str, dict[str, np.ndarray]],
