@@ -17,8 +17,7 @@ import numpy as np
 __all__ = [
     "Baseline", "ablation_curves", "comprehensiveness", "sufficiency", "curve_auc", "SubsetProbe",
     "subset_probe", "faithfulness_correlation", "infidelity", "single_feature_effects", "monotonicity",
-    "monotonicity_abs",
-    "additivity_error", "rank_agreement", "topk_overlap", "topk_jaccard", "spearman_rows",
+    "monotonicity_abs", "additivity_error", "rank_agreement", "topk_overlap", "topk_jaccard", "spearman_rows",
 ]
 
 Predict = Callable[[np.ndarray], np.ndarray]
@@ -166,7 +165,7 @@ def infidelity(A: np.ndarray, probe: SubsetProbe) -> np.ndarray:
 
 
 def single_feature_effects(predict: Predict, X: np.ndarray, baseline: Baseline, full: np.ndarray) -> np.ndarray:
-    """f(x) - f(x with feature j removed), (n x f): the occlusion reference. f batched calls."""
+    """f(x) - f(x with feature j removed), (n x f): the occlusion candidate of the reference. f batched calls."""
     n, f = X.shape
     out = np.empty((n, f))
     for j in range(f):

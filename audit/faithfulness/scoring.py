@@ -137,7 +137,7 @@ def _per_row(ctx: FaithfulnessContext, A: np.ndarray) -> tuple[dict[str, np.ndar
 
 
 def _normalise(m: np.ndarray, r: np.ndarray, o: np.ndarray, higher: bool, floor: float) -> np.ndarray:
-    """Clipped (m - r) / (o - r) along the last axis' means; gaps below ``floor`` are held at ``floor``."""
+    """Clipped (m - r) / (o - r) in the better direction; a gap below ``floor`` is held at ``floor``."""
     g = 1.0 if higher else -1.0
     return np.clip(g * (m - r) / np.maximum(g * (o - r), floor), *SCORE_RANGE)
 
