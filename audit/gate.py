@@ -77,6 +77,7 @@ class ExplainerEvidence:
     randomisation_note: str | None = None
     randomisation_method: str | None = None
     metric_scores: dict[str, float | None] = field(default_factory=dict)
+    uninformative_metrics: tuple[str, ...] = ()
 
 
 def _fmt(x: float | None) -> str:
@@ -126,8 +127,12 @@ def explainer_checks(policy: Policy, ev: ExplainerEvidence) -> list[Check]:
     for metric, t in minimums.items():
         value = ev.metric_scores.get(metric)
         ok = value is not None and value >= t
-        checks.append(Check(f"metric:{metric}:{ev.name}", ok, value, t,
-                            f"normalised {metric} {_fmt(value)} {'>=' if ok else '<'} {t}", ev.name,
+        if metric in ev.uninformative_metrics:
+            message = (f"normalised {metric} cannot show the minimum {t} is met: the metric is uninformative on "
+                       f"this model (its reference barely beats random)")
+        else:
+            message = f"normalised {metric} {_fmt(value)} {'>=' if ok else '<'} {t}"
+        checks.append(Check(f"metric:{metric}:{ev.name}", ok, value, t, message, ev.name,
                             blocking=False, higher_is_better=True))
     return checks
 

@@ -34,13 +34,15 @@ class ExplanationResult:
     randomisation: dict[str, Any] | None = None
     mean_local_r2: float | None = None
     findings: tuple[str, ...] = ()
+    faithfulness_summary: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "method": self.method, "kind": self.kind, "rows_explained": self.rows_explained,
             "seconds": round(self.seconds, 4), "global_importance": self.global_importance,
             "faithfulness": self.faithfulness, "faithfulness_score": self.faithfulness_score,
-            "faithfulness_score_ci95": list(self.faithfulness_score_ci), "algorithm": self.algorithm,
+            "faithfulness_score_ci95": list(self.faithfulness_score_ci),
+            "faithfulness_summary": self.faithfulness_summary, "algorithm": self.algorithm,
             "output_space": self.output_space, "stability_topk_jaccard": self.stability,
             "max_sensitivity": self.max_sensitivity, "additivity_error": self.additivity_error,
             "randomisation_check": self.randomisation, "mean_local_r2": self.mean_local_r2,

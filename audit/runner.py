@@ -30,7 +30,7 @@ from audit.faithfulness.evaluate import (
     controls_record,
     evaluate_explainer,
 )
-from audit.faithfulness.oracle import known_oracle, model_reference
+from audit.faithfulness.oracle import known_oracle
 from audit.gate import evaluate
 from audit.loading import load_data, load_model, sha256_bytes
 from audit.protected import protected_shares
@@ -139,8 +139,7 @@ def _measure_controls(groups: list[ExplainedGroup], ds: Dataset, background: np.
     """Each group's scoring context: the shared probes and the random and reference controls."""
     for g in groups:
         X = ds.X[g.rows]
-        ref, kind = (known_oracle(oracle, ds, X, background) if oracle is not None
-                     else model_reference(g.adapter, X, background, config.seed))
+        ref, kind = known_oracle(oracle, ds, X, background) if oracle is not None else (None, None)
         g.ctx = FaithfulnessContext(g.adapter.predict, X, baseline, seed=config.seed, n_random=config.random_controls,
                                     n_bootstrap=config.bootstrap, oracle=ref, oracle_kind=kind)
 

@@ -69,7 +69,7 @@ def evaluate_explainer(ex: Any, groups: list[ExplainedGroup], X: np.ndarray, bac
                        settings: EvaluationSettings, *, randomised: Adapter | Exception | None,
                        randomised_note: str | None, seconds: float) -> Evaluation:
     """Score the attributions ``ex`` gave every group (``group.attributions[ex.name]``) of rows of ``X``."""
-    faith, score, score_ci, additivity, findings = _scored_groups(ex.name, groups, settings)
+    faith, score, score_ci, additivity, findings, summary = _scored_groups(ex.name, groups, settings)
     g0 = groups[0]
     A0 = g0.attributions[ex.name]
     X0 = X[g0.rows]
@@ -86,7 +86,7 @@ def evaluate_explainer(ex: Any, groups: list[ExplainedGroup], X: np.ndarray, bac
         global_importance=combined.global_importance(), faithfulness=faith, faithfulness_score=score,
         faithfulness_score_ci=score_ci, algorithm={k: v for k, v in A0.meta.items() if k != "findings"},
         output_space=A0.output_space, stability=stab, max_sensitivity=sens, additivity_error=additivity,
-        randomisation=rand_info, findings=tuple(findings),
+        randomisation=rand_info, findings=tuple(findings), faithfulness_summary=summary,
         mean_local_r2=None if combined.local_r2 is None else float(np.mean(combined.local_r2)),
     )
     evidence = ExplainerEvidence(
@@ -94,6 +94,7 @@ def evaluate_explainer(ex: Any, groups: list[ExplainedGroup], X: np.ndarray, bac
         randomisation_similarity=similarity, randomisation_note=note,
         randomisation_method=g0.adapter.capabilities.randomisation,
         metric_scores={k: v.get("normalised_score") for k, v in faith.items() if "normalised_score" in v},
+        uninformative_metrics=tuple(summary["uninformative_metrics"]),
     )
     return Evaluation(result, evidence, combined)
 
@@ -125,11 +126,15 @@ def _scored_groups(name: str, groups: list[ExplainedGroup], settings: Evaluation
         j = ms[0].to_json()
         j["value"], j["random_control"], j["oracle"] = (mean([x.value for x in ms]), mean([x.control for x in ms]),
                                                         mean([x.oracle for x in ms]))
-        scores = [x.score for x in ms]
+        scores, raw = [x.score for x in ms], [x.raw_score for x in ms]
         j["normalised_score"] = None if any(v is None for v in scores) else mean(scores)
+        j["raw_normalised_score"] = None if any(v is None for v in raw) else mean(raw)
+        j["informative"] = all(x.informative for x in ms)
+        j["clipped"] = any(x.clipped for x in ms)
         j["model_calls"] = int(sum(x.calls for x in ms))
         j["seconds"] = round(sum(x.seconds for x in ms), 4)
         faith[metric] = j
+    summary = _summary(per_group, w)
     score = mean([s.score for s in per_group])
     score_ci = (mean([s.score_ci[0] for s in per_group]), mean([s.score_ci[1] for s in per_group]))
     add = [s.additivity_error for s in per_group]
@@ -141,7 +146,20 @@ def _scored_groups(name: str, groups: list[ExplainedGroup], settings: Evaluation
         if additivity > settings.max_additivity_error:
             findings.append(f"additivity fails: mean error {additivity:.2e} of the output's spread "
                             f"(the method promises exact additivity)")
-    return faith, score, score_ci, additivity, findings
+    return faith, score, score_ci, additivity, findings, summary
+
+
+def _summary(per_group: list[FaithfulnessScores], w: np.ndarray) -> dict[str, Any]:
+    """What stands next to the score: uninformative and clipped metrics (any group), and whether the
+    attribution coincides with the reference by construction (in every group)."""
+    out = per_group[0].summary()
+    out["uninformative_metrics"] = sorted({m for s in per_group for m in s.uninformative})
+    out["clipped_metrics"] = sorted({m for s in per_group for m in s.clipped})
+    out["identity_with_reference"] = all(s.identity_with_reference for s in per_group)
+    out["identity_share"] = float(sum(wi * s.identity_share for wi, s in zip(w, per_group)))
+    if not out["identity_with_reference"]:
+        out["identity_candidate"] = None
+    return out
 
 
 def _stability(ex: Any, adapter: Adapter, X0: np.ndarray, A0: Attribution, background: np.ndarray,
@@ -242,6 +260,9 @@ def controls_record(groups: list[ExplainedGroup], baseline: str, draws: int) -> 
         out["random"].update({k: float(np.mean(v)) for k, v in g.ctx.random.items()})
         out["oracle"].update({k: float(np.mean(v)) for k, v in g.ctx.oracle.items()})
         out["oracle_kind"] = g.ctx.oracle_kind
+        out.setdefault("uninformative_metrics", {})[g.label] = list(g.ctx.uninformative)
+        out.setdefault("reference_winners", {})[g.label] = g.ctx.reference_winners
+        out["reference_model_calls"] = out.get("reference_model_calls", 0) + g.ctx.reference.model_calls
         out["baseline"] = baseline
         out["random_draws"] = draws
         for key, value in (("shared_probe_model_calls", g.ctx.shared_calls), ("control_model_calls", g.ctx.control_calls),

@@ -17,7 +17,7 @@ import numpy as np
 __all__ = [
     "Baseline", "ablation_curves", "comprehensiveness", "sufficiency", "curve_auc", "SubsetProbe",
     "subset_probe", "faithfulness_correlation", "infidelity", "single_feature_effects", "monotonicity",
-    "additivity_error", "rank_agreement", "topk_overlap", "topk_jaccard", "spearman_rows",
+    "monotonicity_abs", "additivity_error", "rank_agreement", "topk_overlap", "topk_jaccard", "spearman_rows",
 ]
 
 Predict = Callable[[np.ndarray], np.ndarray]
@@ -146,21 +146,26 @@ def faithfulness_correlation(A: np.ndarray, probe: SubsetProbe) -> np.ndarray:
 
 
 def infidelity(A: np.ndarray, probe: SubsetProbe) -> np.ndarray:
-    """Yeh et al. (2019) infidelity with subset-removal perturbations, scale-normalised. Lower is better.
+    """Yeh et al. (2019) infidelity with subset-removal perturbations, on a non-negative scale. Lower is better.
 
-    Uses the optimal per-row scale beta so that a correct ordering with wrong units is not punished.
+    The attribution's predicted subset effects ``s`` are rescaled by ``beta = ||delta|| / ||s||`` (never
+    negative: a negated explanation is not rescued by a negative unit) and the squared error is divided by
+    ``||delta||^2``, so the value is ``2 * (1 - cos(s, delta))``: 0 for the truth, about 2 for a random
+    attribution, about 4 for the negated truth. A correct ordering with wrong units is not punished.
+    Rows where the model or the attribution does not move score 2 (no evidence either way).
+
+    >>> probe = SubsetProbe(np.array([[[True, False], [False, True]]]), np.array([[2.0, -1.0]]))
+    >>> infidelity(np.array([[4.0, -2.0]]), probe).round(6).tolist(), infidelity(np.array([[-2.0, 1.0]]), probe).tolist()
+    ([0.0], [4.0])
     """
     sums = np.einsum("nsf,nf->ns", probe.masks, A)
-    num = (sums * probe.delta).sum(1)
-    den = (sums * sums).sum(1)
-    beta = np.divide(num, den, out=np.zeros(len(A)), where=den > 1e-15)
-    err = ((beta[:, None] * sums - probe.delta) ** 2).mean(1)
-    scale = (probe.delta ** 2).mean(1)
-    return np.divide(err, scale, out=np.zeros(len(A)), where=scale > 1e-15)
+    den = np.sqrt((sums * sums).sum(1) * (probe.delta ** 2).sum(1))
+    cos = np.divide((sums * probe.delta).sum(1), den, out=np.zeros(len(A)), where=den > 1e-15)
+    return 2.0 * (1.0 - np.clip(cos, -1.0, 1.0))
 
 
 def single_feature_effects(predict: Predict, X: np.ndarray, baseline: Baseline, full: np.ndarray) -> np.ndarray:
-    """f(x) - f(x with feature j removed), (n x f): the occlusion reference. f batched calls."""
+    """f(x) - f(x with feature j removed), (n x f): the occlusion candidate of the reference. f batched calls."""
     n, f = X.shape
     out = np.empty((n, f))
     for j in range(f):
@@ -183,7 +188,19 @@ def spearman_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def monotonicity(A: np.ndarray, effects: np.ndarray) -> np.ndarray:
-    """Nguyen & Martinez (2020): Spearman between |attribution| and |single-feature effect|."""
+    """Signed monotonicity: per-row Spearman between the attribution and each feature's own signed
+    removal effect ``f(x) - f(x without j)``. The exact negation of the truth scores -1. Higher is better.
+
+    >>> monotonicity(np.array([[3.0, -1.0, 2.0]]), np.array([[0.3, -0.2, 0.1]])).tolist()
+    [1.0]
+    """
+    return spearman_rows(A, effects)
+
+
+def monotonicity_abs(A: np.ndarray, effects: np.ndarray) -> np.ndarray:
+    """Nguyen & Rodriguez Martinez (2020) as in Quantus ``MonotonicityCorrelation(abs=True)``: Spearman
+    between |attribution| and |single-feature effect|. Sign-blind (a negated attribution scores the same),
+    so it is reported beside the score, never averaged into it."""
     return spearman_rows(np.abs(A), np.abs(effects))
 
 

@@ -1,8 +1,8 @@
-"""The upper control of every faithfulness metric: a reference attribution for the explained rows.
+"""A known generating function as the upper control of every faithfulness metric (``--oracle``).
 
-Either the exact attribution of a known generating function (``--oracle``, validation on synthetic
-data), or one found for the model at hand (see :func:`model_reference`). ``None`` lets the scoring
-context fall back to its own occlusion reference.
+Without one, the scoring context finds its reference by querying the model itself (see
+:mod:`audit.faithfulness.reference`); no explainer's output is ever the reference, so that a score of
+1.00 is a measurement, not an identity.
 """
 
 from __future__ import annotations
@@ -12,23 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from audit.adapters import Adapter
 from audit.errors import InputError, name_some
 from audit.types import Dataset
 
-__all__ = ["model_reference", "known_oracle"]
-
-
-def model_reference(adapter: Adapter, X: np.ndarray, background: np.ndarray,
-                    seed: int) -> tuple[np.ndarray | None, str | None]:
-    """The exact attribution when the truth is known: a model linear in its (transformed) inputs."""
-    from explainers.coefficients import Coefficients
-
-    coef = Coefficients()
-    if coef.supports(adapter):
-        a = coef.explain(adapter, X, background=background, seed=seed)
-        return np.asarray(a.values), "exact attribution of the linear model (coefficients x (x - mean))"
-    return None, None
+__all__ = ["known_oracle"]
 
 
 def known_oracle(fn: Callable[[Any, Any], Any], ds: Dataset, X: np.ndarray,
