@@ -160,7 +160,7 @@ def test_coefficients_are_scored_against_the_model_not_against_themselves(synthe
     ctx = model_reference
     assert ctx.oracle_kind.startswith("model-derived reference")
     scores = {ex.name: ctx.score(ex.explain(adapter, X, background=background, seed=0).values)
-              for ex in (Coefficients(), Shap(), Lime(lime_num_samples=600))}
+              for ex in (Coefficients(), Shap(), Lime(num_samples=600))}
     # measured, not 1.00 by construction; and flagged as coinciding with the model's own removal ordering
     assert 0.95 <= scores["coefficients"].score < 1.0
     assert scores["coefficients"].identity_with_reference and scores["shap"].identity_with_reference
