@@ -41,4 +41,4 @@ def agreement(attrs: Mapping[str, Attribution]) -> dict[str, Any]:
     pairs = [(names[i], names[j], sp[i, j]) for i in range(len(names)) for j in range(i + 1, len(names))]
     worst = min(pairs, key=lambda p: p[2])
     return {"methods": names, "spearman": sp.round(4).tolist(), "topk_overlap": ov.round(4).tolist(), "k": k,
-            "least_agreeing_pair": {"a": worst[0], "b": worst[1], "spearman": worst[2]}}
+            "least_agreeing_pair": {"a": worst[0], "b": worst[1], "spearman": float(worst[2])}}

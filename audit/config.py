@@ -151,6 +151,8 @@ def parse_config(text: str, *, source: str = "audit.toml", overrides: dict | Non
                 f"{source}: unknown key {key!r}. Valid keys here: {', '.join(valid)}. "
                 "Remove or correct it."
             ) from None
+        if not key:  # a rule over several keys: its message names them
+            raise ConfigError(f"{source}: {err['msg'].removeprefix('Value error, ')}. Correct it.") from None
         raise ConfigError(
             f"{source}: key {key!r} has invalid value {err.get('input')!r}: {err['msg']}. "
             "Correct the value."

@@ -27,8 +27,8 @@ class FeatureSpace:
     Categorical columns hold the index into ``categories[name]``; NaN means missing.
 
     >>> fs = FeatureSpace(("age", "housing"), {"housing": ("own", "rent")})
-    >>> fs.decode(np.array([[30.0, 1.0]])).iloc[0].tolist()
-    [30.0, 'rent']
+    >>> fs.decode(np.array([[30.0, 1.0]])).to_dict("records")
+    [{'age': 30.0, 'housing': 'rent'}]
     """
 
     names: tuple[str, ...]

@@ -7,6 +7,8 @@ detected through ``sys.modules`` so that scikit-learn audits never import it.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,7 +26,7 @@ from audit.errors import DataError, ModelError
 from audit.types import CallCounter, Dataset, FeatureSpace, ModelSpec
 
 __all__ = ["Adapter", "InSpaceAdapter", "DifferentiableAdapter", "Capabilities", "ClassView", "CallCounter",
-           "ModelSpec", "SklearnAdapter", "batched", "describe_model", "make_adapter", "first_predictions"]
+           "ModelSpec", "SklearnAdapter", "batched", "describe_model", "make_adapter", "first_predictions", "Handler", "HANDLERS"]
 
 
 def _is_torch(obj: Any) -> bool:
@@ -49,17 +51,27 @@ def _torch_make(obj: Any, space: FeatureSpace, extra: dict, explained_class: Any
                         explained_class=explained_class, spec_name=spec_name(extra.get("spec_path")))
 
 
-_HANDLERS = (
-    ("torch", _is_torch, _torch_describe,
-     _torch_make),
-    ("sklearn", _is_sklearn, lambda obj, extra: describe_sklearn(obj),
-     lambda obj, space, extra, cls: SklearnAdapter(obj, space, explained_class=cls)),
-)
+@dataclass(frozen=True)
+class Handler:
+    """One model framework: whether it can handle a loaded object, what the object expects of DATA, and
+    how to wrap it in an adapter. The first handler whose ``can_handle`` accepts wins."""
+
+    name: str
+    can_handle: Callable[[Any], bool]
+    describe: Callable[[Any, dict], ModelSpec]
+    make: Callable[[Any, FeatureSpace, dict, Any], Adapter]
 
 
-def _handler(obj: Any) -> tuple:
-    for handler in _HANDLERS:
-        if handler[1](obj):
+HANDLERS: list[Handler] = [
+    Handler("torch", _is_torch, _torch_describe, _torch_make),
+    Handler("sklearn", _is_sklearn, lambda obj, extra: describe_sklearn(obj),
+            lambda obj, space, extra, cls: SklearnAdapter(obj, space, explained_class=cls)),
+]
+
+
+def _handler(obj: Any) -> Handler:
+    for handler in HANDLERS:
+        if handler.can_handle(obj):
             return handler
     raise ModelError(
         f"no adapter for a {type(obj).__module__}.{type(obj).__name__}: supported are fitted "
@@ -69,13 +81,13 @@ def _handler(obj: Any) -> tuple:
 
 def describe_model(obj: Any, extra: dict | None = None) -> ModelSpec:
     """What the model expects of DATA (names, categorical columns)."""
-    return _handler(obj)[2](obj, extra or {})
+    return _handler(obj).describe(obj, extra or {})
 
 
 def make_adapter(obj: Any, space: FeatureSpace, *, extra: dict | None = None,
                  explained_class: Any = None) -> Adapter:
     """Wrap a loaded model for the data's feature space."""
-    return _handler(obj)[3](obj, space, extra or {}, explained_class)
+    return _handler(obj).make(obj, space, extra or {}, explained_class)
 
 
 def first_predictions(adapter: Adapter, ds: Dataset) -> np.ndarray:

@@ -329,7 +329,7 @@ class _Builder:
             word, colour = self.verdict_cell(check)
             rand = (e.randomisation or {}).get("similarity")
             rows.append([e.method, f"{_f(e.faithfulness_score, 2)} ({_f(e.faithfulness_score_ci[0], 2)} to {_f(e.faithfulness_score_ci[1], 2)})",
-                         f"{word} (min {_param(check.threshold)})" if check else word, _f(e.additivity_error, 4) if e.additivity_error is not None else "not promised",
+                         f"{word} (min {float(check.threshold)})" if check else word, _f(e.additivity_error, 4) if e.additivity_error is not None else "not promised",
                          _f(e.stability, 2) if e.stability is not None else "deterministic",
                          _f(rand, 2) if rand is not None else (e.randomisation or {}).get("not_run", "n/a")])
             extra.append(("BACKGROUND", (2, i), (2, i), self.colors.HexColor(colour)))

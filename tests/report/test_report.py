@@ -208,3 +208,31 @@ def test_two_runs_give_byte_identical_reports(tmp_path, monkeypatch, credit_logr
     assert CliRunner().invoke(app, args).exit_code == first_code
     assert (out / "report.pdf").read_bytes() == first
     assert json.loads((out / "results.json").read_text())["created_at"] == "2026-01-01T00:00:00+00:00"
+
+
+def test_the_report_prints_the_threshold_the_gate_applied(credit_logreg, tmp_path):
+    """A per-explainer minimum of 0.0 was once printed as 0.5 (the report re-derived it with `or`)."""
+    from audit.config import parse_config
+    from audit.runner import run_audit
+
+    path = save_pickle(credit_logreg, tmp_path / "m.pkl")
+    toml = FAST_TOML + '\nexplainers = ["coefficients", "lime"]\n[policy]\nrequire_randomisation_check = false\n' \
+                       '[policy.explainers.lime]\nmin_faithfulness_score = 0.0\n'
+    result = run_audit(path, SAMPLES / "german_credit.csv", config=parse_config(toml))
+    assert result.gate.check("faithfulness:lime").threshold == 0.0
+    render_pdf(result, load_template("credit_decision"), tmp_path / "r.pdf")
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(str(tmp_path / "r.pdf")).pages).split())
+    scorecard = text[text.index("Faithfulness scorecard", text.index("Contents") + 500):]
+    lime_row = scorecard[scorecard.index("lime"):][:120]
+    assert "(min 0.0)" in lime_row and "(min 0.5)" not in lime_row
+    assert "WARN" not in text  # the gate has no such verdict
+
+
+def test_every_registered_section_has_a_builder_and_nothing_else_does():
+    from audit.report.pdf import _Builder
+    from audit.report.sections import SECTIONS
+
+    builders = {name[len("section_"):] for name in dir(_Builder) if name.startswith("section_")}
+    assert builders == set(SECTIONS)
+    for name in available_templates():
+        assert set(load_template(name).sections) <= set(SECTIONS)

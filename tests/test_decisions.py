@@ -1,0 +1,70 @@
+"""Principal reasons, the favourable class and the primary explainer, on small arrays with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from audit.decisions import decisions, favorable_class, primary_explainer, principal_reasons
+from audit.errors import DataError
+from audit.results import ExplanationResult
+from audit.types import Attribution, Dataset, FeatureSpace
+
+
+def test_adverse_reasons_are_the_features_that_pushed_the_favourable_score_down():
+    """Fails if the sign convention flips (reasons would be what pushed towards approval)."""
+    contrib = np.array([0.5, -2.0, -1.0, 3.0, -0.1])
+    assert principal_reasons(contrib, max_reasons=4, direction=-1.0) == [1, 2, 4]
+    assert principal_reasons(contrib, max_reasons=4, direction=1.0) == [3, 0]
+    assert principal_reasons(contrib, max_reasons=2, direction=None) == [3, 1]
+
+
+class _Adapter:
+    def __init__(self, classes, task, class_index):
+        self.classes, self.task, self.class_index = classes, task, class_index
+
+    @property
+    def explained_class(self):
+        return None if self.class_index is None else self.classes[self.class_index]
+
+
+def test_favourable_class_is_configured_else_the_last_binary_class():
+    assert favorable_class(_Adapter(("bad", "good"), "binary", 1), None) == "good"
+    assert favorable_class(_Adapter((0, 1), "binary", 1), "0") == 0
+    assert favorable_class(_Adapter((0, 1, 2), "multiclass", 0), None) is None
+    with pytest.raises(DataError, match="favorable_class 'yes' is not a class"):
+        favorable_class(_Adapter((0, 1), "binary", 1), "yes")
+
+
+def _result(method, score, kind="approximate"):
+    return ExplanationResult(method, kind, 1, 0.0, {}, {}, score, (score, score), {}, "score")
+
+
+def test_primary_explainer_is_the_most_faithful_passing_one():
+    results = [_result("coefficients", 0.8, "intrinsic"), _result("shap", 0.9), _result("lime", 0.95)]
+    assert primary_explainer(results, ["coefficients", "shap"]) == "shap"
+    assert primary_explainer(results, []) == "lime"  # none passed: the most faithful of all
+    assert primary_explainer([_result("a", 0.9), _result("b", 0.9, "intrinsic")], ["a", "b"]) == "b"
+    assert primary_explainer([_result("a", float("nan")), _result("b", 0.1)], ["a", "b"]) == "b"
+
+
+def _dataset(X):
+    space = FeatureSpace(("income", "debt"), as_frame=False)
+    return Dataset("data.csv", "0" * 64, np.asarray(X, dtype=float), space)
+
+
+@pytest.mark.parametrize("class_index,explained", [(1, "good"), (0, "bad")])
+def test_reasons_follow_the_explained_class(class_index, explained):
+    """Explaining the adverse class itself (class 0) must still list what pushed *approval* down: the
+    attribution's sign is relative to the explained class, so the direction flips with it."""
+    X = np.array([[1.0, 5.0], [9.0, 1.0]])
+    sign = 1.0 if explained == "good" else -1.0
+    # row 0 (declined): low income pushed 'good' down, debt pushed it down more
+    values = sign * np.array([[-1.0, -2.0], [3.0, 0.5]])
+    attr = Attribution(values, np.zeros(2), ("income", "debt"), "m", "approximate")
+    adapter = _Adapter(("bad", "good"), "binary", class_index)
+    out = decisions(_dataset(X), np.array([0, 1]), np.array([0.2, 0.9]), np.array(["bad", "good"], dtype=object),
+                    adapter, "good", "m", {"m": attr}, max_reasons=4)
+    assert out[0].adverse and [r["feature"] for r in out[0].reasons] == ["debt", "income"]
+    assert not out[1].adverse and [r["feature"] for r in out[1].reasons] == ["income", "debt"]
+    assert out[0].row == 1 and out[0].values == {"income": "1", "debt": "5"}
