@@ -12,9 +12,10 @@ from typing import Any
 import numpy as np
 
 from audit.faithfulness import metrics as M
+from audit.gate import AgreementEvidence
 from audit.types import Attribution
 
-__all__ = ["agreement"]
+__all__ = ["agreement", "agreement_evidence"]
 
 
 def agreement(attrs: Mapping[str, Attribution]) -> dict[str, Any]:
@@ -42,3 +43,9 @@ def agreement(attrs: Mapping[str, Attribution]) -> dict[str, Any]:
     worst = min(pairs, key=lambda p: p[2])
     return {"methods": names, "spearman": sp.round(4).tolist(), "topk_overlap": ov.round(4).tolist(), "k": k,
             "least_agreeing_pair": {"a": worst[0], "b": worst[1], "spearman": float(worst[2])}}
+
+
+def agreement_evidence(record: Mapping[str, Any]) -> AgreementEvidence:
+    """The gate's view of :func:`agreement`'s record."""
+    return AgreementEvidence(tuple(record["methods"]), tuple(map(tuple, record["spearman"])),
+                             tuple(map(tuple, record["topk_overlap"])), int(record["k"]))

@@ -62,6 +62,17 @@ class Policy(_Frozen):
     protected_attributes: list[str] = Field(default_factory=list)
     max_protected_share: float = Field(0.2, ge=0, le=1)
     min_explainers_passing: int = Field(1, ge=0)
+    protected_as_input: Literal["auto", "fail", "finding"] = Field(
+        "auto", description="a protected attribute that is a model input: fail the gate, or report it as a "
+                            "finding; auto = fail with the credit_decision template, finding otherwise")
+    max_protected_flip_rate: float = Field(0.01, ge=0, le=1, description="share of decisions that may change when "
+                                                                         "only a protected attribute is changed")
+    max_proxy_association: float | None = Field(None, ge=0, le=1, description="normalised mutual information "
+                                                "above which a model input counts as a proxy (None: reported only)")
+    min_method_agreement: float = Field(0.4, ge=-1, le=1, description="least pairwise mean per-row Spearman "
+                                                                      "between explainers that pass")
+    min_topk_agreement: float = Field(0.4, ge=0, le=1, description="least pairwise top-k overlap between "
+                                                                   "explainers that pass")
 
 
 class ReportConfig(_Frozen):
@@ -95,6 +106,9 @@ class AuditConfig(_Frozen):
     stability_seeds: int = Field(5, ge=2)
     sensitivity_rows: int = Field(10, ge=2)
     randomisation_rows: int = Field(50, ge=5)
+    protected_rows: int = Field(1000, ge=10, description="rows for the protected-attribute flip test and proxies")
+    max_model_bytes: int | None = Field(None, gt=0, description="byte budget for loading an untrusted model "
+                                                               "(default: from the file size, 256 MiB to 4 GiB)")
     bootstrap: int = Field(200, ge=20)
     random_controls: int = Field(8, ge=1)
     n_jobs: int = Field(1, ge=-1, description="worker processes for LIME and model-agnostic SHAP on scikit-learn "

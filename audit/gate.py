@@ -13,7 +13,7 @@ from typing import Any
 
 from audit.config import Policy
 
-__all__ = ["Check", "Gate", "ExplainerEvidence", "evaluate"]
+__all__ = ["Check", "Gate", "ExplainerEvidence", "ProtectedEvidence", "AgreementEvidence", "evaluate"]
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,30 @@ class ExplainerEvidence:
     randomisation_similarity: float | None = None
     randomisation_note: str | None = None
     randomisation_method: str | None = None
+    randomisation_similarity_abs: float | None = None
     metric_scores: dict[str, float | None] = field(default_factory=dict)
     uninformative_metrics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProtectedEvidence:
+    """What was measured about protected attributes (see :mod:`audit.protected`)."""
+
+    attributes: tuple[str, ...] = ()
+    direct_inputs: tuple[str, ...] = ()
+    input_action: str = "fail"  # "fail" | "finding", resolved from policy.protected_as_input
+    flip_rates: dict[str, tuple[float, tuple[float, float], int]] = field(default_factory=dict)  # rate, CI, rows
+    strongest_proxy: dict[str, tuple[str, float]] = field(default_factory=dict)  # attribute -> (input, NMI)
+
+
+@dataclass(frozen=True)
+class AgreementEvidence:
+    """Pairwise mean per-row Spearman and top-k overlap between explainers (see :mod:`audit.agreement`)."""
+
+    methods: tuple[str, ...]
+    spearman: tuple[tuple[float, ...], ...]
+    topk: tuple[tuple[float, ...], ...]
+    k: int = 3
 
 
 def _fmt(x: float | None) -> str:
@@ -112,11 +134,14 @@ def explainer_checks(policy: Policy, ev: ExplainerEvidence) -> list[Check]:
                             blocking=False, higher_is_better=True))
     if ev.randomisation_similarity is not None:
         t = policy.max_randomisation_similarity
-        ok = ev.randomisation_similarity <= t
-        checks.append(Check(f"randomisation:{ev.name}", ok, ev.randomisation_similarity, t,
+        signed, absolute = ev.randomisation_similarity, ev.randomisation_similarity_abs
+        worst = signed if absolute is None else max(signed, absolute)
+        ok = worst <= t
+        both = f"{signed:.3f}" + ("" if absolute is None else f" (of |attribution|: {absolute:.3f})")
+        checks.append(Check(f"randomisation:{ev.name}", ok, worst, t,
                             f"rank correlation with explanations of the randomised model "
                             f"({ev.randomisation_method or 'refit on permuted labels'}) "
-                            f"{ev.randomisation_similarity:.3f} {'<=' if ok else '>'} {t} "
+                            f"{both} {'<=' if ok else '>'} {t} "
                             f"({'explanation depends on what the model learned' if ok else 'explanation barely changes when the model is randomised'})",
                             ev.name, blocking=False, higher_is_better=False))
     elif policy.require_randomisation_check:
@@ -137,7 +162,68 @@ def explainer_checks(policy: Policy, ev: ExplainerEvidence) -> list[Check]:
     return checks
 
 
-def evaluate(policy: Policy, evidence: list[ExplainerEvidence], protected_shares: dict[str, float] | None = None) -> Gate:
+def protected_checks(policy: Policy, ev: ProtectedEvidence) -> list[Check]:
+    """Direct use, the flip test and proxies, for each protected attribute (all blocking except a direct
+    input under ``input_action = "finding"``)."""
+    checks = []
+    for attr in ev.attributes:
+        direct = attr in ev.direct_inputs
+        blocking = ev.input_action == "fail"
+        checks.append(Check(
+            f"protected_input:{attr}", not direct, 1.0 if direct else 0.0, 0.0,
+            (f"{attr!r} is a direct model input and the policy marks it protected. Under ECOA / Regulation B a "
+             f"prohibited basis may not be a factor in a credit decision (age only in an empirically derived, "
+             f"statistically sound system that does not score elderly applicants down, 12 CFR 1002.6(b)(2)). "
+             + ("Remove it, or document the exemption and set policy.protected_as_input = 'finding'" if blocking
+                else "Reported as a finding: policy.protected_as_input is 'finding' (non-credit use)")
+             if direct else f"{attr!r} is not a model input"), blocking=blocking or not direct,
+            higher_is_better=False))
+        if attr in ev.flip_rates:
+            rate, ci, rows = ev.flip_rates[attr]
+            t = policy.max_protected_flip_rate
+            ok = rate <= t
+            checks.append(Check(f"protected_flip:{attr}", ok, rate, t,
+                                f"changing only {attr!r} on {rows} real rows changes {rate:.1%} of decisions "
+                                f"(95% CI {ci[0]:.1%} to {ci[1]:.1%}) {'<=' if ok else '>'} {t:.1%}",
+                                higher_is_better=False))
+        if attr in ev.strongest_proxy and policy.max_proxy_association is not None:
+            feature, nmi = ev.strongest_proxy[attr]
+            t = policy.max_proxy_association
+            ok = nmi <= t
+            checks.append(Check(f"protected_proxy:{attr}", ok, nmi, t,
+                                f"strongest proxy of {attr!r} among the model inputs: {feature!r}, normalised mutual "
+                                f"information {nmi:.3f} {'<=' if ok else '>'} {t}", higher_is_better=False))
+    return checks
+
+
+def agreement_checks(policy: Policy, ev: AgreementEvidence, passing: list[str]) -> list[Check]:
+    """Least pairwise agreement between the explainers that passed their own checks (Krishna et al. 2022);
+    fewer than two: not assessed, which the message says."""
+    names = [m for m in ev.methods if m in passing]
+    if len(names) < 2:
+        note = f"fewer than two explainers passed ({', '.join(names) or 'none'}): agreement not assessed"
+        return [Check("agreement:rank", True, None, policy.min_method_agreement, note, higher_is_better=True),
+                Check("agreement:topk", True, None, policy.min_topk_agreement, note, higher_is_better=True)]
+    idx = [ev.methods.index(m) for m in names]
+    pairs = [(a, b) for i, a in enumerate(idx) for b in idx[i + 1:]]
+    out = []
+    for name, matrix, t, what in (("agreement:rank", ev.spearman, policy.min_method_agreement,
+                                   "mean per-row Spearman rank correlation"),
+                                  ("agreement:topk", ev.topk, policy.min_topk_agreement,
+                                   f"mean top-{ev.k} overlap")):
+        a, b = min(pairs, key=lambda p: matrix[p[0]][p[1]])
+        value = float(matrix[a][b])
+        ok = value >= t
+        out.append(Check(name, ok, value, t,
+                         f"least agreeing passing explainers {ev.methods[a]} and {ev.methods[b]}: {what} "
+                         f"{value:.3f} {'>=' if ok else '<'} {t}"
+                         + ("" if ok else "; the explanations tell different stories and cannot all be accurate"),
+                         higher_is_better=True))
+    return out
+
+
+def evaluate(policy: Policy, evidence: list[ExplainerEvidence], protected_shares: dict[str, float] | None = None,
+             *, protected: ProtectedEvidence | None = None, agreement: AgreementEvidence | None = None) -> Gate:
     """Apply the policy to the evidence of every explainer.
 
     >>> g = evaluate(Policy(require_randomisation_check=False), [ExplainerEvidence("x", 0.9, (0.8, 1.0))])
@@ -157,6 +243,10 @@ def evaluate(policy: Policy, evidence: list[ExplainerEvidence], protected_shares
                             f"share of attribution mass on protected attribute(s) {share:.1%} "
                             f"{'<=' if ok else '>'} {policy.max_protected_share:.0%} (explainer {name})", name,
                             higher_is_better=False))
+    if protected is not None:
+        checks += protected_checks(policy, protected)
+    if agreement is not None:
+        checks += agreement_checks(policy, agreement, passing)
     need = policy.min_explainers_passing
     ok = len(passing) >= need
     checks.append(Check("explainers_passing", ok, float(len(passing)), float(need),

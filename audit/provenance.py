@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -11,9 +12,10 @@ from typing import Any
 import numpy as np
 
 from audit.adapters import Adapter
+from audit.loading import sha256_bytes
 from audit.types import Dataset
 
-__all__ = ["created_at", "package_versions", "model_record", "data_record", "class_balance"]
+__all__ = ["created_at", "package_versions", "model_record", "data_record", "class_balance", "reproducibility_record"]
 
 
 def created_at() -> str:
@@ -70,4 +72,15 @@ def data_record(ds: Dataset, classes: list[str] | None, explain_rows: np.ndarray
         "missing_values": {name: int(np.isnan(ds.X[:, j]).sum()) for j, name in enumerate(ds.feature_names)},
         "class_balance": class_balance(ds, classes), "explained_rows": [int(r) + 1 for r in explain_rows],
         "background_rows": int(n_background),
+    }
+
+
+def reproducibility_record(config: Any, config_text: str, command_line: str | None, adapter: Adapter,
+                     timings: dict[str, float]) -> dict[str, Any]:
+    """results.json's ``reproducibility``: how to re-run this audit and what it cost."""
+    return {
+        "command_line": command_line or " ".join(sys.argv), "seed": config.seed,
+        "config_sha256": sha256_bytes(config_text.encode()), "config_text": config_text,
+        "package_versions": package_versions(), "platform": platform.platform(), "timings_seconds": timings,
+        "model_calls_total": adapter.counter.calls, "model_rows_total": adapter.counter.rows,
     }

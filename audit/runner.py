@@ -8,8 +8,6 @@ Every measurement lives in its own box (``audit.faithfulness``, ``audit.agreemen
 
 from __future__ import annotations
 
-import platform
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +18,7 @@ import numpy as np
 
 from audit import __version__
 from audit.adapters import Adapter, describe_model, first_predictions, make_adapter
-from audit.agreement import agreement
+from audit.agreement import agreement, agreement_evidence
 from audit.config import AuditConfig
 from audit.decisions import decisions, favorable_class, primary_explainer
 from audit.faithfulness import Baseline, FaithfulnessContext
@@ -29,12 +27,13 @@ from audit.faithfulness.evaluate import (
     ExplainedGroup,
     controls_record,
     evaluate_explainer,
+    randomised_model,
 )
 from audit.faithfulness.oracle import known_oracle
-from audit.gate import evaluate
-from audit.loading import load_data, load_model, sha256_bytes
-from audit.protected import protected_shares
-from audit.provenance import created_at, data_record, model_record, package_versions
+from audit.gate import Gate, evaluate
+from audit.loading import load_data, load_model
+from audit.protected import check_protected_names, measure_protected, protected_evidence
+from audit.provenance import created_at, data_record, model_record, reproducibility_record
 from audit.results import AuditResult
 from audit.types import Dataset
 from explainers import check_names, select
@@ -82,10 +81,12 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
     clock = _Clock(progress or Progress())
     check_names(config.policy.explainers, "[policy.explainers.{name}]")
     with clock("load", f"Loading model {model_path.name}"):
-        loaded = load_model(model_path, trust_model=trust_model, model_class=model_class)
+        loaded = load_model(model_path, trust_model=trust_model, model_class=model_class,
+                            max_model_bytes=config.max_model_bytes)
         spec = describe_model(loaded.obj, loaded.extra)
     with clock("load", f"Reading data {data_path.name}"):
-        ds = load_data(data_path, spec, target=config.target)
+        ds = load_data(data_path, spec, target=config.target, keep=tuple(config.policy.protected_attributes))
+        check_protected_names(config.policy.protected_attributes, ds)
         adapter = make_adapter(loaded.obj, ds.space, extra={**loaded.extra, "device": config.device},
                                explained_class=config.explained_class)
         adapter.prepare(ds.X)
@@ -106,9 +107,8 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
 
     results = [e.result for e in evaluations]
     combined = {e.result.method: e.attribution for e in evaluations}
-    protected = protected_shares(combined, config.policy.protected_attributes, ds.feature_names)
-    gate = evaluate(config.policy, [e.evidence for e in evaluations],
-                    {k: v["share"] for k, v in protected.get("by_explainer", {}).items()})
+    with clock("protected", "Protected attributes: flip test and proxies"):
+        gate, protected, agreed = _gate(config, evaluations, combined, ds, adapter, score_all)
     reasons = decisions(ds, explain_rows, score_all, labels_all, adapter, favorable,
                         primary_explainer(results, gate.passing_explainers), combined,
                         max_reasons=config.report.max_reasons)
@@ -128,8 +128,8 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         data=data_record(ds, classes, explain_rows, len(background)),
         config=config.model_dump(mode="json", by_alias=True), gate=gate, explanations=tuple(results),
         controls=controls_record(groups, baseline.kind, config.random_controls), decisions=tuple(reasons),
-        agreement=agreement(combined), performance=performance, challenger=challenger, protected=protected,
-        reproducibility=_reproducibility(config, config_text, command_line, adapter, clock.timings),
+        agreement=agreed, performance=performance, challenger=challenger, protected=protected,
+        reproducibility=reproducibility_record(config, config_text, command_line, adapter, clock.timings),
         warnings=(*ds.warnings, *(f"explainer skipped: {s}" for s in skipped)), attributions=combined,
     )
 
@@ -144,10 +144,30 @@ def _measure_controls(groups: list[ExplainedGroup], ds: Dataset, background: np.
                                     n_bootstrap=config.bootstrap, oracle=ref, oracle_kind=kind)
 
 
+def _gate(config: AuditConfig, evaluations: list[Any], combined: dict[str, Any], ds: Dataset, adapter: Adapter,
+          score_all: np.ndarray) -> tuple[Gate, dict[str, Any], dict[str, Any]]:
+    """The protected-attribute measures and method agreement, then the policy over all evidence."""
+    policy = config.policy
+    classifier = adapter.classes is not None
+    protected = measure_protected(ds, combined, policy.protected_attributes,
+                                  decide=adapter.predict_label if classifier else adapter.predict,
+                                  tolerance=None if classifier else 0.1 * float(np.std(score_all)),
+                                  rows=config.protected_rows, seed=config.seed)
+    action = policy.protected_as_input
+    if action == "auto":
+        action = "fail" if config.report.template == "credit_decision" else "finding"
+    protected["input_action"] = action
+    agreed = agreement(combined)
+    gate = evaluate(policy, [e.evidence for e in evaluations],
+                    {k: v["share"] for k, v in protected.get("by_explainer", {}).items()},
+                    protected=protected_evidence(protected, action), agreement=agreement_evidence(agreed))
+    return gate, protected, agreed
+
+
 def _explain_and_score(explainers: list[Any], groups: list[ExplainedGroup], ds: Dataset, adapter: Adapter,
                        background: np.ndarray, config: AuditConfig, clock: _Clock) -> list[Any]:
     """Each explainer on every group's rows, then its evaluation."""
-    randomised, randomised_note = _randomised(adapter, ds, config)
+    randomised, randomised_note = randomised_model(adapter, ds, config.seed)
     settings = EvaluationSettings.from_config(config)
     out = []
     for ex in explainers:
@@ -162,16 +182,6 @@ def _explain_and_score(explainers: list[Any], groups: list[ExplainedGroup], ds: 
     return out
 
 
-def _reproducibility(config: AuditConfig, config_text: str, command_line: str | None, adapter: Adapter,
-                     timings: dict[str, float]) -> dict[str, Any]:
-    return {
-        "command_line": command_line or " ".join(sys.argv), "seed": config.seed,
-        "config_sha256": sha256_bytes(config_text.encode()), "config_text": config_text,
-        "package_versions": package_versions(), "platform": platform.platform(), "timings_seconds": timings,
-        "model_calls_total": adapter.counter.calls, "model_rows_total": adapter.counter.rows,
-    }
-
-
 def _groups(adapter: Adapter, ds: Dataset, rows: np.ndarray, config: AuditConfig) -> list[ExplainedGroup]:
     """One group, or for a multiclass model without ``class``, one group per predicted class."""
     if adapter.task != "multiclass" or config.explained_class is not None:
@@ -180,16 +190,3 @@ def _groups(adapter: Adapter, ds: Dataset, rows: np.ndarray, config: AuditConfig
     predicted = np.argmax(adapter.predict_all(ds.X[rows]), axis=1)
     return [ExplainedGroup(adapter.for_class(int(k)), rows[predicted == k], str(adapter.classes[k]))
             for k in np.unique(predicted)]
-
-
-def _randomised(adapter: Adapter, ds: Dataset, config: AuditConfig) -> tuple[Any, str | None]:
-    """The model-randomisation check's model (Adebayo et al. 2018), an exception if making it failed, or
-    None with the reason it cannot run."""
-    if ds.target is None:
-        return None, "no target column to refit on"
-    if adapter.capabilities.randomisation is None:
-        return None, "model cannot be randomised"
-    try:
-        return adapter.randomised(ds, np.random.default_rng(config.seed + 7919)), None
-    except Exception as exc:  # noqa: BLE001 - the check is then reported as not run
-        return exc, None

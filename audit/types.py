@@ -96,6 +96,7 @@ class Dataset:
     target_name: str | None = None
     ignored_columns: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    extra: Mapping[str, np.ndarray] = field(default_factory=dict)  # kept non-model columns, raw values
 
     def __post_init__(self) -> None:
         self.X.setflags(write=False)

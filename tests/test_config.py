@@ -67,3 +67,14 @@ def test_policy_for_an_unknown_explainer_is_exit_2(cli, tmp_path, credit_logreg)
     code, _, err = cli("run", model, SAMPLES / "german_credit.csv", "--config", cfg, "--out", tmp_path / "o")
     assert code == 2 and "policy.explainers.lmie" in err and "lime" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_max_model_bytes_from_audit_toml_bounds_the_load(tmp_path, cli, credit_logreg):
+    """The config key reaches the loader: a budget below the file's size refuses it with exit 2."""
+    from tests.conftest import SAMPLES, save_pickle
+
+    path = save_pickle(credit_logreg, tmp_path / "m.pkl")
+    cfg = tmp_path / "audit.toml"
+    cfg.write_text("max_model_bytes = 2000\n")
+    code, _, err = cli("run", path, SAMPLES / "german_credit.csv", "--config", cfg, "--out", tmp_path / "o")
+    assert code == 2 and "2,000-byte budget" in err and not (tmp_path / "o").exists()

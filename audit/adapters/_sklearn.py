@@ -46,7 +46,11 @@ def describe_sklearn(model: Any) -> ModelSpec:
     if type(first).__name__ == "ColumnTransformer" and names is not None:
         index_map = getattr(first, "_transformer_to_input_indices", {})
         for tname, trans, _cols in first.transformers_:
-            if trans in ("drop", "passthrough"):
+            if isinstance(trans, str) and trans == "drop":  # never read by the model: any values will do
+                for i in index_map.get(tname, []):
+                    categorical.setdefault(names[i], ())
+                continue
+            if isinstance(trans, str) and trans == "passthrough":
                 continue
             enc = _find_encoder(trans)
             if enc is None:

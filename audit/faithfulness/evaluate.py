@@ -23,10 +23,10 @@ from audit.faithfulness import metrics as M
 from audit.faithfulness.scoring import FaithfulnessContext, FaithfulnessScores, max_sensitivity, stability
 from audit.gate import ExplainerEvidence
 from audit.results import ExplanationResult
-from audit.types import Attribution
+from audit.types import Attribution, Dataset
 
 __all__ = ["ExplainedGroup", "Evaluation", "EvaluationSettings", "evaluate_explainer", "randomisation_similarity",
-           "controls_record"]
+           "controls_record", "randomised_model"]
 
 
 @dataclass
@@ -91,7 +91,8 @@ def evaluate_explainer(ex: Any, groups: list[ExplainedGroup], X: np.ndarray, bac
     )
     evidence = ExplainerEvidence(
         name=ex.name, score=score, score_ci=score_ci, additivity_error=additivity, stability=stab,
-        randomisation_similarity=similarity, randomisation_note=note,
+        randomisation_similarity=None if similarity is None else similarity[0],
+        randomisation_similarity_abs=None if similarity is None else similarity[1], randomisation_note=note,
         randomisation_method=g0.adapter.capabilities.randomisation,
         metric_scores={k: v.get("normalised_score") for k, v in faith.items() if "normalised_score" in v},
         uninformative_metrics=tuple(summary["uninformative_metrics"]),
@@ -217,9 +218,18 @@ def _captum_infidelity(adapter: Adapter, X0: np.ndarray, A0: Attribution, seed: 
         findings.append(f"captum infidelity not measured: {type(exc).__name__}: {exc}")
 
 
-def randomisation_similarity(A: np.ndarray, A_random: np.ndarray) -> float:
-    """Mean per-row Spearman correlation between explanations of the model and of its randomised twin."""
-    return float(np.mean(M.spearman_rows(np.asarray(A), np.asarray(A_random))))
+def randomisation_similarity(A: np.ndarray, A_random: np.ndarray) -> tuple[float, float]:
+    """Mean per-row Spearman correlation between explanations of the model and of its randomised twin,
+    of the signed values and of their sizes: an explanation that merely flips sign is as similar as one
+    that does not change (either above the threshold fails).
+
+    >>> a = np.array([[3.0, 1.0, 2.0]])
+    >>> randomisation_similarity(a, -a)
+    (-1.0, 1.0)
+    """
+    A, A_random = np.asarray(A), np.asarray(A_random)
+    return (float(np.mean(M.spearman_rows(A, A_random))),
+            float(np.mean(M.spearman_rows(np.abs(A), np.abs(A_random)))))
 
 
 def _randomisation(ex: Any, adapter: Adapter, X0: np.ndarray, A0: Attribution, background: np.ndarray,
@@ -233,10 +243,11 @@ def _randomisation(ex: Any, adapter: Adapter, X0: np.ndarray, A0: Attribution, b
     m = min(settings.randomisation_rows, len(X0))
     view = randomised.for_class(adapter.class_index) if adapter.class_index is not None else randomised
     Ar = ex.explain(view, X0[:m], background=background, seed=settings.seed).values
-    similarity = randomisation_similarity(A0.values[:m], Ar)
-    info = {"similarity": similarity, "rows": m, "method": f"{adapter.capabilities.randomisation} (Adebayo et al. 2018)",
-            "metric": "mean per-row Spearman correlation"}
-    return info, similarity, None
+    signed, absolute = randomisation_similarity(A0.values[:m], Ar)
+    info = {"similarity": max(signed, absolute), "similarity_signed": signed, "similarity_abs": absolute, "rows": m,
+            "method": f"{adapter.capabilities.randomisation} (Adebayo et al. 2018)",
+            "metric": "mean per-row Spearman correlation, the larger of signed values and of |values|"}
+    return info, (signed, absolute), None
 
 
 def _combined(name: str, groups: list[ExplainedGroup], A0: Attribution) -> Attribution:
@@ -269,3 +280,16 @@ def controls_record(groups: list[ExplainedGroup], baseline: str, draws: int) -> 
                            ("control_seconds", g.ctx.control_seconds)):
             out[key] = out.get(key, 0) + value
     return out
+
+
+def randomised_model(adapter: Adapter, ds: Dataset, seed: int) -> tuple[Any, str | None]:
+    """The model-randomisation check's model (Adebayo et al. 2018), an exception if making it failed, or
+    None with the reason it cannot run."""
+    if ds.target is None:
+        return None, "no target column to refit on"
+    if adapter.capabilities.randomisation is None:
+        return None, "model cannot be randomised"
+    try:
+        return adapter.randomised(ds, np.random.default_rng(seed + 7919)), None
+    except Exception as exc:  # noqa: BLE001 - the check is then reported as not run
+        return exc, None

@@ -29,8 +29,11 @@ def _closest(name: str, options: list[str]) -> str:
     return f" Did you mean {close[0]!r}?" if close else ""
 
 
-def load_data(path: Path, spec: ModelSpec, *, target: str | None = None) -> Dataset:
+def load_data(path: Path, spec: ModelSpec, *, target: str | None = None, keep: tuple[str, ...] = ()) -> Dataset:
     """Read and validate a CSV for a model described by ``spec``.
+
+    ``keep``: columns the model does not use whose raw values are kept in ``Dataset.extra`` (protected
+    attributes that are not model inputs, for the proxy analysis); absent ones are simply not kept.
 
     Raises :class:`DataError` naming the file, column and row for: a missing or empty file, missing
     columns, text in a numeric column.
@@ -127,8 +130,9 @@ def load_data(path: Path, spec: ModelSpec, *, target: str | None = None) -> Data
             numeric_dtypes[name] = "int64"
         X[:, j] = numbers.to_numpy(dtype=float)
     space = FeatureSpace(tuple(names), categories, as_frame=spec.as_frame, numeric_dtypes=numeric_dtypes)
+    extra = {c: frame[c].to_numpy() for c in keep if c in ignored}
     return Dataset(path=str(path), sha256=digest, X=X, space=space, target=y, target_name=target,
-                   ignored_columns=ignored, warnings=tuple(warnings))
+                   ignored_columns=ignored, warnings=tuple(warnings), extra=extra)
 
 
 def _decode(path: Path, raw: bytes, warnings: list[str]) -> str:

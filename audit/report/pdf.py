@@ -336,13 +336,34 @@ class _Builder:
             extra.append(("TEXTCOLOR", (2, i), (2, i), self.colors.white))
         out.append(self.table(rows, widths=[2.6 * cm, 3.4 * cm, 2.4 * cm, 2.6 * cm, 2.4 * cm, 3.6 * cm], extra=extra))
         for e in r.explanations:
+            summary = e.faithfulness_summary or {}
+            if summary.get("identity_with_reference"):
+                out.append(self.p(_esc(
+                    f"{e.method}: identity with the reference. It ranks the inputs exactly as the reference candidate "
+                    f"'{summary.get('identity_candidate')}' does on {summary.get('identity_share', 0):.0%} of rows, so "
+                    f"its score restates the model's own removal response rather than giving independent evidence."),
+                    "small"))
+            if summary.get("uninformative_metrics"):
+                out.append(self.p(_esc(
+                    f"{e.method}: {', '.join(summary['uninformative_metrics']).replace('_', ' ')} "
+                    f"{'is' if len(summary['uninformative_metrics']) == 1 else 'are'} uninformative on this model "
+                    f"(the reference beats random by less than {summary.get('informative_floor', 0.05):.0%} of the "
+                    f"metric's unit) and left out of the score."), "small"))
+        for e in r.explanations:
             out.append(self.h2(f"{e.method}: metrics with controls"))
             rows = [["Metric", "Value (95% CI)", "Random control", "Reference", "Normalised", "Better", "Model calls"]]
             for name, m in e.faithfulness.items():
                 if "ci95" not in m:  # the summary measures below have no bootstrap CI
                     continue
+                normalised = _f(m["normalised_score"], 2)
+                if m.get("informative") is False:
+                    normalised = "uninformative"
+                elif m.get("in_score") is False:
+                    normalised += " (not scored)"
+                elif m.get("clipped"):
+                    normalised += " (clipped)"
                 rows.append([name.replace("_", " "), f"{_f(m['value'])} ({_f(m['ci95'][0])}, {_f(m['ci95'][1])})",
-                             _f(m["random_control"]), _f(m["oracle"]), _f(m["normalised_score"], 2),
+                             _f(m["random_control"]), _f(m["oracle"]), normalised,
                              "higher" if m["higher_is_better"] else "lower", str(m["model_calls"])])
             for name in ("additivity_error", "stability_topk_jaccard", "max_sensitivity", "infidelity_captum"):
                 if name in e.faithfulness:
@@ -423,20 +444,58 @@ class _Builder:
         return out
 
     def section_protected(self) -> list:
-        prot = self.r.protected
+        from reportlab.lib.units import cm
+
+        prot, gate = self.r.protected, self.r.gate
         out = [*self.h1("Influence of protected attributes")]
         if not prot.get("attributes"):
             return out + [self.p("No protected attributes were configured (policy.protected_attributes), so their "
                                  "influence was not measured. Configure them to have this section assess them.")]
         out.append(self.p(_esc(self.t.text("protected_text"))))
-        rows = [["Method", "Share of attribution mass", "Per attribute", "Status (gate)"]]
+        out.append(self.h2("Direct use and the counterfactual flip test"))
+        out.append(self.p(_esc(
+            f"Each protected attribute that is a model input was changed on {prot.get('rows', 0)} real rows, every "
+            "other input kept: categories swapped for every other observed value, numbers moved to the 10th, 25th, "
+            "50th, 75th and 90th percentiles of their observed values. A decision counts as changed when any such "
+            "change alters it. Only observed values are used, so the test stays on the data's manifold."), "small"))
+        rows = [["Attribute", "Model input", "Decisions changed (95% CI)", "Gate"]]
+        extra = []
+        for attr in prot["attributes"]:
+            direct = gate.check(f"protected_input:{attr}")
+            flip = (prot.get("flip_test") or {}).get(attr)
+            fcheck = gate.check(f"protected_flip:{attr}")
+            verdicts = [c for c in (direct, fcheck) if c is not None]
+            word, colour = self.verdict_cell(next((c for c in verdicts if not c.passed), verdicts[0] if verdicts else None))
+            rows.append([attr, "yes" if attr in prot.get("direct_inputs", []) else "no",
+                         f"{flip['rate']:.1%} ({flip['ci95'][0]:.1%} to {flip['ci95'][1]:.1%})" if flip else
+                         "not a model input: no direct effect", word])
+            extra += [("BACKGROUND", (3, len(rows) - 1), (3, len(rows) - 1), self.colors.HexColor(colour)),
+                      ("TEXTCOLOR", (3, len(rows) - 1), (3, len(rows) - 1), self.colors.white)]
+        out.append(self.table(rows, widths=[3.5 * cm, 2.2 * cm, 6.3 * cm, 5 * cm], extra=extra))
+        for c in gate.checks:
+            if c.name.startswith(("protected_input:", "protected_flip:", "protected_proxy:")) and not c.passed:
+                out.append(self.p("Finding: " + _esc(c.message) + ".", "small"))
+        out.append(self.h2("Share of explanation weight"))
+        rows = [["Method", "Share of attribution mass", "Per attribute", "Gate"]]
         for name, v in prot["by_explainer"].items():
-            check = self.r.gate.check(f"protected:{name}")
+            check = gate.check(f"protected:{name}")
             word, _ = self.verdict_cell(check)
             limit = f" (max {check.threshold:.0%})" if check and check.threshold is not None else ""
             rows.append([name, f"{v['share']:.1%}", ", ".join(f"{k}: {s:.1%}" for k, s in v["per_attribute"].items()),
                          word + limit])
         out.append(self.table(rows))
+        if prot.get("proxies"):
+            out.append(self.h2("Possible proxies"))
+            out.append(self.p(_esc("Model inputs most associated with each protected attribute (normalised mutual "
+                                   "information, 0 = unrelated, 1 = one determines the other), with the share of "
+                                   "explanation weight each carries. A strong proxy can carry a protected attribute's "
+                                   "influence even when the attribute itself is not an input."), "small"))
+            rows = [["Protected attribute", "Input", "Association", "Share of explanation weight"]]
+            for attr, items in prot["proxies"].items():
+                for item in items:
+                    shares = ", ".join(f"{k} {v:.1%}" for k, v in item.get("attribution_share", {}).items())
+                    rows.append([attr, item["feature"], f"{item['association']:.3f}", shares])
+            out.append(self.table(rows, widths=[3.5 * cm, 3.5 * cm, 2.5 * cm, 7.5 * cm]))
         if prot.get("not_model_inputs"):
             out.append(self.p(_esc(f"Configured but not model inputs (no direct influence): {', '.join(prot['not_model_inputs'])}."), "small"))
         return out
@@ -467,10 +526,23 @@ class _Builder:
             "columns (one-hot encodings, interactions) are summed back to the raw input they came from.",
             "<b>Faithfulness.</b> Deletion and insertion curves (Petsiuk et al., 2018; Samek et al., 2017), "
             "comprehensiveness and sufficiency (DeYoung et al., 2020, ERASER), faithfulness correlation (Bhatt et al., "
-            "2020), monotonicity (Nguyen and Martinez, 2020), infidelity and max-sensitivity (Yeh et al., 2019), "
-            "stability across seeds, agreement between methods, and the model-randomisation sanity check (Adebayo "
-            "et al., 2018). Every metric is also computed for a random attribution (control) and a reference "
-            "attribution; scores are normalised between them with bootstrap confidence intervals.",
+            "2020), signed monotonicity (after Nguyen and Martinez, 2020), infidelity and max-sensitivity (Yeh et al., "
+            "2019), stability across seeds, agreement between methods (Krishna et al., 2022), and the "
+            "model-randomisation sanity check (Adebayo et al., 2018), which compares both signed and absolute "
+            "rankings. Each metric is normalised so that random attributions score 0 and an explainer-independent "
+            "reference scores 1: the known generating function when supplied, otherwise, per row and metric, the "
+            "best of a greedy deletion search, a cross-fitted least-squares fit of subset-removal effects (Yeh et "
+            "al., 2019) and single-feature occlusion, all measured on the model itself. Per-metric scores are "
+            "clipped to [-1, 1.5]; a metric whose reference beats random by less than 5% of its unit is reported as "
+            "uninformative on this model and left out of the score; an explainer that ranks the inputs exactly as a "
+            "reference candidate on at least 95% of rows is flagged as an identity, not independent evidence. The "
+            "scores carry bootstrap 95% confidence intervals over rows.",
+            "<b>Protected attributes.</b> A protected attribute that is a model input is reported (and, with the "
+            "credit template, fails the gate). The counterfactual flip test changes only that attribute on real rows "
+            "to other observed values and counts the decisions that change, with a bootstrap confidence interval; "
+            "because it uses observed values only, a model that behaves differently off the data's manifold cannot "
+            "hide from it (Slack et al., 2020). Proxies are the inputs with the highest normalised mutual "
+            "information with the attribute.",
             "<b>Regulatory context.</b> ECOA / Regulation B, 12 CFR 1002.9 (specific principal reasons, at most four); "
             "CFPB Circular 2022-03 (no exemption for complex models); Federal Reserve SR 11-7 / OCC 2011-12 (model "
             "risk management: testing, benchmarking, reproducibility); EU AI Act Articles 13 and 86; GDPR Article 22 "

@@ -1,0 +1,154 @@
+"""Protected attributes as the gate sees them: direct inputs, the flip test, proxies, a scaffold that
+hides its use of `sex` from LIME and SHAP, disagreement between explainers, randomisation by sign."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from audit.config import Policy, parse_config
+from audit.faithfulness.evaluate import randomisation_similarity
+from audit.gate import AgreementEvidence, ExplainerEvidence, evaluate
+from audit.protected import flip_test
+from audit.runner import run_audit
+from tests.conftest import CATEGORICAL, FAST_TOML, NUMERIC, SAMPLES, save_pickle
+
+CREDIT = SAMPLES / "german_credit.csv"
+PROTECTED = FAST_TOML + '\nexplainers = ["coefficients", "shap"]\n[policy]\nprotected_attributes = ["sex"]\n'
+
+
+def _logreg(categorical, numeric, drop=()):
+    pre = ColumnTransformer([("onehot", OneHotEncoder(handle_unknown="ignore"), categorical),
+                             ("scale", StandardScaler(), numeric), *([("drop", "drop", list(drop))] if drop else [])])
+    return Pipeline([("pre", pre), ("model", LogisticRegression(max_iter=2000))])
+
+
+@pytest.fixture(scope="module")
+def models(credit, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("protected")
+    cats = [c for c in CATEGORICAL if c != "sex"]
+    with_sex = _logreg(CATEGORICAL, NUMERIC).fit(credit[CATEGORICAL + NUMERIC], credit["risk"])
+    without = _logreg(cats, NUMERIC).fit(credit[cats + NUMERIC], credit["risk"])
+    # takes `sex` (so it is an input the data must hold) but its preprocessing drops it: never used
+    unused = _logreg(cats, NUMERIC, drop=["sex"]).fit(credit[CATEGORICAL + NUMERIC], credit["risk"])
+    return {name: save_pickle(m, tmp / f"{name}.pkl") for name, m in
+            (("with_sex", with_sex), ("without", without), ("unused", unused))}
+
+
+def _run(path, toml=PROTECTED, **kw):
+    return run_audit(path, CREDIT, config=parse_config(toml, overrides={"target": "risk"}), **kw)
+
+
+def test_sex_as_an_input_fails_the_credit_template_with_a_finding_naming_it(models, cli, tmp_path):
+    cfg = tmp_path / "audit.toml"
+    cfg.write_text(PROTECTED)
+    code, _, err = cli("run", models["with_sex"], CREDIT, "--target", "risk", "--config", cfg, "--out", tmp_path / "o")
+    assert code == 1
+    assert "protected_input:sex: 'sex' is a direct model input" in " ".join(err.split())
+    result = _run(models["with_sex"])
+    check = result.gate.check("protected_input:sex")
+    assert not check.passed and check.blocking
+    flip = result.protected["flip_test"]["sex"]
+    assert flip["rate"] > 0.02 and flip["ci95"][0] <= flip["rate"] <= flip["ci95"][1]
+    assert not result.gate.check("protected_flip:sex").passed
+
+
+def test_generic_template_reports_a_direct_input_as_a_finding(models):
+    result = _run(models["with_sex"], PROTECTED + "\n[report]\ntemplate = \"generic\"\n")
+    check = result.gate.check("protected_input:sex")
+    assert not check.passed and not check.blocking and check.verdict == "finding"
+
+
+def test_flip_test_is_zero_for_an_input_the_model_never_uses(models):
+    result = _run(models["unused"])
+    assert result.protected["flip_test"]["sex"]["rate"] == 0.0
+    assert result.gate.check("protected_flip:sex").passed
+    assert not result.gate.check("protected_input:sex").passed  # still an input the model takes
+
+
+def test_a_model_without_the_attribute_passes_the_protected_checks_and_lists_proxies(models):
+    result = _run(models["without"])
+    assert result.gate.check("protected_input:sex").passed
+    assert result.gate.check("protected_flip:sex") is None  # nothing to flip
+    proxies = result.protected["proxies"]["sex"]
+    assert len(proxies) == 3 and all(0 <= p["association"] <= 1 for p in proxies)
+    assert proxies == sorted(proxies, key=lambda p: -p["association"])
+    assert set(proxies[0]["attribution_share"]) == {"coefficients", "shap"}
+    gated = _run(models["without"], PROTECTED + "max_proxy_association = 0.0\n")
+    assert not gated.gate.check("protected_proxy:sex").passed
+
+
+def test_a_misspelt_protected_attribute_is_exit_2(models, cli, tmp_path):
+    cfg = tmp_path / "audit.toml"
+    cfg.write_text(PROTECTED.replace('["sex"]', '["sexx"]'))
+    code, _, err = cli("run", models["with_sex"], CREDIT, "--config", cfg, "--out", tmp_path / "o")
+    assert code == 2 and "'sexx' is not a column" in err and "'sex'" in err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.fixture(scope="module")
+def scaffold(credit, tmp_path_factory):
+    """A scaffold that decides by sex on real rows and by duration off-manifold (Slack et al. 2020)."""
+    from tests.scaffold import Scaffold
+
+    pre = ColumnTransformer([("onehot", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL)],
+                            remainder="passthrough").fit(credit[CATEGORICAL + NUMERIC])
+    names = list(pre.get_feature_names_out())
+    sex_cols = tuple(i for i, n in enumerate(names) if n.startswith("onehot__sex_"))
+    model = Pipeline([("pre", pre), ("scaffold", Scaffold(protected=names.index("onehot__sex_male"),
+                                                           ignore=sex_cols,
+                                                           innocuous=names.index("remainder__duration")))])
+    model.fit(credit[CATEGORICAL + NUMERIC], credit["risk"])
+    return save_pickle(model, tmp_path_factory.mktemp("scaffold") / "scaffold.pkl")
+
+
+def test_a_scaffold_hiding_sex_from_lime_and_shap_fails_through_the_flip_test(scaffold):
+    """With the generic template a direct input is only a finding, so the gate must fail on what the
+    model does: changing only `sex` on real rows flips the decision of every row."""
+    toml = FAST_TOML + ('\nexplainers = ["shap", "lime"]\n[policy]\nprotected_attributes = ["sex"]\n'
+                        'require_randomisation_check = false\n[report]\ntemplate = "generic"\n')
+    result = run_audit(scaffold, CREDIT, config=parse_config(toml, overrides={"target": "risk"}), trust_model=True)
+    assert not result.gate.passed
+    flip = result.gate.check("protected_flip:sex")
+    assert not flip.passed and flip.blocking and flip.value > 0.9
+    # the explanations were fooled: little weight on sex, which is why the flip test is needed
+    assert all(v["share"] < 0.25 for v in result.protected["by_explainer"].values())
+
+
+def test_flip_test_on_a_continuous_attribute_moves_it_within_its_range():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.uniform(20, 70, 200), rng.normal(size=200)])
+    out = flip_test(lambda Z: Z[:, 0] > 60, X, 0, categorical=False, rng=rng)
+    # rows whose decision differs at some percentile of age: all of them (p90 of age is above 60)
+    assert out["rate"] == 1.0 and out["alternatives"] == 5
+    out = flip_test(lambda Z: Z[:, 1] > 0, X, 0, categorical=False, rng=rng)
+    assert out["rate"] == 0.0
+
+
+def test_disagreement_between_passing_explainers_fails_the_gate():
+    policy = Policy(require_randomisation_check=False, min_method_agreement=0.5, min_topk_agreement=0.5)
+    ev = [ExplainerEvidence(n, 0.9, (0.8, 1.0)) for n in ("shap", "lime", "bad")]
+    agreement = AgreementEvidence(("shap", "lime", "bad"), ((1, 0.45, 0.9), (0.45, 1, 0.1), (0.9, 0.1, 1)),
+                                  ((1, 0.8, 1), (0.8, 1, 0), (1, 0, 1)))
+    gate = evaluate(policy, ev[:2], agreement=agreement)
+    rank = gate.check("agreement:rank")
+    assert not gate.passed and not rank.passed and rank.value == 0.45 and "shap and lime" in rank.message
+    assert gate.check("agreement:topk").passed
+    # only explainers that passed are compared: with one passer the check says it was not assessed
+    gate = evaluate(Policy(require_randomisation_check=False, min_faithfulness_score=0.95), ev[:2],
+                    agreement=agreement)
+    assert gate.check("agreement:rank").value is None and "not assessed" in gate.check("agreement:rank").message
+
+
+def test_an_explanation_that_only_flips_sign_fails_the_randomisation_check():
+    A = np.random.default_rng(0).normal(size=(20, 6))
+    signed, absolute = randomisation_similarity(A, -A)
+    assert signed == pytest.approx(-1.0) and absolute == pytest.approx(1.0)
+    ev = ExplainerEvidence("m", 0.9, (0.8, 1.0), randomisation_similarity=signed,
+                           randomisation_similarity_abs=absolute)
+    check = evaluate(Policy(), [ev]).check("randomisation:m")
+    assert not check.passed and check.value == pytest.approx(1.0)
