@@ -90,6 +90,8 @@ class AuditConfig(_Frozen):
     explainers: list[str] | None = None
     seed: int = 0
     rows: int = Field(200, ge=1, description="rows explained (sampled with the seed)")
+    score_rows: int = Field(200, ge=10, description="explained rows faithfulness is estimated on (sampled with "
+                                                    "the seed; the bootstrap CI reflects the sample)")
     background: int = Field(100, ge=5, description="background rows for SHAP / baselines")
     target: str | None = None
     explained_class: str | None = Field(None, alias="class")
@@ -99,6 +101,8 @@ class AuditConfig(_Frozen):
     shap_algorithm: Literal["auto", "tree", "linear", "deep", "gradient", "exact", "permutation", "kernel"] = "auto"
     shap_tree_mode: Literal["auto", "interventional", "tree_path_dependent"] = "auto"
     lime_num_samples: int = Field(1000, ge=50)
+    explain_budget_s: float = Field(60.0, gt=0, description="time budget for model-agnostic SHAP: the algorithm "
+                                                             "and its budget are chosen to fit")
     shap_gradient_samples: int = Field(200, ge=10, description="samples per row for shap's GradientExplainer")
     ig_steps: int = Field(128, ge=4, description="integration steps for Integrated Gradients")
     gradient_shap_samples: int = Field(32, ge=4, description="samples per row for Captum's GradientShap")

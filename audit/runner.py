@@ -136,9 +136,13 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
 
 def _measure_controls(groups: list[ExplainedGroup], ds: Dataset, background: np.ndarray, baseline: Baseline,
                       config: AuditConfig, oracle: Callable[[Any, Any], Any] | None) -> None:
-    """Each group's scoring context: the shared probes and the random and reference controls."""
+    """Each group's scoring context on its scoring sample (``score_rows`` in all, shared in proportion to
+    the groups' sizes): the shared probes and the random and reference controls."""
+    rng = np.random.default_rng(config.seed + 31)
+    total = sum(len(g.rows) for g in groups)
     for g in groups:
-        X = ds.X[g.rows]
+        share = len(g.rows) if total <= config.score_rows else max(1, round(config.score_rows * len(g.rows) / total))
+        X = ds.X[g.sample(share, rng)]
         ref, kind = known_oracle(oracle, ds, X, background) if oracle is not None else (None, None)
         g.ctx = FaithfulnessContext(g.adapter.predict, X, baseline, seed=config.seed, n_random=config.random_controls,
                                     n_bootstrap=config.bootstrap, oracle=ref, oracle_kind=kind)

@@ -30,6 +30,7 @@ from explainers._base import (
     seeded_global_numpy,
     select_class,
 )
+from explainers._budget import Plan, measure_throughput, plan_agnostic
 from explainers._shap_torch import DEEP_TOLERANCE, deep_rule_gaps, shap_deep, shap_gradient
 
 __all__ = ["Shap", "choose_algorithm"]
@@ -94,9 +95,10 @@ class Shap(ExplainerBase):
         kernel_nsamples: int | None = Field(None, ge=10, description="KernelExplainer nsamples (default 2f+2048, at most 4096)")
         permutation_max_evals: int | None = Field(None, ge=10, description="PermutationExplainer max_evals (default max(500, 2f+1))")
         n_jobs: int = Field(1, ge=-1, description="worker processes (parallel-safe models); -1: all cores")
+        budget_s: float = Field(60.0, gt=0, description="time budget for model-agnostic SHAP (auto choice)")
 
     config_keys = {"shap_algorithm": "algorithm", "shap_tree_mode": "tree_mode",
-                   "shap_gradient_samples": "gradient_samples", "n_jobs": "n_jobs"}
+                   "shap_gradient_samples": "gradient_samples", "n_jobs": "n_jobs", "explain_budget_s": "budget_s"}
 
     def supports(self, adapter: Any) -> bool:
         return True  # the model-agnostic algorithms need only predict
@@ -105,6 +107,10 @@ class Shap(ExplainerBase):
         algo, why = choose_algorithm(adapter, self.params.algorithm)
         findings: list[str] = []
         t0 = time.perf_counter()
+        if self.params.algorithm == "auto" and algo in ("exact", "permutation"):
+            plan = self._plan(adapter, X, background)
+            algo, why = plan.algo, f"no tree, linear or gradient structure visible: {plan.reason}"
+            findings += [plan.finding] if plan.finding else []
         result = None
         while result is None:
             try:
@@ -123,6 +129,8 @@ class Shap(ExplainerBase):
                                 f"fell back to {CLASS_NAMES[nxt]}")
                 algo, why = nxt, f"fallback after {CLASS_NAMES[algo]} failure"
         values, base, space, params, additive = result
+        if self._planned is not None and algo in ("exact", "permutation"):
+            params = {**params, **self._planned.record()}
         meta = {"algorithm": f"shap.{CLASS_NAMES[algo]}", "choice": algo, "reason": why, "parameters": params,
                 "findings": findings, "sampled": algo in ("gradient", "permutation", "kernel"),
                 "explain_seconds": time.perf_counter() - t0}
@@ -147,6 +155,26 @@ class Shap(ExplainerBase):
         if algo == "linear":
             return (*self._linear(adapter, X, background), True)
         return (*self._agnostic(algo, adapter, X, background, seed), True)
+
+    _planned: Plan | None = None
+
+    def _plan(self, adapter: Any, X: np.ndarray, background: np.ndarray) -> Plan:
+        """The cost-aware choice, made on the first call and kept, so that re-runs of this explainer
+        (stability, sensitivity, randomisation) use the same algorithm and budget."""
+        if self._planned is None:
+            rate = measure_throughput(adapter.predict, background)
+            pilot_rows = X[: min(2, len(X))]
+
+            def pilot(algo: str, bg: int, evals: int) -> float:
+                # shap compiles on an algorithm's first call in a process (seconds): warm up, then time
+                _agnostic_rows(adapter, pilot_rows[:1], 0, algo, background[:bg], 0, evals)
+                t0 = time.perf_counter()
+                _agnostic_rows(adapter, pilot_rows, 0, algo, background[:bg], 0, evals)
+                return (time.perf_counter() - t0) / len(pilot_rows)
+
+            self._planned = plan_agnostic(len(X), X.shape[1], len(background), rate, self.params.budget_s,
+                                          default_evals=self.params.permutation_max_evals or 500, pilot=pilot)
+        return self._planned
 
     # -- algorithms ---------------------------------------------------------------------------
     def _tree(self, adapter: Any, X: np.ndarray, background: np.ndarray) -> tuple:
@@ -191,11 +219,13 @@ class Shap(ExplainerBase):
             params = {"nsamples": budget, "background": "k-means summary" if not adapter.space.categories
                       else "random sample (categorical codes cannot be averaged)", "background_rows": int(len(bg))}
         elif algo == "exact":
-            bg, budget = background[: min(len(background), 32)], 0
+            keep = self._planned.background_rows if self._planned else 32
+            bg, budget = background[: min(len(background), keep)], 0
             params = {"background_rows": int(len(bg)), "coalitions": 2 ** f}
         else:
-            bg = background
-            budget = int(self.params.permutation_max_evals or max(500, 2 * f + 1))
+            bg = background[: self._planned.background_rows] if self._planned else background
+            budget = int(self._planned.max_evals if self._planned else
+                         (self.params.permutation_max_evals or max(500, 2 * f + 1)))
             params = {"max_evals": budget, "background_rows": int(len(bg)), "seed": seed}
         parts, jobs = map_row_chunks(_agnostic_rows, adapter, X, self.params.n_jobs, algo, bg, seed, budget)
         if algo != "exact":

@@ -38,6 +38,17 @@ class ExplainedGroup:
     label: str
     ctx: FaithfulnessContext | None = None
     attributions: dict[str, Attribution] = field(default_factory=dict)
+    scored: np.ndarray | None = None  # positions within ``rows`` that faithfulness is estimated on (None: all)
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Choose (seeded) the positions faithfulness is estimated on: all rows when there are at most ``n``."""
+        m = len(self.rows)
+        self.scored = np.arange(m) if m <= n else np.sort(rng.choice(m, size=n, replace=False))
+        return self.rows[self.scored]
+
+    @property
+    def scored_positions(self) -> np.ndarray:
+        return np.arange(len(self.rows)) if self.scored is None else self.scored
 
 
 @dataclass(frozen=True)
@@ -71,8 +82,8 @@ def evaluate_explainer(ex: Any, groups: list[ExplainedGroup], X: np.ndarray, bac
     """Score the attributions ``ex`` gave every group (``group.attributions[ex.name]``) of rows of ``X``."""
     faith, score, score_ci, additivity, findings, summary = _scored_groups(ex.name, groups, settings)
     g0 = groups[0]
-    A0 = g0.attributions[ex.name]
-    X0 = X[g0.rows]
+    A0 = _rows(g0.attributions[ex.name], g0.scored_positions)
+    X0 = X[g0.rows[g0.scored_positions]]
     rng = np.random.default_rng(settings.seed + 1)
     stab = _stability(ex, g0.adapter, X0, A0, background, settings, faith)
     sens = _sensitivity(ex, g0.adapter, X0, A0, background, _feature_scale(X), settings, rng, faith, findings)
@@ -80,7 +91,7 @@ def evaluate_explainer(ex: Any, groups: list[ExplainedGroup], X: np.ndarray, bac
         _captum_infidelity(g0.adapter, X0, A0, settings.seed, rng, faith, findings)
     rand_info, similarity, note = _randomisation(ex, g0.adapter, X0, A0, background, settings, randomised,
                                                  randomised_note)
-    combined = _combined(ex.name, groups, A0)
+    combined = _combined(ex.name, groups, g0.attributions[ex.name])
     result = ExplanationResult(
         method=ex.name, kind=ex.kind, rows_explained=combined.n_rows, seconds=seconds,
         global_importance=combined.global_importance(), faithfulness=faith, faithfulness_score=score,
@@ -101,21 +112,24 @@ def evaluate_explainer(ex: Any, groups: list[ExplainedGroup], X: np.ndarray, bac
 
 
 def _group_scores(name: str, g: ExplainedGroup, findings: list[str]) -> FaithfulnessScores:
+    """The group's attribution scored on its scoring sample (every explained row unless ``score_rows``
+    is smaller than the group)."""
     a = g.attributions[name]
+    idx = g.scored_positions
     out = None
     if a.additive:
         out = g.ctx.full if a.output_space == "score" else g.adapter.margin(g.ctx.X)
         if out is None:
             findings.append(f"additivity not measurable: the model has no {a.output_space} output")
     findings += list(a.meta.get("findings", []))
-    return g.ctx.score(a.values, base=a.base_values if out is not None else None, output=out)
+    return g.ctx.score(a.values[idx], base=a.base_values[idx] if out is not None else None, output=out)
 
 
 def _scored_groups(name: str, groups: list[ExplainedGroup], settings: EvaluationSettings) -> tuple:
     """Per-metric values, the score and its CI, additivity: each a row-weighted mean over the groups."""
     findings: list[str] = []
     per_group = [_group_scores(name, g, findings) for g in groups]
-    w = np.asarray([len(g.rows) for g in groups], dtype=float)
+    w = np.asarray([len(g.rows) for g in groups], dtype=float)  # groups weigh by all their explained rows
     w /= w.sum()
 
     def mean(values: list[float]) -> float:
@@ -136,6 +150,7 @@ def _scored_groups(name: str, groups: list[ExplainedGroup], settings: Evaluation
         j["seconds"] = round(sum(x.seconds for x in ms), 4)
         faith[metric] = j
     summary = _summary(per_group, w)
+    summary["rows_scored"] = int(sum(len(g.scored_positions) for g in groups))
     score = mean([s.score for s in per_group])
     score_ci = (mean([s.score_ci[0] for s in per_group]), mean([s.score_ci[1] for s in per_group]))
     add = [s.additivity_error for s in per_group]
@@ -248,6 +263,15 @@ def _randomisation(ex: Any, adapter: Adapter, X0: np.ndarray, A0: Attribution, b
             "method": f"{adapter.capabilities.randomisation} (Adebayo et al. 2018)",
             "metric": "mean per-row Spearman correlation, the larger of signed values and of |values|"}
     return info, (signed, absolute), None
+
+
+def _rows(a: Attribution, idx: np.ndarray) -> Attribution:
+    """The attribution of some of its rows."""
+    if len(idx) == a.n_rows:
+        return a
+    return Attribution(a.values[idx], a.base_values[idx], a.feature_names, a.method, a.kind,
+                       output_space=a.output_space, additive=a.additive, meta=dict(a.meta),
+                       local_r2=None if a.local_r2 is None else a.local_r2[idx])
 
 
 def _combined(name: str, groups: list[ExplainedGroup], A0: Attribution) -> Attribution:
