@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -44,6 +44,35 @@ class _ConsoleProgress:
 
     def note(self, message: str) -> None:
         self.console.print(f"[yellow]![/] {escape(message)}", highlight=False)
+
+    @contextmanager
+    def bar(self, description: str, total: int) -> Iterator[Any]:
+        """One bar with rows/s and the time left (on a terminal); a summary line otherwise."""
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        t0 = time.perf_counter()
+        done = [0]
+        with Progress(TextColumn(escape(description)), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
+                      TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=self.console,
+                      disable=not self.console.is_terminal, transient=True) as bar:
+            task = bar.add_task(description, total=total or None, rate="")
+
+            def advance(n: int) -> None:
+                done[0] += n
+                rate = done[0] / max(time.perf_counter() - t0, 1e-9)
+                bar.update(task, advance=n, rate=f"{rate:,.0f} rows/s")
+
+            yield advance
+        seconds = time.perf_counter() - t0
+        self.console.print(f"[green]✓[/] {escape(description)}: {done[0]:,} rows "
+                           f"[dim]({seconds:.1f} s, {done[0] / max(seconds, 1e-9):,.0f} rows/s)[/]", highlight=False)
 
 
 def _version(value: bool) -> None:
@@ -171,6 +200,69 @@ def _check_output_paths(out: Path, junit: Path | None) -> None:
             raise InputError(f"{option} {path}: {ancestor} is a file, not a folder. Choose another path.")
         if not os.access(ancestor, os.W_OK):
             raise InputError(f"{option} {path}: cannot write in {ancestor}. Choose a writable folder.")
+
+
+@app.command("reasons")
+def reasons(
+    model: Annotated[Path, typer.Argument(help="Fitted model (as for audit run).")],
+    data: Annotated[Path, typer.Argument(help="CSV or Parquet with the model's input columns (any number of rows).")],
+    out: Annotated[Path, typer.Option(help="Output file: .csv or .parquet.")] = Path("reasons.csv"),
+    adverse_only: Annotated[bool, typer.Option("--adverse-only", help="Only rows whose decision is not the "
+                                                                      "favourable class.")] = False,
+    explainer: Annotated[str | None, typer.Option(help="Explainer giving the reasons (default: the report's "
+                                                        "choice, the most faithful that passes the policy).")] = None,
+    chunk_rows: Annotated[int, typer.Option(min=1, help="Rows read and explained at a time.")] = 5000,
+    target: Annotated[str | None, typer.Option(help="Target column (for the choice audit's checks).")] = None,
+    config: Annotated[Path | None, typer.Option(help="audit.toml with settings and the policy.")] = None,
+    template: Annotated[str | None, typer.Option(help="Template whose plain-language reasons are used.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    trust_model: Annotated[bool, typer.Option("--trust-model", help="Load the model file without the allow-list.")] = False,
+    model_class: Annotated[str | None, typer.Option(help="torch: package.module:Class for a state_dict.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """Write the decision, score and principal reasons of every row of DATA (or only adverse ones)."""
+    err = Console(stderr=True, soft_wrap=True)
+
+    def work() -> int:
+        from audit.loading import load_config_file
+        from audit.reasons import run_reasons
+        from audit.runner import Progress
+        from report_templates import load_template
+
+        overrides = {"target": target, "seed": seed}
+        cfg, _text = load_config_file(config, overrides)
+        tpl = load_template(template or cfg.report.template)
+        progress = _ConsoleProgress(err) if not quiet else Progress()
+        summary = run_reasons(model, data, out, config=cfg, template=tpl, trust_model=trust_model,
+                              model_class=model_class, explainer=explainer, adverse_only=adverse_only,
+                              chunk_rows=chunk_rows, progress=progress)
+        if not quiet:
+            score = "" if summary.method_score is None else f" (faithfulness {summary.method_score:.2f})"
+            err.print(f"Reasons by {escape(summary.method)}{escape(score)}: {summary.rows_written:,} of "
+                      f"{summary.rows_read:,} rows written to {escape(str(summary.path))}", highlight=False)
+        return 0
+
+    raise typer.Exit(_guarded(work, err, debug))
+
+
+def _guarded(work: Any, err: Console, debug: bool) -> int:
+    """Run ``work``; a user's error is one line and exit 2, a bug one line and exit 3 (tracebacks with --debug)."""
+    from audit.errors import AuditError
+
+    try:
+        return work()
+    except AuditError as exc:
+        if debug:
+            raise
+        err.print(f"[bold red]error:[/] {escape(' '.join(str(exc).split()))}", highlight=False)
+        return exc.exit_code
+    except Exception as exc:  # noqa: BLE001 - a bug: one line unless --debug
+        if debug:
+            raise
+        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))}. Re-run with --debug and "
+                  "report it.", highlight=False)
+        return 3
 
 
 def main() -> None:

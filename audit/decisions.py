@@ -58,13 +58,17 @@ def principal_reasons(contrib: np.ndarray, *, max_reasons: int, direction: float
 
 
 def decisions(ds: Dataset, rows: np.ndarray, score: np.ndarray, labels: np.ndarray, adapter: Adapter,
-              favorable: Any, method: str, attrs: Mapping[str, Attribution], *, max_reasons: int) -> list[Decision]:
-    """One :class:`Decision` per explained row, with reasons from every method and ``method``'s as primary."""
+              favorable: Any, method: str, attrs: Mapping[str, Attribution], *, max_reasons: int,
+              typical: np.ndarray | None = None) -> list[Decision]:
+    """One :class:`Decision` per explained row, with reasons from every method and ``method``'s as primary.
+
+    ``typical``: each input's typical value, against which a reason says "high" or "low" (default: the
+    data's medians)."""
     if method not in attrs:
         return []
     rules = next((a.rules for a in attrs.values() if a.rules is not None), None)
     categorical = ds.space.categorical_mask
-    typical = np.nanmedian(ds.X, axis=0)
+    typical = np.nanmedian(ds.X, axis=0) if typical is None else typical
     explained = adapter.explained_class
 
     def reasons_for(contrib: np.ndarray, r: int, adverse: bool) -> tuple[dict[str, Any], ...]:

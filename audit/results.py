@@ -87,6 +87,8 @@ class AuditResult:
     reproducibility: dict[str, Any]
     warnings: tuple[str, ...] = ()
     attributions: dict[str, Any] = field(default_factory=dict, repr=False)
+    background: Any = field(default=None, repr=False)  # the encoded background rows (not in results.json)
+    typical: Any = field(default=None, repr=False)  # each input's median over DATA (reasons say high / low)
 
     def to_json(self) -> dict[str, Any]:
         return to_jsonable({

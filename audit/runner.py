@@ -9,8 +9,7 @@ Every measurement lives in its own box (``audit.faithfulness``, ``audit.agreemen
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from audit.faithfulness.evaluate import (
 from audit.faithfulness.oracle import known_oracle
 from audit.gate import Gate, evaluate
 from audit.loading import load_data, load_model
+from audit.progress import Clock, Progress
 from audit.protected import check_protected_names, measure_protected, protected_evidence
 from audit.provenance import created_at, data_record, model_record, reproducibility_record
 from audit.results import AuditResult
@@ -39,33 +39,6 @@ from audit.types import Dataset
 from explainers import check_names, select
 
 __all__ = ["run_audit", "Progress"]
-
-
-class Progress:
-    """Progress sink; the CLI passes a rich-backed one, the API a silent one."""
-
-    @contextmanager
-    def step(self, description: str) -> Iterator[None]:
-        yield
-
-    def note(self, message: str) -> None:
-        pass
-
-
-class _Clock:
-    """Named timings of the audit's steps, each shown as a progress step."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.timings: dict[str, float] = {}
-        self.start = time.perf_counter()
-
-    @contextmanager
-    def __call__(self, name: str, label: str) -> Iterator[None]:
-        t0 = time.perf_counter()
-        with self.progress.step(label):
-            yield
-        self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - t0
 
 
 def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_text: str = "",
@@ -78,7 +51,7 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
     per row and model input (an array in the data's column order, or a DataFrame with those columns).
     It replaces the model's own reference as the upper control of every faithfulness metric.
     """
-    clock = _Clock(progress or Progress())
+    clock = Clock(progress or Progress())
     check_names(config.policy.explainers, "[policy.explainers.{name}]")
     with clock("load", f"Loading model {model_path.name}"):
         loaded = load_model(model_path, trust_model=trust_model, model_class=model_class,
@@ -130,6 +103,7 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         controls=controls_record(groups, baseline.kind, config.random_controls), decisions=tuple(reasons),
         agreement=agreed, performance=performance, challenger=challenger, protected=protected,
         reproducibility=reproducibility_record(config, config_text, command_line, adapter, clock.timings),
+        background=background, typical=np.nanmedian(ds.X, axis=0),
         warnings=(*ds.warnings, *(f"explainer skipped: {s}" for s in skipped)), attributions=combined,
     )
 
@@ -169,7 +143,7 @@ def _gate(config: AuditConfig, evaluations: list[Any], combined: dict[str, Any],
 
 
 def _explain_and_score(explainers: list[Any], groups: list[ExplainedGroup], ds: Dataset, adapter: Adapter,
-                       background: np.ndarray, config: AuditConfig, clock: _Clock) -> list[Any]:
+                       background: np.ndarray, config: AuditConfig, clock: Clock) -> list[Any]:
     """Each explainer on every group's rows, then its evaluation."""
     randomised, randomised_note = randomised_model(adapter, ds, config.seed)
     settings = EvaluationSettings.from_config(config)

@@ -6,6 +6,7 @@ import difflib
 import gzip
 import io
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,11 @@ import numpy as np
 import pandas as pd
 
 from audit.adapters._base import ModelSpec
-from audit.errors import DataError, name_some
+from audit.errors import DataError, InputError, name_some
 from audit.loading._model import read_bytes, sha256_bytes
 from audit.types import Dataset, FeatureSpace
 
-__all__ = ["load_data", "MAX_NAME_CHARS", "MAX_MODEL_COLUMNS"]
+__all__ = ["load_data", "encode_columns", "MAX_NAME_CHARS", "MAX_MODEL_COLUMNS"]
 
 # Beyond these a report cannot lay names out (and no credit model needs them): refuse, saying so.
 MAX_NAME_CHARS = 1_000
@@ -38,20 +39,13 @@ def load_data(path: Path, spec: ModelSpec, *, target: str | None = None, keep: t
     Raises :class:`DataError` naming the file, column and row for: a missing or empty file, missing
     columns, text in a numeric column.
     """
-    if path.suffix.lower() not in (".csv", ".tsv", ".txt", ".gz"):
-        raise DataError(f"data {path}: expected a .csv file (.tsv, .txt and .csv.gz also work), "
+    if path.suffix.lower() not in (".csv", ".tsv", ".txt", ".gz", ".parquet", ".pq"):
+        raise DataError(f"data {path}: expected a .csv file (.tsv, .txt, .csv.gz and .parquet also work), "
                         f"got {path.suffix or 'no extension'!r}.")
     raw = read_bytes(path, "data")
     digest = sha256_bytes(raw)
     warnings: list[str] = []
-    text = _decode(path, raw, warnings)
-    delimiter = _delimiter(text)
-    try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, skipinitialspace=True)
-    except pd.errors.EmptyDataError:
-        raise DataError(f"data {path}: the file has no header and no rows.") from None
-    except pd.errors.ParserError as exc:
-        raise DataError(f"data {path}: not a readable CSV ({str(exc).strip()}). Fix the file format.") from None
+    frame = _read_parquet(path, raw) if raw[:4] == b"PAR1" else _read_csv(path, raw, warnings)
     if frame.empty:
         raise DataError(f"data {path}: the header has no data rows below it. Add rows to audit.")
     frame.columns = [str(c) for c in frame.columns]
@@ -103,14 +97,26 @@ def load_data(path: Path, spec: ModelSpec, *, target: str | None = None, keep: t
     if ignored:
         warnings.append(f"{len(ignored)} column(s) not used by the model were ignored: {name_some(list(ignored), 8)}.")
 
+    X, categories, numeric_dtypes = encode_columns(frame, names, spec.categorical, path, warnings)
+    space = FeatureSpace(tuple(names), categories, as_frame=spec.as_frame, numeric_dtypes=numeric_dtypes)
+    extra = {c: frame[c].to_numpy() for c in keep if c in ignored}
+    return Dataset(path=str(path), sha256=digest, X=X, space=space, target=y, target_name=target,
+                   ignored_columns=ignored, warnings=tuple(warnings), extra=extra)
+
+
+def encode_columns(frame: pd.DataFrame, names: tuple[str, ...] | list[str], known: Mapping[str, tuple[Any, ...]],
+                   path: Path, warnings: list[str], *, first_row: int = 1) -> tuple[np.ndarray, dict, dict]:
+    """The model's columns of ``frame`` as one float matrix (categories as codes into ``known`` plus any
+    unseen values, which are warned about), with the categories and integer dtypes found. A text cell
+    in a numeric column is a DataError naming the row (``first_row`` is the frame's first data row)."""
     X = np.empty((len(frame), len(names)), dtype=float)
     categories: dict[str, tuple[Any, ...]] = {}
     numeric_dtypes: dict[str, str] = {}
     for j, name in enumerate(names):
         col = frame[name]
-        if name in spec.categorical:
-            cats, codes = _encode_categorical(col, spec.categorical[name])
-            unseen = [c for c in cats if spec.categorical[name] and c not in spec.categorical[name]]
+        if name in known:
+            cats, codes = _encode_categorical(col, known[name])
+            unseen = [c for c in cats if known[name] and c not in known[name]]
             if unseen:
                 warnings.append(f"column {name!r} has value(s) unseen in training: {name_some(unseen)}.")
             categories[name] = cats
@@ -119,20 +125,41 @@ def load_data(path: Path, spec: ModelSpec, *, target: str | None = None, keep: t
         numbers = pd.to_numeric(col, errors="coerce")
         bad = numbers.isna().to_numpy() & col.notna().to_numpy()
         if bad.any():
-            row = int(np.flatnonzero(bad)[0]) + 1
+            row = int(np.flatnonzero(bad)[0]) + first_row
             raise DataError(
                 f"data {path}: column {name!r} must be numeric for this model, but row {row} "
-                f"(line {row + 1}) holds {col.iloc[row - 1]!r}"
+                f"(line {row + 1}) holds {col.iloc[row - first_row]!r}"
                 f"{f' ({int(bad.sum())} such rows)' if bad.sum() > 1 else ''}. Fix or remove those values"
-                f"{_decimal_comma_hint(col.iloc[row - 1])}."
+                f"{_decimal_comma_hint(col.iloc[row - first_row])}."
             )
         if pd.api.types.is_integer_dtype(col.dtype):
             numeric_dtypes[name] = "int64"
         X[:, j] = numbers.to_numpy(dtype=float)
-    space = FeatureSpace(tuple(names), categories, as_frame=spec.as_frame, numeric_dtypes=numeric_dtypes)
-    extra = {c: frame[c].to_numpy() for c in keep if c in ignored}
-    return Dataset(path=str(path), sha256=digest, X=X, space=space, target=y, target_name=target,
-                   ignored_columns=ignored, warnings=tuple(warnings), extra=extra)
+    return X, categories, numeric_dtypes
+
+
+def _read_csv(path: Path, raw: bytes, warnings: list[str]) -> pd.DataFrame:
+    text = _decode(path, raw, warnings)
+    try:
+        return pd.read_csv(io.StringIO(text), sep=_delimiter(text), skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"data {path}: the file has no header and no rows.") from None
+    except pd.errors.ParserError as exc:
+        raise DataError(f"data {path}: not a readable CSV ({str(exc).strip()}). Fix the file format.") from None
+
+
+def _read_parquet(path: Path, raw: bytes) -> pd.DataFrame:
+    """A Parquet file (by its magic number) from the bytes that were hashed."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise InputError(f"data {path}: a Parquet file needs pyarrow. Install it with "
+                         "pip install 'xai-audit[parquet]'.") from None
+    try:
+        return pq.read_table(pa.BufferReader(raw)).to_pandas()
+    except Exception as exc:  # noqa: BLE001 - pyarrow's own errors: one clear message
+        raise DataError(f"data {path}: not a readable Parquet file ({str(exc)[:200]}).") from None
 
 
 def _decode(path: Path, raw: bytes, warnings: list[str]) -> str:

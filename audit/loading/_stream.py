@@ -1,0 +1,102 @@
+"""Reading DATA in chunks for whole-portfolio work: memory stays flat with the file's size.
+
+CSV (delimiter from the header line, UTF-8 or Windows-1252, gzip by magic number) through pandas'
+chunked reader, Parquet through pyarrow's batch iterator (the ``parquet`` extra). Each chunk is
+encoded into the model's feature space; a category unseen so far is appended to that column's
+categories, so earlier codes keep their meaning.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from audit.errors import DataError, InputError, name_some
+from audit.loading._data import encode_columns
+from audit.types import FeatureSpace
+
+__all__ = ["iter_chunks", "is_parquet"]
+
+_PARQUET_MAGIC = b"PAR1"
+
+
+def is_parquet(path: Path) -> bool:
+    """Parquet by content (its magic number), whatever the suffix."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == _PARQUET_MAGIC
+    except OSError:
+        return False
+
+
+def _csv_frames(path: Path, chunk_rows: int, columns: list[str]) -> Iterator[pd.DataFrame]:
+    with open(path, "rb") as fh:
+        head = fh.read(65536)
+    compression = "gzip" if head[:2] == b"\x1f\x8b" else None
+    encoding = "utf-8-sig"
+    if compression is None:
+        try:
+            head.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            if exc.start < len(head) - 4:  # not a multi-byte character cut at the buffer's end
+                encoding = "cp1252"
+    import gzip
+
+    opener = gzip.open if compression else open
+    with opener(path, "rt", encoding=encoding, newline="") as fh:  # type: ignore[operator]
+        header = fh.readline()
+    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
+    sep = max(counts, key=lambda d: counts[d])
+    sep = sep if counts[sep] > counts[","] else ","
+    names = next(csv.reader([header], delimiter=sep))
+    missing = [c for c in columns if c not in [n.strip() for n in names]]
+    if missing:
+        raise DataError(f"data {path}: column(s) the model needs are missing: {name_some(missing)}.")
+    yield from pd.read_csv(path, sep=sep, chunksize=chunk_rows, compression=compression, encoding=encoding,
+                           skipinitialspace=True, usecols=lambda c: str(c).strip() in columns)
+
+
+def _parquet_frames(path: Path, chunk_rows: int, columns: list[str]) -> Iterator[pd.DataFrame]:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise InputError(f"data {path}: a Parquet file needs pyarrow. Install it with "
+                         "pip install 'xai-audit[parquet]'.") from None
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as exc:  # noqa: BLE001 - pyarrow's own errors: one clear message
+        raise DataError(f"data {path}: not a readable Parquet file ({exc}).") from None
+    missing = [c for c in columns if c not in pf.schema_arrow.names]
+    if missing:
+        raise DataError(f"data {path}: column(s) the model needs are missing: {name_some(missing)}.")
+    for batch in pf.iter_batches(batch_size=chunk_rows, columns=columns):
+        yield batch.to_pandas()
+
+
+def iter_chunks(path: Path, space: FeatureSpace, *, chunk_rows: int = 5000,
+                warnings: list[str] | None = None) -> Iterator[tuple[int, np.ndarray, FeatureSpace]]:
+    """``(first row, encoded rows, feature space)`` for consecutive chunks of DATA (rows are 1-based).
+
+    >>> # for start, X, space in iter_chunks(Path("portfolio.parquet"), adapter.space): ...
+    """
+    if not path.is_file():
+        raise InputError(f"data {path}: file not found. Check the path.")
+    columns = list(space.names)
+    frames = _parquet_frames(path, chunk_rows, columns) if is_parquet(path) else _csv_frames(path, chunk_rows, columns)
+    start = 1
+    warnings = [] if warnings is None else warnings
+    try:
+        for frame in frames:
+            frame.columns = [str(c).strip() for c in frame.columns]
+            X, categories, _ = encode_columns(frame, columns, space.categories, path, warnings, first_row=start)
+            if any(tuple(categories[n]) != tuple(space.categories[n]) for n in categories):
+                space = replace(space, categories={**space.categories, **categories})
+            yield start, X, space
+            start += len(frame)
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"data {path}: not a readable CSV near row {start} ({str(exc).strip()[:200]}).") from None

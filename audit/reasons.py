@@ -1,0 +1,234 @@
+"""Principal reasons for a whole portfolio: the orchestrator of ``audit reasons``.
+
+The explainer is chosen as the report chooses it: an audit of a seeded sample (``rows``) scores every
+applicable method and the most faithful one that passes the policy gives the reasons, with the audit's
+background and typical values, so a row's reasons are the ones its report page would show (or the
+method named with ``--explainer``, with a background sampled from the first 5,000 rows). Then DATA is read in chunks (CSV or Parquet), each chunk is decided and
+explained with that method, and its rows are appended to the output (CSV or Parquet), which appears
+only when complete. Reasons follow the report's rules (:func:`audit.decisions.decisions`) and the
+template's plain language; text cells that a spreadsheet would run as a formula are neutralised
+(OWASP CSV injection).
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from audit.adapters import Adapter, describe_model, make_adapter
+from audit.config import AuditConfig
+from audit.decisions import decisions, favorable_class
+from audit.errors import InputError
+from audit.loading import load_model
+from audit.loading._stream import iter_chunks
+from audit.progress import Progress
+from audit.types import Dataset
+from explainers import select
+
+__all__ = ["run_reasons", "ReasonsSummary", "neutralise"]
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+POOL_ROWS = 5000  # rows the background and typical values are drawn from when no audit chose the method
+
+
+def neutralise(cell: Any) -> Any:
+    """A text cell safe to open in a spreadsheet: a leading ``= + - @``, tab or CR gets a ``'`` before
+    it, unless the cell is a plain number.
+
+    >>> neutralise("=HYPERLINK(\\"http://x\\")"), neutralise("-3.5"), neutralise("own")
+    ('\\'=HYPERLINK("http://x")', '-3.5', 'own')
+    """
+    if not isinstance(cell, str) or not cell.startswith(_FORMULA_START):
+        return cell
+    try:
+        float(cell)
+        return cell
+    except ValueError:
+        return "'" + cell
+
+
+@dataclass(frozen=True)
+class ReasonsSummary:
+    path: Path
+    rows_read: int
+    rows_written: int
+    method: str
+    method_score: float | None
+    gate_passed: bool | None
+    favorable_class: str | None
+
+
+def _columns(max_reasons: int) -> list[str]:
+    cols = ["row", "decision", "score", "adverse", "method"]
+    for i in range(1, max_reasons + 1):
+        cols += [f"reason_{i}", f"feature_{i}", f"value_{i}", f"contribution_{i}"]
+    return cols
+
+
+@contextmanager
+def _writer(out: Path, columns: list[str]) -> Iterator[Callable[[list[list[Any]]], None]]:
+    """Append rows to a temporary file beside ``out``; it replaces ``out`` only when all went well."""
+    parquet = out.suffix.lower() in (".parquet", ".pq")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".reasons-", suffix=out.suffix, dir=out.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        if parquet:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            schema = pa.schema([(c, pa.int64() if c == "row" else pa.float64() if c.startswith(("score", "contribution"))
+                                 else pa.bool_() if c == "adverse" else pa.string()) for c in columns])
+            with pq.ParquetWriter(tmp, schema) as w:
+                yield lambda rows: w.write_table(pa.Table.from_pylist([dict(zip(columns, r)) for r in rows], schema))
+        else:
+            with open(tmp, "w", newline="", encoding="utf-8") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(columns)
+                yield lambda rows: writer.writerows([[neutralise(c) for c in r] for r in rows])
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _choose(model_path: Path, data_path: Path, config: AuditConfig, explainer: str | None, run: Any,
+            trust_model: bool, model_class: str | None) -> tuple:
+    """(method, its faithfulness score, whether the gate passed, the audit's result): the report's choice
+    unless one is named."""
+    if explainer is not None:
+        return explainer, None, None, None
+    result = run(model_path, data_path, config=config, trust_model=trust_model, model_class=model_class)
+    primary = result.decisions[0].method if result.decisions else result.explanations[0].method
+    score = next(e.faithfulness_score for e in result.explanations if e.method == primary)
+    return primary, score, result.gate.passed, result
+
+
+def run_reasons(model_path: Path, data_path: Path, out: Path, *, config: AuditConfig, template: Any,
+                trust_model: bool = False, model_class: str | None = None, explainer: str | None = None,
+                adverse_only: bool = False, chunk_rows: int = 5000, progress: Progress | None = None,
+                run: Any = None) -> ReasonsSummary:
+    """Write the decision, score and principal reasons of every row of DATA (or of the adverse ones) to
+    ``out`` (``.csv`` or ``.parquet``) and say what was written.
+
+    ``run``: the audit used to choose the explainer (default :func:`audit.runner.run_audit`).
+    """
+    if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
+        raise InputError(f"--out {out}: write reasons to a .csv or .parquet file.")
+    if out.exists() and out.is_dir():
+        raise InputError(f"--out {out}: is a folder; give a file name such as reasons.csv.")
+    progress = progress or Progress()
+    if run is None:
+        from audit.runner import run_audit as run
+    with progress.step("Choosing the explainer on a sample (as the report does)"):
+        method, score, passed, audit = _choose(model_path, data_path, config, explainer, run, trust_model, model_class)
+    loaded = load_model(model_path, trust_model=trust_model, model_class=model_class,
+                        max_model_bytes=config.max_model_bytes)
+    spec = describe_model(loaded.obj, loaded.extra)
+    chunks = _chunks(data_path, spec, config, chunk_rows)
+    first = next(chunks)
+    _, X, space = first
+    adapter = make_adapter(loaded.obj, space, extra={**loaded.extra, "device": config.device},
+                           explained_class=config.explained_class)
+    adapter.prepare(X)
+    (ex,), _ = select(adapter, [method], top_level=config.top_level(), settings=config.explainer_settings)
+    if audit is not None:  # the report's background and typical values: the same reasons as its pages
+        background, typical = audit.background, audit.typical
+    else:  # from the first POOL_ROWS rows, whatever the chunk size, so chunking never changes a reason
+        _, pool, _ = next(_chunks(data_path, spec, config, POOL_ROWS))
+        rng = np.random.default_rng(config.seed)
+        background = pool[np.sort(rng.choice(len(pool), size=min(config.background, len(pool)), replace=False))]
+        typical = np.nanmedian(pool, axis=0)
+    favorable = favorable_class(adapter, config.favorable_class)
+    written = read = 0
+    columns = _columns(config.report.max_reasons)
+    with _writer(out, columns) as write, progress.bar(f"Reasons with {method}", _count_rows(data_path)) as advance:
+        for start, rows_X, chunk_space in _prepend(first, chunks):
+            rows = _chunk_rows(adapter, chunk_space, rows_X, start, ex, background, favorable, config, typical,
+                               template, adverse_only)
+            write(rows)
+            read += len(rows_X)
+            written += len(rows)
+            advance(len(rows_X))
+    return ReasonsSummary(out, read, written, method, score, passed, None if favorable is None else str(favorable))
+
+
+def _chunks(path: Path, spec: Any, config: AuditConfig, chunk_rows: int) -> Iterator:
+    from audit.types import FeatureSpace
+
+    names = spec.feature_names
+    if names is None:
+        raise InputError(f"model {path}: records no feature names, so its columns cannot be found in chunks; "
+                         "use audit run, or save the model fitted on a DataFrame.")
+    space = FeatureSpace(tuple(names), dict(spec.categorical), as_frame=spec.as_frame)
+    chunks = iter_chunks(path, space, chunk_rows=chunk_rows)
+    try:
+        first = next(chunks)
+    except StopIteration:
+        raise InputError(f"data {path}: no rows to explain.") from None
+    yield first
+    yield from chunks
+
+
+def _prepend(first: Any, rest: Iterator) -> Iterator:
+    yield first
+    yield from rest
+
+
+def _count_rows(path: Path) -> int:
+    """Rows in DATA for the progress bar (Parquet metadata, or a fast line count)."""
+    from audit.loading._stream import is_parquet
+
+    if is_parquet(path):
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    import gzip
+
+    opener = gzip.open if open(path, "rb").read(2) == b"\x1f\x8b" else open
+    with opener(path, "rb") as fh:  # type: ignore[operator]
+        return max(0, sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b"")) - 1)
+
+
+def _chunk_rows(adapter: Adapter, space: Any, X: np.ndarray, start: int, ex: Any, background: np.ndarray,
+                favorable: Any, config: AuditConfig, typical: np.ndarray, template: Any,
+                adverse_only: bool) -> list[list[Any]]:
+    """The output rows of one chunk: decide, keep (adverse only if asked), explain, give reasons."""
+    view = copy.copy(adapter)
+    view.space = space  # categories unseen so far were appended; codes keep their meaning
+    labels = view.predict_label(X)
+    keep = np.arange(len(X))
+    if adverse_only and favorable is not None:
+        keep = np.flatnonzero(np.array([str(v) != str(favorable) for v in labels]))
+    if not len(keep):
+        return []
+    ds = Dataset(path="", sha256="", X=np.ascontiguousarray(X), space=space)
+    groups = [(view, keep)]
+    if view.task == "multiclass" and config.explained_class is None:
+        predicted = np.argmax(view.predict_all(X[keep]), axis=1)
+        groups = [(view.for_class(int(k)), keep[predicted == k]) for k in np.unique(predicted)]
+    out: list[list[Any]] = []
+    for v, idx in groups:
+        attr = ex.explain(v, X[idx], background=background, seed=config.seed)
+        score = np.zeros(len(X))
+        score[idx] = v.predict(X[idx])
+        for d in decisions(ds, idx, score, labels, v, favorable, ex.name, {ex.name: attr},
+                           max_reasons=config.report.max_reasons, typical=typical):
+            row = [start + d.row - 1, d.outcome, d.prediction, d.adverse, d.method]
+            for r in d.reasons:
+                # adverse-action wording only for adverse decisions; otherwise what supported the outcome
+                text = (template.reason(r["feature"], r["value"], above_typical=r.get("above_typical")) if d.adverse
+                        else f"{r['feature']} = {r['value']} (supported this outcome)")
+                row += [text, r["feature"], r["value"], r["contribution"]]
+            row += [None] * (4 * config.report.max_reasons - 4 * len(d.reasons))
+            out.append(row)
+    return sorted(out, key=lambda r: r[0])

@@ -1,0 +1,88 @@
+"""`audit reasons`: every row's decision and principal reasons, streamed in chunks, CSV or Parquet."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from audit.config import parse_config
+from audit.reasons import neutralise, run_reasons
+from audit.runner import run_audit
+from report_templates import load_template
+from tests.conftest import FAST_TOML, SAMPLES, save_pickle
+
+CREDIT = SAMPLES / "german_credit.csv"
+
+
+@pytest.fixture(scope="module")
+def logreg_path(credit_logreg, tmp_path_factory):
+    return save_pickle(credit_logreg, tmp_path_factory.mktemp("reasons") / "logreg.pkl")
+
+
+def _reasons(model, data, out, **kw):
+    cfg = parse_config(FAST_TOML, overrides={"target": "risk"})
+    return run_reasons(model, data, out, config=cfg, template=load_template("credit_decision"), **kw)
+
+
+def test_every_row_gets_the_reports_reasons(logreg_path, tmp_path):
+    """The method is the report's choice and, on the rows the report explains, the reasons are the
+    report's (fails if the background, sign rule or row numbering differ between the two paths)."""
+    cfg = parse_config(FAST_TOML, overrides={"target": "risk"})
+    report = run_audit(logreg_path, CREDIT, config=cfg)
+    summary = _reasons(logreg_path, CREDIT, tmp_path / "r.csv", chunk_rows=128)
+    out = pd.read_csv(tmp_path / "r.csv", dtype={"value_1": str})
+    assert summary.rows_read == summary.rows_written == len(out) == 1000
+    assert out["row"].tolist() == list(range(1, 1001))
+    primary = report.decisions[0].method
+    assert summary.method == primary and set(out["method"]) == {primary}
+    by_row = out.set_index("row")
+    for d in report.decisions:
+        got = by_row.loc[d.row]
+        assert got["adverse"] == d.adverse and str(got["decision"]) == d.outcome
+        assert got["score"] == pytest.approx(d.prediction)
+        for i, r in enumerate(d.reasons, start=1):
+            assert got[f"feature_{i}"] == r["feature"] and got[f"contribution_{i}"] == pytest.approx(r["contribution"])
+
+
+def test_adverse_only_parquet_and_chunk_size_do_not_change_the_rows(logreg_path, tmp_path):
+    a = _reasons(logreg_path, CREDIT, tmp_path / "a.parquet", explainer="coefficients", adverse_only=True,
+                 chunk_rows=1000)
+    b = _reasons(logreg_path, CREDIT, tmp_path / "b.csv", explainer="coefficients", adverse_only=True, chunk_rows=77)
+    pa, cb = pd.read_parquet(tmp_path / "a.parquet"), pd.read_csv(tmp_path / "b.csv")
+    assert a.rows_written == b.rows_written == len(pa) == len(cb) and 0 < len(pa) < 1000
+    assert pa["adverse"].all() and (pa["decision"] == "0").all()
+    np.testing.assert_array_equal(pa["row"], cb["row"])
+    np.testing.assert_allclose(pa["contribution_1"], cb["contribution_1"], atol=1e-12)
+    assert pa["reason_1"].str.len().gt(0).all()
+
+
+def test_parquet_input_with_a_category_unseen_until_a_later_chunk(logreg_path, credit, tmp_path):
+    frame = credit.copy()
+    frame.loc[63, "purpose"] = "=HYPERLINK(\"http://evil\")"  # unseen in training, in the second chunk
+    frame.to_parquet(tmp_path / "data.parquet")
+    summary = _reasons(logreg_path, tmp_path / "data.parquet", tmp_path / "r.csv", explainer="coefficients",
+                       chunk_rows=50)
+    out = pd.read_csv(tmp_path / "r.csv")
+    assert summary.rows_read == len(out) == 1000 and out["row"].tolist() == list(range(1, 1001))
+
+
+def test_formula_cells_are_neutralised_in_csv_output(tmp_path):
+    """OWASP CSV injection: a data value such as =HYPERLINK(...) must not reach a spreadsheet as a formula."""
+    from audit.reasons import _writer
+
+    with _writer(tmp_path / "r.csv", ["row", "value_1", "contribution_1"]) as write:
+        write([[1, '=HYPERLINK("http://evil")', -0.5], [2, "+cmd|' /C calc'!A0", 0.1], [3, "-12", 0.2]])
+    text = (tmp_path / "r.csv").read_text()
+    assert "'=HYPERLINK" in text and "'+cmd" in text and ",-12," in text and ",-0.5" in text
+    assert neutralise("-0.25") == "-0.25" and neutralise("@SUM(A1)") == "'@SUM(A1)" and neutralise(3) == 3
+
+
+def test_cli_reasons_and_bad_output_path(logreg_path, cli, tmp_path):
+    code, _, err = cli("reasons", logreg_path, CREDIT, "--out", tmp_path / "r.txt")
+    assert code == 2 and ".csv or .parquet" in err
+    code, _, err = cli("reasons", logreg_path, CREDIT, "--out", tmp_path / "r.csv", "--explainer", "coefficients",
+                       "--adverse-only", "--chunk-rows", "400")
+    assert code == 0, err
+    assert "rows written" in err and (tmp_path / "r.csv").exists()
+    assert not list(tmp_path.glob(".reasons-*"))  # the temporary file is gone
