@@ -111,31 +111,52 @@ def run(
     template: Annotated[str | None, typer.Option(help="Report template: credit_decision or generic.")] = None,
     rows: Annotated[int | None, typer.Option(help="Rows explained (sampled with the seed; default 200).")] = None,
     junit: Annotated[Path | None, typer.Option(help="Also write the gate checks as JUnit XML.")] = None,
+    format_: Annotated[str, typer.Option("--format", help="text, or github: also print the gate's failures as "
+                                                          "GitHub Actions annotations on stdout.")] = "text",
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """Audit MODEL on DATA and write DIR/report.pdf and DIR/results.json."""
     err = Console(stderr=True, soft_wrap=True)
-    from audit.errors import AuditError
 
-    try:
-        code = _run(model, data, target, config, out, explainers, seed, trust_model, model_class, oracle, device,
-                    class_, template, rows, junit, err if not quiet else None)
-    except AuditError as exc:
-        if debug:
-            raise
-        one_line = " ".join(str(exc).split())  # library messages (torch's) may span lines
-        err.print(f"[bold red]error:[/] {escape(one_line)}", highlight=False)
-        raise typer.Exit(exc.exit_code) from None
-    except typer.Exit:
-        raise
-    except Exception as exc:  # noqa: BLE001 - a bug: one line unless --debug
-        if debug:
-            raise
-        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))}. Re-run with --debug and report it.",
-                  highlight=False)
-        raise typer.Exit(3) from None
-    raise typer.Exit(code)
+    def work() -> int:
+        from audit.errors import InputError
+
+        if format_ not in ("text", "github"):
+            raise InputError(f"--format {format_!r}: use text or github.")
+        result, code = _run(model, data, target, config, out, explainers, seed, trust_model, model_class, oracle,
+                            device, class_, template, rows, junit, err if not quiet else None)
+        if format_ == "github":
+            typer.echo(github_annotations(result))
+        return code
+
+    raise typer.Exit(_guarded(work, err, debug))
+
+
+def _gh(text: str, *, prop: bool = False) -> str:
+    """GitHub workflow-command escaping (data; properties also escape ':' and ',')."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+
+def github_annotations(result: Any) -> str:
+    """The gate as GitHub Actions annotations: an error per failed blocking check, a warning per finding
+    (a non-blocking failure), and a notice with the verdict, so the job log and exit code agree.
+
+    >>> from audit.gate import Check, Gate
+    >>> r = type("R", (), {"gate": Gate(False, (Check("explainers_passing", False, 0.0, 1.0, "0 passed"),))})()
+    >>> print(github_annotations(r))
+    ::error title=audit gate%3A explainers_passing::0 passed
+    ::notice title=audit gate::FAILED (0 of 1 checks passed)
+    """
+    lines = []
+    for c in result.gate.checks:
+        if not c.passed:
+            kind, what = ("error", "audit gate") if c.blocking else ("warning", "audit finding")
+            lines.append(f"::{kind} title={_gh(f'{what}: {c.name}', prop=True)}::{_gh(c.message)}")
+    n, ok = len(result.gate.checks), sum(c.passed for c in result.gate.checks)
+    lines.append(f"::notice title=audit gate::{'PASSED' if result.gate.passed else 'FAILED'} ({ok} of {n} checks passed)")
+    return "\n".join(lines)
 
 
 def _run(model: Path, data: Path, target, config_path, out, explainers, seed, trust_model, model_class, oracle,
@@ -179,7 +200,7 @@ def _run(model: Path, data: Path, target, config_path, out, explainers, seed, tr
                           f"(see the policy gate in the report).", highlight=False)
         for c in failed:
             console.print(f"  [red]✗[/] {escape(c.name)}: {escape(c.message)}", highlight=False)
-    return 0 if result.gate.passed else 1
+    return result, 0 if result.gate.passed else 1
 
 
 def _check_output_paths(out: Path, junit: Path | None) -> None:
@@ -246,12 +267,24 @@ def reasons(
     raise typer.Exit(_guarded(work, err, debug))
 
 
+@app.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema (Draft 2020-12) of results.json."""
+    import json
+
+    from audit.schema import schema
+
+    typer.echo(json.dumps(schema(), indent=2))
+
+
 def _guarded(work: Any, err: Console, debug: bool) -> int:
     """Run ``work``; a user's error is one line and exit 2, a bug one line and exit 3 (tracebacks with --debug)."""
     from audit.errors import AuditError
 
     try:
         return work()
+    except typer.Exit:
+        raise
     except AuditError as exc:
         if debug:
             raise

@@ -97,3 +97,22 @@ def encode(frame: pd.DataFrame, adapter_space) -> np.ndarray:
             index = {c: i for i, c in enumerate(cats)}
             X[:, j] = [index[v] for v in frame[name]]
     return X
+
+
+@pytest.fixture(autouse=True)
+def _every_result_matches_the_published_schema(monkeypatch):
+    """Every results.json the suite produces (API or CLI) is validated against `audit schema`."""
+    jsonschema = pytest.importorskip("jsonschema")
+    from audit.results import AuditResult
+    from audit.schema import SCHEMA
+
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    original = AuditResult.to_json
+
+    def checked(self):
+        out = original(self)
+        errors = sorted(validator.iter_errors(out), key=lambda e: list(e.path))
+        assert not errors, f"results.json breaks the schema at {list(errors[0].path)}: {errors[0].message}"
+        return out
+
+    monkeypatch.setattr(AuditResult, "to_json", checked)

@@ -1,0 +1,97 @@
+"""The published JSON Schema (Draft 2020-12) of results.json; ``audit schema`` prints it.
+
+Compatibility rule for ``schema_version`` (``MAJOR.MINOR``): keys are added freely and never renamed or
+removed; an addition raises MINOR, and only a rename, a removal or a change of a key's type would raise
+MAJOR. Objects therefore allow additional properties, and a consumer written for ``1.x`` reads every
+``1.y``.
+
+>>> SCHEMA["$schema"]
+'https://json-schema.org/draft/2020-12/schema'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from audit.results import SCHEMA_VERSION
+
+__all__ = ["SCHEMA", "schema"]
+
+_NUM = {"type": "number"}
+_NUM_OR_NULL = {"type": ["number", "null"]}
+_STR = {"type": "string"}
+_STR_OR_NULL = {"type": ["string", "null"]}
+_BOOL = {"type": "boolean"}
+_SHA = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+
+
+def _obj(required: dict[str, Any], optional: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"type": "object", "required": list(required), "properties": {**required, **(optional or {})}}
+
+
+_CHECK = _obj({"name": _STR, "passed": _BOOL, "value": _NUM_OR_NULL, "threshold": _NUM_OR_NULL, "message": _STR},
+              {"explainer": _STR_OR_NULL, "blocking": _BOOL, "verdict": {"enum": ["pass", "fail", "finding"]},
+               "higher_is_better": {"type": ["boolean", "null"]}})
+
+_METRIC = _obj({"value": _NUM_OR_NULL}, {
+    "ci95": {"type": "array", "items": _NUM_OR_NULL, "minItems": 2, "maxItems": 2},
+    "random_control": _NUM_OR_NULL, "oracle": _NUM_OR_NULL,
+    "normalised_score": {"type": ["number", "null"], "minimum": -1, "maximum": 1.5},
+    "higher_is_better": _BOOL, "informative": _BOOL, "clipped": _BOOL, "in_score": _BOOL,
+    "model_calls": {"type": "integer", "minimum": 0}})
+
+_REASON = _obj({"feature": _STR, "value": _STR, "contribution": _NUM}, {"above_typical": {"type": ["boolean", "null"]}})
+
+_EXPLANATION = _obj({
+    "method": _STR, "kind": {"enum": ["intrinsic", "approximate"]}, "rows_explained": {"type": "integer", "minimum": 0},
+    "seconds": _NUM, "global_importance": {"type": "object", "additionalProperties": _NUM},
+    "faithfulness": {"type": "object", "additionalProperties": _METRIC},
+    "faithfulness_score": _NUM_OR_NULL,
+}, {
+    "faithfulness_score_ci95": {"type": "array", "items": _NUM_OR_NULL, "minItems": 2, "maxItems": 2},
+    "faithfulness_summary": _obj({}, {"uninformative_metrics": {"type": "array", "items": _STR},
+                                      "clipped_metrics": {"type": "array", "items": _STR},
+                                      "identity_with_reference": _BOOL, "identity_share": _NUM}),
+    "algorithm": {"type": "object"}, "output_space": _STR, "stability_topk_jaccard": _NUM_OR_NULL,
+    "max_sensitivity": _NUM_OR_NULL, "additivity_error": _NUM_OR_NULL,
+    "randomisation_check": {"type": ["object", "null"]}, "mean_local_r2": _NUM_OR_NULL,
+    "findings": {"type": "array", "items": _STR},
+})
+
+SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": f"https://xai-audit.invalid/results/{SCHEMA_VERSION}",
+    "title": "xai-audit results.json",
+    "description": "One audit of one model on one data file. Keys are added, never renamed or removed.",
+    **_obj({
+        "schema_version": {"type": "string", "pattern": r"^1\.[0-9]+$"},
+        "tool_version": _STR, "created_at": {"type": "string", "format": "date-time"},
+        "model": _obj({"path": _STR, "sha256": _SHA, "framework": _STR, "type": _STR,
+                       "task": {"enum": ["binary", "multiclass", "regression"]}},
+                      {"trusted": _BOOL, "classes": {"type": ["array", "null"], "items": _STR}}),
+        "data": _obj({"path": _STR, "sha256": _SHA, "rows": {"type": "integer", "minimum": 1},
+                      "features": {"type": "array", "items": _STR, "minItems": 1}},
+                     {"explained_rows": {"type": "array", "items": {"type": "integer", "minimum": 1}}}),
+        "gate": _obj({"passed": _BOOL, "checks": {"type": "array", "items": _CHECK}},
+                     {"passing_explainers": {"type": "array", "items": _STR}}),
+        "explanations": {"type": "array", "items": _EXPLANATION},
+        "controls": _obj({"random": {"type": "object", "additionalProperties": _NUM_OR_NULL}},
+                         {"oracle": {"type": "object"}, "oracle_kind": _STR}),
+        "decisions": {"type": "array", "items": _obj({
+            "row": {"type": "integer", "minimum": 1}, "prediction": _NUM, "outcome": _STR,
+            "reasons": {"type": "array", "items": _REASON, "maxItems": 4}}, {"adverse": _BOOL, "method": _STR})},
+    }, {
+        "config": {"type": "object"}, "agreement": {"type": "object"},
+        "performance": {"type": ["object", "null"]}, "challenger": {"type": ["object", "null"]},
+        "protected_attributes": {"type": "object"}, "reproducibility": _obj({"seed": {"type": "integer"},
+                                                                            "config_sha256": _SHA}),
+        "warnings": {"type": "array", "items": _STR},
+    }),
+}
+
+
+def schema() -> dict[str, Any]:
+    """A copy of :data:`SCHEMA` (callers may not change the published one)."""
+    import copy
+
+    return copy.deepcopy(SCHEMA)
