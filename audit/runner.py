@@ -8,8 +8,6 @@ Every measurement lives in its own box (``audit.faithfulness``, ``audit.agreemen
 
 from __future__ import annotations
 
-import platform
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,9 +30,9 @@ from audit.faithfulness.evaluate import (
 )
 from audit.faithfulness.oracle import known_oracle
 from audit.gate import evaluate
-from audit.loading import load_data, load_model, sha256_bytes
+from audit.loading import load_data, load_model
 from audit.protected import protected_shares
-from audit.provenance import created_at, data_record, model_record, package_versions
+from audit.provenance import created_at, data_record, model_record, reproducibility_record, setup_warnings
 from audit.results import AuditResult
 from audit.types import Dataset
 from explainers import check_names, select
@@ -85,7 +83,7 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         loaded = load_model(model_path, trust_model=trust_model, model_class=model_class)
         spec = describe_model(loaded.obj, loaded.extra)
     with clock("load", f"Reading data {data_path.name}"):
-        ds = load_data(data_path, spec, target=config.target)
+        ds = load_data(data_path, spec, target=config.target, infer_target=config.infer_target)
         adapter = make_adapter(loaded.obj, ds.space, extra={**loaded.extra, "device": config.device},
                                explained_class=config.explained_class)
         adapter.prepare(ds.X)
@@ -117,20 +115,24 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         with clock("performance", "Model performance and interpretable challenger"):
             from audit.performance import challenger_benchmark, model_performance
 
-            performance = model_performance(adapter, ds, score_all, labels_all)
+            performance = model_performance(adapter, ds, score_all, labels_all, role=config.data_role)
             challenger = challenger_benchmark(adapter, ds, performance, seed=config.seed)
+    overfit = (challenger or {}).get("overfitting_warning")
     clock.timings["total_before_report"] = time.perf_counter() - clock.start
     classes = [str(c) for c in adapter.classes] if adapter.classes is not None else None
     return AuditResult(
         tool_version=__version__, created_at=created_at(),
         model=model_record(loaded, adapter, explained_class=groups[0].adapter.explained_class,
-                           per_row=len(groups) > 1, favorable=favorable, device=getattr(adapter, "device", "cpu")),
-        data=data_record(ds, classes, explain_rows, len(background)),
+                           per_row=len(groups) > 1, favorable=favorable, device=getattr(adapter, "device", "cpu"),
+                           favorable_configured=config.favorable_class is not None),
+        data=data_record(ds, classes, explain_rows, len(background), role=config.data_role),
         config=config.model_dump(mode="json", by_alias=True), gate=gate, explanations=tuple(results),
         controls=controls_record(groups, baseline.kind, config.random_controls), decisions=tuple(reasons),
         agreement=agreement(combined), performance=performance, challenger=challenger, protected=protected,
-        reproducibility=_reproducibility(config, config_text, command_line, adapter, clock.timings),
-        warnings=(*ds.warnings, *(f"explainer skipped: {s}" for s in skipped)), attributions=combined,
+        reproducibility=reproducibility_record(config, config_text, command_line, adapter.counter, clock.timings),
+        warnings=(*ds.warnings, *setup_warnings(config, adapter), *(f"explainer skipped: {s}" for s in skipped),
+                  *([overfit] if overfit else [])),
+        attributions=combined,
     )
 
 
@@ -160,16 +162,6 @@ def _explain_and_score(explainers: list[Any], groups: list[ExplainedGroup], ds: 
             out.append(evaluate_explainer(ex, groups, ds.X, background, settings, randomised=randomised,
                                           randomised_note=randomised_note, seconds=seconds))
     return out
-
-
-def _reproducibility(config: AuditConfig, config_text: str, command_line: str | None, adapter: Adapter,
-                     timings: dict[str, float]) -> dict[str, Any]:
-    return {
-        "command_line": command_line or " ".join(sys.argv), "seed": config.seed,
-        "config_sha256": sha256_bytes(config_text.encode()), "config_text": config_text,
-        "package_versions": package_versions(), "platform": platform.platform(), "timings_seconds": timings,
-        "model_calls_total": adapter.counter.calls, "model_rows_total": adapter.counter.rows,
-    }
 
 
 def _groups(adapter: Adapter, ds: Dataset, rows: np.ndarray, config: AuditConfig) -> list[ExplainedGroup]:
