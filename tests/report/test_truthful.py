@@ -324,3 +324,21 @@ def test_write_outputs_from_the_api(neutral, tmp_path):
     result, _, _ = neutral
     paths = write_outputs(result, tmp_path / "o", template=load_template("generic"))
     assert paths["pdf"].exists()
+
+
+def test_logo_resolves_inside_the_config_folder(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from audit.errors import ConfigError
+    from audit.loading import load_config_file
+
+    fig = plt.figure(figsize=(1, 1))
+    fig.savefig(tmp_path / "logo.png")
+    plt.close(fig)
+    cfg = tmp_path / "audit.toml"
+    cfg.write_text('[report]\nlogo = "logo.png"\n')
+    config, _ = load_config_file(cfg)
+    assert config.report.logo == str((tmp_path / "logo.png").resolve())
+    cfg.write_text('[report]\nlogo = "../elsewhere.png"\n')
+    with pytest.raises(ConfigError, match="outside the config file's folder"):
+        load_config_file(cfg)
