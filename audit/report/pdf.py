@@ -269,6 +269,7 @@ class _Builder:
         out += [Spacer(1, 0.3 * cm), verdict, Spacer(1, 0.2 * cm)]
         for line in self.failed_lines():
             out.append(self.p("• " + _esc(line), "small"))
+        out.append(Spacer(1, 0.2 * cm))
         m, d = r.model, r.data
         rows = [
             ["Item", "Value"],
