@@ -36,7 +36,6 @@ def _compact(text: str) -> str:
 def loans_files(tmp_path_factory):
     """Synthetic loans whose target ``default`` = 1 is the bad outcome, and a logistic model of it."""
     from sklearn.linear_model import LogisticRegression
-
     from synthetic import make_loans
 
     tmp = tmp_path_factory.mktemp("loans")
