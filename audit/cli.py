@@ -110,7 +110,12 @@ def run(
                                                                   "row's predicted class).")] = None,
     template: Annotated[str | None, typer.Option(help="Report template: credit_decision or generic.")] = None,
     rows: Annotated[int | None, typer.Option(help="Rows explained (sampled with the seed; default 200).")] = None,
-    junit: Annotated[Path | None, typer.Option(help="Also write the gate checks as JUnit XML.")] = None,
+    junit: Annotated[Path | None, typer.Option(help="Also write the gate checks as JUnit XML (non-blocking findings "
+                                                    "as skipped test cases).")] = None,
+    no_target: Annotated[bool, typer.Option("--no-target", help="Do not infer a target column when --target is "
+                                                                 "not given.")] = False,
+    data_role: Annotated[str | None, typer.Option(help="holdout|training: what DATA is to the model (default "
+                                                       "unknown); labels the performance figures.")] = None,
     format_: Annotated[str, typer.Option("--format", help="text, or github: also print the gate's failures as "
                                                           "GitHub Actions annotations on stdout.")] = "text",
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
@@ -125,7 +130,8 @@ def run(
         if format_ not in ("text", "github"):
             raise InputError(f"--format {format_!r}: use text or github.")
         result, code = _run(model, data, target, config, out, explainers, seed, trust_model, model_class, oracle,
-                            device, class_, template, rows, junit, err if not quiet else None)
+                            device, class_, template, rows, junit, err if not quiet else None,
+                            {"infer_target": False if no_target else None, "data_role": data_role})
         if format_ == "github":
             typer.echo(github_annotations(result))
         return code
@@ -160,14 +166,16 @@ def github_annotations(result: Any) -> str:
 
 
 def _run(model: Path, data: Path, target, config_path, out, explainers, seed, trust_model, model_class, oracle,
-         device, class_, template, rows, junit, console: Console | None) -> int:
+         device, class_, template, rows, junit, console: Console | None, more: dict) -> int:
     from audit.errors import InputError
     from audit.loading import import_object, load_config_file
     from audit.report import write_outputs
     from audit.runner import run_audit
 
     overrides = {"target": target, "seed": seed, "device": device, "class": class_, "rows": rows,
-                 "explainers": [e.strip() for e in explainers.split(",") if e.strip()] if explainers else None}
+                 "explainers": [e.strip() for e in explainers.split(",") if e.strip()] if explainers else None, **more}
+    if target is not None and more.get("infer_target") is False:
+        raise InputError("--target and --no-target contradict each other. Give one of them.")
     cfg, text = load_config_file(config_path, overrides)
     if template:
         cfg = cfg.model_copy(update={"report": cfg.report.model_copy(update={"template": template})})
@@ -186,6 +194,8 @@ def _run(model: Path, data: Path, target, config_path, out, explainers, seed, tr
                        progress=progress, command_line=command, oracle=oracle_fn)
     for warning in result.warnings:
         progress.note(warning)
+    if console and result.data.get("target_source") == "inferred":
+        typer.echo(f"Target column {result.data['target']!r} inferred (pass --target COL or --no-target to change).")
     with progress.step("Writing report.pdf and results.json"):
         paths = write_outputs(result, out, template=tpl, junit=junit)
     if console:

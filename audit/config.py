@@ -10,7 +10,15 @@ from __future__ import annotations
 import sys
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from audit.errors import ConfigError
 
@@ -82,6 +90,8 @@ class ReportConfig(_Frozen):
     adverse_decisions: int = Field(5, ge=0, le=50)
     max_reasons: int = Field(4, ge=1, le=4)
     title: str | None = None
+    review_contact: str | None = None
+    outcomes: dict[str, str] = Field(default_factory=dict, description="[report.outcomes]: class -> label")
 
 
 class AuditConfig(_Frozen):
@@ -121,6 +131,14 @@ class AuditConfig(_Frozen):
     report: ReportConfig = Field(default_factory=ReportConfig)
     explainer_settings: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="[explainers.NAME] tables: each explainer's own parameters")
+    infer_target: bool = Field(True, description="without `target`, use the one column that fits the model's task")
+    data_role: Literal["unknown", "holdout", "training"] = "unknown"
+    _source: tuple[str, dict[str, Any]] = PrivateAttr(default=("", {}))
+
+    @property
+    def source(self) -> tuple[str, dict[str, Any]]:
+        """The TOML text this config was parsed from and the overrides applied ("" and {} when built in Python)."""
+        return self._source
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -159,7 +177,9 @@ def parse_config(text: str, *, source: str = "audit.toml", overrides: dict | Non
         raise ConfigError(f"{source}: not valid TOML ({exc}). Fix the syntax and run again.") from None
     raw.update({k: v for k, v in (overrides or {}).items() if v is not None})
     try:
-        return AuditConfig.model_validate(raw)
+        config = AuditConfig.model_validate(raw)
+        config._source = (text, {k: v for k, v in (overrides or {}).items() if v is not None})
+        return config
     except ValidationError as exc:
         err = exc.errors()[0]
         key = ".".join(str(p) for p in err["loc"])

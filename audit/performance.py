@@ -9,7 +9,14 @@ import numpy as np
 
 from audit.types import Dataset
 
-__all__ = ["model_performance", "challenger_benchmark", "class_labels"]
+__all__ = ["model_performance", "challenger_benchmark", "class_labels", "OVERFIT_MARGIN"]
+
+# In-sample figures this far above the best challenger's cross-validated one suggest memorisation.
+OVERFIT_MARGIN = 0.1
+_ROLE_NOTE = {"holdout": "measured on holdout data (stated with --data-role holdout)",
+              "training": "measured on the model's training data (in-sample): optimistic",
+              "unknown": "measured on the audited data; whether it is the model's training data was not stated "
+                         "(--data-role), so these figures may be in-sample and optimistic"}
 
 
 def class_labels(y: np.ndarray, classes: list[str] | None) -> np.ndarray:
@@ -53,15 +60,17 @@ def _metrics(task: str, y: np.ndarray, score: np.ndarray, labels: np.ndarray, cl
     return out
 
 
-def model_performance(adapter: Any, ds: Dataset, score: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
-    """Performance of the audited model on DATA (optimistic if DATA is its training data)."""
+def model_performance(adapter: Any, ds: Dataset, score: np.ndarray, labels: np.ndarray, *,
+                      role: str = "unknown") -> dict[str, Any]:
+    """Performance of the audited model on DATA, labelled with DATA's ``role`` (holdout, training, unknown)."""
     classes = [str(c) for c in adapter.classes] if adapter.classes is not None else None
     explained = str(adapter.explained_class) if adapter.classes is not None else None
     if adapter.task == "binary" and explained == classes[0]:
         score = -score  # AUC is computed for the last class
     out = _metrics(adapter.task, class_labels(ds.target, classes), score, np.asarray(labels), classes)
     out["rows"] = ds.n_rows
-    out["note"] = "measured on the audited data; optimistic if this is the model's training data"
+    out["data_role"] = role
+    out["note"] = _ROLE_NOTE[role]
     return out
 
 
@@ -115,7 +124,15 @@ def challenger_benchmark(adapter: Any, ds: Dataset, performance: dict[str, Any],
     key = "r2" if regression else ("auc" if "auc" in performance else "accuracy")
     best = max(results, key=lambda k: results[k]["in_sample"].get(key, float("-inf")))
     gap = performance.get(key, float("nan")) - results[best]["in_sample"].get(key, float("nan"))
-    return {"metric": key, "challengers": results, "best_challenger": best, "audited_model": performance.get(key),
+    cv_best = max(v["cross_validated"].get(key, float("-inf")) for v in results.values())
+    excess = performance.get(key, float("nan")) - cv_best
+    overfit = None
+    if performance.get("data_role") != "holdout" and excess > OVERFIT_MARGIN:
+        overfit = (f"possible overfitting: the audited model's {key} on this data ({performance.get(key):.3f}, "
+                   f"{performance.get('data_role', 'unknown')} data) exceeds the best cross-validated challenger "
+                   f"({cv_best:.3f}) by {excess:.3f} (more than {OVERFIT_MARGIN}). Measure it on holdout data "
+                   "(--data-role holdout) before relying on it.")
+    return {"metric": key, "overfitting_warning": overfit, "best_cross_validated": float(cv_best), "challengers": results, "best_challenger": best, "audited_model": performance.get(key),
             "gap_in_sample": float(gap),
             "summary": f"The audited model's {key} on this data is {performance.get(key, float('nan')):.3f}; the best "
                        f"interpretable challenger ({best}) reaches {results[best]['in_sample'].get(key, float('nan')):.3f} "

@@ -33,7 +33,7 @@ from audit.gate import Gate, evaluate
 from audit.loading import load_data, load_model
 from audit.progress import Clock, Progress
 from audit.protected import check_protected_names, measure_protected, protected_evidence
-from audit.provenance import created_at, data_record, model_record, reproducibility_record
+from audit.provenance import created_at, data_record, model_record, reproducibility_record, setup_warnings
 from audit.results import AuditResult
 from audit.types import Dataset
 from explainers import check_names, select
@@ -58,7 +58,8 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
                             max_model_bytes=config.max_model_bytes)
         spec = describe_model(loaded.obj, loaded.extra)
     with clock("load", f"Reading data {data_path.name}"):
-        ds = load_data(data_path, spec, target=config.target, keep=tuple(config.policy.protected_attributes))
+        ds = load_data(data_path, spec, target=config.target, keep=tuple(config.policy.protected_attributes),
+                       infer_target=config.infer_target)
         check_protected_names(config.policy.protected_attributes, ds)
         adapter = make_adapter(loaded.obj, ds.space, extra={**loaded.extra, "device": config.device},
                                explained_class=config.explained_class)
@@ -90,21 +91,24 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         with clock("performance", "Model performance and interpretable challenger"):
             from audit.performance import challenger_benchmark, model_performance
 
-            performance = model_performance(adapter, ds, score_all, labels_all)
+            performance = model_performance(adapter, ds, score_all, labels_all, role=config.data_role)
             challenger = challenger_benchmark(adapter, ds, performance, seed=config.seed)
+    overfit = (challenger or {}).get("overfitting_warning")
     clock.timings["total_before_report"] = time.perf_counter() - clock.start
     classes = [str(c) for c in adapter.classes] if adapter.classes is not None else None
     return AuditResult(
         tool_version=__version__, created_at=created_at(),
         model=model_record(loaded, adapter, explained_class=groups[0].adapter.explained_class,
-                           per_row=len(groups) > 1, favorable=favorable, device=getattr(adapter, "device", "cpu")),
-        data=data_record(ds, classes, explain_rows, len(background)),
+                           per_row=len(groups) > 1, favorable=favorable, device=getattr(adapter, "device", "cpu"),
+                           favorable_configured=config.favorable_class is not None),
+        data=data_record(ds, classes, explain_rows, len(background), role=config.data_role),
         config=config.model_dump(mode="json", by_alias=True), gate=gate, explanations=tuple(results),
         controls=controls_record(groups, baseline.kind, config.random_controls), decisions=tuple(reasons),
         agreement=agreed, performance=performance, challenger=challenger, protected=protected,
-        reproducibility=reproducibility_record(config, config_text, command_line, adapter, clock.timings),
-        background=background, typical=np.nanmedian(ds.X, axis=0),
-        warnings=(*ds.warnings, *(f"explainer skipped: {s}" for s in skipped)), attributions=combined,
+        reproducibility=reproducibility_record(config, config_text, command_line, adapter.counter, clock.timings),
+        warnings=(*ds.warnings, *setup_warnings(config, adapter), *(f"explainer skipped: {s}" for s in skipped),
+                  *([overfit] if overfit else [])),
+        attributions=combined, background=background, typical=np.nanmedian(ds.X, axis=0),
     )
 
 

@@ -97,6 +97,7 @@ class Dataset:
     ignored_columns: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     extra: Mapping[str, np.ndarray] = field(default_factory=dict)  # kept non-model columns, raw values
+    target_source: str = "given"  # "given" (--target), "inferred" (the one fitting column) or "none"
 
     def __post_init__(self) -> None:
         self.X.setflags(write=False)
@@ -200,6 +201,9 @@ class ModelSpec:
     n_features: int | None
     categorical: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     as_frame: bool = True
+    task: str | None = None  # "binary" | "multiclass" | "regression" when the model says so
+    classes: tuple[str, ...] | None = None
+    target: str | None = None  # the target column a torch spec names
 
 
 @dataclass(frozen=True, eq=False)

@@ -28,11 +28,8 @@ __all__ = ["Template", "load_template", "available_templates", "SECTIONS"]
 class Template:
     name: str
     title: str
-    organisation: str
-    logo: Path | None
     sections: tuple[str, ...]
     wording: dict[str, str]
-    outcome_labels: dict[str, str]
     reason_codes: dict[str, Any]
     style: dict[str, Any] = field(default_factory=dict)
 
@@ -43,9 +40,6 @@ class Template:
             return raw.format(**values)
         except (KeyError, IndexError, ValueError):
             return raw
-
-    def outcome(self, label: Any) -> str:
-        return self.outcome_labels.get(str(label), f"outcome {label}")
 
     def reason(self, feature: str, value: str, *, above_typical: bool | None) -> str:
         """Plain-language principal reason for ``feature`` (adverse-action style)."""
@@ -85,12 +79,10 @@ def load_template(name_or_path: str) -> Template:
     bad = [s for s in sections if s not in SECTIONS]
     if bad:
         raise ConfigError(f"template {source}: unknown section(s) {bad}. Valid: {', '.join(SECTIONS)}.")
-    logo = raw.get("logo") or None
-    logo_path = None
-    if logo:
-        candidate = resources.files(__name__) / logo
-        logo_path = Path(str(candidate)) if candidate.is_file() else Path(logo)
+    moved = [k for k in ("organisation", "logo", "outcome_labels") if k in raw]
+    if moved:  # identity and outcome semantics are facts about the audit, not wording
+        raise ConfigError(f"template {source}: {', '.join(moved)} belong in audit.toml ([report] organisation, "
+                          "logo, review_contact; favorable_class and [report.outcomes]). Move them there.")
     return Template(name=raw.get("name", path.stem), title=raw.get("title", "Explainability audit report"),
-                    organisation=raw.get("organisation", ""), logo=logo_path, sections=sections,
-                    wording=raw.get("wording", {}), outcome_labels={str(k): v for k, v in raw.get("outcome_labels", {}).items()},
+                    sections=sections, wording=raw.get("wording", {}),
                     reason_codes=raw.get("reason_codes", {}), style=raw.get("style", {}))

@@ -52,8 +52,35 @@ def credit_gbm() -> Pipeline:
                                                                           learning_rate=0.05, random_state=SEED))])
 
 
+def dump_skops(model: object, path: Path) -> None:
+    """skops.io.dump made byte-reproducible, so the same model has the same SHA-256 on the report's cover
+    on every run: skops names arrays and memo entries by ``id()`` (memory addresses) and stamps the zip
+    members with the current time; here the ids are renumbered in order of first appearance and the
+    times fixed."""
+    import io
+    import re
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(sio.dumps(model)))
+    schema = src.read("schema.json").decode()
+    order: dict[str, str] = {}
+    for found in re.finditer(r'"__id__": (\d+)|"(\d+)\.npy"', schema):
+        order.setdefault(found.group(1) or found.group(2), str(len(order) + 1))
+
+    def renumber(text: str) -> str:
+        return re.sub(r"(?<!\d)(\d{6,})(?=\.npy|\b)", lambda m: order.get(m.group(1), m.group(1)), text)
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for name in sorted(src.namelist(), key=renumber):
+            info = zipfile.ZipInfo(renumber(name), date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(info, renumber(schema) if name == "schema.json" else src.read(name))
+    path.write_bytes(buf.getvalue())
+
+
 def save(model: object, stem: Path) -> None:
-    sio.dump(model, stem.with_suffix(".skops"))
+    dump_skops(model, stem.with_suffix(".skops"))
     with open(stem.with_suffix(".pkl"), "wb") as fh:
         pickle.dump(model, fh, protocol=5)
 
@@ -67,7 +94,7 @@ def main(out: Path) -> None:
     loans.to_csv(out / "synthetic_loans.csv", index=False)
     features = [c for c in loans.columns if c != "default"]
     synth = LogisticRegression(max_iter=1000).fit(loans[features], loans["default"])
-    sio.dump(synth, out / "synthetic_logreg.skops")
+    dump_skops(synth, out / "synthetic_logreg.skops")
     print(f"wrote demo models to {out}")
 
 

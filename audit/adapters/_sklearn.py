@@ -65,8 +65,14 @@ def describe_sklearn(model: Any) -> ModelSpec:
         for i, flag in enumerate(mask):
             if flag:
                 categorical.setdefault(names[i], ())
+    classes = getattr(model, "classes_", None)
+    if classes is not None:
+        task = "binary" if len(classes) == 2 else "multiclass"
+        classes = tuple(str(c) for c in classes)
+    else:
+        task = "regression" if hasattr(model, "predict") and not hasattr(model, "predict_proba") else None
     return ModelSpec(feature_names=names, n_features=n_features, categorical=categorical,
-                     as_frame=names is not None)
+                     as_frame=names is not None, task=task, classes=classes)
 
 
 def _is_missing(v: Any) -> bool:

@@ -46,7 +46,12 @@ def spec_name(path: str | None) -> str:
 def describe_torch(model: Any, extra: dict) -> ModelSpec:
     feats = _features(extra["spec"], spec_name(extra.get("spec_path")))
     categorical = {f["name"]: tuple(f["categories"]) for f in feats if f["type"] == "categorical"}
-    return ModelSpec(feature_names=tuple(f["name"] for f in feats), n_features=len(feats), categorical=categorical)
+    spec = extra["spec"]
+    task = spec.get("task", "binary")
+    classes = tuple(str(c) for c in spec.get("classes", (0, 1) if task == "binary" else ())) or None
+    return ModelSpec(feature_names=tuple(f["name"] for f in feats), n_features=len(feats), categorical=categorical,
+                     task=task, classes=None if task == "regression" else classes,
+                     target=spec.get("target") if isinstance(spec.get("target"), str) else None)
 
 
 def resolve_device(device: str) -> str:

@@ -18,4 +18,20 @@ def load_config_file(path: Path | None, overrides: dict | None = None) -> tuple[
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"--config {path}: cannot be read ({exc}).") from None
-    return parse_config(text, source=str(path or "defaults"), overrides=overrides), text
+    config = parse_config(text, source=str(path or "defaults"), overrides=overrides)
+    if path is not None and config.report.logo:
+        config = config.model_copy(update={"report": config.report.model_copy(
+            update={"logo": str(_logo_inside(path, config.report.logo))})})
+    return config, text
+
+
+def _logo_inside(config_path: Path, logo: str) -> Path:
+    """``[report] logo`` resolved against the config file's folder, refused outside it or when missing."""
+    folder = config_path.resolve().parent
+    candidate = (folder / logo).resolve()
+    if folder not in candidate.parents:
+        raise ConfigError(f"{config_path}: [report] logo {logo!r} is outside the config file's folder. Put the "
+                          "PNG beside audit.toml (or below it) and name it relative to it.")
+    if not candidate.is_file():
+        raise ConfigError(f"{config_path}: [report] logo {logo!r} not found at {candidate}. Fix the path.")
+    return candidate

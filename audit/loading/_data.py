@@ -30,8 +30,13 @@ def _closest(name: str, options: list[str]) -> str:
     return f" Did you mean {close[0]!r}?" if close else ""
 
 
-def load_data(path: Path, spec: ModelSpec, *, target: str | None = None, keep: tuple[str, ...] = ()) -> Dataset:
-    """Read and validate a CSV for a model described by ``spec``.
+def load_data(path: Path, spec: ModelSpec, *, target: str | None = None, keep: tuple[str, ...] = (),
+              infer_target: bool = False) -> Dataset:
+    """Read and validate a CSV (or Parquet) file for a model described by ``spec``.
+
+    Without ``target`` and with ``infer_target``, the one column that is not a model input and whose
+    values fit the model's task becomes the target (see :func:`target_candidates`); several candidates
+    are listed in a warning, never guessed.
 
     ``keep``: columns the model does not use whose raw values are kept in ``Dataset.extra`` (protected
     attributes that are not model inputs, for the proxy analysis); absent ones are simply not kept.
@@ -56,6 +61,17 @@ def load_data(path: Path, spec: ModelSpec, *, target: str | None = None, keep: t
         raise DataError(f"data {path}: column {i + 1}'s name is {len(columns[i]):,} characters long (starts "
                         f"{columns[i][:40]!r}); names are limited to {MAX_NAME_CHARS:,}. Shorten the header.")
 
+    target_source = "given" if target is not None else "none"
+    if target is None and infer_target:
+        found = target_candidates(frame, spec)
+        if len(found) == 1:
+            target, target_source = found[0], "inferred"
+            warnings.append(f"target column {target!r} inferred: the only column that is not a model input and "
+                            f"whose values fit the model's {spec.task} task. Pass --target COL to choose another, "
+                            "or --no-target.")
+        elif len(found) > 1:
+            warnings.append(f"no target column used: {len(found)} columns could be the target "
+                            f"({name_some(found, 8)}). Pass --target COL (or --no-target to silence this).")
     y = None
     if target is not None:
         if target not in columns:
@@ -101,7 +117,7 @@ def load_data(path: Path, spec: ModelSpec, *, target: str | None = None, keep: t
     space = FeatureSpace(tuple(names), categories, as_frame=spec.as_frame, numeric_dtypes=numeric_dtypes)
     extra = {c: frame[c].to_numpy() for c in keep if c in ignored}
     return Dataset(path=str(path), sha256=digest, X=X, space=space, target=y, target_name=target,
-                   ignored_columns=ignored, warnings=tuple(warnings), extra=extra)
+                   ignored_columns=ignored, warnings=tuple(warnings), extra=extra, target_source=target_source)
 
 
 def encode_columns(frame: pd.DataFrame, names: tuple[str, ...] | list[str], known: Mapping[str, tuple[Any, ...]],
@@ -160,6 +176,40 @@ def _read_parquet(path: Path, raw: bytes) -> pd.DataFrame:
         return pq.read_table(pa.BufferReader(raw)).to_pandas()
     except Exception as exc:  # noqa: BLE001 - pyarrow's own errors: one clear message
         raise DataError(f"data {path}: not a readable Parquet file ({str(exc)[:200]}).") from None
+
+
+def target_candidates(frame: pd.DataFrame, spec: ModelSpec) -> list[str]:
+    """Columns that are not model inputs and could be the target: the column a torch spec names, else
+    those without gaps whose values are a subset of a classifier's classes (at least two of them), or
+    numeric for a regressor. Without feature names every column is an input, so there is none."""
+    if spec.feature_names is None or spec.task is None:
+        return []
+    others = [c for c in frame.columns if c not in spec.feature_names]
+    if spec.target is not None:
+        return [spec.target] if spec.target in others else []
+    found = []
+    for c in others:
+        col = frame[c]
+        if col.isna().any():
+            continue
+        if spec.task == "regression":
+            if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
+                found.append(c)
+            continue
+        values = {_class_key(v) for v in col.unique()}
+        if len(values) >= 2 and values <= {_class_key(k) for k in spec.classes or ()}:
+            found.append(c)
+    return found
+
+
+def _class_key(v: Any) -> str:
+    """A value as a class name would print (1.0 and "1" both match class 1)."""
+    v = _key(v)
+    try:
+        f = float(v)
+        return str(int(f)) if f.is_integer() else repr(f)
+    except (TypeError, ValueError):
+        return str(v)
 
 
 def _decode(path: Path, raw: bytes, warnings: list[str]) -> str:

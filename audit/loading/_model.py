@@ -17,6 +17,7 @@ import hashlib
 import io
 import pickle
 import pickletools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -191,6 +192,27 @@ def _check_callable_params(obj: Any, path: Path) -> None:
         )
 
 
+def user_code_missing(exc: BaseException, path: Path) -> ModelError | None:
+    """The error for a pickle that names the user's own class or module, absent here (for example a
+    class defined in the training script, which pickle records as ``__main__.Clip``); None otherwise."""
+    text = str(exc)
+    found = re.search(r"Can't get attribute '([^']+)' on <module '([^']+)'", text)
+    if isinstance(exc, AttributeError) and found:
+        name, module = found.groups()
+    elif isinstance(exc, ModuleNotFoundError) and exc.name:
+        name, module = None, exc.name
+    else:
+        return None
+    what = f"{name} in module {module}" if name else f"module {module}"
+    where = " (the training script that was run, not an importable module)" if module == "__main__" else ""
+    return ModelError(
+        f"model {path}: the file refers to {what}{where}, which cannot be imported here. Define "
+        f"{name or 'that code'} in an importable module (for example mypkg/transforms.py, imported by the "
+        f"training script), fit and save the model again, and load it with --trust-model with that module on "
+        f"PYTHONPATH; or save it with skops.io.dump."
+    )
+
+
 def load_model(path: Path, *, trust_model: bool = False, model_class: str | None = None,
                max_model_bytes: int | None = None) -> LoadedModel:
     """Load a model file safely; ``trust_model`` lifts the allow-list for files the user vouches for.
@@ -230,6 +252,9 @@ def load_model(path: Path, *, trust_model: bool = False, model_class: str | None
         raise UnsafeModelError(f"model {path}: refused: {type(exc).__name__} while loading; the file is "
                                f"nested too deeply or asks for too much memory. {_WAY_OUT}") from None
     except Exception as exc:  # noqa: BLE001 - any other failure on a user's file is bad input, not a bug
+        missing = user_code_missing(exc, path)
+        if missing is not None:
+            raise missing from None
         raise ModelError(f"model {path}: could not be loaded ({type(exc).__name__}: {_short(exc)}). "
                          "Re-save the fitted model with this scikit-learn version.") from None
     if not (hasattr(obj, "predict") or hasattr(obj, "predict_proba")):

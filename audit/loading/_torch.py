@@ -58,6 +58,21 @@ def _is_torchscript(data: bytes) -> bool:
     return any("/code/" in n or n.endswith("constants.pkl") for n in names)
 
 
+def _trusted(load: Any, path: Path) -> Any:
+    """Run a --trust-model load; a failure on the user's file (code it names that is not importable here,
+    a damaged archive) is bad input (exit 2), never an internal error."""
+    from audit.loading._model import user_code_missing
+
+    try:
+        return load()
+    except Exception as exc:  # noqa: BLE001 - the file is the user's input
+        missing = user_code_missing(exc, path)
+        if missing is not None:
+            raise missing from None
+        raise ModelError(f"model {path}: could not be loaded with --trust-model ({type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0][:200] if str(exc) else ''}).") from None
+
+
 def load_torch_model(data: bytes, path: Path, digest: str, *, trust_model: bool, model_class: str | None) -> LoadedModel:
     try:
         import torch
@@ -72,7 +87,7 @@ def load_torch_model(data: bytes, path: Path, digest: str, *, trust_model: bool,
                 f"model {path}: TorchScript is executable code under PyTorch's security policy; refused without "
                 f"--trust-model. {_EXPORT_HINT}"
             )
-        model = torch.jit.load(io.BytesIO(data), map_location="cpu")
+        model = _trusted(lambda: torch.jit.load(io.BytesIO(data), map_location="cpu"), path)
         return LoadedModel(model, str(path), digest, "torchscript", True, "torch.jit.load (--trust-model)", extra)
     if suffix == ".pt2":
         if not trust_model:
@@ -80,7 +95,7 @@ def load_torch_model(data: bytes, path: Path, digest: str, *, trust_model: bool,
                 f"model {path}: a torch.export program (.pt2) is executable code; refused without --trust-model. "
                 f"{_EXPORT_HINT}"
             )
-        program = torch.export.load(io.BytesIO(data))
+        program = _trusted(lambda: torch.export.load(io.BytesIO(data)), path)
         return LoadedModel(program.module(), str(path), digest, "torch.export", True,
                            "torch.export.load (--trust-model)", extra)
     if suffix == ".safetensors":
@@ -100,7 +115,7 @@ def load_torch_model(data: bytes, path: Path, digest: str, *, trust_model: bool,
                     f"model {path}: not a plain state_dict (torch.load with weights_only=True refused it: "
                     f"{str(exc).splitlines()[0][:200]}). A fully pickled module runs code when loaded. {_EXPORT_HINT}"
                 ) from None
-            obj = torch.load(io.BytesIO(data), weights_only=False, map_location="cpu")  # noqa: S614 - trusted
+            obj = _trusted(lambda: torch.load(io.BytesIO(data), weights_only=False, map_location="cpu"), path)
             if not isinstance(obj, torch.nn.Module):
                 raise ModelError(f"model {path}: loaded a {type(obj).__name__}, not a torch.nn.Module.") from None
             return LoadedModel(obj, str(path), digest, "torch-pickle", True,

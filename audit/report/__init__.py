@@ -20,15 +20,25 @@ __all__ = ["write_outputs", "junit_xml"]
 
 
 def junit_xml(result: AuditResult) -> str:
-    """The gate checks as a JUnit test suite (one test case per check)."""
+    """The gate checks as a JUnit test suite (one test case per check), consistent with the exit code: a
+    failed blocking check is a ``<failure>``; a failed non-blocking check (a finding) is ``<skipped>``
+    with the finding and why it does not block, so CI is red exactly when the run exits 1. Every case
+    carries ``verdict`` and ``blocking`` properties."""
     checks = result.gate.checks
-    failures = sum(not c.passed for c in checks)
+    failures = sum(not c.passed and c.blocking for c in checks)
+    skipped = sum(not c.passed and not c.blocking for c in checks)
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             f'<testsuite name="xai-audit gate" tests="{len(checks)}" failures="{failures}" errors="0">']
+             f'<testsuite name="xai-audit gate" tests="{len(checks)}" failures="{failures}" errors="0" '
+             f'skipped="{skipped}">']
     for c in checks:
         lines.append(f'  <testcase classname="audit.gate" name={quoteattr(c.name)}>')
-        if not c.passed:
+        lines.append(f'    <properties><property name="verdict" value={quoteattr(c.verdict)}/>'
+                     f'<property name="blocking" value="{str(c.blocking).lower()}"/></properties>')
+        if not c.passed and c.blocking:
             lines.append(f'    <failure message={quoteattr(c.message)}>{escape(c.message)}</failure>')
+        elif not c.passed:
+            why = f"finding (non-blocking): {c.message}; it {c.role}"
+            lines.append(f'    <skipped message={quoteattr(why)}/>')
         lines.append("  </testcase>")
     lines.append("</testsuite>")
     return "\n".join(lines) + "\n"

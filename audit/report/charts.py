@@ -60,8 +60,8 @@ def agreement_heatmap(methods: list[str], matrix: list[list[float]]) -> bytes:
     return _fig_bytes(fig)
 
 
-def reasons_bars(labels: list[str], values: list[float]) -> bytes:
-    """A decision's principal reasons as signed bars (towards decline to the left)."""
+def reasons_bars(labels: list[str], values: list[float], xlabel: str = "contribution to the explained output") -> bytes:
+    """A decision's principal reasons as signed bars; ``xlabel`` (the template's wording) names the score."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.2, 0.35 * len(labels) + 0.7))
     y = np.arange(len(labels))[::-1]
@@ -69,6 +69,6 @@ def reasons_bars(labels: list[str], values: list[float]) -> bytes:
             linewidth=0.4, hatch=None)
     ax.set_yticks(y, labels)
     ax.axvline(0, color="black", linewidth=0.6)
-    ax.set_xlabel("contribution to the approval score (negative = towards decline)")
+    ax.set_xlabel(xlabel)
     ax.spines[["top", "right"]].set_visible(False)
     return _fig_bytes(fig)

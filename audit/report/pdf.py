@@ -7,6 +7,7 @@ bookmarks, a table of contents and page numbers, and is byte-reproducible (repor
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,10 @@ from audit.results import AuditResult
 
 __all__ = ["render_pdf"]
 
-GREEN, AMBER, RED = "#1e8449", "#b9770e", "#b03a2e"
+# Verdict fills carry white text; each pair meets WCAG AA contrast (4.5:1) for normal-size text.
+GREEN, AMBER, RED, GREY = "#1e8449", "#8a5a00", "#b03a2e", "#595959"
+VERDICT_TEXT = "#ffffff"
+
 
 
 def _fonts() -> tuple[str, str]:
@@ -35,6 +39,40 @@ def _fonts() -> tuple[str, str]:
         addMapping("DejaVu", 0, 1, "DejaVu-Oblique")
         addMapping("DejaVu", 1, 1, "DejaVu-Bold")
     return "DejaVu", "DejaVu-Bold"
+
+
+def _rejoin(text: str, words: list[str], fitted: list[str]) -> str:
+    """``text`` with each word replaced by its fitted form, other whitespace (line breaks) kept."""
+    for w, f in zip(words, fitted):
+        if w != f:
+            text = text.replace(w, f, 1)
+    return text
+
+
+def _command_words(command: str | None) -> str:
+    """The command line as the report shows it: output paths (--out, --junit) are left out so that the
+    document's bytes do not depend on where it is written; results.json keeps the full line."""
+    import shlex
+
+    if not command:
+        return "none: run through the Python API (audit.run_audit)"
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return command
+    kept, skip = [], False
+    for w in words:
+        if skip:
+            skip = False
+            continue
+        if w in ("--out", "--junit"):
+            skip = True
+            kept.append(f"{w} …")
+        elif w.startswith(("--out=", "--junit=")):
+            kept.append(w.split("=", 1)[0] + "=…")
+        else:
+            kept.append(w)
+    return " ".join(shlex.quote(w) if w != "…" and not w.endswith("…") else w for w in kept)
 
 
 def _esc(text: Any) -> str:
@@ -73,8 +111,12 @@ class _Builder:
         self.s = {
             "body": ParagraphStyle("body", parent=ss["Normal"], fontName=font, fontSize=9.5, leading=13, spaceAfter=5),
             "small": ParagraphStyle("small", parent=ss["Normal"], fontName=font, fontSize=7.5, leading=9.5),
-            "cell": ParagraphStyle("cell", parent=ss["Normal"], fontName=font, fontSize=8, leading=10),
-            "cellb": ParagraphStyle("cellb", parent=ss["Normal"], fontName=bold, fontSize=8, leading=10),
+            "cell": ParagraphStyle("cell", parent=ss["Normal"], fontName=font, fontSize=8, leading=10,
+                                   splitLongWords=0),
+            "cellb": ParagraphStyle("cellb", parent=ss["Normal"], fontName=bold, fontSize=8, leading=10,
+                                    splitLongWords=0),
+            "cellw": ParagraphStyle("cellw", parent=ss["Normal"], fontName=bold, fontSize=8, leading=10,
+                                    splitLongWords=0, textColor=colors.HexColor(VERDICT_TEXT)),
             "H1": ParagraphStyle("H1", parent=ss["Heading1"], fontName=bold, fontSize=15, leading=19,
                                  textColor=primary, spaceBefore=4, spaceAfter=8, keepWithNext=1),
             "H2": ParagraphStyle("H2", parent=ss["Heading2"], fontName=bold, fontSize=11.5, leading=15,
@@ -104,11 +146,22 @@ class _Builder:
         return self.p(_esc(text), "H2")
 
     def table(self, rows: list[list[Any]], widths: list[float] | None = None, header: bool = True,
-              extra: list | None = None) -> Any:
+              extra: list | None = None, white: set[tuple[int, int]] | None = None) -> Any:
+        """A grid; string cells become paragraphs that never break inside a word (``_fit``). ``white``:
+        (column, row) cells drawn in white on a verdict fill."""
+        from reportlab.lib.units import cm
         from reportlab.platypus import Table, TableStyle
 
-        cells = [[c if not isinstance(c, str) else self.p(_esc(c), "cellb" if header and i == 0 else "cell")
-                  for c in row] for i, row in enumerate(rows)]
+        ncols = max(len(r) for r in rows)
+        widths = widths or [17 * cm / ncols] * ncols
+
+        def cell(c: Any, i: int, k: int) -> Any:
+            if not isinstance(c, str):
+                return c
+            style = "cellw" if white and (k, i) in white else ("cellb" if header and i == 0 else "cell")
+            return self._fit(c, style, widths[k] - 6)
+
+        cells = [[cell(c, i, k) for k, c in enumerate(row)] for i, row in enumerate(rows)]
         tbl = Table(cells, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT", spaceAfter=6)
         style = [("FONTNAME", (0, 0), (-1, -1), self.font), ("GRID", (0, 0), (-1, -1), 0.3, self.colors.HexColor("#999999")),
                  ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 3),
@@ -117,6 +170,27 @@ class _Builder:
             style.append(("BACKGROUND", (0, 0), (-1, 0), self.colors.HexColor("#e8eef4")))
         tbl.setStyle(TableStyle(style + (extra or [])))
         return tbl
+
+    def _fit(self, text: str, style: str, avail: float) -> Any:
+        """A cell paragraph whose words fit ``avail`` points: a word too wide may break after '_', ':',
+        '/' or '.' (identifiers), and what is still too wide is set in a smaller font, never split."""
+        from reportlab.lib.styles import ParagraphStyle
+        from reportlab.pdfbase.pdfmetrics import stringWidth
+
+        st = self.s[style]
+        words = text.split()
+        out, widest = [], 0.0
+        for w in words:
+            if stringWidth(w, st.fontName, st.fontSize) > avail:
+                w = re.sub(r"([_:/.])(?=.)", "\\1\u200b", w)
+            out.append(w)
+            widest = max([widest] + [stringWidth(x, st.fontName, st.fontSize) for x in w.split("\u200b")])
+        if widest > avail > 0:
+            size = max(4.5, st.fontSize * avail / widest)
+            st = ParagraphStyle(f"{style}{size:.2f}", parent=st, fontSize=size, leading=size * 1.25)
+        from reportlab.platypus import Paragraph
+
+        return Paragraph(_esc(_rejoin(text, words, out)), st)
 
     def image(self, png: bytes, width_cm: float = 16.0) -> Any:
         import io
@@ -136,48 +210,105 @@ class _Builder:
         """The gate's own verdict for a check, as a word and a colour (the word keeps it readable in
         greyscale); the report never re-applies a threshold."""
         if check is None:
-            return "not checked", "#595959"
+            return "not checked", GREY
         return {"pass": ("PASS", GREEN), "fail": ("FAIL", RED), "finding": ("FAIL (finding)", AMBER)}[check.verdict]
+
+    # -- identity and outcome words (data from audit.toml; the template supplies wording only) ---------
+    @property
+    def rc(self) -> dict[str, Any]:
+        return self.r.config.get("report", {})
+
+    def outcome(self, label: Any) -> str:
+        """A class's label: ``[report.outcomes]`` first; with a configured favourable class the template's
+        word for the favourable or the other outcomes; else neutral ("outcome 1"), never a guess."""
+        label = str(label)
+        if label in (self.rc.get("outcomes") or {}):
+            return str(self.rc["outcomes"][label])
+        m = self.r.model
+        if m.get("favorable_class_source") == "config":
+            word = self.t.wording.get("outcome_favorable" if label == m.get("favorable_class") else "outcome_adverse")
+            if word:
+                return f"{word} (class {label})"
+        return f"outcome {label}"
+
+    def failed_lines(self) -> list[str]:
+        """One line per check that did not pass: its name, what was measured and why it does or does
+        not block (the gate's own ``blocking`` and ``role``)."""
+        return [f"{c.name} ({'blocking failure' if c.blocking else 'non-blocking finding'}): {c.message}. "
+                f"{'It blocks the gate.' if c.blocking else 'It does not block by itself: it ' + c.role + '.'}"
+                for c in self.r.gate.failed]
+
+    def verdict_line(self) -> str:
+        g = self.r.gate
+        blocking = [c for c in g.checks if c.blocking]
+        failed_blocking = [c for c in g.failed if c.blocking]
+        findings = [c for c in g.failed if not c.blocking]
+        head = "VERDICT: " + ("PASSED" if g.passed else "FAILED")
+        tail = (f"{len(blocking) - len(failed_blocking)} of {len(blocking)} blocking checks passed"
+                + (f"; {len(findings)} non-blocking finding(s), listed below" if findings else "")
+                + f" ({len(g.checks) - len(g.failed)} of {len(g.checks)} checks in all)")
+        return f"{head} — {tail}"
 
     # -- sections -------------------------------------------------------------------------------
     def section_cover(self) -> list:
         from reportlab.lib.units import cm
         from reportlab.platypus import Image, PageBreak, Spacer, Table, TableStyle
 
-        r, t = self.r, self.t
+        r, t, rc = self.r, self.t, self.rc
         out: list = []
-        if t.logo and Path(t.logo).is_file():
-            out.append(Image(str(t.logo), width=1.6 * cm, height=1.6 * cm, hAlign="LEFT"))
-        if t.organisation:
-            out.append(self.p(_esc(t.organisation), "body"))
-        out += [Spacer(1, 0.4 * cm), self.p(_esc(t.title), "title"), Spacer(1, 0.3 * cm),
+        if rc.get("logo") and Path(rc["logo"]).is_file():
+            out.append(Image(str(rc["logo"]), width=1.6 * cm, height=1.6 * cm, hAlign="LEFT", kind="proportional"))
+        out.append(self.p(_esc(rc.get("organisation") or "Organisation not set (report.organisation in audit.toml)"),
+                          "body"))
+        out += [Spacer(1, 0.3 * cm), self.p(_esc(rc.get("title") or t.title), "title"), Spacer(1, 0.2 * cm),
                 self.p(_esc(t.text("cover_statement")))]
         passed = r.gate.passed
-        verdict = Table([[self.p("VERDICT: " + ("PASSED" if passed else "FAILED") + " — "
-                                 + f"{sum(c.passed for c in r.gate.checks)} of {len(r.gate.checks)} policy checks passed",
-                                 "verdict")]], colWidths=[17 * cm])
+        verdict = Table([[self.p(_esc(self.verdict_line()), "verdict")]], colWidths=[17 * cm])
         verdict.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), self.font), ("BACKGROUND", (0, 0), (-1, -1), self.colors.HexColor(GREEN if passed else RED)),
                                      ("TOPPADDING", (0, 0), (-1, -1), 8), ("BOTTOMPADDING", (0, 0), (-1, -1), 8)]))
-        out += [Spacer(1, 0.4 * cm), verdict, Spacer(1, 0.4 * cm)]
+        out += [Spacer(1, 0.3 * cm), verdict, Spacer(1, 0.2 * cm)]
+        for line in self.failed_lines():
+            out.append(self.p("• " + _esc(line), "small"))
+        out.append(Spacer(1, 0.2 * cm))
         m, d = r.model, r.data
-        out.append(self.table([
+        rows = [
             ["Item", "Value"],
             ["Model", f"{Path(m['path']).name} — {m['type']} ({m['framework']}, {m['task']})"],
             ["Model SHA-256", m["sha256"]],
             ["Loaded with", f"{m['loaded_with']}; trusted: {'yes (--trust-model)' if m['trusted'] else 'no'}"],
             ["Data", f"{Path(d['path']).name} — {d['rows']} rows, {len(d['features'])} model inputs"],
+            ["Data role", {"holdout": "holdout (not used to train the model)", "training": "training data (in-sample)"}
+             .get(d.get("role", "unknown"), "unknown: not stated whether the model was trained on this data (--data-role)")],
+            ["Target column", self.target_words()],
             ["Data SHA-256", d["sha256"]],
-            ["Audit date (UTC)", r.created_at],
-            ["Tool", f"xai-audit {r.tool_version}, results schema {r.to_json()['schema_version']}"],
-        ], widths=[4 * cm, 13 * cm]))
-        out += [Spacer(1, 0.6 * cm), self.p("<b>Sign-off</b>")]
+        ]
+        if m.get("favorable_class") is not None:
+            rows.append(["Favourable outcome", self.favorable_words()])
+        rows += [["Audit date (UTC)", r.created_at],
+                 ["Tool", f"xai-audit {r.tool_version}, results schema {r.to_json()['schema_version']}"]]
+        out.append(self.table(rows, widths=[4 * cm, 13 * cm]))
+        out += [Spacer(1, 0.4 * cm), self.p("<b>Sign-off</b>")]
         roles = t.text("signoff").split("|")
         out.append(self.table([["Role", "Name", "Signature", "Date"]] + [[role, "", "", ""] for role in roles],
                               widths=[5 * cm, 4.5 * cm, 4.5 * cm, 3 * cm],
                               extra=[("ROWBACKGROUNDS", (0, 1), (-1, -1), [self.colors.white]),
-                                     ("TOPPADDING", (0, 1), (-1, -1), 12), ("BOTTOMPADDING", (0, 1), (-1, -1), 12)]))
+                                     ("TOPPADDING", (0, 1), (-1, -1), 10), ("BOTTOMPADDING", (0, 1), (-1, -1), 10)]))
         out.append(PageBreak())
         return out
+
+    def target_words(self) -> str:
+        d = self.r.data
+        if d.get("target") is None:
+            return "none: performance, challenger and the model-randomisation check need one (--target)"
+        how = {"inferred": "inferred: the only non-input column whose values fit the model's task"}
+        return f"{d['target']} ({how.get(d.get('target_source'), 'given with --target or target')})"
+
+    def favorable_words(self) -> str:
+        m = self.r.model
+        if m.get("favorable_class_source") == "config":
+            return f"class {m['favorable_class']} ({self.outcome(m['favorable_class'])}), from favorable_class"
+        return (f"NOT SET (favorable_class in audit.toml): outcomes are labelled neutrally; class "
+                f"{m['favorable_class']} was assumed favourable only to order the reasons")
 
     def section_contents(self) -> list:
         from reportlab.lib.styles import ParagraphStyle
@@ -206,14 +337,24 @@ class _Builder:
                                                   primary=primary, primary_score=_f(pe.faithfulness_score if pe else None, 2)))
                               + "</b>"))
         else:
-            failed = "; ".join(c.message for c in r.gate.checks if not c.passed)
+            failed = "; ".join(c.name for c in r.gate.failed if c.blocking)
             out.append(self.p("<b>" + _esc(t.text("summary_fail", failed=failed)) + "</b>"))
+            faith = [c for c in r.gate.checks if c.name.startswith("faithfulness:")]
+            if faith and not any(c.passed for c in faith):  # only then are the reasons shown to be unreliable
+                out.append(self.p(_esc(t.text("summary_fail_faithfulness"))))
+        if r.gate.failed:
+            out.append(self.p(f"<b>Checks that did not pass ({len(r.gate.failed)}).</b> Each says why it does or "
+                              "does not block the verdict:"))
+            out += [self.p("• " + _esc(line), "small") for line in self.failed_lines()]
         if pe is not None:
             top = sorted(pe.global_importance.items(), key=lambda kv: kv[1], reverse=True)[:4]
             out.append(self.p(_esc(t.text("summary_drivers", drivers=", ".join(k for k, _ in top)))))
         worst = r.agreement.get("least_agreeing_pair")
         if worst:
             out.append(self.p(_esc(t.text("summary_agreement", a=worst["a"], b=worst["b"], rho=_f(worst["spearman"], 2)))))
+            flagged = [c for c in r.gate.failed if c.name.split(":")[0] in ("agreement", "disagreement")]
+            if flagged:  # the finding is stated only when the gate found it
+                out.append(self.p(_esc(t.text("summary_disagreement_finding", checks=", ".join(c.name for c in flagged)))))
         rows = [["Method", "Kind", "Faithfulness score (95% CI)", "Policy result"]]
         for e in r.explanations:
             ok = e.method in passing
@@ -256,16 +397,21 @@ class _Builder:
         out = [*self.h1("Model performance")]
         if not perf:
             return out + [self.p("No target column was supplied (--target), so performance was not measured.")]
-        out.append(self.p(_esc(self.t.text("performance_text"))))
-        rows = [["Measure", "Value"]] + [[k.replace("_", " "), _f(v)] for k, v in perf.items()
+        out.append(self.p(_esc(self.t.text("performance_text") + " " + perf.get("note", "").capitalize() + ".")))
+        overfit = (self.r.challenger or {}).get("overfitting_warning")
+        if overfit:
+            out.append(self.p("<b>Warning:</b> " + _esc(overfit)))
+        role = perf.get("data_role", "unknown")
+        rows = [["Measure", f"Value ({role} data)"]] + [[k.replace("_", " "), _f(v)] for k, v in perf.items()
                                          if isinstance(v, (int, float)) and k != "rows"]
         out.append(self.table(rows, widths=[6 * cm, 4 * cm]))
         cm_ = perf.get("confusion_matrix")
         if cm_:
             labels = cm_["labels"]
-            out.append(self.h2("Confusion matrix (rows: actual, columns: predicted)"))
-            out.append(self.table([["actual \\ predicted"] + [self.t.outcome(lbl) for lbl in labels]] +
-                                  [[self.t.outcome(lbl)] + [str(v) for v in row] for lbl, row in zip(labels, cm_["matrix"])]))
+            out.append(self.h2("Confusion matrix (rows: actual class, columns: predicted class)"))
+            out.append(self.table([["actual \\ predicted"] + [f"predicted {self.outcome(lbl)}" for lbl in labels]] +
+                                  [[f"actual {self.outcome(lbl)}"] + [str(v) for v in row]
+                                   for lbl, row in zip(labels, cm_["matrix"])]))
         return out
 
     def section_global(self) -> list:
@@ -333,8 +479,8 @@ class _Builder:
                          _f(e.stability, 2) if e.stability is not None else "deterministic",
                          _f(rand, 2) if rand is not None else (e.randomisation or {}).get("not_run", "n/a")])
             extra.append(("BACKGROUND", (2, i), (2, i), self.colors.HexColor(colour)))
-            extra.append(("TEXTCOLOR", (2, i), (2, i), self.colors.white))
-        out.append(self.table(rows, widths=[2.6 * cm, 3.4 * cm, 2.4 * cm, 2.6 * cm, 2.4 * cm, 3.6 * cm], extra=extra))
+        out.append(self.table(rows, widths=[2.6 * cm, 3.4 * cm, 2.4 * cm, 2.6 * cm, 2.4 * cm, 3.6 * cm], extra=extra,
+                              white={(2, i) for i in range(1, len(rows))}))
         for e in r.explanations:
             summary = e.faithfulness_summary or {}
             if summary.get("identity_with_reference"):
@@ -386,61 +532,72 @@ class _Builder:
             word, colour = self.verdict_cell(c)
             rows.append([c.name, word, _f(c.value), _f(c.threshold), f"{c.message}. This check {c.role}."])
             extra.append(("BACKGROUND", (1, i), (1, i), self.colors.HexColor(colour)))
-            extra.append(("TEXTCOLOR", (1, i), (1, i), self.colors.white))
-        out.append(self.table(rows, widths=[3.8 * cm, 1.3 * cm, 1.6 * cm, 1.6 * cm, 8.7 * cm], extra=extra))
+        out.append(self.table(rows, widths=[3.8 * cm, 1.6 * cm, 1.6 * cm, 1.8 * cm, 8.2 * cm], extra=extra,
+                              white={(1, i) for i in range(1, len(rows))}))
         return out
 
     def section_decisions(self) -> list:
-        from reportlab.lib.units import cm
         from reportlab.platypus import PageBreak
 
         r, t = self.r, self.t
         n = r.config["report"]["adverse_decisions"]
         adverse = [d for d in r.decisions if d.adverse][:n]
         chosen = adverse or list(r.decisions[:n])
-        out = [*self.h1("Principal reasons for individual decisions"), self.p(_esc(t.text("decisions_intro")))]
+        configured = r.model.get("favorable_class_source") == "config"
+        intro = t.text("decisions_intro" if configured else "decisions_intro_neutral") or t.text("decisions_intro")
+        out = [*self.h1("Principal reasons for individual decisions"), self.p(_esc(intro))]
         if not adverse:
             out.append(self.p("No adverse outcome was found in the explained sample; the first decisions are shown instead."))
         for i, d in enumerate(chosen):
-            e = self.expl[d.method]
-            if i:
-                out.append(PageBreak())
-            out.append(self.h2(f"Decision for data row {d.row}: {t.outcome(d.outcome)}"))
-            explained = r.model.get("explained_class")
-            what = "estimated probability" if r.model.get("output") == "predict_proba" else "score"
-            target = t.outcome(explained) if explained is not None else "the explained output"
-            out.append(self.p(_esc(f"The model's {what} of '{target}' for this application: {d.prediction:.3f}.")))
-            out.append(self.p("<b>Principal reasons</b>"))
-            reason_rows = [["#", "Reason", "Input and applicant's value", "Contribution"]]
-            for i, reason in enumerate(d.reasons, start=1):
-                text = t.reason(reason["feature"], reason["value"], above_typical=reason.get("above_typical"))
-                reason_rows.append([str(i), text, f"{reason['feature']} = {reason['value']}", f"{reason['contribution']:+.4f}"])
-            if len(reason_rows) == 1:
-                reason_rows.append(["-", "No input pushed this decision towards the adverse outcome.", "", ""])
-            out.append(self.table(reason_rows, widths=[0.7 * cm, 7.5 * cm, 5.8 * cm, 2.6 * cm]))
-            flagged = [x["feature"] for x in d.reasons if x["feature"] in r.protected.get("attributes", [])]
-            if flagged:
-                out.append(self.p(f"<b>Warning:</b> {_esc(', '.join(flagged))} is configured as a protected attribute "
-                                  "and appears among this decision's principal reasons. A credit decision must not rest "
-                                  "on a prohibited basis; see 'Influence of protected attributes'.", "small"))
-            if d.reasons:
-                labels = [f"{x['feature']} = {x['value']}" for x in d.reasons]
-                out.append(self.image(charts.reasons_bars(labels, [x["contribution"] for x in d.reasons]), 13))
-            out.append(self.p(_esc(t.text("selection_method", method=d.method, score=_f(e.faithfulness_score, 2),
-                                          ci=f"{_f(e.faithfulness_score_ci[0], 2)} to {_f(e.faithfulness_score_ci[1], 2)}")), "small"))
-            if d.rule:
-                out.append(self.p("<b>Decision path (tree model):</b> " + _esc(d.rule), "small"))
-            out.append(self.p("<b>About this decision.</b> " + _esc(t.text("model_role"))))
-            out.append(self.p("<b>Human review and contest.</b> " + _esc(t.text("human_review"))))
-            out.append(self.p("<b>Applicant's values</b>", "small"))
-            vals = list(d.values.items())
-            half = (len(vals) + 1) // 2
-            rows = [["Input", "Value", "Input", "Value"]]
-            for i in range(half):
-                left = list(vals[i])
-                right = list(vals[i + half]) if i + half < len(vals) else ["", ""]
-                rows.append(left + right)
-            out.append(self.table(rows, widths=[4 * cm, 4.2 * cm, 4 * cm, 4.2 * cm]))
+            out += ([PageBreak()] if i else []) + self._decision_page(d)
+        return out
+
+    def _decision_page(self, d: Any) -> list:
+        from reportlab.lib.units import cm
+
+        r, t = self.r, self.t
+        e = self.expl[d.method]
+        noun = t.wording.get("row_noun", "row")
+        out = [self.h2(f"Decision for data row {d.row}: {self.outcome(d.outcome)}")]
+        explained = r.model.get("explained_class")
+        what = "estimated probability" if r.model.get("output") == "predict_proba" else "score"
+        target = self.outcome(explained) if explained is not None else "the explained output"
+        out.append(self.p(_esc(f"The model's {what} of '{target}' for this {noun}: {d.prediction:.3f}.")))
+        out.append(self.p("<b>Principal reasons</b>"))
+        reason_rows = [["#", "Reason", t.wording.get("reason_value_header", "Input and value"), "Contribution"]]
+        for i, reason in enumerate(d.reasons, start=1):
+            text = t.reason(reason["feature"], reason["value"], above_typical=reason.get("above_typical"))
+            reason_rows.append([str(i), text, f"{reason['feature']} = {reason['value']}", f"{reason['contribution']:+.4f}"])
+        if len(reason_rows) == 1:
+            reason_rows.append(["-", "No input pushed this decision towards this outcome.", "", ""])
+        out.append(self.table(reason_rows, widths=[0.7 * cm, 7.5 * cm, 5.8 * cm, 2.6 * cm]))
+        flagged = [x["feature"] for x in d.reasons if x["feature"] in r.protected.get("attributes", [])]
+        if flagged:
+            out.append(self.p("<b>Warning:</b> " + _esc(t.text("protected_reason_warning", features=", ".join(flagged))),
+                              "small"))
+        if d.reasons:
+            labels = [f"{x['feature']} = {x['value']}" for x in d.reasons]
+            axis = t.text("reasons_axis", outcome=target)
+            out.append(self.image(charts.reasons_bars(labels, [x["contribution"] for x in d.reasons], axis), 11))
+        out.append(self.p(_esc(t.text("selection_method", method=d.method, score=_f(e.faithfulness_score, 2),
+                                      ci=f"{_f(e.faithfulness_score_ci[0], 2)} to {_f(e.faithfulness_score_ci[1], 2)}")), "small"))
+        if d.rule:
+            out.append(self.p("<b>Decision path (tree model):</b> " + _esc(d.rule), "small"))
+        out.append(self.p("<b>About this decision.</b> " + _esc(t.text("model_role"))))
+        contact = self.rc.get("review_contact")
+        review = t.text("human_review") + (f" Contact: {contact}." if contact else
+                                           " No review contact is configured (report.review_contact in audit.toml).")
+        out.append(self.p("<b>Human review and contest.</b> " + _esc(review)))
+        vals = list(d.values.items())
+        half = (len(vals) + 1) // 2
+        rows = [["Input", "Value", "Input", "Value"]]
+        for i in range(half):
+            right = list(vals[i + half]) if i + half < len(vals) else ["", ""]
+            rows.append(list(vals[i]) + right)
+        # The heading is the table's own first row, so it never sits alone at a page foot.
+        heading = t.wording.get("values_heading", "Input values")
+        out.append(self.table([[heading, "", "", ""]] + rows, widths=[4 * cm, 4.2 * cm, 4 * cm, 4.2 * cm],
+                              extra=[("SPAN", (0, 0), (-1, 0))]))
         return out
 
     def section_protected(self) -> list:
@@ -560,17 +717,34 @@ class _Builder:
         rows = [["Item", "Value"], ["Model SHA-256", r.model["sha256"]], ["Data SHA-256", r.data["sha256"]],
                 ["Config SHA-256", rp["config_sha256"]], ["Model loaded with", r.model["loaded_with"]],
                 ["Trust granted", "yes" if r.model["trusted"] else "no"], ["Seed", str(rp["seed"])],
-                ["Command line", rp["command_line"]], ["Platform", rp["platform"]],
+                ["Command line", _command_words(rp.get("command_line"))], ["Platform", rp["platform"]],
                 ["Model calls (total)", f"{rp['model_calls_total']} calls, {rp['model_rows_total']} rows"]]
         rows += [[f"package {k}", v] for k, v in rp["package_versions"].items()]
         out.append(self.table(rows, widths=[4 * cm, 13 * cm]))
         out.append(self.h2("Configuration used"))
-        cfg = rp.get("config_text") or "(defaults; no audit.toml)"
+        cfg = rp.get("config_text") or "(no configuration text: built-in defaults)"
         out.append(self.p(_esc(cfg).replace("\n", "<br/>"), "small"))
+        if rp.get("config_overrides"):
+            out.append(self.p(_esc("Overrides applied on top: " + ", ".join(
+                f"{k} = {v!r}" for k, v in rp["config_overrides"].items())), "small"))
         out.append(self.p("Wall-clock timings and per-metric seconds are in results.json "
                           "(reproducibility.timings_seconds); they are left out of this document so that the same "
                           "inputs, configuration and SOURCE_DATE_EPOCH reproduce it byte for byte.", "small"))
         return out
+
+
+def _timestamp(iso: str) -> Any:
+    """reportlab's document time stamp set to ``iso`` (UTC), so the PDF's CreationDate is the audit date."""
+    import time
+    from datetime import datetime
+
+    from reportlab.lib.utils import TimeStamp
+
+    ts = TimeStamp(invariant=1)
+    t = datetime.fromisoformat(iso).timestamp()
+    lt = time.gmtime(t)
+    ts.t, ts.lt, ts.YMDhms, ts.dhh, ts.dmm, ts.tzname = t, lt, tuple(lt)[:6], 0, 0, "UTC"
+    return ts
 
 
 def render_pdf(result: AuditResult, template: Any, path: Path) -> None:
@@ -597,6 +771,7 @@ def render_pdf(result: AuditResult, template: Any, path: Path) -> None:
     class _Doc(BaseDocTemplate):
         def beforeDocument(self) -> None:
             self._heading = 0  # bookmark keys are counters so the bytes are reproducible
+            self.canv._doc._timeStamp = _timestamp(result.created_at)  # CreationDate = the cover's audit date
 
         def afterFlowable(self, flowable: Any) -> None:
             style = getattr(getattr(flowable, "style", None), "name", None)
@@ -610,7 +785,7 @@ def render_pdf(result: AuditResult, template: Any, path: Path) -> None:
                 self.notify("TOCEntry", (level, text, self.page, key))
 
     doc = _Doc(str(path), pagesize=A4, leftMargin=2 * cm, rightMargin=2 * cm, topMargin=1.8 * cm,
-               bottomMargin=2 * cm, title=template.title, author=template.organisation or "xai-audit",
+               bottomMargin=2 * cm, title=template.title, author=result.config.get("report", {}).get("organisation") or "xai-audit",
                subject=f"Explainability audit of {Path(result.model['path']).name} (SHA-256 {result.model['sha256']})",
                creator=f"xai-audit {result.tool_version}", keywords="explainability, faithfulness, model risk",
                initialFontName=b.font,

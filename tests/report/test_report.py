@@ -31,7 +31,8 @@ def report(credit_gbm, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("report")
     model = save_pickle(credit_gbm, tmp / "gbm.pkl")
     cfg = tmp / "audit.toml"
-    cfg.write_text(FAST_TOML + '[policy]\nprotected_attributes = ["sex", "age"]\n')
+    cfg.write_text(FAST_TOML + 'favorable_class = "1"\n[policy]\nprotected_attributes = ["sex", "age"]\n'
+                   '[report.outcomes]\n"0" = "declined (assessed as bad credit risk)"\n"1" = "approved"\n')
     out = tmp / "out"
     res = CliRunner().invoke(app, ["run", str(model), str(SAMPLES / "german_credit.csv"), "--target", "risk",
                                    "--config", str(cfg), "--out", str(out), "--quiet"])
@@ -185,7 +186,7 @@ def test_templates_ship_inside_the_wheel(tmp_path):
     assert res.returncode == 0, res.stderr
     wheel = next(tmp_path.glob("*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    for f in ("report_templates/credit_decision.toml", "report_templates/generic.toml", "report_templates/logo.png",
+    for f in ("report_templates/credit_decision.toml", "report_templates/generic.toml",
               "explainers/shap_explainer.py", "audit/cli.py"):
         assert f in names, f
     _ = np
