@@ -86,13 +86,7 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
     reasons = decisions(ds, explain_rows, score_all, labels_all, adapter, favorable,
                         primary_explainer(results, gate.passing_explainers), combined,
                         max_reasons=config.report.max_reasons)
-    performance = challenger = None
-    if ds.target is not None:
-        with clock("performance", "Model performance and interpretable challenger"):
-            from audit.performance import challenger_benchmark, model_performance
-
-            performance = model_performance(adapter, ds, score_all, labels_all, role=config.data_role)
-            challenger = challenger_benchmark(adapter, ds, performance, seed=config.seed)
+    performance, challenger = _performance(adapter, ds, score_all, labels_all, config, clock)
     overfit = (challenger or {}).get("overfitting_warning")
     clock.timings["total_before_report"] = time.perf_counter() - clock.start
     classes = [str(c) for c in adapter.classes] if adapter.classes is not None else None
@@ -110,6 +104,18 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
                   *([overfit] if overfit else [])),
         attributions=combined, background=background, typical=np.nanmedian(ds.X, axis=0),
     )
+
+
+def _performance(adapter: Adapter, ds: Dataset, score_all: np.ndarray, labels_all: np.ndarray,
+                 config: AuditConfig, clock: Clock) -> tuple[Any, Any]:
+    """Performance and the interpretable challenger, when there is a target."""
+    if ds.target is None:
+        return None, None
+    with clock("performance", "Model performance and interpretable challenger"):
+        from audit.performance import challenger_benchmark, model_performance
+
+        performance = model_performance(adapter, ds, score_all, labels_all, role=config.data_role)
+        return performance, challenger_benchmark(adapter, ds, performance, seed=config.seed)
 
 
 def _measure_controls(groups: list[ExplainedGroup], ds: Dataset, background: np.ndarray, baseline: Baseline,
