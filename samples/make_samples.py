@@ -5,6 +5,8 @@
 Writes, for the German credit data (target ``risk``: 1 = good, 0 = bad):
 - credit_logreg.skops / .pkl: Pipeline(ColumnTransformer(OneHotEncoder, StandardScaler), LogisticRegression)
 - credit_gbm.skops / .pkl: Pipeline(ColumnTransformer(OneHotEncoder, passthrough), GradientBoostingClassifier)
+- credit_logreg_fair.skops / .pkl: the logistic regression without `sex` and `age` as inputs
+  (both models above take them, and the credit policy in samples/audit.toml fails them for it)
 and for the synthetic loan data (``synthetic_loans.csv``, written beside them):
 - synthetic_logreg.skops: LogisticRegression on the 10 numeric columns
 """
@@ -42,6 +44,20 @@ def credit_logreg() -> Pipeline:
     pre = ColumnTransformer([
         ("onehot", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
         ("scale", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), NUMERIC),
+    ])
+    return Pipeline([("pre", pre), ("model", LogisticRegression(max_iter=2000, C=1.0))])
+
+
+PROTECTED = ["sex", "age"]
+
+
+def credit_logreg_fair() -> Pipeline:
+    """The same logistic regression without the protected attributes as inputs (what a lender would ship)."""
+    cats = [c for c in CATEGORICAL if c not in PROTECTED]
+    nums = [c for c in NUMERIC if c not in PROTECTED]
+    pre = ColumnTransformer([
+        ("onehot", OneHotEncoder(handle_unknown="ignore"), cats),
+        ("scale", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), nums),
     ])
     return Pipeline([("pre", pre), ("model", LogisticRegression(max_iter=2000, C=1.0))])
 
@@ -90,6 +106,8 @@ def main(out: Path) -> None:
     X, y = credit_frame()
     save(credit_logreg().fit(X, y), out / "credit_logreg")
     save(credit_gbm().fit(X, y), out / "credit_gbm")
+    inputs = [c for c in X.columns if c not in PROTECTED]
+    save(credit_logreg_fair().fit(X[inputs], y), out / "credit_logreg_fair")
     loans = make_loans(2000, seed=SEED)
     loans.to_csv(out / "synthetic_loans.csv", index=False)
     features = [c for c in loans.columns if c != "default"]
