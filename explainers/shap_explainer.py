@@ -150,6 +150,10 @@ class Shap(ExplainerBase):
 
     # -- algorithms ---------------------------------------------------------------------------
     def _tree(self, adapter: Any, X: np.ndarray, background: np.ndarray) -> tuple:
+        if not adapter.capabilities.in_space:  # a natively loaded booster (a TreeAdapter)
+            from explainers._native_trees import native_tree_shap
+
+            return native_tree_shap(adapter, X, background, self.params.tree_mode)
         import shap
 
         final = adapter.final_estimator

@@ -55,9 +55,14 @@ class TreePath(ExplainerBase):
     kind = "intrinsic"
 
     def supports(self, adapter: Any) -> bool:
-        return is_tree_model(adapter)
+        return is_tree_model(adapter) or "saabas" in adapter.capabilities.tree_contributions
 
     def explain(self, adapter: Any, X: np.ndarray, *, background: np.ndarray, seed: int) -> Attribution:
+        if not adapter.capabilities.in_space:  # a natively loaded booster (a TreeAdapter)
+            from explainers._native_trees import native_saabas
+
+            values, base, space, meta = native_saabas(adapter, X)
+            return self.attribution(adapter, values, base, output_space=space, additive=True, meta=meta)
         final = adapter.final_estimator
         Z = adapter.transform(X)
         p = Z.shape[1]
