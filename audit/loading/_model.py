@@ -207,7 +207,7 @@ def load_model(path: Path, *, trust_model: bool = False, model_class: str | None
     suffix = path.suffix.lower()
     supported = PICKLE_SUFFIXES + SKOPS_SUFFIXES + TORCH_SUFFIXES + NATIVE_SUFFIXES
     data = read_bytes(path, "model") if suffix in supported or path.is_file() else b""
-    native = sniff_format(data)  # by content: a native model loads natively whatever its suffix
+    native = sniff_format(data) or ("onnx" if suffix == ".onnx" else None)  # by content, whatever the suffix
     if native is None and suffix not in supported:
         raise InputError(
             f"model {path}: unsupported file type {suffix or '(none)'!r}. Supported: {', '.join(supported)}."
