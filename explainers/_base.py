@@ -109,7 +109,10 @@ _TREE_TYPES = (
 
 
 def is_tree_model(adapter: Adapter, *, include_hist: bool = False) -> bool:
-    """True for tree ensembles whose trees expose ``tree_`` (and HGB, XGBoost, LightGBM when asked)."""
+    """True for tree ensembles whose trees expose ``tree_`` (and HGB, XGBoost, LightGBM when asked, including
+    natively loaded boosters whose adapter computes TreeSHAP itself)."""
+    if include_hist and "shap" in adapter.capabilities.tree_contributions:
+        return True
     if not adapter.capabilities.in_space:
         return False
     final = adapter.final_estimator

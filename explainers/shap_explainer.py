@@ -36,6 +36,7 @@ from explainers._shap_torch import DEEP_TOLERANCE, deep_rule_gaps, shap_deep, sh
 __all__ = ["Shap", "choose_algorithm"]
 
 EXACT_MAX_FEATURES = 12
+_BOOSTERS = ("xgboost", "lightgbm", "catboost")
 CLASS_NAMES = {"tree": "TreeExplainer", "linear": "LinearExplainer", "deep": "DeepExplainer",
                "gradient": "GradientExplainer", "exact": "ExactExplainer", "permutation": "PermutationExplainer",
                "kernel": "KernelExplainer"}
@@ -178,6 +179,10 @@ class Shap(ExplainerBase):
 
     # -- algorithms ---------------------------------------------------------------------------
     def _tree(self, adapter: Any, X: np.ndarray, background: np.ndarray) -> tuple:
+        if not adapter.capabilities.in_space:  # a natively loaded booster (a TreeAdapter)
+            from explainers._native_trees import native_tree_shap
+
+            return native_tree_shap(adapter, X, background, self.params.tree_mode)
         import shap
 
         final = adapter.final_estimator
@@ -195,7 +200,9 @@ class Shap(ExplainerBase):
             raw = np.asarray(explainer.shap_values(Z, check_additivity=False), dtype=float)
         values, base = select_class(raw, explainer.expected_value, adapter, binary_single=raw.ndim == 2)
         # Boosted classifiers are explained in log-odds; forests, trees and regressors in their output.
-        space = "margin" if adapter.task != "regression" and hasattr(final, "decision_function") else "score"
+        # (XGBoost/LightGBM/CatBoost scikit-learn wrappers have no decision_function but are explained in log-odds too)
+        boosted = hasattr(final, "decision_function") or type(final).__module__.split(".")[0] in _BOOSTERS
+        space = "margin" if adapter.task != "regression" and boosted else "score"
         params = {"feature_perturbation": mode, "model_output": "raw",
                   "background_rows": int(len(Zb)) if mode == "interventional" else 0}
         return values, np.broadcast_to(base, (len(X),)), space, params

@@ -105,9 +105,15 @@ class TreePath(ExplainerBase):
     kind = "intrinsic"
 
     def supports(self, adapter: Any) -> bool:
-        return is_tree_model(adapter) or (adapter.capabilities.in_space and _hgb_supported(adapter.final_estimator))
+        return (is_tree_model(adapter) or "saabas" in adapter.capabilities.tree_contributions
+                or (adapter.capabilities.in_space and _hgb_supported(adapter.final_estimator)))
 
     def explain(self, adapter: Any, X: np.ndarray, *, background: np.ndarray, seed: int) -> Attribution:
+        if not adapter.capabilities.in_space:  # a natively loaded booster (a TreeAdapter)
+            from explainers._native_trees import native_saabas
+
+            values, base, space, meta = native_saabas(adapter, X)
+            return self.attribution(adapter, values, base, output_space=space, additive=True, meta=meta)
         final = adapter.final_estimator
         Z = adapter.transform(X)
         p = Z.shape[1]

@@ -62,8 +62,45 @@ class Handler:
     make: Callable[[Any, FeatureSpace, dict, Any], Adapter]
 
 
+def _native_describe(obj: Any, extra: dict) -> ModelSpec:
+    from audit.adapters._native import describe_native
+
+    return describe_native(obj, extra)
+
+
+def _native_make(obj: Any, space: FeatureSpace, extra: dict, explained_class: Any) -> Adapter:
+    from audit.adapters._native import NativeTreeAdapter
+
+    return NativeTreeAdapter(obj, space, extra=extra, explained_class=explained_class)
+
+
+def _onnx_describe(obj: Any, extra: dict) -> ModelSpec:
+    from audit.adapters._onnx import describe_onnx
+
+    return describe_onnx(obj, extra)
+
+
+def _onnx_make(obj: Any, space: FeatureSpace, extra: dict, explained_class: Any) -> Adapter:
+    from audit.adapters._onnx import OnnxAdapter
+
+    return OnnxAdapter(obj, space, extra=extra, explained_class=explained_class)
+
+
+def _is_native_tree(obj: Any) -> bool:
+    from audit.adapters._native import is_native_tree
+
+    return is_native_tree(obj)
+
+
+def _is_onnx(obj: Any) -> bool:
+    ort = sys.modules.get("onnxruntime")
+    return ort is not None and isinstance(obj, ort.InferenceSession)
+
+
 HANDLERS: list[Handler] = [
     Handler("torch", _is_torch, _torch_describe, _torch_make),
+    Handler("native-trees", _is_native_tree, _native_describe, _native_make),
+    Handler("onnx", _is_onnx, _onnx_describe, _onnx_make),
     Handler("sklearn", _is_sklearn, lambda obj, extra: describe_sklearn(obj),
             lambda obj, space, extra, cls: SklearnAdapter(obj, space, explained_class=cls)),
 ]
@@ -75,7 +112,7 @@ def _handler(obj: Any) -> Handler:
             return handler
     raise ModelError(
         f"no adapter for a {type(obj).__module__}.{type(obj).__name__}: supported are fitted "
-        "scikit-learn estimators/pipelines and torch.nn.Module models."
+        "scikit-learn estimators/pipelines, torch.nn.Module models, XGBoost/LightGBM/CatBoost models and ONNX graphs."
     )
 
 

@@ -29,7 +29,7 @@ import numpy as np
 from audit.errors import ModelError
 from audit.types import CallCounter, Dataset, FeatureSpace, ModelSpec, TransformMap
 
-__all__ = ["Adapter", "InSpaceAdapter", "DifferentiableAdapter", "Capabilities", "ModelSpec", "CallCounter",
+__all__ = ["Adapter", "InSpaceAdapter", "DifferentiableAdapter", "TreeAdapter", "Capabilities", "ModelSpec", "CallCounter",
            "TransformMap", "batched", "ClassView"]
 
 
@@ -48,6 +48,9 @@ class Capabilities:
     differentiable: bool = False  # a DifferentiableAdapter: tensor, margin_tensor, feature_groups
     module_hooks: bool = False  # the native module takes forward/backward hooks (eager torch, not TorchScript)
     randomisation: str | None = None  # how randomised() re-makes the model (sanity check); None: it cannot
+    # per-tree contributions the adapter computes natively ("shap": path-dependent TreeSHAP, "saabas"):
+    # a TreeAdapter (tree_model, transform, transform_map, tree_contributions) over a booster it owns
+    tree_contributions: tuple[str, ...] = ()
 
 
 @runtime_checkable
@@ -104,6 +107,21 @@ class InSpaceAdapter(Adapter, Protocol):
     def transform_map(self) -> TransformMap: ...
 
     def transform(self, X: np.ndarray) -> np.ndarray: ...
+
+
+@runtime_checkable
+class TreeAdapter(Adapter, Protocol):
+    """An adapter over a tree booster loaded in its library's own format (``capabilities.tree_contributions``)."""
+
+    @property
+    def tree_model(self) -> Any: ...
+
+    @property
+    def transform_map(self) -> TransformMap: ...
+
+    def transform(self, X: np.ndarray) -> np.ndarray: ...
+
+    def tree_contributions(self, Z: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 @runtime_checkable

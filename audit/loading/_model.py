@@ -224,14 +224,24 @@ def load_model(path: Path, *, trust_model: bool = False, model_class: str | None
     Traceback (most recent call last):
     audit.errors.InputError: model missing.pkl: file not found. Check the path.
     """
+    from audit.loading._native import NATIVE_SUFFIXES, load_native, sniff_format
+
     suffix = path.suffix.lower()
-    supported = PICKLE_SUFFIXES + SKOPS_SUFFIXES + TORCH_SUFFIXES
-    if suffix not in supported:
+    supported = PICKLE_SUFFIXES + SKOPS_SUFFIXES + TORCH_SUFFIXES + NATIVE_SUFFIXES
+    data = read_bytes(path, "model") if suffix in supported or path.is_file() else b""
+    native = sniff_format(data) or ("onnx" if suffix == ".onnx" else None)  # by content, whatever the suffix
+    if native is None and suffix not in supported:
         raise InputError(
             f"model {path}: unsupported file type {suffix or '(none)'!r}. Supported: {', '.join(supported)}."
         )
-    data = read_bytes(path, "model")
+    data = data or read_bytes(path, "model")
     digest = sha256_bytes(data)
+    if native is not None:
+        return load_native(data, path, digest, native, max_bytes=max_model_bytes)
+    if suffix in NATIVE_SUFFIXES:
+        raise InputError(f"model {path}: the content is not an XGBoost JSON/UBJSON, LightGBM text, CatBoost "
+                         f"(.cbm) or ONNX model, which {suffix!r} files must be. Give the file saved by the "
+                         "library's save_model, or the right suffix.")
     if suffix in TORCH_SUFFIXES:
         from audit.loading._torch import load_torch_model
 

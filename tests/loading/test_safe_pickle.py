@@ -144,7 +144,8 @@ def test_sha256_is_of_the_loaded_bytes(tmp_path):
 
 
 @pytest.mark.parametrize("name,content,needle", [
-    ("m.txt", b"x", "unsupported file type"),
+    ("m.csv", b"x", "unsupported file type"),
+    ("m.txt", b"x", "content is not"),  # .txt is LightGBM's text format: told by content
     ("empty.pkl", b"", "empty"),
 ])
 def test_bad_model_files(tmp_path, name, content, needle):
