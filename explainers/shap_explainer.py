@@ -130,6 +130,9 @@ class Shap(ExplainerBase):
                                 f"fell back to {CLASS_NAMES[nxt]}")
                 algo, why = nxt, f"fallback after {CLASS_NAMES[algo]} failure"
         values, base, space, params, additive = result
+        if "finding" in params:
+            params = dict(params)
+            findings.append(params.pop("finding"))
         if self._planned is not None and algo in ("exact", "permutation"):
             params = {**params, **self._planned.record()}
         meta = {"algorithm": f"shap.{CLASS_NAMES[algo]}", "choice": algo, "reason": why, "parameters": params,
@@ -187,24 +190,30 @@ class Shap(ExplainerBase):
 
         final = adapter.final_estimator
         Z, Zb = adapter.transform(X), adapter.transform(background)
-        mode = self.params.tree_mode
-        if mode == "auto":
-            mode = "interventional"
-        kwargs: dict[str, Any] = {"model_output": "raw"}
-        if mode == "interventional":
-            explainer = shap.TreeExplainer(final, data=Zb, feature_perturbation="interventional", **kwargs)
-        else:
-            explainer = shap.TreeExplainer(final, feature_perturbation="tree_path_dependent", **kwargs)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            raw = np.asarray(explainer.shap_values(Z, check_additivity=False), dtype=float)
-        values, base = select_class(raw, explainer.expected_value, adapter, binary_single=raw.ndim == 2)
         # Boosted classifiers are explained in log-odds; forests, trees and regressors in their output.
         # (XGBoost/LightGBM/CatBoost scikit-learn wrappers have no decision_function but are explained in log-odds too)
         boosted = hasattr(final, "decision_function") or type(final).__module__.split(".")[0] in _BOOSTERS
         space = "margin" if adapter.task != "regression" and boosted else "score"
-        params = {"feature_perturbation": mode, "model_output": "raw",
-                  "background_rows": int(len(Zb)) if mode == "interventional" else 0}
+        mode = "interventional" if self.params.tree_mode == "auto" else self.params.tree_mode
+        values, base = _tree_shap(shap, final, Z, Zb, mode, adapter)
+        params: dict[str, Any] = {"feature_perturbation": mode, "model_output": "raw",
+                                  "background_rows": int(len(Zb)) if mode == "interventional" else 0}
+        if self.params.tree_mode == "auto":
+            out = adapter.margin(np.vstack([X, background])) if space == "margin" else adapter.predict(np.vstack([X, background]))
+            error = _gap(values, base, out, len(X))
+            if error > TREE_TOLERANCE:  # a known shap gap (interventional TreeSHAP on HistGradientBoosting)
+                alt_values, alt_base = _tree_shap(shap, final, Z, Zb, "tree_path_dependent", adapter)
+                alt_error = _gap(alt_values, alt_base, out, len(X))
+                if alt_error < error:
+                    values, base = alt_values, alt_base
+                    params = {"feature_perturbation": "tree_path_dependent", "model_output": "raw",
+                              "background_rows": 0}
+                params["finding"] = (
+                    f"interventional TreeSHAP misses additivity on this model (max error {error:.2e} of the output's "
+                    f"spread, a known shap limitation for some tree types such as HistGradientBoosting); "
+                    + (f"path-dependent TreeSHAP was used instead (max error {alt_error:.2e}), which follows the "
+                       f"trees' training distribution rather than the background" if alt_error < error
+                       else f"path-dependent TreeSHAP was no better ({alt_error:.2e}); the interventional values are kept"))
         return values, np.broadcast_to(base, (len(X),)), space, params
 
     def _linear(self, adapter: Any, X: np.ndarray, background: np.ndarray) -> tuple:
@@ -251,6 +260,27 @@ class Shap(ExplainerBase):
             rng = np.random.default_rng(seed)
             return background[rng.choice(len(background), k, replace=False)]
         return shap.kmeans(background, k).data
+
+
+TREE_TOLERANCE = 1e-4  # max additivity error of TreeSHAP, over the output's spread, before the fallback
+
+
+def _tree_shap(shap: Any, final: Any, Z: np.ndarray, Zb: np.ndarray, mode: str, adapter: Any) -> tuple:
+    """shap.TreeExplainer values and base for the explained class, raw output, additivity not enforced."""
+    if mode == "interventional":
+        explainer = shap.TreeExplainer(final, data=Zb, feature_perturbation="interventional", model_output="raw")
+    else:
+        explainer = shap.TreeExplainer(final, feature_perturbation="tree_path_dependent", model_output="raw")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        raw = np.asarray(explainer.shap_values(Z, check_additivity=False), dtype=float)
+    return select_class(raw, explainer.expected_value, adapter, binary_single=raw.ndim == 2)
+
+
+def _gap(values: np.ndarray, base: Any, out: np.ndarray, n: int) -> float:
+    """Largest |sum + base - f(x)| over the explained rows, as a share of f's spread over rows and background."""
+    spread = float(np.std(out)) or 1.0
+    return float(np.abs(values.sum(1) + np.broadcast_to(base, (n,)) - out[:n]).max() / spread)
 
 
 def _agnostic_rows(adapter: Any, X: np.ndarray, offset: int, algo: str, background: np.ndarray, seed: int,
