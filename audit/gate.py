@@ -171,11 +171,12 @@ def protected_checks(policy: Policy, ev: ProtectedEvidence) -> list[Check]:
         blocking = ev.input_action == "fail"
         checks.append(Check(
             f"protected_input:{attr}", not direct, 1.0 if direct else 0.0, 0.0,
-            (f"{attr!r} is a direct model input and the policy marks it protected. Under ECOA / Regulation B a "
-             f"prohibited basis may not be a factor in a credit decision (age only in an empirically derived, "
-             f"statistically sound system that does not score elderly applicants down, 12 CFR 1002.6(b)(2)). "
-             + ("Remove it, or document the exemption and set policy.protected_as_input = 'finding'" if blocking
-                else "Reported as a finding: policy.protected_as_input is 'finding' (non-credit use)")
+            (f"{attr!r} is a direct model input and the policy marks it protected. "
+             + ("Under ECOA / Regulation B a prohibited basis may not be a factor in a credit decision (age only "
+                "in an empirically derived, statistically sound system that does not score elderly applicants "
+                "down, 12 CFR 1002.6(b)(2)). Remove it, or document the exemption and set "
+                "policy.protected_as_input = 'finding'" if blocking
+                else "Reported as a finding, not a blocker: policy.protected_as_input is 'finding'")
              if direct else f"{attr!r} is not a model input"), blocking=blocking or not direct,
             higher_is_better=False))
         if attr in ev.flip_rates:

@@ -694,8 +694,8 @@ class _Builder:
             "uninformative on this model and left out of the score; an explainer that ranks the inputs exactly as a "
             "reference candidate on at least 95% of rows is flagged as an identity, not independent evidence. The "
             "scores carry bootstrap 95% confidence intervals over rows.",
-            "<b>Protected attributes.</b> A protected attribute that is a model input is reported (and, with the "
-            "credit template, fails the gate). The counterfactual flip test changes only that attribute on real rows "
+            "<b>Protected attributes.</b> A protected attribute that is a model input is reported, and blocks the "
+            "gate unless the policy sets protected_as_input to 'finding'. The counterfactual flip test changes only that attribute on real rows "
             "to other observed values and counts the decisions that change, with a bootstrap confidence interval; "
             "because it uses observed values only, a model that behaves differently off the data's manifold cannot "
             "hide from it (Slack et al., 2020). Proxies are the inputs with the highest normalised mutual "

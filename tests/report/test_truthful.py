@@ -154,7 +154,8 @@ def test_boilerplate_is_conditional_on_what_was_measured(neutral, loans_files, t
 
 # 4 -------------------------------------------------------------------------------------------------
 def test_generic_template_has_no_credit_wording(loans_files, tmp_path):
-    toml = 'favorable_class = "0"\n' + FAST + '[policy]\nprotected_attributes = ["income", "debt_ratio"]\n'
+    toml = ('favorable_class = "0"\n' + FAST + '[policy]\nprotected_attributes = ["income", "debt_ratio"]\n'
+            'protected_as_input = "finding"\n')  # the policy of a non-credit use
     result = _run(loans_files, toml, target="default")
     assert result.decisions and result.performance
     render_pdf(result, load_template("generic"), tmp_path / "g.pdf")
