@@ -81,6 +81,9 @@ class Policy(_Frozen):
                                                                       "between explainers that pass")
     min_topk_agreement: float = Field(0.4, ge=0, le=1, description="least pairwise top-k overlap between "
                                                                    "explainers that pass")
+    min_auc: float | None = Field(None, ge=0, le=1, description="performance floor (binary classifiers; needs a target)")
+    min_accuracy: float | None = Field(None, ge=0, le=1, description="performance floor (classifiers; needs a target)")
+    min_r2: float | None = Field(None, le=1, description="performance floor (regressors; needs a target)")
 
 
 class ReportConfig(_Frozen):

@@ -223,8 +223,30 @@ def agreement_checks(policy: Policy, ev: AgreementEvidence, passing: list[str]) 
     return out
 
 
+def performance_checks(policy: Policy, performance: dict[str, Any] | None) -> list[Check]:
+    """Optional floors on the model's own performance (``min_auc``, ``min_accuracy``, ``min_r2``); a floor
+    that cannot be measured (no target, or the measure does not apply to the task) fails, saying why."""
+    checks = []
+    for key, floor in (("auc", policy.min_auc), ("accuracy", policy.min_accuracy), ("r2", policy.min_r2)):
+        if floor is None:
+            continue
+        value = (performance or {}).get(key)
+        role = (performance or {}).get("data_role", "unknown")
+        if value is None:
+            why = "no target column" if performance is None else f"{key} does not apply to this model's task"
+            checks.append(Check(f"performance:{key}", False, None, floor,
+                                f"{key} floor {floor} cannot be checked: {why}", higher_is_better=True))
+            continue
+        ok = value >= floor
+        checks.append(Check(f"performance:{key}", ok, float(value), floor,
+                            f"{key} {value:.3f} on the audited data (role: {role}) {'>=' if ok else '<'} {floor}",
+                            higher_is_better=True))
+    return checks
+
+
 def evaluate(policy: Policy, evidence: list[ExplainerEvidence], protected_shares: dict[str, float] | None = None,
-             *, protected: ProtectedEvidence | None = None, agreement: AgreementEvidence | None = None) -> Gate:
+             *, protected: ProtectedEvidence | None = None, agreement: AgreementEvidence | None = None,
+             performance: dict[str, Any] | None = None) -> Gate:
     """Apply the policy to the evidence of every explainer.
 
     >>> g = evaluate(Policy(require_randomisation_check=False), [ExplainerEvidence("x", 0.9, (0.8, 1.0))])
@@ -248,6 +270,7 @@ def evaluate(policy: Policy, evidence: list[ExplainerEvidence], protected_shares
         checks += protected_checks(policy, protected)
     if agreement is not None:
         checks += agreement_checks(policy, agreement, passing)
+    checks += performance_checks(policy, performance)
     need = policy.min_explainers_passing
     ok = len(passing) >= need
     checks.append(Check("explainers_passing", ok, float(len(passing)), float(need),

@@ -81,12 +81,12 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
 
     results = [e.result for e in evaluations]
     combined = {e.result.method: e.attribution for e in evaluations}
+    performance, challenger = _performance(adapter, ds, score_all, labels_all, config, clock)
     with clock("protected", "Protected attributes: flip test and proxies"):
-        gate, protected, agreed = _gate(config, evaluations, combined, ds, adapter, score_all)
+        gate, protected, agreed = _gate(config, evaluations, combined, ds, adapter, score_all, performance)
     reasons = decisions(ds, explain_rows, score_all, labels_all, adapter, favorable,
                         primary_explainer(results, gate.passing_explainers), combined,
                         max_reasons=config.report.max_reasons)
-    performance, challenger = _performance(adapter, ds, score_all, labels_all, config, clock)
     overfit = (challenger or {}).get("overfitting_warning")
     clock.timings["total_before_report"] = time.perf_counter() - clock.start
     classes = [str(c) for c in adapter.classes] if adapter.classes is not None else None
@@ -133,7 +133,7 @@ def _measure_controls(groups: list[ExplainedGroup], ds: Dataset, background: np.
 
 
 def _gate(config: AuditConfig, evaluations: list[Any], combined: dict[str, Any], ds: Dataset, adapter: Adapter,
-          score_all: np.ndarray) -> tuple[Gate, dict[str, Any], dict[str, Any]]:
+          score_all: np.ndarray, performance: dict[str, Any] | None) -> tuple[Gate, dict[str, Any], dict[str, Any]]:
     """The protected-attribute measures and method agreement, then the policy over all evidence."""
     policy = config.policy
     classifier = adapter.classes is not None
@@ -148,7 +148,8 @@ def _gate(config: AuditConfig, evaluations: list[Any], combined: dict[str, Any],
     agreed = agreement(combined)
     gate = evaluate(policy, [e.evidence for e in evaluations],
                     {k: v["share"] for k, v in protected.get("by_explainer", {}).items()},
-                    protected=protected_evidence(protected, action), agreement=agreement_evidence(agreed))
+                    protected=protected_evidence(protected, action), agreement=agreement_evidence(agreed),
+                    performance=performance)
     return gate, protected, agreed
 
 

@@ -51,3 +51,20 @@ def test_a_minimum_on_an_uninformative_metric_says_so():
                                  uninformative_metrics=("deletion_auc",))])
     check = gate.check("metric:deletion_auc:x")
     assert not check.passed and "uninformative on this model" in check.message
+
+
+def test_performance_floors_block_and_say_when_they_cannot_be_measured():
+    """Fails if a floor is ignored, compared the wrong way, or passes silently without a target."""
+    policy = Policy(require_randomisation_check=False, min_auc=0.7, min_r2=0.5)
+    perf = {"auc": 0.65, "accuracy": 0.8, "data_role": "holdout"}
+    gate = evaluate(policy, [_ev("x", 0.9)], performance=perf)
+    auc = gate.check("performance:auc")
+    assert not gate.passed and not auc.passed and auc.blocking and auc.value == 0.65 and "holdout" in auc.message
+    r2 = gate.check("performance:r2")
+    assert not r2.passed and "does not apply" in r2.message
+    gate = evaluate(Policy(require_randomisation_check=False, min_auc=0.6), [_ev("x", 0.9)], performance=perf)
+    assert gate.passed and gate.check("performance:auc").passed
+    gate = evaluate(Policy(require_randomisation_check=False, min_accuracy=0.5), [_ev("x", 0.9)], performance=None)
+    assert not gate.passed and "no target column" in gate.check("performance:accuracy").message
+    assert evaluate(Policy(require_randomisation_check=False), [_ev("x", 0.9)], performance=perf).check(
+        "performance:auc") is None
