@@ -545,7 +545,12 @@ class _Builder:
         chosen = adverse or list(r.decisions[:n])
         configured = r.model.get("favorable_class_source") == "config"
         intro = t.text("decisions_intro" if configured else "decisions_intro_neutral") or t.text("decisions_intro")
-        out = [*self.h1("Principal reasons for individual decisions"), self.p(_esc(intro))]
+        from reportlab.lib.units import cm
+        from reportlab.platypus import CondPageBreak
+
+        # the heading, its introduction and the first decision (about 17 cm) share a page: start on a fresh
+        # one unless that much is left, so that no decision spills a few lines onto a page of its own
+        out = [CondPageBreak(21 * cm), *self.h1("Principal reasons for individual decisions"), self.p(_esc(intro))]
         if not adverse:
             out.append(self.p("No adverse outcome was found in the explained sample; the first decisions are shown instead."))
         for i, d in enumerate(chosen):
