@@ -231,9 +231,16 @@ class _Builder:
                 return f"{word} (class {label})"
         return f"outcome {label}"
 
-    def failed_lines(self) -> list[str]:
+    def failed_lines(self, *, brief: bool = False) -> list[str]:
         """One line per check that did not pass: its name, what was measured and why it does or does
-        not block (the gate's own ``blocking`` and ``role``)."""
+        not block (the gate's own ``blocking`` and ``role``). ``brief`` (the cover): name, value against
+        threshold and whether it blocks; the executive summary and the gate section give the detail."""
+        if brief:
+            def measured(c: Any) -> str:
+                return "" if c.value is None else f" ({_f(c.value)} against {_f(c.threshold)})"
+
+            return [f"{c.name}{measured(c)}: {'blocking failure, blocks the gate' if c.blocking else 'non-blocking finding, does not block by itself'}"
+                    for c in self.r.gate.failed]
         return [f"{c.name} ({'blocking failure' if c.blocking else 'non-blocking finding'}): {c.message}. "
                 f"{'It blocks the gate.' if c.blocking else 'It does not block by itself: it ' + c.role + '.'}"
                 for c in self.r.gate.failed]
@@ -267,7 +274,7 @@ class _Builder:
         verdict.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), self.font), ("BACKGROUND", (0, 0), (-1, -1), self.colors.HexColor(GREEN if passed else RED)),
                                      ("TOPPADDING", (0, 0), (-1, -1), 8), ("BOTTOMPADDING", (0, 0), (-1, -1), 8)]))
         out += [Spacer(1, 0.3 * cm), verdict, Spacer(1, 0.2 * cm)]
-        for line in self.failed_lines():
+        for line in self.failed_lines(brief=True):
             out.append(self.p("• " + _esc(line), "small"))
         out.append(Spacer(1, 0.2 * cm))
         m, d = r.model, r.data
@@ -787,7 +794,8 @@ def render_pdf(result: AuditResult, template: Any, path: Path) -> None:
                 key = f"h{self._heading}"
                 self.canv.bookmarkPage(key)
                 self.canv.addOutlineEntry(text, key, level=level, closed=level > 0)
-                self.notify("TOCEntry", (level, text, self.page, key))
+                if level == 0:  # the contents lists sections (one page); bookmarks keep every heading
+                    self.notify("TOCEntry", (level, text, self.page, key))
 
     doc = _Doc(str(path), pagesize=A4, leftMargin=2 * cm, rightMargin=2 * cm, topMargin=1.8 * cm,
                bottomMargin=2 * cm, title=template.title, author=result.config.get("report", {}).get("organisation") or "xai-audit",
