@@ -26,7 +26,8 @@ def load_config_file(path: Path | None, overrides: dict | None = None) -> tuple[
 
 
 def _logo_inside(config_path: Path, logo: str) -> Path:
-    """``[report] logo`` resolved against the config file's folder, refused outside it or when missing."""
+    """``[report] logo`` resolved against the config file's folder, refused outside it, when missing, or
+    when the file is not a PNG or JPEG image by its content."""
     folder = config_path.resolve().parent
     candidate = (folder / logo).resolve()
     if folder not in candidate.parents:
@@ -34,4 +35,9 @@ def _logo_inside(config_path: Path, logo: str) -> Path:
                           "PNG beside audit.toml (or below it) and name it relative to it.")
     if not candidate.is_file():
         raise ConfigError(f"{config_path}: [report] logo {logo!r} not found at {candidate}. Fix the path.")
+    with open(candidate, "rb") as fh:
+        head = fh.read(8)
+    if not (head.startswith(b"\x89PNG\r\n\x1a\n") or head.startswith(b"\xff\xd8\xff")):
+        raise ConfigError(f"{config_path}: [report] logo {logo!r} is not a PNG or JPEG image (by its content). "
+                          "Give the path of a PNG or JPEG file.")
     return candidate

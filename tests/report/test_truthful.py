@@ -342,3 +342,7 @@ def test_logo_resolves_inside_the_config_folder(tmp_path):
     cfg.write_text('[report]\nlogo = "../elsewhere.png"\n')
     with pytest.raises(ConfigError, match="outside the config file's folder"):
         load_config_file(cfg)
+    (tmp_path / "passwd.png").write_text("root:x:0:0:root:/root:/bin/bash\n")  # a system file named .png
+    cfg.write_text('[report]\nlogo = "passwd.png"\n')
+    with pytest.raises(ConfigError, match="not a PNG or JPEG image"):
+        load_config_file(cfg)
