@@ -1,0 +1,190 @@
+"""Scoring values that are known in advance: the normalisation against the controls, the uninformative
+and NaN branches, stability across seeds and max-sensitivity.
+
+The expected numbers are analytic (a linear model with a zero baseline, whose exact attribution is
+``w * x``) or recomputed here from the metric functions and the stated formula
+``(metric - random) / (reference - random)``.
+"""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from audit.faithfulness import metrics as M
+from audit.faithfulness.evaluate import EvaluationSettings, _stability
+from audit.faithfulness.scoring import (
+    INFORMATIVE_FLOOR,
+    METRICS,
+    SCORE_RANGE,
+    FaithfulnessContext,
+    max_sensitivity,
+    stability,
+)
+
+W = np.array([4.0, -3.0, 2.0, 1.0, -0.5, 0.25])
+
+
+@pytest.fixture(scope="module")
+def ctx():
+    X = np.random.default_rng(0).normal(size=(30, 6))
+    return FaithfulnessContext(lambda Z: Z @ W, X, M.Baseline(np.zeros((1, 6))), seed=0, n_random=6,
+                               n_bootstrap=60, oracle=X * W)
+
+
+def test_the_exact_attribution_scores_one_on_every_metric_and_is_an_identity(ctx):
+    """Fails if the normalisation is not (m - r) / (o - r): the reference itself must score exactly 1."""
+    s = ctx.score(ctx.X * W)
+    assert s.score == pytest.approx(1.0)
+    for name in METRICS:
+        assert s.metrics[name].score == pytest.approx(1.0), name
+        assert s.metrics[name].raw_score == pytest.approx(1.0) and not s.metrics[name].clipped
+    assert s.identity_with_reference and s.identity_share == 1.0 and s.identity_candidate == "oracle"
+    assert s.uninformative == () and s.clipped == ()
+    assert s.score_ci[0] <= 1.0 + 1e-9 and s.score_ci[1] >= 1.0 - 1e-9
+
+
+def test_normalised_scores_follow_the_formula_for_any_attribution(ctx):
+    """Recompute each metric with the metric functions and normalise by hand (direction from METRICS)."""
+    A = np.random.default_rng(5).normal(size=(30, 6)) + 0.5 * ctx.X * W
+    s = ctx.score(A)
+    deletion, insertion = M.ablation_curves(ctx.predict, ctx.X, A, ctx.baseline)
+    values = {"deletion_auc": M.curve_auc(deletion), "insertion_auc": M.curve_auc(insertion),
+              "comprehensiveness": M.comprehensiveness(deletion), "sufficiency": M.sufficiency(insertion, ctx.full),
+              "faithfulness_correlation": M.faithfulness_correlation(A, ctx.probe),
+              "monotonicity": M.monotonicity(A, ctx.effects), "infidelity": M.infidelity(A, ctx.probe)}
+    used = []
+    for name, v in values.items():
+        higher = METRICS[name][0]
+        r, o = ctx.random[name].mean(), ctx.oracle[name].mean()
+        raw = (v.mean() - r) / (o - r)
+        assert (o - r) * (1 if higher else -1) > 0, name  # the reference beats random in the better direction
+        assert s.metrics[name].value == pytest.approx(v.mean())
+        assert s.metrics[name].raw_score == pytest.approx(raw), name
+        assert s.metrics[name].score == pytest.approx(min(max(raw, SCORE_RANGE[0]), SCORE_RANGE[1])), name
+        assert s.metrics[name].higher_is_better is higher
+        used.append(min(max(raw, SCORE_RANGE[0]), SCORE_RANGE[1]))
+    assert s.score == pytest.approx(np.mean(used))
+    assert not s.identity_with_reference
+
+
+def test_the_negated_truth_scores_about_minus_one_and_is_clipped_at_most_at_the_floor(ctx):
+    """Sign-awareness: fails if any metric is computed on |A| or the direction of a lower-is-better
+    metric is not reversed."""
+    s = ctx.score(-ctx.X * W)
+    assert s.score < -0.6
+    for name in METRICS:
+        assert SCORE_RANGE[0] <= s.metrics[name].score < 0, name
+    assert all(s.metrics[c].raw_score < SCORE_RANGE[0] for c in s.clipped)
+
+
+def test_units_of_the_curve_metrics_are_the_mean_spread_of_the_model_moves(ctx):
+    n = len(ctx.X)
+    emptied = ctx.full - ctx.baseline.reduce(ctx.predict(np.zeros_like(ctx.X)), n)
+    moves = np.column_stack([np.zeros(n), ctx.probe.delta, ctx.effects, emptied])
+    unit = np.mean(moves.max(1) - moves.min(1))
+    for name in ("deletion_auc", "insertion_auc", "comprehensiveness", "sufficiency"):
+        assert ctx.units[name] == pytest.approx(unit)
+    assert ctx.units["infidelity"] == 2.0 and ctx.units["monotonicity"] == 1.0
+
+
+def test_a_model_that_ignores_its_inputs_is_uninformative_and_scores_nan():
+    """No metric can tell anything on a constant model: every metric uninformative, score and CI NaN
+    (fails if the score defaults to 0 or 1, which would pass or fail the gate for no reason)."""
+    X = np.random.default_rng(1).normal(size=(12, 4))
+    c = FaithfulnessContext(lambda Z: np.full(len(Z), 0.3), X, M.Baseline(np.zeros((1, 4))), seed=0, n_random=3,
+                            n_bootstrap=20, oracle=np.ones((12, 4)))
+    s = c.score(np.random.default_rng(2).normal(size=(12, 4)))
+    assert set(s.uninformative) == set(METRICS)
+    assert math.isnan(s.score) and all(math.isnan(v) for v in s.score_ci)
+    assert all(s.metrics[m].score is None and not s.metrics[m].informative for m in METRICS)
+
+
+def test_informative_floor_is_relative_to_the_unit(ctx):
+    for name, (higher, _d) in METRICS.items():
+        g = 1.0 if higher else -1.0
+        gap = g * (ctx.oracle[name].mean() - ctx.random[name].mean())
+        assert ctx.informative[name] == (gap >= INFORMATIVE_FLOOR * ctx.units[name])
+
+
+def test_additivity_error_is_reported_when_the_output_is_given(ctx):
+    A = ctx.X * W
+    base = np.full(30, 0.5)  # off by 0.5 on every row
+    s = ctx.score(A, base=base, output=ctx.full)
+    assert s.additivity_error == pytest.approx(0.5 / np.std(ctx.full))
+    assert s.additivity_max == pytest.approx(0.5 / np.std(ctx.full))
+    assert ctx.score(A).additivity_error is None
+
+
+# --- stability ---------------------------------------------------------------------------------------
+
+def test_stability_is_the_mean_pairwise_topk_jaccard():
+    """Fails if stability is a constant 1.0, ignores some pairs, or uses signed values."""
+    a = np.array([[3.0, 2.0, 1.0, 0.0]])
+    b = np.array([[-3.0, 0.0, 1.0, 2.0]])  # top-2 by size {0, 3}: Jaccard with {0, 1} = 1/3
+    c = np.array([[0.0, 0.0, 5.0, 4.0]])  # {2, 3}: with a 0, with b 1/3
+    assert stability([a, a], 2) == 1.0
+    assert stability([a, b], 2) == pytest.approx(1 / 3)
+    assert stability([a, b, c], 2) == pytest.approx((1 / 3 + 0 + 1 / 3) / 3)
+    assert stability([a], 2) == 1.0
+
+
+class _SeedDependent:
+    """A sampled explainer whose top feature is the seed's column: every pair of seeds disagrees on it."""
+
+    name = "fake"
+    sampling = True
+
+    def explain(self, adapter, X, *, background, seed):
+        values = np.tile(np.array([0.0, 0.0, 0.0, 1.0, 2.0]), (len(X), 1))
+        values[:, seed % 3] = 10.0
+        return SimpleNamespace(values=values)
+
+
+def test_stability_of_a_sampled_explainer_is_measured_across_its_seeds():
+    """Seeds 0, 1, 2 give top-3 sets {0,4,3}, {1,4,3}, {2,4,3}: pairwise Jaccard 2/4 = 0.5. Fails if the
+    runs reuse one seed (stability 1.0) or the value is not recorded."""
+    X = np.zeros((4, 5))
+    A0 = SimpleNamespace(meta={})
+    faith: dict = {}
+    settings = EvaluationSettings(seed=0, stability_rows=3, stability_seeds=3)
+    stab = _stability(_SeedDependent(), None, X, A0, X, settings, faith)
+    assert stab == pytest.approx(0.5)
+    assert faith["stability_topk_jaccard"] == {"value": stab, "seeds": 3, "rows": 3, "k": 3,
+                                               "higher_is_better": True}
+    assert _stability(_NotSampled(), None, X, A0, X, settings, {}) is None
+    # shap's Permutation / Kernel declare it per attribution
+    assert _stability(_NotSampled(), None, X, SimpleNamespace(meta={"sampled": True}), X, settings, {}) == 0.5
+
+
+class _NotSampled(_SeedDependent):
+    sampling = False
+
+
+# --- max-sensitivity -----------------------------------------------------------------------------------
+
+def test_max_sensitivity_of_a_linear_explanation_is_bounded_by_the_radius():
+    """explain(x) = w * x moves by at most radius * scale * |w| per feature; categorical columns never move."""
+    X = np.array([[1.0, 2.0, 3.0], [2.0, 1.0, 1.0]])
+    w = np.array([1.0, 1.0, 1.0])
+    cat = np.array([False, False, True])
+    scale = np.array([1.0, 1.0, 1.0])
+    seen = []
+
+    def explain(Xp):
+        seen.append(Xp.copy())
+        return Xp * w
+
+    value = max_sensitivity(explain, X, X * w, cat, scale, radius=0.05, n_perturb=4,
+                            rng=np.random.default_rng(0))
+    Xp = seen[0].reshape(4, 2, 3)
+    assert (Xp[:, :, 2] == X[None, :, 2]).all()
+    assert np.abs(Xp - X[None]).max() <= 0.05
+    expected = (np.linalg.norm(Xp - X[None], axis=2) / np.linalg.norm(X, axis=1)[None]).max(0).mean()
+    assert value == pytest.approx(expected) and 0 < value
+    constant = max_sensitivity(lambda Xp: np.ones_like(Xp), X, np.ones_like(X), cat, scale,
+                               rng=np.random.default_rng(0))
+    assert constant == 0.0
