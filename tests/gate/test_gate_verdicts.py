@@ -278,3 +278,87 @@ def test_gate_json_and_failed_list():
     assert js["passed"] is True and js["passing_explainers"] == ["a"]
     assert [c.name for c in gate.failed] == ["faithfulness:b"]
     assert gate.check("nope") is None
+
+
+def test_agreement_is_not_assessed_with_fewer_than_two_passers_and_does_not_block():
+    """Fails if the 'not assessed' checks fail the gate, or name a passer that is not there."""
+    ev = AgreementEvidence(("a", "b"), ((1, -1.0), (-1.0, 1)), ((1, 0.0), (0.0, 1)))
+    one = evaluate(_policy(), [_ev("a"), _ev("b", score=0.0)], agreement=ev)
+    none = evaluate(_policy(min_explainers_passing=0), [_ev("a", score=0.0)], agreement=ev)
+    for gate, who in ((one, "(a)"), (none, "(none)")):
+        for name in ("agreement:rank", "agreement:topk"):
+            check = gate.check(name)
+            assert check.passed and check.value is None and "not assessed" in check.message and who in check.message
+    assert one.passed and none.passed
+    assert one.check("agreement:rank").threshold == 0.4 and one.check("agreement:topk").threshold == 0.4
+    two = evaluate(_policy(min_topk_agreement=0.0, min_method_agreement=-1.0), [_ev("a"), _ev("b")], agreement=ev)
+    assert "mean top-3 overlap" in two.check("agreement:topk").message
+
+
+def test_summary_checks_declare_their_direction():
+    gate = evaluate(_policy(), [_ev("a")], {"a": 0.1})
+    assert gate.check("explainers_passing").higher_is_better is True
+    assert gate.check("protected:a").higher_is_better is False
+
+
+@pytest.mark.parametrize("value", [
+    Check("x", True, 1.0, 0.5, ""), evaluate(_policy(), [_ev()]), _ev(), ProtectedEvidence(),
+    AgreementEvidence(("a",), ((1.0,),), ((1.0,),))])
+def test_evidence_and_verdicts_are_frozen(value):
+    """The report reads these values and must not be able to change a verdict after the gate."""
+    import dataclasses
+
+    field = dataclasses.fields(value)[0].name
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(value, field, None)
+
+
+@pytest.mark.parametrize("name,evidence,policy", [
+    ("faithfulness", {"score": 0.0}, {}),
+    ("additivity", {"additivity_error": 1.0}, {}),
+    ("stability", {"stability": 0.0}, {}),
+    ("randomisation", {"randomisation_similarity": 0.9}, {}),
+    ("randomisation", {}, {"require_randomisation_check": True}),
+    ("metric:sufficiency", {"metric_scores": {"sufficiency": 0.0}}, {"metric_minimums": {"sufficiency": 0.5}}),
+])
+def test_a_per_explainer_failure_is_a_finding_when_another_explainer_passes(name, evidence, policy):
+    """Per-explainer checks never block by themselves (DESIGN: the gate passes when enough explainers
+    pass). Fails if one of them is made blocking, or gets the wrong direction."""
+    kw = {"require_randomisation_check": False, **policy}
+    good = {"randomisation_similarity": 0.0} if kw["require_randomisation_check"] else {}
+    good["metric_scores"] = {"sufficiency": 1.0}
+    gate = evaluate(Policy(**kw), [_ev("bad", **evidence), _ev("good", **good)])
+    check = gate.check(f"{name}:bad")
+    assert not check.passed and not check.blocking and check.verdict == "finding"
+    assert check.higher_is_better is (name not in ("additivity", "randomisation"))
+    assert gate.passed and gate.passing_explainers == ("good",)
+
+
+def test_protected_and_agreement_checks_declare_their_direction_and_blocking():
+    """The report draws 'lower is better' from ``higher_is_better``; fails if a protected check claims
+    higher is better, or a non-input attribute under input_action 'finding' stops blocking."""
+    ev = ProtectedEvidence(("sex", "race"), ("sex",), "finding", flip_rates={"sex": (0.0, (0.0, 0.0), 10)},
+                           strongest_proxy={"sex": ("job", 0.1)})
+    gate = evaluate(_policy(max_proxy_association=0.5), [_ev("a"), _ev("b")], protected=ev,
+                    agreement=_agreement(0.9, 0.9))
+    for name in ("protected_input:sex", "protected_input:race", "protected_flip:sex", "protected_proxy:sex"):
+        assert gate.check(name).higher_is_better is False, name
+    assert gate.check("protected_input:race").blocking and not gate.check("protected_input:sex").blocking
+    assert gate.check("protected_flip:sex").blocking and gate.check("protected_proxy:sex").blocking
+    for name in ("agreement:rank", "agreement:topk"):
+        assert gate.check(name).higher_is_better is True
+
+
+def test_default_wording_of_the_randomisation_checks():
+    ran = evaluate(_policy(), [_ev(randomisation_similarity=0.1)]).check("randomisation:m")
+    assert "(refit on permuted labels)" in ran.message and "depends on what the model learned" in ran.message
+    named = evaluate(_policy(), [_ev(randomisation_similarity=0.1, randomisation_method="cascading")])
+    assert "(cascading)" in named.check("randomisation:m").message
+    missing = evaluate(Policy(), [_ev()]).check("randomisation:m")
+    assert missing.message.endswith("not run: no target column") and missing.threshold == 0.5
+
+
+def test_two_passers_in_full_agreement_are_named_as_the_pair():
+    ev = AgreementEvidence(("a", "b"), ((1.0, 1.0), (1.0, 1.0)), ((1.0, 1.0), (1.0, 1.0)))
+    gate = evaluate(_policy(), [_ev("a"), _ev("b")], agreement=ev)
+    assert "a and b" in gate.check("agreement:rank").message and gate.check("agreement:rank").value == 1.0
