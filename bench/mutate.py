@@ -24,6 +24,7 @@ import argparse
 import ast
 import copy
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -128,7 +129,7 @@ def run_tests(tests: str, timeout: float) -> tuple[bool, float]:
     """True when the subset passes (mutant survived)."""
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     cmd = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-o", "addopts=",
-           *tests.split()]
+           *shlex.split(tests)]
     t0 = time.perf_counter()
     try:
         res = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout)
@@ -137,7 +138,14 @@ def run_tests(tests: str, timeout: float) -> tuple[bool, float]:
         return False, time.perf_counter() - t0
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # so that the finally block restores the source file
+
+
 def main() -> int:
+    import signal
+
+    signal.signal(signal.SIGTERM, _interrupt)
     p = argparse.ArgumentParser()
     p.add_argument("module")
     p.add_argument("--tests", required=True)

@@ -90,6 +90,11 @@ def test_audit_run_on_saved_model_of_each_family(family, credit, tmp_path, cli):
         code, _, err = cli("run", path, data, "--target", target, "--config", cfg, "--out", out, "--quiet")
         assert code == 2 and "functools.partial" in err and not out.exists()
         extra = ["--trust-model"]
+    if family.name in ("xgboost", "lightgbm"):
+        # not on the allow-list: refused by name without trust, audited with it
+        code, _, err = cli("run", path, data, "--target", target, "--config", cfg, "--out", out, "--quiet")
+        assert code == 2 and family.name in err and not out.exists()
+        extra = ["--trust-model"]
     code, _, err = cli("run", path, data, "--target", target, "--config", cfg, "--out", out, "--quiet", *extra)
     assert code in (0, 1), err
     assert (out / "report.pdf").read_bytes().startswith(b"%PDF")

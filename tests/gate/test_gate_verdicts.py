@@ -289,6 +289,7 @@ def test_agreement_is_not_assessed_with_fewer_than_two_passers_and_does_not_bloc
         for name in ("agreement:rank", "agreement:topk"):
             check = gate.check(name)
             assert check.passed and check.value is None and "not assessed" in check.message and who in check.message
+            assert check.higher_is_better is True and check.blocking
     assert one.passed and none.passed
     assert one.check("agreement:rank").threshold == 0.4 and one.check("agreement:topk").threshold == 0.4
     two = evaluate(_policy(min_topk_agreement=0.0, min_method_agreement=-1.0), [_ev("a"), _ev("b")], agreement=ev)
