@@ -157,7 +157,11 @@ class Shap(ExplainerBase):
         mode = self.params.tree_mode
         if mode == "auto":
             mode = "interventional"
-        kwargs: dict[str, Any] = {"model_output": "raw"}
+        # xgboost / lightgbm classifiers: raw tree output is log-odds, but they have no decision_function,
+        # so the adapter has no margin for it to add up to; explain their probability instead.
+        boosted = type(final).__module__.split(".")[0] in ("xgboost", "lightgbm") and adapter.task != "regression"
+        output = "probability" if boosted and mode == "interventional" else "raw"
+        kwargs: dict[str, Any] = {"model_output": output}
         if mode == "interventional":
             explainer = shap.TreeExplainer(final, data=Zb, feature_perturbation="interventional", **kwargs)
         else:
@@ -167,8 +171,9 @@ class Shap(ExplainerBase):
             raw = np.asarray(explainer.shap_values(Z, check_additivity=False), dtype=float)
         values, base = select_class(raw, explainer.expected_value, adapter, binary_single=raw.ndim == 2)
         # Boosted classifiers are explained in log-odds; forests, trees and regressors in their output.
-        space = "margin" if adapter.task != "regression" and hasattr(final, "decision_function") else "score"
-        params = {"feature_perturbation": mode, "model_output": "raw",
+        log_odds = output == "raw" and (hasattr(final, "decision_function") or boosted)
+        space = "margin" if adapter.task != "regression" and log_odds else "score"
+        params = {"feature_perturbation": mode, "model_output": output,
                   "background_rows": int(len(Zb)) if mode == "interventional" else 0}
         return values, np.broadcast_to(base, (len(X),)), space, params
 
