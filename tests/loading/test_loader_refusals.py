@@ -231,3 +231,74 @@ def test_deeply_nested_pickle_is_refused_not_crashed(tmp_path):
     path.write_bytes(data)
     with pytest.raises((UnsafeModelError, InputError, ModelError)):
         load_model(path)
+
+
+def test_a_dotted_or_empty_name_is_refused_even_if_it_were_listed(monkeypatch):
+    """The guard in ``is_allowed`` is defence in depth: a dotted name (an attribute path) or an empty
+    part must be refused even if an edit put it on the list."""
+    monkeypatch.setattr(_allowlist, "_INTERNAL", _allowlist._INTERNAL + (("sklearn.tree._tree", "Tree.__reduce__"),
+                                                                        ("", "Tree"), ("numpy", "")))
+    allowed_pairs.cache_clear()
+    try:
+        assert ("sklearn.tree._tree", "Tree.__reduce__") in allowed_pairs()
+        assert not is_allowed("sklearn.tree._tree", "Tree.__reduce__")
+        assert not is_allowed("", "Tree") and not is_allowed("numpy", "")
+    finally:
+        allowed_pairs.cache_clear()
+
+
+def test_untrusted_loads_are_validated_and_trusted_ones_are_not(tmp_path):
+    """An unfitted estimator is refused after a restricted load (fails if validation is skipped for
+    untrusted files); with --trust-model the user vouches for the object and it is returned as is."""
+    path = tmp_path / "unfitted.pkl"
+    path.write_bytes(pickle.dumps(LogisticRegression()))
+    with pytest.raises(ModelError, match="not fitted"):
+        load_model(path)
+    assert load_model(path, trust_model=True).trusted
+
+
+def test_loaded_model_is_frozen(tmp_path):
+    import dataclasses
+
+    path = tmp_path / "m.pkl"
+    path.write_bytes(pickle.dumps(_model()))
+    loaded = load_model(path)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        loaded.trusted = True
+
+
+def test_a_regressor_with_predict_only_loads_and_skops_loads_are_not_marked_trusted(tmp_path):
+    from sklearn.linear_model import LinearRegression
+
+    path = tmp_path / "reg.pkl"
+    path.write_bytes(pickle.dumps(LinearRegression().fit([[0.0], [1.0]], [0.0, 1.0])))
+    assert not hasattr(load_model(path).obj, "predict_proba")
+    sk = tmp_path / "m.skops"
+    sio.dump(_model(), sk)
+    loaded = load_model(sk)
+    assert loaded.format == "skops" and loaded.trusted is False
+
+
+def test_a_callable_is_matched_by_its_own_module_not_by_its_name():
+    """``math.sqrt`` is not ``numpy.sqrt``: fails if the module is ignored when matching the allow-list."""
+    import math
+
+    with pytest.raises(UnsafeModelError, match=r"math\.sqrt"):
+        _check_callable_params(make_pipeline(FunctionTransformer(func=math.sqrt), LogisticRegression()),
+                               Path("m.pkl"))
+
+
+@pytest.mark.parametrize("count", [10, 11])
+def test_refused_names_are_listed_up_to_ten(tmp_path, count):
+    import math
+
+    funcs = [math.sin, math.cos, math.tan, math.asin, math.acos, math.atan, math.sinh, math.cosh, math.tanh,
+             math.floor, math.ceil][:count]
+    path = tmp_path / "many.pkl"
+    path.write_bytes(pickle.dumps(funcs))
+    with pytest.raises(UnsafeModelError) as info:
+        load_model(path)
+    text = str(info.value)
+    assert f"references {count} name(s) outside the allow-list" in text
+    listed = text.split("allow-list: ")[1].split(". Nothing")[0]
+    assert listed.count("math.") == 10 and listed.endswith(" ...") is (count > 10)
