@@ -188,3 +188,29 @@ def test_max_sensitivity_of_a_linear_explanation_is_bounded_by_the_radius():
     constant = max_sensitivity(lambda Xp: np.ones_like(Xp), X, np.ones_like(X), cat, scale,
                                rng=np.random.default_rng(0))
     assert constant == 0.0
+
+
+def test_score_range_and_informative_floor_are_the_documented_ones():
+    """README ("How faithfulness is scored") promises scores clipped to [-1, 1.5] and a floor of 0.05 of a
+    metric's unit; a silent change of either moves every verdict near a threshold."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    lo, hi = re.search(r"clipped to \*\*\[(-?[\d.]+), ([\d.]+)\]\*\*", readme).groups()
+    floor = re.search(r"by less than \*\*([\d.]+) of its unit\*\*", readme)[1]
+    assert SCORE_RANGE == (float(lo), float(hi)) and INFORMATIVE_FLOOR == float(floor)
+
+
+def test_a_score_above_the_range_is_clipped_and_recorded():
+    """A reference that only half-ranks the truth: the true attribution beats it, and any per-metric score
+    above the upper bound is held at exactly that bound, with ``clipped`` set and the raw score kept."""
+    X = np.random.default_rng(4).normal(size=(30, 6))
+    weak = X * W * np.array([1.0, 0.05, 0.05, 0.05, 0.05, 0.05]) + np.random.default_rng(5).normal(size=(30, 6))
+    c = FaithfulnessContext(lambda Z: Z @ W, X, M.Baseline(np.zeros((1, 6))), seed=0, n_random=6, n_bootstrap=40,
+                            oracle=weak)
+    s = c.score(X * W)
+    over = [m for m in METRICS if s.metrics[m].raw_score is not None and s.metrics[m].raw_score > SCORE_RANGE[1]]
+    assert over, {m: s.metrics[m].raw_score for m in METRICS}
+    for m in over:
+        assert s.metrics[m].score == SCORE_RANGE[1] and s.metrics[m].clipped and m in s.clipped
