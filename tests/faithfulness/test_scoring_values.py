@@ -214,3 +214,32 @@ def test_a_score_above_the_range_is_clipped_and_recorded():
     assert over, {m: s.metrics[m].raw_score for m in METRICS}
     for m in over:
         assert s.metrics[m].score == SCORE_RANGE[1] and s.metrics[m].clipped and m in s.clipped
+
+
+def test_max_sensitivity_defaults_match_what_results_json_records():
+    """evaluate.py records ``radius_std = 0.05`` and ``perturbations = 4`` next to the value; the function's
+    defaults must be those numbers."""
+    X = np.array([[1.0, 2.0], [3.0, 1.0], [2.0, 2.0]])
+    seen = []
+
+    def explain(Xp):
+        seen.append(Xp.copy())
+        return Xp
+
+    max_sensitivity(explain, X, X, np.array([False, False]), np.ones(2), rng=np.random.default_rng(0))
+    moved = seen[0].reshape(-1, 3, 2) - X[None]
+    assert moved.shape[0] == 4
+    assert 0.04 < np.abs(moved).max() <= 0.05
+
+
+def test_units_count_the_move_to_the_all_removed_row_when_the_baseline_output_is_not_zero():
+    """With an intercept the model at the baseline is not 0, so the 'every feature removed' move differs
+    from f(x) itself (fails if that move is dropped or its sign flipped)."""
+    X = np.abs(np.random.default_rng(6).normal(size=(10, 3))) + 1.0
+    w = np.array([1.0, 1.0, 1.0])
+    c = FaithfulnessContext(lambda Z: Z @ w + 100.0, X, M.Baseline(np.zeros((1, 3))), seed=0, n_random=2,
+                            n_bootstrap=10, oracle=X * w)
+    # every removal lowers the output; the largest drop is removing all features: sum(x)
+    assert c.units["deletion_auc"] == pytest.approx(np.mean(X.sum(1)))
+    s = c.score(X * w, base=np.full(10, 100.0))
+    assert s.additivity_error is None  # no output given: not measured
