@@ -101,6 +101,7 @@ def test_a_model_that_ignores_its_inputs_is_uninformative_and_scores_nan():
     assert set(s.uninformative) == set(METRICS)
     assert math.isnan(s.score) and all(math.isnan(v) for v in s.score_ci)
     assert all(s.metrics[m].score is None and not s.metrics[m].informative for m in METRICS)
+    assert s.clipped == () and not any(s.metrics[m].clipped for m in METRICS)  # nothing was clipped
 
 
 def test_informative_floor_is_relative_to_the_unit(ctx):
