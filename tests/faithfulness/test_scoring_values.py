@@ -44,6 +44,7 @@ def test_the_exact_attribution_scores_one_on_every_metric_and_is_an_identity(ctx
         assert s.metrics[name].raw_score == pytest.approx(1.0) and not s.metrics[name].clipped
     assert s.identity_with_reference and s.identity_share == 1.0 and s.identity_candidate == "oracle"
     assert s.uninformative == () and s.clipped == ()
+    assert all(s.metrics[m].in_score for m in METRICS) and not s.metrics["monotonicity_abs"].in_score
     assert s.score_ci[0] <= 1.0 + 1e-9 and s.score_ci[1] >= 1.0 - 1e-9
 
 
