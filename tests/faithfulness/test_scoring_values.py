@@ -245,3 +245,55 @@ def test_units_count_the_move_to_the_all_removed_row_when_the_baseline_output_is
     assert c.units["deletion_auc"] == pytest.approx(np.mean(X.sum(1)))
     s = c.score(X * w, base=np.full(10, 100.0))
     assert s.additivity_error is None  # no output given: not measured
+
+
+def test_model_calls_are_counted_as_documented():
+    """'every model call covers all rows of one step at once': shared probes take 1 (f(x)) + 1 (subsets)
+    + f (single-feature effects) + 1 (all removed) calls; each scored attribution f + 1 (one per curve
+    step); the controls n_random + 1 (the given reference) times f + 1."""
+    X = np.random.default_rng(0).normal(size=(8, 6))
+    c = FaithfulnessContext(lambda Z: Z @ W, X, M.Baseline(np.zeros((1, 6))), seed=0, n_random=3,
+                            n_bootstrap=10, oracle=X * W)
+    assert c.shared_calls == 6 + 3 and c.control_calls == (3 + 1) * 7
+    before = c.calls()
+    s = c.score(X * W)
+    assert c.calls() - before == 7 and all(s.metrics[m].calls == 7 for m in METRICS)
+    assert c.reference.kind == "exact attribution of a known generating function" == s.reference_kind
+
+
+def test_identity_needs_95_percent_of_rows_ranked_as_the_reference():
+    X = np.random.default_rng(1).normal(size=(20, 6))
+    c = FaithfulnessContext(lambda Z: Z @ W, X, M.Baseline(np.zeros((1, 6))), seed=0, n_random=2,
+                            n_bootstrap=10, oracle=X * W)
+    A = X * W
+    A[0] = -A[0]  # 19 of 20 rows ranked as the reference: exactly 0.95
+    s = c.score(A)
+    assert s.identity_share == pytest.approx(0.95) and s.identity_with_reference
+    A[1] = -A[1]
+    assert not c.score(A).identity_with_reference
+
+
+def test_max_sensitivity_scales_each_column_by_its_spread():
+    X = np.array([[1.0, 2.0, 3.0], [2.0, 1.0, 1.0]])
+    scale = np.array([10.0, 0.1, 1.0])
+    seen = []
+
+    def explain(Xp):
+        seen.append(Xp.copy())
+        return Xp
+
+    max_sensitivity(explain, X, X, np.zeros(3, dtype=bool), scale, rng=np.random.default_rng(0))
+    moved = np.abs(seen[0].reshape(4, 2, 3) - X[None]).max(axis=(0, 1))
+    assert (moved <= 0.05 * scale).all() and (moved > 0.02 * scale).all()
+
+
+def test_scores_are_frozen_values():
+    import dataclasses
+
+    X = np.random.default_rng(2).normal(size=(6, 6))
+    c = FaithfulnessContext(lambda Z: Z @ W, X, M.Baseline(np.zeros((1, 6))), seed=0, n_random=2,
+                            n_bootstrap=5, oracle=X * W)
+    s = c.score(X * W)
+    for value in (s, s.metrics["deletion_auc"]):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            value.score = 0.0
