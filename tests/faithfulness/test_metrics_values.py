@@ -155,3 +155,19 @@ def test_topk_overlap_and_jaccard_by_absolute_value():
     np.testing.assert_allclose(M.topk_overlap(a, b, 2), [0.5, 0.0])
     np.testing.assert_allclose(M.topk_jaccard(a, b, 2), [1 / 3, 0.0])
     np.testing.assert_allclose(M.topk_jaccard(a, a, 3), [1.0, 1.0])
+
+
+def test_odd_feature_counts_use_k_up_to_the_floor_of_half():
+    """f = 5 -> k in {1, 2}; f = 3 -> k = 1 (fails if the step count is read as f + 1)."""
+    deletion = np.array([[10.0, 7.0, 5.0, 1.0, 0.0, 0.0]])
+    assert M.comprehensiveness(deletion).tolist() == [((10 - 7) + (10 - 5)) / 2]
+    insertion = np.array([[0.0, 6.0, 8.0, 9.0]])
+    assert M.sufficiency(insertion, np.array([10.0])).tolist() == [4.0]
+
+
+def test_a_background_sample_has_distinct_rows_and_a_small_spread_still_scales_additivity():
+    bg = np.arange(12.0).reshape(6, 2)
+    sample = M.Baseline.from_background(bg, np.array([False, False]), "background", max_rows=6, seed=0)
+    assert len({tuple(r) for r in sample.rows}) == 6
+    out = M.additivity_error(np.array([[1.0]]), np.zeros(1), np.zeros(1), 0.5)
+    assert out.tolist() == [2.0]
