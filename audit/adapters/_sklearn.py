@@ -129,7 +129,7 @@ class SklearnAdapter(ClassView):
             raise ModelError(f"{self.type_name}: classifier has neither predict_proba nor decision_function.")
         self.class_index = self._initial_class_index(explained_class)
         self.capabilities = Capabilities(
-            margin=self.task == "regression" or hasattr(model, "decision_function"),
+            margin=self.task == "regression" or hasattr(model, "decision_function") or self._native_margin is not None,
             per_class=self.classes is not None, parallel_safe=True, in_space=True,
             randomisation=self.randomisation_method)
 
@@ -179,12 +179,27 @@ class SklearnAdapter(ClassView):
             out = np.column_stack([-out, out])
         return out
 
+    @property
+    def _native_margin(self) -> dict[str, bool] | None:
+        """XGBoost / LightGBM scikit-learn wrappers have no decision_function, but their predict gives the raw
+        log-odds (the space their trees, and TreeSHAP on them, add up in) with this keyword."""
+        if self.task == "regression":
+            return None
+        library = type(self.final_estimator).__module__.split(".")[0]
+        return {"xgboost": {"output_margin": True}, "lightgbm": {"raw_score": True}}.get(library)
+
     def margin(self, X: np.ndarray) -> np.ndarray | None:
         """The explained class's margin (decision function / log-odds), if the model has one."""
         if self.task == "regression":
             return self.predict(X)
         if not hasattr(self.model, "decision_function"):
-            return None
+            keyword = self._native_margin
+            if keyword is None:
+                return None
+            self.counter.add(len(X))
+            out = np.asarray(self.final_estimator.predict(self.transform(np.asarray(X, dtype=float)), **keyword),
+                             dtype=float)
+            return self.binary_sign * out.reshape(len(X)) if out.ndim == 1 or out.shape[1] == 1 else out[:, self.class_index]
         out = self._call("decision_function", np.asarray(X, dtype=float))
         if out.ndim == 1:
             return self.binary_sign * out

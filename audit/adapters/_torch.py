@@ -149,7 +149,8 @@ class TorchAdapter(ClassView):
     def encode(self, X: np.ndarray) -> np.ndarray:
         """Raw encoded rows -> the model's input matrix (standardised numerics, one-hot categories)."""
         X = np.asarray(X, dtype=float)
-        out = np.zeros((len(X), self.n_inputs), dtype=np.float32)
+        # float64 models get float64 inputs: rounding them to float32 first loses half their precision
+        out = np.zeros((len(X), self.n_inputs), dtype=np.float64 if self.dtype == self._torch.float64 else np.float32)
         for j, cols in enumerate(self._groups):
             x = X[:, j]
             if len(cols) == 1 and self.space.names[j] not in self.space.categories:
