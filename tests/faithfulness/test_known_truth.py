@@ -158,3 +158,21 @@ def test_a_constant_model_has_no_informative_metric_and_no_score(X):
     s = ctx.score(X[:60] * W)
     assert set(s.uninformative) == set(METRICS)
     assert np.isnan(s.score) and np.isnan(s.score_ci).all()
+
+
+def test_a_metric_whose_reference_beats_random_by_a_hair_is_left_out_of_the_score():
+    """A strong interaction of every feature plus a small main effect: the curve metrics' reference beats
+    random, but by about 1% of their unit (< the 5% floor). Fails if such a metric is averaged into the
+    score anyway (the mutants `informative and ... -> or` and the dropped exclusion survived before)."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((80, 5))
+    ctx = FaithfulnessContext(lambda Z: np.prod(Z, axis=1) + 0.01 * Z[:, 0], X, Baseline(np.zeros((1, 5))), seed=0)
+    curves = ("deletion_auc", "insertion_auc", "comprehensiveness", "sufficiency")
+    for k in curves:
+        assert 0 < ctx.gap[k] < 0.05 * ctx.units[k] and not ctx.informative[k]
+    s = ctx.score(rng.standard_normal(X.shape))
+    assert set(s.uninformative) == set(curves)
+    for k in curves:
+        assert s.metrics[k].score is None and s.metrics[k].raw_score is not None  # measured, not scored
+    used = [s.metrics[k].score for k in METRICS if k not in curves]
+    assert s.score == pytest.approx(np.mean(used))

@@ -155,9 +155,9 @@ def test_suffix_is_case_insensitive_and_unsupported_suffixes_list_the_supported(
     path = tmp_path / "M.PKL"
     path.write_bytes(pickle.dumps(_model()))
     assert load_model(path).format == "pickle"
-    bad = tmp_path / "m.onnx"
+    bad = tmp_path / "m.h5"
     bad.write_bytes(b"x")
-    with pytest.raises(InputError, match=r"unsupported file type '\.onnx'.*\.pkl.*\.skops.*\.pt"):
+    with pytest.raises(InputError, match=r"unsupported file type '\.h5'.*\.pkl.*\.skops.*\.pt"):
         load_model(bad)
     none = tmp_path / "model"
     none.write_bytes(b"x")
