@@ -67,16 +67,13 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         score_all = first_predictions(adapter, ds)
         labels_all = adapter.predict_label(ds.X)
 
-    rng = np.random.default_rng(config.seed)
-    explain_rows = np.sort(rng.choice(ds.n_rows, size=min(config.rows, ds.n_rows), replace=False))
-    background = ds.X[np.sort(rng.choice(ds.n_rows, size=min(config.background, ds.n_rows), replace=False))]
+    explain_rows, background = _sample(ds, config)
     favorable = favorable_class(adapter, config.favorable_class)
     groups = _groups(adapter, ds, explain_rows, config)
     explainers, skipped = select(adapter, config.explainers, top_level=config.top_level(),
                                  settings=config.explainer_settings)
-    baseline = Baseline.from_background(background, ds.space.categorical_mask, config.baseline, seed=config.seed)
     with clock("controls", "Measuring controls (random and oracle attributions)"):
-        _measure_controls(groups, ds, background, baseline, config, oracle)
+        baseline = _measure_controls(groups, ds, background, config, oracle)
     evaluations = _explain_and_score(explainers, groups, ds, adapter, background, config, clock)
 
     results = [e.result for e in evaluations]
@@ -118,10 +115,18 @@ def _performance(adapter: Adapter, ds: Dataset, score_all: np.ndarray, labels_al
         return performance, challenger_benchmark(adapter, ds, performance, seed=config.seed)
 
 
-def _measure_controls(groups: list[ExplainedGroup], ds: Dataset, background: np.ndarray, baseline: Baseline,
-                      config: AuditConfig, oracle: Callable[[Any, Any], Any] | None) -> None:
+def _sample(ds: Dataset, config: AuditConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The explained rows (indices) and the background rows (encoded), both drawn with the seed."""
+    rng = np.random.default_rng(config.seed)
+    explain_rows = np.sort(rng.choice(ds.n_rows, size=min(config.rows, ds.n_rows), replace=False))
+    return explain_rows, ds.X[np.sort(rng.choice(ds.n_rows, size=min(config.background, ds.n_rows), replace=False))]
+
+
+def _measure_controls(groups: list[ExplainedGroup], ds: Dataset, background: np.ndarray, config: AuditConfig,
+                      oracle: Callable[[Any, Any], Any] | None) -> Baseline:
     """Each group's scoring context on its scoring sample (``score_rows`` in all, shared in proportion to
     the groups' sizes): the shared probes and the random and reference controls."""
+    baseline = Baseline.from_background(background, ds.space.categorical_mask, config.baseline, seed=config.seed)
     rng = np.random.default_rng(config.seed + 31)
     total = sum(len(g.rows) for g in groups)
     for g in groups:
@@ -130,6 +135,7 @@ def _measure_controls(groups: list[ExplainedGroup], ds: Dataset, background: np.
         ref, kind = known_oracle(oracle, ds, X, background) if oracle is not None else (None, None)
         g.ctx = FaithfulnessContext(g.adapter.predict, X, baseline, seed=config.seed, n_random=config.random_controls,
                                     n_bootstrap=config.bootstrap, oracle=ref, oracle_kind=kind)
+    return baseline
 
 
 def _gate(config: AuditConfig, evaluations: list[Any], combined: dict[str, Any], ds: Dataset, adapter: Adapter,
