@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import itertools
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -152,7 +153,7 @@ def run_reasons(model_path: Path, data_path: Path, out: Path, *, config: AuditCo
     written = read = 0
     columns = _columns(config.report.max_reasons)
     with _writer(out, columns) as write, progress.bar(f"Reasons with {method}", _count_rows(data_path)) as advance:
-        for start, rows_X, chunk_space in _prepend(first, chunks):
+        for start, rows_X, chunk_space in itertools.chain([first], chunks):
             rows = _chunk_rows(adapter, chunk_space, rows_X, start, ex, background, favorable, config, typical,
                                template, adverse_only)
             write(rows)
@@ -179,11 +180,6 @@ def _chunks(path: Path, spec: Any, config: AuditConfig, chunk_rows: int) -> Iter
     yield from chunks
 
 
-def _prepend(first: Any, rest: Iterator) -> Iterator:
-    yield first
-    yield from rest
-
-
 def _count_rows(path: Path) -> int:
     """Rows in DATA for the progress bar (Parquet metadata, or a fast line count)."""
     from audit.loading._stream import is_parquet
@@ -194,7 +190,9 @@ def _count_rows(path: Path) -> int:
         return int(pq.ParquetFile(path).metadata.num_rows)
     import gzip
 
-    opener = gzip.open if open(path, "rb").read(2) == b"\x1f\x8b" else open
+    with open(path, "rb") as fh:
+        gzipped = fh.read(2) == b"\x1f\x8b"
+    opener = gzip.open if gzipped else open
     with opener(path, "rb") as fh:  # type: ignore[operator]
         return max(0, sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b"")) - 1)
 
