@@ -282,7 +282,8 @@ def reasons(
         if not quiet:
             score = "" if summary.method_score is None else f" (faithfulness {summary.method_score:.2f})"
             err.print(f"Reasons by {escape(summary.method)}{escape(score)}: {summary.rows_written:,} of "
-                      f"{summary.rows_read:,} rows written to {escape(str(summary.path))}", highlight=False)
+                      f"{summary.rows_read:,} rows written to {escape(str(summary.path))} (how: "
+                      f"{escape(str(summary.metadata_path))})", highlight=False)
         return 0
 
     raise typer.Exit(_guarded(work, err, debug))

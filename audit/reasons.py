@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import csv
 import itertools
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -67,6 +68,8 @@ class ReasonsSummary:
     method_score: float | None
     gate_passed: bool | None
     favorable_class: str | None
+    explainer: dict[str, Any]  # the algorithm the explainer chose and its parameters (first explained chunk)
+    metadata_path: Path
 
 
 def _columns(max_reasons: int) -> list[str]:
@@ -156,17 +159,36 @@ def run_reasons(model_path: Path, data_path: Path, out: Path, *, config: AuditCo
         typical = np.nanmedian(pool, axis=0)
     favorable = favorable_class(adapter, config.favorable_class)
     written = read = 0
+    chosen: dict[str, Any] = {}
     columns = _columns(config.report.max_reasons)
     shared = {"adapter": adapter, "ex": ex, "background": background, "favorable": favorable, "config": config,
               "typical": typical, "template": template, "adverse_only": adverse_only}
     with _writer(out, columns) as write, progress.bar(f"Reasons with {method}", _count_rows(data_path)) as advance, \
             cluster(scheduler) as client:
-        for n_rows, rows in map_in_order(client, _chunk_rows, itertools.chain([first], chunks), shared):
+        for n_rows, rows, meta in map_in_order(client, _chunk_rows, itertools.chain([first], chunks), shared):
             write(rows)
             read += n_rows
             written += len(rows)
+            chosen = chosen or meta
             advance(n_rows)
-    return ReasonsSummary(out, read, written, method, score, passed, None if favorable is None else str(favorable))
+    summary = ReasonsSummary(out, read, written, method, score, passed, None if favorable is None else str(favorable),
+                             chosen, out.with_name(out.name + ".meta.json"))
+    _write_metadata(summary, loaded.sha256, data_path, config, chunk_rows, scheduler)
+    return summary
+
+
+def _write_metadata(summary: ReasonsSummary, model_sha256: str, data_path: Path, config: AuditConfig,
+                    chunk_rows: int, scheduler: str | None) -> None:
+    """``OUT.meta.json``: what produced the file (the explainer's algorithm choice among it), atomically."""
+    meta = {"output": summary.path.name, "rows_read": summary.rows_read, "rows_written": summary.rows_written,
+            "method": summary.method, "method_faithfulness": summary.method_score,
+            "choice_audit_gate_passed": summary.gate_passed, "favorable_class": summary.favorable_class,
+            "explainer": summary.explainer, "model_sha256": model_sha256, "data": str(data_path),
+            "seed": config.seed, "chunk_rows": chunk_rows, "scheduler": scheduler}
+    fd, tmp = tempfile.mkstemp(prefix=".reasons-meta-", suffix=".json", dir=summary.path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(meta, fh, indent=2, default=str)
+    os.replace(tmp, summary.metadata_path)
 
 
 def _chunks(path: Path, spec: Any, config: AuditConfig, chunk_rows: int) -> Iterator:
@@ -205,8 +227,8 @@ def _count_rows(path: Path) -> int:
 
 def _chunk_rows(start: int, X: np.ndarray, space: Any, *, adapter: Adapter, ex: Any, background: np.ndarray,
                 favorable: Any, config: AuditConfig, typical: np.ndarray, template: Any,
-                adverse_only: bool) -> tuple[int, list[list[Any]]]:
-    """(rows read, output rows) of one chunk: decide, keep (adverse only if asked), explain, give reasons.
+                adverse_only: bool) -> tuple[int, list[list[Any]], dict[str, Any]]:
+    """(rows read, output rows, the explainer's choice) of one chunk: decide, keep (adverse only if asked), explain, give reasons.
     Runs in a Dask worker under --scheduler: everything it needs comes in its arguments."""
     view = copy.copy(adapter)
     view.space = space  # categories unseen so far were appended; codes keep their meaning
@@ -215,15 +237,17 @@ def _chunk_rows(start: int, X: np.ndarray, space: Any, *, adapter: Adapter, ex: 
     if adverse_only and favorable is not None:
         keep = np.flatnonzero(np.array([str(v) != str(favorable) for v in labels]))
     if not len(keep):
-        return len(X), []
+        return len(X), [], {}
     ds = Dataset(path="", sha256="", X=np.ascontiguousarray(X), space=space)
     groups = [(view, keep)]
     if view.task == "multiclass" and config.explained_class is None:
         predicted = np.argmax(view.predict_all(X[keep]), axis=1)
         groups = [(view.for_class(int(k)), keep[predicted == k]) for k in np.unique(predicted)]
     out: list[list[Any]] = []
+    chosen: dict[str, Any] = {}
     for v, idx in groups:
         attr = ex.explain(v, X[idx], background=background, seed=config.seed)
+        chosen = chosen or {k: attr.meta[k] for k in ("algorithm", "choice", "reason", "parameters") if k in attr.meta}
         score = np.zeros(len(X))
         score[idx] = v.predict(X[idx])
         for d in decisions(ds, idx, score, labels, v, favorable, ex.name, {ex.name: attr},
@@ -236,4 +260,4 @@ def _chunk_rows(start: int, X: np.ndarray, space: Any, *, adapter: Adapter, ex: 
                 row += [text, r["feature"], r["value"], r["contribution"]]
             row += [None] * (4 * config.report.max_reasons - 4 * len(d.reasons))
             out.append(row)
-    return len(X), sorted(out, key=lambda r: r[0])
+    return len(X), sorted(out, key=lambda r: r[0]), chosen

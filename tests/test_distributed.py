@@ -56,7 +56,7 @@ def test_audit_run_uses_the_cluster_for_lime_and_gets_the_serial_attributions(cl
     runs = {}
     for name, extra in (("serial", ()), ("dask", ("--scheduler", "local:2"))):
         code, _, err = cli("run", model, data, "--target", "risk", "--config", cfg, "--out", tmp_path / name,
-                           "--explainers", "lime", "--trust-model", *extra)
+                           "--explainers", "lime", "--trust-model", "--rows", "20", *extra)
         assert code in (0, 1), err
         runs[name] = json.loads((tmp_path / name / "results.json").read_text())
     assert runs["serial"]["config"]["n_jobs"] == 1 and runs["dask"]["config"]["n_jobs"] == 2
