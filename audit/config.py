@@ -178,7 +178,10 @@ def parse_config(text: str, *, source: str = "audit.toml", overrides: dict | Non
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML ({exc}). Fix the syntax and run again.") from None
-    raw.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    if isinstance(raw.get("explainers"), dict) and "explainers" in given:  # --explainers keeps the tables
+        raw["explainers"] = {**raw["explainers"], "select": given.pop("explainers")}
+    raw.update(given)
     try:
         config = AuditConfig.model_validate(raw)
         config._source = (text, {k: v for k, v in (overrides or {}).items() if v is not None})

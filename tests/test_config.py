@@ -78,3 +78,14 @@ def test_max_model_bytes_from_audit_toml_bounds_the_load(tmp_path, cli, credit_l
     cfg.write_text("max_model_bytes = 2000\n")
     code, _, err = cli("run", path, SAMPLES / "german_credit.csv", "--config", cfg, "--out", tmp_path / "o")
     assert code == 2 and "2,000-byte budget" in err and not (tmp_path / "o").exists()
+
+
+def test_cli_explainers_option_keeps_the_explainer_tables():
+    """`--explainers shap` used to replace the [explainers] table, silently dropping every
+    [explainers.NAME] parameter (an ONNX graph and its pipeline were then explained by different
+    algorithms although the file asked for the same one)."""
+    from audit.config import parse_config
+
+    text = '[explainers]\nselect = ["shap", "lime"]\n[explainers.shap]\nalgorithm = "exact"\n'
+    cfg = parse_config(text, overrides={"explainers": ["shap"]})
+    assert cfg.explainers == ["shap"] and cfg.explainer_settings == {"shap": {"algorithm": "exact"}}

@@ -82,5 +82,9 @@ def test_cli_audits_the_onnx_form_with_the_pipelines_decisions(cli, onnx_credit,
     for row, d in d_onnx.items():
         assert d["outcome"] == d_pipe[row]["outcome"]
         assert abs(d["prediction"] - d_pipe[row]["prediction"]) < 1e-5
-        # principal reasons are not compared yet: the pickled run's reason contributions differ in scale
-        # (open question: which attribution decisions() picks for a pipeline); see the branch notes
+        # the same algorithm on the same rows and background: the same principal reasons (float32 graph)
+        assert [r["feature"] for r in d["reasons"]] == [r["feature"] for r in d_pipe[row]["reasons"]]
+        for ours, theirs in zip(d["reasons"], d_pipe[row]["reasons"]):
+            assert ours["contribution"] == pytest.approx(theirs["contribution"], abs=1e-5)
+    for run in runs.values():
+        assert next(e for e in run["explanations"] if e["method"] == "shap")["algorithm"]["choice"] == "exact"
