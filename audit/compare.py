@@ -108,7 +108,7 @@ def _compare(base: dict[str, Any], cand: dict[str, Any], rows: tuple[RowOutcomes
         flip_rate=(flips["rate"], flips["rows"]) if flips else None,
         group_gaps={a: (g["gap"], g["high"], g["low"]) for a, g in ((flips or {}).get("by_group") or {}).items()
                     if g["gap"] is not None},
-        missing=missing)
+        adverse_flips=base["model"].get("favorable_class") is not None, missing=missing)
     return CompareResult(
         tool_version=__version__, created_at=created_at(), mode=mode, baseline=_side(base), candidate=_side(cand),
         data={"path": base["data"]["path"], "sha256": base["data"]["sha256"], "rows": base["data"]["rows"],

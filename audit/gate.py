@@ -300,6 +300,7 @@ class CompareEvidence:
     faithfulness_delta: float | None = None
     flip_rate: tuple[float, int] | None = None  # share of rows, rows compared
     group_gaps: dict[str, tuple[float, str, str]] = field(default_factory=dict)  # attribute -> gap, high, low
+    adverse_flips: bool = True  # gaps are in flips to the adverse outcome (False: any flip, no favourable class)
     missing: dict[str, str] = field(default_factory=dict)  # check name -> why it could not be measured
 
 
@@ -349,10 +350,10 @@ def evaluate_compare(policy: ComparePolicy, ev: CompareEvidence) -> Gate:
                                    + (f" ({ev.flip_rate[1]} rows)" if ev.flip_rate else ""), gone))
     for attr, (gap, high, low) in ev.group_gaps.items():
         checks.append(_drift_check(f"compare:group_flip:{attr}", gap, policy.max_group_flip_gap, False,
-                                   f"gap in the share flipped to the adverse outcome between {attr} groups "
-                                   f"{high!r} and {low!r}", gone))
+                                   f"gap in the share of rows flipped{' to the adverse outcome' * ev.adverse_flips} "
+                                   f"between {attr} groups {high!r} and {low!r}", gone))
     for name in gone:
         if name.startswith("compare:group_flip:") and name.split(":", 2)[2] not in ev.group_gaps:
             checks.append(_drift_check(name, None, policy.max_group_flip_gap, False,
-                                       f"gap in adverse flips between {name.split(':', 2)[2]} groups", gone))
+                                       f"gap in flips between {name.split(':', 2)[2]} groups", gone))
     return Gate(passed=all(c.passed for c in checks if c.blocking), checks=tuple(checks))

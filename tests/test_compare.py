@@ -53,7 +53,7 @@ def changed(models, tmp_path_factory):
 def itself(models, tmp_path_factory):
     out = tmp_path_factory.mktemp("itself") / "out"
     code, _, stderr = _cli("compare", models[0], models[0], SAMPLES / "german_credit.csv", "--target", "risk",
-                           "--config", models[2], "--out", out, "--quiet")
+                           "--config", models[2], "--out", out, "--quiet", "--junit", out.parent / "junit.xml")
     return code, stderr, out, json.loads((out / "compare.json").read_text())
 
 
@@ -142,9 +142,10 @@ def test_importance_drift_and_reason_change_follow_the_two_audits(changed):
 def test_a_model_compared_with_itself_shows_no_drift_and_passes(itself):
     """Catches drift from anything but the models (different rows, seeds or an unpaired bootstrap): the
     same model twice measures exactly zero on every measure, a zero-width paired CI, and exit 0."""
-    code, _, _, record = itself
+    code, _, out, record = itself
     assert code == 0 and record["gate"]["passed"]
     assert set(_verdicts(record).values()) == {"pass"}
+    assert f'tests="{len(record["gate"]["checks"])}" failures="0"' in (out.parent / "junit.xml").read_text()
     auc = record["performance"]["values"]["auc"]
     assert auc["delta"] == 0 and auc["delta_ci95"] == [0, 0]
     drift = record["explanation_drift"]["by_method"]["coefficients"]
@@ -241,3 +242,33 @@ def test_audit_schema_compare_prints_a_schema_that_rejects_broken_output(cli, it
             target = target[key]
         target[path[-1]] = bad
         assert list(validator.iter_errors(broken)), path
+
+
+def test_each_threshold_decides_its_check_at_the_measured_value(changed):
+    """Catches a check compared with the wrong threshold key or in the wrong direction: with thresholds set a
+    hair either side of the values measured between the two versions, each check flips between pass and fail."""
+    from audit.config import ComparePolicy
+    from audit.gate import CompareEvidence, evaluate_compare
+
+    rec = changed[4]
+    auc, drift = rec["performance"]["values"]["auc"], rec["explanation_drift"]["by_method"]["coefficients"]
+    reasons, flips = rec["reasons"], rec["flips"]
+    evidence = CompareEvidence(
+        performance=("auc", auc["delta"], tuple(auc["delta_ci95"])), method="coefficients",
+        importance_rank=drift["spearman"], importance_topk=drift["topk_overlap"],
+        reason_change=(reasons["principal_change_rate"], reasons["rows"]),
+        faithfulness_delta=drift["faithfulness"]["delta"], flip_rate=(flips["rate"], flips["rows"]),
+        group_gaps={a: (g["gap"], g["high"], g["low"]) for a, g in flips["by_group"].items()})
+    eps = 1e-6
+    # key -> (check, the threshold at which the measured value sits exactly, +1 when a larger threshold is laxer)
+    cases = {"max_performance_drop": ("compare:performance", -auc["delta"], 1),
+             "min_importance_rank_correlation": ("compare:importance_rank", drift["spearman"], -1),
+             "min_importance_topk_overlap": ("compare:importance_topk", drift["topk_overlap"], -1),
+             "max_reason_change_rate": ("compare:reason_change", reasons["principal_change_rate"], 1),
+             "max_faithfulness_drop": ("compare:faithfulness", -drift["faithfulness"]["delta"], 1),
+             "max_flip_rate": ("compare:flip_rate", flips["rate"], 1),
+             "max_group_flip_gap": ("compare:group_flip:age", flips["by_group"]["age"]["gap"], 1)}
+    for key, (check, edge, lax) in cases.items():
+        for direction, verdict in ((lax, "pass"), (-lax, "fail")):
+            gate = evaluate_compare(ComparePolicy(**{key: edge + direction * eps}), evidence)
+            assert gate.check(check).verdict == verdict, (key, verdict)
