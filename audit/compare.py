@@ -117,7 +117,7 @@ def _compare(base: dict[str, Any], cand: dict[str, Any], rows: tuple[RowOutcomes
         availability={k: {"available": ok, "note": note} for k, (ok, note) in AVAILABILITY[mode].items()},
         performance=performance, explanation_drift=drift, reasons=reasons, flips=flips,
         policy=policy.model_dump(mode="json"), reproducibility=_reproducibility(config, command_line),
-        report=config.report.model_dump(mode="json"),
+        report=_report(config, base),
         warnings=tuple(_warnings(base, cand, same_data)), audits=audits)
 
 
@@ -129,6 +129,14 @@ def _side(record: Mapping[str, Any]) -> dict[str, Any]:
             "explainers": [e["method"] for e in record["explanations"]],
             "reporting_method": record["decisions"][0]["method"] if record["decisions"] else None,
             "favorable_class": m.get("favorable_class"), "created_at": record.get("created_at")}
+
+
+def _report(config: AuditConfig, base: Mapping[str, Any]) -> dict[str, Any]:
+    """``[report]`` of the configuration, its unset values (organisation, outcome labels...) taken from the
+    baseline audit's own configuration (what a results.json carries)."""
+    own = config.report.model_dump(mode="json")
+    audited = (base.get("config") or {}).get("report") or {}
+    return {k: v if v or k not in audited else audited[k] for k, v in own.items()}
 
 
 def _reproducibility(config: AuditConfig, command_line: str | None) -> dict[str, Any]:

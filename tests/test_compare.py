@@ -176,6 +176,7 @@ def test_results_files_compare_with_the_threshold_deciding_the_verdict(changed, 
         changed[4]["performance"]["values"]["auc"]["delta"])
     assert record["flips"]["rows"] == 40 and record["flips"]["by_group"] == {}
     assert not (tmp_path / "loose" / "baseline.results.json").exists()
+    assert record["report"]["outcomes"] == {"1": "approved", "0": "declined"}  # the audits' own labels
 
 
 def test_the_compare_report_prints_the_gate_verdicts(changed):
