@@ -85,6 +85,7 @@ class Policy(_Frozen):
     require_randomisation_check: bool = True
     metric_minimums: dict[str, float] = Field(default_factory=dict)
     explainers: dict[str, ExplainerPolicy] = Field(default_factory=dict)
+    compare: ComparePolicy = Field(default_factory=ComparePolicy, description="[policy.compare]: audit compare")
 
     _metrics = field_validator("metric_minimums")(_known_metrics)
     protected_attributes: list[str] = Field(default_factory=list)
@@ -104,7 +105,6 @@ class Policy(_Frozen):
     min_auc: float | None = Field(None, ge=0, le=1, description="performance floor (binary classifiers; needs a target)")
     min_accuracy: float | None = Field(None, ge=0, le=1, description="performance floor (classifiers; needs a target)")
     min_r2: float | None = Field(None, le=1, description="performance floor (regressors; needs a target)")
-    compare: ComparePolicy = Field(default_factory=ComparePolicy, description="[policy.compare]: audit compare")
 
 
 class ReportConfig(_Frozen):
