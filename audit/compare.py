@@ -96,19 +96,7 @@ def _compare(base: dict[str, Any], cand: dict[str, Any], rows: tuple[RowOutcomes
     performance = _performance(base, cand, rows, config)
     flips = _flips(base, cand, rows, config) if base["model"]["task"] != "regression" and same_data else None
     missing = _missing(base, performance, method, reasons, flips, same_data, config.policy.protected_attributes)
-    measure = (performance or {}).get("measure")
-    delta = (performance or {}).get("values", {}).get(measure)
-    evidence = CompareEvidence(
-        performance=(measure, delta["delta"], tuple(delta["delta_ci95"])) if delta and delta["delta"] is not None
-        else None,
-        method=method, importance_rank=drift["by_method"].get(method, {}).get("spearman"),
-        importance_topk=drift["by_method"].get(method, {}).get("topk_overlap"),
-        reason_change=(reasons["principal_change_rate"], reasons["rows"]) if reasons else None,
-        faithfulness_delta=drift["by_method"].get(method, {}).get("faithfulness", {}).get("delta"),
-        flip_rate=(flips["rate"], flips["rows"]) if flips else None,
-        group_gaps={a: (g["gap"], g["high"], g["low"]) for a, g in ((flips or {}).get("by_group") or {}).items()
-                    if g["gap"] is not None},
-        adverse_flips=base["model"].get("favorable_class") is not None, missing=missing)
+    evidence = _evidence(base, performance, drift, reasons, flips, missing)
     return CompareResult(
         tool_version=__version__, created_at=created_at(), mode=mode, baseline=_side(base), candidate=_side(cand),
         data={"path": base["data"]["path"], "sha256": base["data"]["sha256"], "rows": base["data"]["rows"],
@@ -119,6 +107,24 @@ def _compare(base: dict[str, Any], cand: dict[str, Any], rows: tuple[RowOutcomes
         policy=policy.model_dump(mode="json"), reproducibility=_reproducibility(config, command_line),
         report=_report(config, base),
         warnings=tuple(_warnings(base, cand, same_data)), audits=audits)
+
+
+def _evidence(base: Mapping[str, Any], performance: dict[str, Any] | None, drift: dict[str, Any],
+              reasons: dict[str, Any] | None, flips: dict[str, Any] | None, missing: dict[str, str]) -> CompareEvidence:
+    """The gate's view of the measures: the headline performance delta, the reporting method's drift, the
+    principal-reason change, the flip rate and each protected attribute's gap."""
+    measure = (performance or {}).get("measure")
+    delta = (performance or {}).get("values", {}).get(measure)
+    gated = drift["by_method"].get(drift["method"], {})
+    return CompareEvidence(
+        performance=(measure, delta["delta"], tuple(delta["delta_ci95"])) if delta else None,
+        method=drift["method"], importance_rank=gated.get("spearman"), importance_topk=gated.get("topk_overlap"),
+        reason_change=(reasons["principal_change_rate"], reasons["rows"]) if reasons else None,
+        faithfulness_delta=gated.get("faithfulness", {}).get("delta"),
+        flip_rate=(flips["rate"], flips["rows"]) if flips else None,
+        group_gaps={a: (g["gap"], g["high"], g["low"]) for a, g in ((flips or {}).get("by_group") or {}).items()
+                    if g["gap"] is not None},
+        adverse_flips=base["model"].get("favorable_class") is not None, missing=missing)
 
 
 def _side(record: Mapping[str, Any]) -> dict[str, Any]:
