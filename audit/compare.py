@@ -165,7 +165,15 @@ def _warnings(base: Mapping[str, Any], cand: Mapping[str, Any], same_data: bool)
 def explanation_drift(base: Mapping[str, Any], cand: Mapping[str, Any], k: int = 3) -> dict[str, Any]:
     """Per explainer both audits ran: rank correlation and top-``k`` overlap of global importance, and the
     faithfulness delta. ``method`` is the one the gate judges: the baseline's reporting method (the one its
-    reasons come from) when the candidate ran it too, else the first explainer both ran."""
+    reasons come from) when the candidate ran it too, else the first explainer both ran.
+
+    >>> e = {"method": "shap", "global_importance": {"x": 3.0, "y": 2.0, "z": 1.0}, "faithfulness_score": 0.8}
+    >>> base = {"explanations": [e], "decisions": [{"method": "shap"}]}
+    >>> cand = {"explanations": [{**e, "global_importance": {"x": 3.0, "z": 1.0}, "faithfulness_score": 0.7}]}
+    >>> d = explanation_drift(base, cand, k=2)["by_method"]["shap"]
+    >>> d["topk_overlap"], d["only_baseline"], round(d["faithfulness"]["delta"], 2)
+    (0.5, ['y'], -0.1)
+    """
     other = {e["method"]: e for e in cand["explanations"]}
     by_method = {}
     for e in base["explanations"]:

@@ -86,6 +86,18 @@ def cli():
     return invoke
 
 
+def with_value(record: dict, path: tuple, value) -> dict:
+    """A deep copy of a JSON ``record`` with the key at ``path`` set to ``value`` (schema tests)."""
+    import json
+
+    broken = json.loads(json.dumps(record))
+    target = broken
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return broken
+
+
 def encode(frame: pd.DataFrame, adapter_space) -> np.ndarray:
     """Encode a raw frame into the float matrix of ``adapter_space`` (test helper)."""
     X = np.empty((len(frame), len(adapter_space.names)))
