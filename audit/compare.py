@@ -156,6 +156,9 @@ def _warnings(base: Mapping[str, Any], cand: Mapping[str, Any], same_data: bool)
     if not same_data:
         out.append("the two audits used different data (SHA-256 differs): reasons and flips are not compared, "
                    "and the other measures compare audits of different rows")
+    if base["model"].get("favorable_class_source") == "assumed":
+        out.append(f"favorable_class is not set: flips to the adverse outcome assume class "
+                   f"{base['model']['favorable_class']!r} is favourable. Set favorable_class in audit.toml.")
     b, c = (r.get("reproducibility", {}).get("seed") for r in (base, cand))
     if b != c:
         out.append(f"the two audits used different seeds ({b} and {c}): they explained different rows")
