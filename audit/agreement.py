@@ -15,7 +15,7 @@ from audit.faithfulness import metrics as M
 from audit.gate import AgreementEvidence
 from audit.types import Attribution
 
-__all__ = ["agreement", "agreement_evidence"]
+__all__ = ["agreement", "agreement_evidence", "importance_agreement"]
 
 
 def agreement(attrs: Mapping[str, Attribution]) -> dict[str, Any]:
@@ -49,3 +49,20 @@ def agreement_evidence(record: Mapping[str, Any]) -> AgreementEvidence:
     """The gate's view of :func:`agreement`'s record."""
     return AgreementEvidence(tuple(record["methods"]), tuple(map(tuple, record["spearman"])),
                              tuple(map(tuple, record["topk_overlap"])), int(record["k"]))
+
+
+def importance_agreement(a: Mapping[str, float], b: Mapping[str, float], k: int = 3) -> dict[str, Any]:
+    """Spearman correlation and top-k overlap of two global importances (input -> mean |contribution|),
+    over the union of their inputs; an input one model does not take counts as 0 importance in it.
+
+    >>> drift = importance_agreement({"x": 3.0, "y": 2.0, "z": 1.0}, {"x": 3.0, "z": 1.0}, k=2)
+    >>> drift["topk_overlap"], drift["only_baseline"]
+    (0.5, ['y'])
+    """
+    names = list(a) + [n for n in b if n not in a]
+    va = np.array([[a.get(n, 0.0) for n in names]])
+    vb = np.array([[b.get(n, 0.0) for n in names]])
+    k = min(k, len(names))
+    return {"spearman": round(float(M.rank_agreement(va, vb)[0]), 4),
+            "topk_overlap": round(float(M.topk_overlap(va, vb, k)[0]), 4), "k": k,
+            "only_baseline": [n for n in a if n not in b], "only_candidate": [n for n in b if n not in a]}

@@ -289,14 +289,104 @@ def reasons(
     raise typer.Exit(_guarded(work, err, debug))
 
 
+@app.command("compare")
+def compare(
+    baseline: Annotated[Path, typer.Argument(help="Baseline: a model file (as for audit run), or the results.json "
+                                                  "an earlier audit wrote.")],
+    candidate: Annotated[Path, typer.Argument(help="Candidate: a model file, or a results.json (as BASELINE).")],
+    data: Annotated[Path | None, typer.Argument(help="CSV both models are audited on (leave it out with two "
+                                                     "results.json files).")] = None,
+    target: Annotated[str | None, typer.Option(help="Target column: enables the performance deltas.")] = None,
+    config: Annotated[Path | None, typer.Option(help="audit.toml with settings, [policy] and [policy.compare].")] = None,
+    out: Annotated[Path, typer.Option(help="Output folder for compare.pdf and compare.json.")] = Path("compare-report"),
+    explainers: Annotated[str | None, typer.Option(help="Comma-separated explainer names (default: all that apply).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (sampling, controls, paired bootstrap).")] = None,
+    rows: Annotated[int | None, typer.Option(help="Rows explained by both models (sampled with the seed).")] = None,
+    trust_model: Annotated[bool, typer.Option("--trust-model", help="Load the model files without the allow-list.")] = False,
+    model_class: Annotated[str | None, typer.Option(help="torch: package.module:Class for both state_dicts.")] = None,
+    device: Annotated[str | None, typer.Option(help="auto|cpu|cuda for torch models and Captum methods.")] = None,
+    template: Annotated[str | None, typer.Option(help="Report template (wording and the compare sections' order).")] = None,
+    junit: Annotated[Path | None, typer.Option(help="Also write the compare gate's checks as JUnit XML.")] = None,
+    format_: Annotated[str, typer.Option("--format", help="text, or github: also print the compare gate as GitHub "
+                                                          "Actions annotations on stdout.")] = "text",
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """Compare a candidate model with its baseline on the same rows; write DIR/compare.pdf and DIR/compare.json."""
+    err = Console(stderr=True, soft_wrap=True)
+
+    def work() -> int:
+        from audit.errors import InputError
+
+        if format_ not in ("text", "github"):
+            raise InputError(f"--format {format_!r}: use text or github.")
+        overrides = {"target": target, "seed": seed, "device": device, "rows": rows,
+                     "explainers": [e.strip() for e in explainers.split(",") if e.strip()] if explainers else None}
+        result = _compare(baseline, candidate, data, config, overrides, template, out, junit, trust_model,
+                          model_class, err if not quiet else None)
+        if format_ == "github":
+            typer.echo(github_annotations(result))
+        return 0 if result.gate.passed else 1
+
+    raise typer.Exit(_guarded(work, err, debug))
+
+
+def _compare(baseline: Path, candidate: Path, data: Path | None, config_path: Path | None, overrides: dict,
+             template: str | None, out: Path, junit: Path | None, trust_model: bool, model_class: str | None,
+             console: Console | None) -> Any:
+    """Both audits (or both results.json files), the comparison and its outputs."""
+    from audit.compare import compare_models, compare_results
+    from audit.errors import InputError
+    from audit.loading import load_config_file, load_results_file
+    from audit.report import write_compare_outputs
+    from audit.runner import Progress
+    from report_templates import load_template
+
+    cfg, text = load_config_file(config_path, overrides)
+    tpl = load_template(template or cfg.report.template)
+    _check_output_paths(out, junit)
+    records = [load_results_file(p, name) for p, name in ((baseline, "BASELINE"), (candidate, "CANDIDATE"))]
+    command = "audit " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    progress = _ConsoleProgress(console) if console else Progress()
+    if all(r is not None for r in records):
+        if data is not None:
+            raise InputError(f"DATA {data}: two results.json files are compared as they are, without data. Leave "
+                             "DATA out, or give two model files to audit both on it.")
+        result = compare_results(records[0], records[1], config=cfg, command_line=command)
+    elif any(r is not None for r in records):
+        which = "BASELINE" if records[0] is not None else "CANDIDATE"
+        raise InputError(f"{which} is a results.json and the other a model file. Give two model files and DATA, "
+                         "or two results.json files.")
+    elif data is None:
+        raise InputError("DATA missing: two models are compared by auditing both on the same CSV. Give it after "
+                         "CANDIDATE, or give two results.json files instead of models.")
+    else:
+        result = compare_models(baseline, candidate, data, config=cfg, config_text=text, trust_model=trust_model,
+                                model_class=model_class, progress=progress, command_line=command)
+    for warning in result.warnings:
+        progress.note(warning)
+    with progress.step("Writing compare.pdf and compare.json"):
+        paths = write_compare_outputs(result, out, template=tpl, junit=junit)
+    if console:
+        verdict = "[bold green]PASSED[/]" if result.gate.passed else "[bold red]FAILED[/]"
+        console.print(f"Compare gate {verdict}: {sum(c.passed for c in result.gate.checks)}/{len(result.gate.checks)} "
+                      f"checks passed. Report: {escape(str(paths['pdf']))}  Results: {escape(str(paths['json']))}",
+                      highlight=False)
+        for c in result.gate.failed:
+            console.print(f"  [red]✗[/] {escape(c.name)}: {escape(c.message)}", highlight=False)
+    return result
+
+
 @app.command("schema")
-def schema_command() -> None:
-    """Print the JSON Schema (Draft 2020-12) of results.json."""
+def schema_command(
+    compare_: Annotated[bool, typer.Option("--compare", help="Print compare.json's schema (audit compare) instead.")] = False,
+) -> None:
+    """Print the JSON Schema (Draft 2020-12) of results.json (or, with --compare, of compare.json)."""
     import json
 
-    from audit.schema import schema
+    from audit.schema import compare_schema, schema
 
-    typer.echo(json.dumps(schema(), indent=2))
+    typer.echo(json.dumps(compare_schema() if compare_ else schema(), indent=2))
 
 
 def _guarded(work: Any, err: Console, debug: bool) -> int:

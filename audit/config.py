@@ -27,7 +27,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["Policy", "ExplainerPolicy", "AuditConfig", "parse_config"]
+__all__ = ["Policy", "ExplainerPolicy", "ComparePolicy", "AuditConfig", "parse_config"]
 
 
 class _Frozen(BaseModel):
@@ -55,6 +55,26 @@ class ExplainerPolicy(_Frozen):
     _metrics = field_validator("metric_minimums")(_known_metrics)
 
 
+class ComparePolicy(_Frozen):
+    """``[policy.compare]``: how far a candidate model may move from its baseline (``audit compare``).
+    Comparing a model with itself measures zero on every one of these, so it always passes."""
+
+    max_performance_drop: float = Field(0.02, ge=0, description="largest allowed fall of the headline measure "
+                                        "(AUC for binary classifiers, accuracy for multiclass, R² for regressors)")
+    min_importance_rank_correlation: float = Field(0.8, ge=-1, le=1, description="least Spearman correlation of "
+                                                   "the two models' global importance (reporting method)")
+    min_importance_topk_overlap: float = Field(0.6, ge=0, le=1, description="least share of the top-3 global "
+                                               "inputs the two models have in common (reporting method)")
+    max_reason_change_rate: float = Field(0.2, ge=0, le=1, description="largest share of the same rows whose "
+                                          "principal reason changes")
+    max_faithfulness_drop: float = Field(0.1, ge=0, description="largest allowed fall of the reporting method's "
+                                         "faithfulness score")
+    max_flip_rate: float = Field(0.1, ge=0, le=1, description="largest share of rows whose decision flips")
+    max_group_flip_gap: float = Field(0.05, ge=0, le=1, description="largest difference between protected groups "
+                                      "in the share of rows flipped to the adverse outcome")
+    min_group_rows: int = Field(30, ge=1, description="groups with fewer rows are reported as too small, not rated")
+
+
 class Policy(_Frozen):
     """What the gate demands. Defaults are documented in the README."""
 
@@ -65,6 +85,7 @@ class Policy(_Frozen):
     require_randomisation_check: bool = True
     metric_minimums: dict[str, float] = Field(default_factory=dict)
     explainers: dict[str, ExplainerPolicy] = Field(default_factory=dict)
+    compare: ComparePolicy = Field(default_factory=ComparePolicy, description="[policy.compare]: audit compare")
 
     _metrics = field_validator("metric_minimums")(_known_metrics)
     protected_attributes: list[str] = Field(default_factory=list)

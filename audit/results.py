@@ -10,8 +10,10 @@ from typing import Any
 import numpy as np
 
 from audit.gate import Gate
+from audit.types import Dataset
 
-__all__ = ["SCHEMA_VERSION", "ExplanationResult", "Decision", "AuditResult", "to_jsonable"]
+__all__ = ["SCHEMA_VERSION", "COMPARE_SCHEMA_VERSION", "ExplanationResult", "Decision", "RowOutcomes", "AuditResult",
+           "CompareResult", "to_jsonable"]
 
 SCHEMA_VERSION = "1.1"
 
@@ -69,6 +71,16 @@ class Decision:
                 "reasons_by_method": {k: list(v) for k, v in self.reasons_by_method.items()}}
 
 
+@dataclass(frozen=True, eq=False)
+class RowOutcomes:
+    """Every row of DATA as the audit saw it: the validated data, the explained score and the decided label
+    (not in results.json; ``audit compare`` pairs two models' rows with it)."""
+
+    dataset: Dataset
+    score: np.ndarray
+    label: np.ndarray
+
+
 @dataclass(frozen=True)
 class AuditResult:
     tool_version: str
@@ -89,6 +101,7 @@ class AuditResult:
     attributions: dict[str, Any] = field(default_factory=dict, repr=False)
     background: Any = field(default=None, repr=False)  # the encoded background rows (not in results.json)
     typical: Any = field(default=None, repr=False)  # each input's median over DATA (reasons say high / low)
+    outcomes: RowOutcomes | None = field(default=None, repr=False)  # every row's score and label
 
     def to_json(self) -> dict[str, Any]:
         return to_jsonable({
@@ -120,3 +133,46 @@ def to_jsonable(obj: Any) -> Any:
     if isinstance(obj, np.bool_):
         return bool(obj)
     return obj
+
+
+COMPARE_SCHEMA_VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class CompareResult:
+    """``audit compare``: a candidate model against its baseline (compare.json; stable keys, add freely).
+
+    ``audits`` holds the two :class:`AuditResult` values when both models were audited here (not in
+    compare.json; each is written as its own results.json)."""
+
+    tool_version: str
+    created_at: str
+    mode: str  # "models" (both audited on DATA) or "results" (two results.json files)
+    baseline: dict[str, Any]
+    candidate: dict[str, Any]
+    data: dict[str, Any]
+    gate: Gate
+    availability: dict[str, dict[str, Any]]
+    performance: dict[str, Any] | None
+    explanation_drift: dict[str, Any]
+    reasons: dict[str, Any] | None
+    flips: dict[str, Any] | None
+    policy: dict[str, Any]
+    reproducibility: dict[str, Any]
+    report: dict[str, Any] = field(default_factory=dict)  # [report]: organisation, title, outcome labels
+    warnings: tuple[str, ...] = ()
+    audits: tuple[AuditResult, ...] = field(default=(), repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return to_jsonable({
+            "compare_schema_version": COMPARE_SCHEMA_VERSION, "tool_version": self.tool_version,
+            "created_at": self.created_at, "mode": self.mode, "baseline": self.baseline,
+            "candidate": self.candidate, "data": self.data, "gate": self.gate.to_json(),
+            "availability": self.availability, "performance": self.performance,
+            "explanation_drift": self.explanation_drift, "reasons": self.reasons, "flips": self.flips,
+            "policy": self.policy, "reproducibility": self.reproducibility, "report": self.report,
+            "warnings": list(self.warnings),
+        })
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=2, sort_keys=False, allow_nan=False)

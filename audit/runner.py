@@ -34,7 +34,7 @@ from audit.loading import load_data, load_model
 from audit.progress import Clock, Progress
 from audit.protected import check_protected_names, measure_protected, protected_evidence
 from audit.provenance import created_at, data_record, model_record, reproducibility_record, setup_warnings
-from audit.results import AuditResult
+from audit.results import AuditResult, RowOutcomes
 from audit.types import Dataset
 from explainers import check_names, select
 
@@ -75,7 +75,6 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
     with clock("controls", "Measuring controls (random and oracle attributions)"):
         baseline = _measure_controls(groups, ds, background, config, oracle)
     evaluations = _explain_and_score(explainers, groups, ds, adapter, background, config, clock)
-
     results = [e.result for e in evaluations]
     combined = {e.result.method: e.attribution for e in evaluations}
     performance, challenger = _performance(adapter, ds, score_all, labels_all, config, clock)
@@ -100,6 +99,7 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         warnings=(*ds.warnings, *setup_warnings(config, adapter), *(f"explainer skipped: {s}" for s in skipped),
                   *([overfit] if overfit else [])),
         attributions=combined, background=background, typical=np.nanmedian(ds.X, axis=0),
+        outcomes=RowOutcomes(ds, score_all, labels_all),
     )
 
 

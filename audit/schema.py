@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit.results import SCHEMA_VERSION
+from audit.results import COMPARE_SCHEMA_VERSION, SCHEMA_VERSION
 
-__all__ = ["SCHEMA", "schema"]
+__all__ = ["SCHEMA", "schema", "COMPARE_SCHEMA", "compare_schema"]
 
 _NUM = {"type": "number"}
 _NUM_OR_NULL = {"type": ["number", "null"]}
@@ -90,8 +90,80 @@ SCHEMA: dict[str, Any] = {
 }
 
 
+_RATE = {"type": "number", "minimum": 0, "maximum": 1}
+_RATE_OR_NULL = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
+_CI = {"type": "array", "items": _NUM_OR_NULL, "minItems": 2, "maxItems": 2}
+_COUNT = {"type": "integer", "minimum": 0}
+_COUNT_OR_NULL = {"type": ["integer", "null"], "minimum": 0}
+_SIDE = _obj({"path": _STR, "sha256": _SHA, "type": _STR, "task": {"enum": ["binary", "multiclass", "regression"]},
+              "gate_passed": _BOOL, "explainers": {"type": "array", "items": _STR}},
+             {"features": {"type": "array", "items": _STR}, "reporting_method": _STR_OR_NULL,
+              "favorable_class": _STR_OR_NULL, "created_at": _STR_OR_NULL})
+_DELTA = _obj({"baseline": _NUM, "candidate": _NUM, "delta": _NUM, "delta_ci95": _CI},
+              {"replicates": _COUNT})
+_DRIFT = _obj({"spearman": _NUM_OR_NULL, "topk_overlap": _RATE_OR_NULL, "k": _COUNT,
+               "faithfulness": _obj({"baseline": _NUM_OR_NULL, "candidate": _NUM_OR_NULL, "delta": _NUM_OR_NULL},
+                                    {"baseline_ci95": {"type": ["array", "null"]},
+                                     "candidate_ci95": {"type": ["array", "null"]}})},
+              {"only_baseline": {"type": "array", "items": _STR}, "only_candidate": {"type": "array", "items": _STR},
+               "baseline_importance": {"type": "object", "additionalProperties": _NUM},
+               "candidate_importance": {"type": "object", "additionalProperties": _NUM}})
+_GROUP = _obj({"group": _STR, "rows": _COUNT, "too_small": _BOOL, "flipped": _COUNT_OR_NULL,
+               "to_adverse": _COUNT_OR_NULL, "rate": _RATE_OR_NULL, "adverse_rate": _RATE_OR_NULL})
+_FLIPS = _obj({"rows": _COUNT, "flipped": _COUNT, "rate": _RATE, "favorable_class": _STR_OR_NULL,
+               "transitions": {"type": "object", "additionalProperties": _COUNT},
+               "by_group": {"type": "object", "additionalProperties": _obj(
+                   {"groups": {"type": "array", "items": _GROUP}, "gap": _RATE_OR_NULL, "high": _STR_OR_NULL,
+                    "low": _STR_OR_NULL}, {"note": _STR})}},
+              {"to_adverse": _COUNT, "to_favourable": _COUNT, "min_group_rows": _COUNT})
+_REASONS = _obj({"rows": _COUNT, "principal_changed": _COUNT, "principal_change_rate": _RATE,
+                 "reason_set_change_rate": _RATE},
+                {"baseline_method": _STR, "candidate_method": _STR,
+                 "by_method": {"type": "object", "additionalProperties": _obj(
+                     {"principal_change_rate": _RATE, "reason_set_change_rate": _RATE})},
+                 "examples": {"type": "array", "items": _obj({"row": {"type": "integer", "minimum": 1}}, {
+                     "baseline_outcome": _STR, "candidate_outcome": _STR, "baseline_reason": _STR_OR_NULL,
+                     "candidate_reason": _STR_OR_NULL})}})
+
+COMPARE_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": f"https://xai-audit.invalid/compare/{COMPARE_SCHEMA_VERSION}",
+    "title": "xai-audit compare.json",
+    "description": "audit compare: a candidate model against its baseline on the same rows. Versioned like "
+                   "results.json (compare_schema_version MAJOR.MINOR); keys are added, never renamed or removed.",
+    **_obj({
+        "compare_schema_version": {"type": "string", "pattern": r"^1\.[0-9]+$"},
+        "tool_version": _STR, "created_at": {"type": "string", "format": "date-time"},
+        "mode": {"enum": ["models", "results"]}, "baseline": _SIDE, "candidate": _SIDE,
+        "data": _obj({"path": _STR, "sha256": _SHA, "rows": {"type": "integer", "minimum": 1}, "same_data": _BOOL},
+                     {"candidate_sha256": _SHA}),
+        "gate": _obj({"passed": _BOOL, "checks": {"type": "array", "items": _CHECK}}),
+        "availability": {"type": "object", "additionalProperties": _obj({"available": _BOOL, "note": _STR})},
+        "performance": {"oneOf": [{"type": "null"}, _obj({
+            "measure": {"enum": ["auc", "accuracy", "r2"]}, "values": {"type": "object", "additionalProperties": _DELTA}},
+            {"paired_bootstrap": _COUNT, "rows": _COUNT_OR_NULL})]},
+        "explanation_drift": _obj({"method": _STR_OR_NULL, "by_method": {"type": "object", "additionalProperties": _DRIFT}},
+                                  {"only_baseline": {"type": "array", "items": _STR},
+                                   "only_candidate": {"type": "array", "items": _STR}}),
+        "reasons": {"oneOf": [{"type": "null"}, _REASONS]},
+        "flips": {"oneOf": [{"type": "null"}, _FLIPS]},
+    }, {
+        "policy": {"type": "object", "additionalProperties": _NUM},
+        "reproducibility": _obj({"seed": {"type": "integer"}, "config_sha256": _SHA}),
+        "report": {"type": "object"}, "warnings": {"type": "array", "items": _STR},
+    }),
+}
+
+
 def schema() -> dict[str, Any]:
     """A copy of :data:`SCHEMA` (callers may not change the published one)."""
     import copy
 
     return copy.deepcopy(SCHEMA)
+
+
+def compare_schema() -> dict[str, Any]:
+    """A copy of :data:`COMPARE_SCHEMA`, the schema of ``audit compare``'s compare.json."""
+    import copy
+
+    return copy.deepcopy(COMPARE_SCHEMA)

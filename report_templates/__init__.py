@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.errors import ConfigError
-from audit.report.sections import SECTIONS
+from audit.report.sections import COMPARE_SECTIONS, SECTIONS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -32,6 +32,7 @@ class Template:
     wording: dict[str, str]
     reason_codes: dict[str, Any]
     style: dict[str, Any] = field(default_factory=dict)
+    compare_sections: tuple[str, ...] = tuple(COMPARE_SECTIONS)  # the audit compare report's sections
 
     def text(self, key: str, **values: Any) -> str:
         """A wording entry with its ``{name}`` fields filled in."""
@@ -79,10 +80,15 @@ def load_template(name_or_path: str) -> Template:
     bad = [s for s in sections if s not in SECTIONS]
     if bad:
         raise ConfigError(f"template {source}: unknown section(s) {bad}. Valid: {', '.join(SECTIONS)}.")
+    compare_sections = tuple(raw.get("compare_sections", tuple(COMPARE_SECTIONS)))
+    bad = [s for s in compare_sections if s not in COMPARE_SECTIONS]
+    if bad:
+        raise ConfigError(f"template {source}: unknown compare section(s) {bad}. Valid: {', '.join(COMPARE_SECTIONS)}.")
     moved = [k for k in ("organisation", "logo", "outcome_labels") if k in raw]
     if moved:  # identity and outcome semantics are facts about the audit, not wording
         raise ConfigError(f"template {source}: {', '.join(moved)} belong in audit.toml ([report] organisation, "
                           "logo, review_contact; favorable_class and [report.outcomes]). Move them there.")
     return Template(name=raw.get("name", path.stem), title=raw.get("title", "Explainability audit report"),
                     sections=sections, wording=raw.get("wording", {}),
-                    reason_codes=raw.get("reason_codes", {}), style=raw.get("style", {}))
+                    reason_codes=raw.get("reason_codes", {}), style=raw.get("style", {}),
+                    compare_sections=compare_sections)

@@ -86,6 +86,18 @@ def cli():
     return invoke
 
 
+def with_value(record: dict, path: tuple, value) -> dict:
+    """A deep copy of a JSON ``record`` with the key at ``path`` set to ``value`` (schema tests)."""
+    import json
+
+    broken = json.loads(json.dumps(record))
+    target = broken
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return broken
+
+
 def encode(frame: pd.DataFrame, adapter_space) -> np.ndarray:
     """Encode a raw frame into the float matrix of ``adapter_space`` (test helper)."""
     X = np.empty((len(frame), len(adapter_space.names)))
@@ -101,18 +113,23 @@ def encode(frame: pd.DataFrame, adapter_space) -> np.ndarray:
 
 @pytest.fixture(autouse=True)
 def _every_result_matches_the_published_schema(monkeypatch):
-    """Every results.json the suite produces (API or CLI) is validated against `audit schema`."""
+    """Every results.json and compare.json the suite produces (API or CLI) is validated against `audit schema`
+    (and `audit schema --compare`)."""
     jsonschema = pytest.importorskip("jsonschema")
-    from audit.results import AuditResult
-    from audit.schema import SCHEMA
+    from audit.results import AuditResult, CompareResult
+    from audit.schema import COMPARE_SCHEMA, SCHEMA
 
-    validator = jsonschema.Draft202012Validator(SCHEMA)
-    original = AuditResult.to_json
+    for cls, schema, name in ((AuditResult, SCHEMA, "results.json"), (CompareResult, COMPARE_SCHEMA, "compare.json")):
+        monkeypatch.setattr(cls, "to_json", _validated(cls.to_json, jsonschema.Draft202012Validator(schema), name))
+
+
+def _validated(original, validator, name):
+    """``original`` (a to_json method) with its output checked against ``validator``."""
 
     def checked(self):
         out = original(self)
         errors = sorted(validator.iter_errors(out), key=lambda e: list(e.path))
-        assert not errors, f"results.json breaks the schema at {list(errors[0].path)}: {errors[0].message}"
+        assert not errors, f"{name} breaks the schema at {list(errors[0].path)}: {errors[0].message}"
         return out
 
-    monkeypatch.setattr(AuditResult, "to_json", checked)
+    return checked

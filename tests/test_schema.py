@@ -9,6 +9,7 @@ import jsonschema
 import pytest
 
 from audit.schema import SCHEMA
+from tests.conftest import with_value
 
 
 def test_audit_schema_prints_a_valid_draft_2020_12_schema(cli):
@@ -24,12 +25,7 @@ def test_the_schema_rejects_what_a_validator_must_not_accept(logreg_result_json)
     assert not list(validator.iter_errors(logreg_result_json))
     for path, bad in ((("gate", "passed"), "yes"), (("model", "sha256"), "abc"), (("model", "task"), "ranking"),
                       (("schema_version",), "2.0")):
-        broken = json.loads(json.dumps(logreg_result_json))
-        target = broken
-        for key in path[:-1]:
-            target = target[key]
-        target[path[-1]] = bad
-        assert list(validator.iter_errors(broken)), path
+        assert list(validator.iter_errors(with_value(logreg_result_json, path, bad))), path
     broken = json.loads(json.dumps(logreg_result_json))
     broken["explanations"][0]["faithfulness"]["deletion_auc"]["normalised_score"] = 9.0  # outside [-1, 1.5]
     assert list(validator.iter_errors(broken))

@@ -9,17 +9,18 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from audit.errors import InputError
-from audit.results import AuditResult
+from audit.results import AuditResult, CompareResult
 
-__all__ = ["write_outputs", "junit_xml"]
+__all__ = ["write_outputs", "write_compare_outputs", "junit_xml"]
 
 
-def junit_xml(result: AuditResult) -> str:
+def junit_xml(result: AuditResult | CompareResult) -> str:
     """The gate checks as a JUnit test suite (one test case per check), consistent with the exit code: a
     failed blocking check is a ``<failure>``; a failed non-blocking check (a finding) is ``<skipped>``
     with the finding and why it does not block, so CI is red exactly when the run exits 1. Every case
@@ -48,6 +49,28 @@ def write_outputs(result: AuditResult, out: Path, *, template: Any, junit: Path 
     """Render and atomically place ``report.pdf`` and ``results.json`` in ``out``."""
     from audit.report.pdf import render_pdf
 
+    files = {"json": ("results.json", lambda path: path.write_text(result.dumps(), encoding="utf-8")),
+             "pdf": ("report.pdf", lambda path: render_pdf(result, template, path))}
+    return _write_atomically(out, files, junit_xml(result) if junit is not None else None, junit)
+
+
+def write_compare_outputs(result: CompareResult, out: Path, *, template: Any,
+                          junit: Path | None = None) -> dict[str, Path]:
+    """Render and atomically place ``compare.json`` and ``compare.pdf`` in ``out``, and, when both models were
+    audited here, each one's ``baseline.results.json`` and ``candidate.results.json``."""
+    from audit.report.pdf import render_compare_pdf
+
+    files = {"json": ("compare.json", lambda path: path.write_text(result.dumps(), encoding="utf-8")),
+             "pdf": ("compare.pdf", lambda path: render_compare_pdf(result, template, path))}
+    for side, audit in zip(("baseline", "candidate"), result.audits):
+        files[side] = (f"{side}.results.json", lambda path, a=audit: path.write_text(a.dumps(), encoding="utf-8"))
+    return _write_atomically(out, files, junit_xml(result) if junit is not None else None, junit)
+
+
+def _write_atomically(out: Path, files: dict[str, tuple[str, Callable[[Path], None]]], junit_text: str | None,
+                      junit: Path | None) -> dict[str, Path]:
+    """Render every file (key -> (name, writer)) into a temporary folder beside ``out``, then move them into
+    place; nothing is placed unless everything rendered."""
     out = Path(out)
     parent = out.resolve().parent
     try:
@@ -56,14 +79,14 @@ def write_outputs(result: AuditResult, out: Path, *, template: Any, junit: Path 
     except OSError as exc:
         raise InputError(f"--out {out}: cannot write there ({exc.strerror}). Choose a writable folder.") from None
     try:
-        (tmp / "results.json").write_text(result.dumps(), encoding="utf-8")
-        render_pdf(result, template, tmp / "report.pdf")
+        for name, write in files.values():
+            write(tmp / name)
         if junit is not None:
-            (tmp / "junit.xml").write_text(junit_xml(result), encoding="utf-8")
+            (tmp / "junit.xml").write_text(junit_text or "", encoding="utf-8")
         out.mkdir(parents=True, exist_ok=True)
-        paths = {"json": out / "results.json", "pdf": out / "report.pdf"}
-        os.replace(tmp / "results.json", paths["json"])
-        os.replace(tmp / "report.pdf", paths["pdf"])
+        paths = {key: out / name for key, (name, _) in files.items()}
+        for key, (name, _) in files.items():
+            os.replace(tmp / name, paths[key])
         if junit is not None:
             junit.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(tmp / "junit.xml"), junit)

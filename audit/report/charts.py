@@ -72,3 +72,28 @@ def reasons_bars(labels: list[str], values: list[float], xlabel: str = "contribu
     ax.set_xlabel(xlabel)
     ax.spines[["top", "right"]].set_visible(False)
     return _fig_bytes(fig)
+
+
+def paired_importance(baseline: dict[str, float], candidate: dict[str, float], title: str,
+                      colours: tuple[str, str] = ("#9aa9b8", "#2f6f9f"), top: int = 15) -> bytes:
+    """Two bars per input (baseline, candidate), ordered by the baseline's importance; an input a model does
+    not take has no bar for it and is marked "not an input"."""
+    plt = _plt()
+    names = sorted(set(baseline) | set(candidate), key=lambda n: (baseline.get(n, 0.0), candidate.get(n, 0.0)))
+    names = names[-top:]
+    y = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(6.2, 0.42 * len(names) + 1.0))
+    for offset, values, colour, label in ((0.2, baseline, colours[0], "baseline"),
+                                          (-0.2, candidate, colours[1], "candidate")):
+        ax.barh(y + offset, [values.get(n, 0.0) for n in names], height=0.38, color=colour, edgecolor="black",
+                linewidth=0.4, label=label)
+        for yi, n in zip(y, names):
+            ax.text(values.get(n, 0.0), yi + offset, f" {values[n]:.3g}" if n in values else " not an input",
+                    va="center", fontsize=6.5)
+    ax.set_yticks(y, names)
+    ax.set_xlabel("mean |contribution|")
+    ax.set_title(title, fontsize=9, loc="left")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_xlim(0, max(list(baseline.values()) + list(candidate.values()) + [1e-12]) * 1.3)
+    ax.legend(loc="lower right", fontsize=7, frameon=False)
+    return _fig_bytes(fig)

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from audit.report import charts
-from audit.results import AuditResult
+from audit.results import AuditResult, CompareResult
 
-__all__ = ["render_pdf"]
+__all__ = ["render_pdf", "render_compare_pdf"]
 
 # Verdict fills carry white text; each pair meets WCAG AA contrast (4.5:1) for normal-size text.
 GREEN, AMBER, RED, GREY = "#1e8449", "#8a5a00", "#b03a2e", "#595959"
@@ -96,12 +96,13 @@ def _f(x: Any, nd: int = 3) -> str:
     return f"{xf:.{nd}f}" if abs(xf) >= 10 ** (-nd) or xf == 0 else f"{xf:.2e}"
 
 
-class _Builder:
-    def __init__(self, result: AuditResult, template: Any) -> None:
+class _Pages:
+    """Styles and layout helpers shared by the audit report and the compare report."""
+
+    def __init__(self, template: Any) -> None:
         from reportlab.lib import colors
         from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 
-        self.r = result
         self.t = template
         self.colors = colors
         font, bold = _fonts()
@@ -127,7 +128,6 @@ class _Builder:
                                       textColor=colors.white),
         }
         self.font, self.bold = font, bold
-        self.expl = {e.method: e for e in result.explanations}
 
     # -- helpers --------------------------------------------------------------------------------
     def p(self, text: str, style: str = "body") -> Any:
@@ -213,6 +213,48 @@ class _Builder:
             return "not checked", GREY
         return {"pass": ("PASS", GREEN), "fail": ("FAIL", RED), "finding": ("FAIL (finding)", AMBER)}[check.verdict]
 
+    def verdict_box(self, text: str, passed: bool) -> Any:
+        """The verdict line on a green or red fill across the page."""
+        from reportlab.lib.units import cm
+        from reportlab.platypus import Table, TableStyle
+
+        box = Table([[self.p(_esc(text), "verdict")]], colWidths=[17 * cm])
+        box.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), self.font),
+                                 ("BACKGROUND", (0, 0), (-1, -1), self.colors.HexColor(GREEN if passed else RED)),
+                                 ("TOPPADDING", (0, 0), (-1, -1), 8), ("BOTTOMPADDING", (0, 0), (-1, -1), 8)]))
+        return box
+
+    def signoff(self) -> list:
+        """The sign-off block: one row per role the template names."""
+        from reportlab.lib.units import cm
+
+        roles = self.t.text("signoff").split("|")
+        return [self.p("<b>Sign-off</b>"),
+                self.table([["Role", "Name", "Signature", "Date"]] + [[role, "", "", ""] for role in roles],
+                           widths=[5 * cm, 4.5 * cm, 4.5 * cm, 3 * cm],
+                           extra=[("ROWBACKGROUNDS", (0, 1), (-1, -1), [self.colors.white]),
+                                  ("TOPPADDING", (0, 1), (-1, -1), 10), ("BOTTOMPADDING", (0, 1), (-1, -1), 10)])]
+
+    def gate_table(self, gate: Any) -> Any:
+        """Every check of ``gate``: the gate's own verdict, value, threshold, message and role."""
+        from reportlab.lib.units import cm
+
+        rows = [["Check", "Result", "Value", "Threshold", "Detail"]]
+        extra = []
+        for i, c in enumerate(gate.checks, start=1):
+            word, colour = self.verdict_cell(c)
+            rows.append([c.name, word, _f(c.value), _f(c.threshold), f"{c.message}. This check {c.role}."])
+            extra.append(("BACKGROUND", (1, i), (1, i), self.colors.HexColor(colour)))
+        return self.table(rows, widths=[3.8 * cm, 1.6 * cm, 1.6 * cm, 1.8 * cm, 8.2 * cm], extra=extra,
+                          white={(1, i) for i in range(1, len(rows))})
+
+
+class _Builder(_Pages):
+    def __init__(self, result: AuditResult, template: Any) -> None:
+        super().__init__(template)
+        self.r = result
+        self.expl = {e.method: e for e in result.explanations}
+
     # -- identity and outcome words (data from audit.toml; the template supplies wording only) ---------
     @property
     def rc(self) -> dict[str, Any]:
@@ -259,7 +301,7 @@ class _Builder:
     # -- sections -------------------------------------------------------------------------------
     def section_cover(self) -> list:
         from reportlab.lib.units import cm
-        from reportlab.platypus import Image, PageBreak, Spacer, Table, TableStyle
+        from reportlab.platypus import Image, PageBreak, Spacer
 
         r, t, rc = self.r, self.t, self.rc
         out: list = []
@@ -269,11 +311,7 @@ class _Builder:
                           "body"))
         out += [Spacer(1, 0.3 * cm), self.p(_esc(rc.get("title") or t.title), "title"), Spacer(1, 0.2 * cm),
                 self.p(_esc(t.text("cover_statement")))]
-        passed = r.gate.passed
-        verdict = Table([[self.p(_esc(self.verdict_line()), "verdict")]], colWidths=[17 * cm])
-        verdict.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), self.font), ("BACKGROUND", (0, 0), (-1, -1), self.colors.HexColor(GREEN if passed else RED)),
-                                     ("TOPPADDING", (0, 0), (-1, -1), 8), ("BOTTOMPADDING", (0, 0), (-1, -1), 8)]))
-        out += [Spacer(1, 0.3 * cm), verdict, Spacer(1, 0.2 * cm)]
+        out += [Spacer(1, 0.3 * cm), self.verdict_box(self.verdict_line(), r.gate.passed), Spacer(1, 0.2 * cm)]
         for line in self.failed_lines(brief=True):
             out.append(self.p("• " + _esc(line), "small"))
         out.append(Spacer(1, 0.2 * cm))
@@ -294,13 +332,7 @@ class _Builder:
         rows += [["Audit date (UTC)", r.created_at],
                  ["Tool", f"xai-audit {r.tool_version}, results schema {r.to_json()['schema_version']}"]]
         out.append(self.table(rows, widths=[4 * cm, 13 * cm]))
-        out += [Spacer(1, 0.4 * cm), self.p("<b>Sign-off</b>")]
-        roles = t.text("signoff").split("|")
-        out.append(self.table([["Role", "Name", "Signature", "Date"]] + [[role, "", "", ""] for role in roles],
-                              widths=[5 * cm, 4.5 * cm, 4.5 * cm, 3 * cm],
-                              extra=[("ROWBACKGROUNDS", (0, 1), (-1, -1), [self.colors.white]),
-                                     ("TOPPADDING", (0, 1), (-1, -1), 10), ("BOTTOMPADDING", (0, 1), (-1, -1), 10)]))
-        out.append(PageBreak())
+        out += [Spacer(1, 0.4 * cm), *self.signoff(), PageBreak()]
         return out
 
     def target_words(self) -> str:
@@ -530,18 +562,7 @@ class _Builder:
         return out
 
     def section_gate(self) -> list:
-        from reportlab.lib.units import cm
-
-        out = [*self.h1("Policy gate"), self.p(_esc(self.t.text("gate_text")))]
-        rows = [["Check", "Result", "Value", "Threshold", "Detail"]]
-        extra = []
-        for i, c in enumerate(self.r.gate.checks, start=1):
-            word, colour = self.verdict_cell(c)
-            rows.append([c.name, word, _f(c.value), _f(c.threshold), f"{c.message}. This check {c.role}."])
-            extra.append(("BACKGROUND", (1, i), (1, i), self.colors.HexColor(colour)))
-        out.append(self.table(rows, widths=[3.8 * cm, 1.6 * cm, 1.6 * cm, 1.8 * cm, 8.2 * cm], extra=extra,
-                              white={(1, i) for i in range(1, len(rows))}))
-        return out
+        return [*self.h1("Policy gate"), self.p(_esc(self.t.text("gate_text"))), self.gate_table(self.r.gate)]
 
     def section_decisions(self) -> list:
         from reportlab.platypus import PageBreak
@@ -745,6 +766,221 @@ class _Builder:
         return out
 
 
+class _CompareBuilder(_Pages):
+    """The ``audit compare`` report: reads a :class:`CompareResult` and prints the compare gate's verdicts."""
+
+    def __init__(self, result: CompareResult, template: Any) -> None:
+        super().__init__(template)
+        self.r = result
+        self.title = result.report.get("title") or template.text("compare_title") or "Model change comparison"
+
+    def outcome(self, label: Any) -> str:
+        """A class's label from ``[report.outcomes]``, else "class X"."""
+        return str((self.r.report.get("outcomes") or {}).get(str(label), f"class {label}"))
+
+    def _model_rows(self, side: dict[str, Any], name: str) -> list[list[str]]:
+        return [[f"{name} model", f"{Path(side['path']).name} — {side['type']} ({side['task']})"],
+                [f"{name} SHA-256", side["sha256"]],
+                [f"{name} own audit", "passed" if side["gate_passed"] else "failed"
+                 + f"; explainers: {', '.join(side['explainers']) or 'none'}"]]
+
+    def section_compare_cover(self) -> list:
+        from reportlab.lib.units import cm
+        from reportlab.platypus import PageBreak, Spacer
+
+        r = self.r
+        g = r.gate
+        out = [self.p(_esc(r.report.get("organisation") or "Organisation not set (report.organisation in audit.toml)")),
+               Spacer(1, 0.3 * cm), self.p(_esc(self.title), "title"), Spacer(1, 0.2 * cm),
+               self.p(_esc(self.t.text("compare_statement")))]
+        blocking = [c for c in g.checks if c.blocking]
+        line = (f"VERDICT: {'PASSED' if g.passed else 'FAILED'} — {sum(c.passed for c in blocking)} of {len(blocking)} "
+                f"blocking checks passed ({len(g.checks) - len(g.failed)} of {len(g.checks)} checks in all)")
+        out += [Spacer(1, 0.3 * cm), self.verdict_box(line, g.passed), Spacer(1, 0.2 * cm)]
+        for c in g.failed:
+            kind = "blocking failure" if c.blocking else "finding, does not block"
+            out.append(self.p("• " + _esc(f"{c.name}: {c.message} ({kind})"), "small"))
+        d = r.data
+        rows = [["Item", "Value"], *self._model_rows(r.baseline, "Baseline"), *self._model_rows(r.candidate, "Candidate"),
+                ["Data", f"{Path(d['path']).name} — {d['rows']} rows" + ("" if d["same_data"] else
+                                                                         " (the candidate's audit used other data)")],
+                ["Data SHA-256", d["sha256"]],
+                ["Compared from", "both models, audited here on the same rows with one seed" if r.mode == "models"
+                 else "two results.json files (no rows re-predicted; see the appendix)"],
+                ["Date (UTC)", r.created_at], ["Tool", f"xai-audit {r.tool_version}"]]
+        out += [Spacer(1, 0.2 * cm), self.table(rows, widths=[4 * cm, 13 * cm]), Spacer(1, 0.4 * cm),
+                *self.signoff(), PageBreak()]
+        return out
+
+    def section_compare_summary(self) -> list:
+        r = self.r
+        out = [*self.h1("Summary of the change")]
+        perf = r.performance
+        if perf and perf["measure"] in perf["values"]:
+            v = perf["values"][perf["measure"]]
+            ci = v["delta_ci95"]
+            interval = f"; paired 95% CI {ci[0]:+.3f} to {ci[1]:+.3f}" if ci[0] is not None else ""
+            out.append(self.p(_esc(f"Performance: {perf['measure']} moves from {_f(v['baseline'])} to "
+                                   f"{_f(v['candidate'])} ({v['delta']:+.3f}{interval}).")))
+        method = r.explanation_drift["method"]
+        if method:
+            d = r.explanation_drift["by_method"][method]
+            out.append(self.p(_esc(f"Explanations ({method}): the two models' global importance has a rank correlation "
+                                   f"of {_f(d['spearman'], 2)} and shares {_f(d['topk_overlap'], 2)} of its top-{d['k']} "
+                                   f"inputs; faithfulness changes by {_f(d['faithfulness']['delta'], 2)}.")))
+            if d["only_baseline"] or d["only_candidate"]:
+                out.append(self.p(_esc(f"Inputs only the baseline takes: {', '.join(d['only_baseline']) or 'none'}; "
+                                       f"only the candidate: {', '.join(d['only_candidate']) or 'none'}.")))
+        if r.reasons:
+            out.append(self.p(_esc(f"Reasons: on {r.reasons['rows']} rows both audits explained, the principal reason "
+                                   f"changed for {r.reasons['principal_changed']} "
+                                   f"({r.reasons['principal_change_rate']:.1%}).")))
+        if r.flips:
+            f = r.flips
+            fav = self.outcome(f["favorable_class"])
+            out.append(self.p(_esc(f"Decisions: {f['flipped']} of {f['rows']} rows flip ({f['rate']:.1%})"
+                                   + (f": {f['to_adverse']} were {fav} by the baseline and are not by the candidate; "
+                                      f"{f['to_favourable']} the reverse." if "to_adverse" in f else "."))))
+        gaps = [k for k, v in r.availability.items() if not v["available"]]
+        if gaps:
+            out.append(self.p(_esc("Not measured in this mode: " + "; ".join(
+                f"{k.replace('_', ' ')} ({r.availability[k]['note']})" for k in gaps) + ".")))
+        if r.warnings:
+            out.append(self.p("<b>Notes:</b> " + _esc(" ".join(r.warnings)), "small"))
+        return out
+
+    def section_compare_performance(self) -> list:
+        from reportlab.lib.units import cm
+
+        perf = self.r.performance
+        out = [*self.h1("Performance: baseline against candidate")]
+        if not perf:
+            return out + [self.p("Performance was not compared: no target column (--target).")]
+        paired = perf["paired_bootstrap"]
+        out.append(self.p(_esc(f"Both models measured on the same {perf['rows']} rows. " + (
+            f"The 95% confidence intervals of the differences come from a paired bootstrap ({paired} resamples of the "
+            "rows, each measuring both models), so they reflect the difference between the models, not the sampling "
+            "noise they share." if paired else "No confidence intervals: the rows are not in the results.json files."))))
+        rows = [["Measure", "Baseline", "Candidate", "Difference", "95% CI of the difference"]]
+        for k, v in perf["values"].items():
+            ci = v["delta_ci95"]
+            rows.append([k.replace("_", " "), _f(v["baseline"]), _f(v["candidate"]), f"{v['delta']:+.3f}",
+                         f"{ci[0]:+.3f} to {ci[1]:+.3f}" if ci[0] is not None else "not available"])
+        out.append(self.table(rows, widths=[3.6 * cm, 2.6 * cm, 2.6 * cm, 2.8 * cm, 5.4 * cm]))
+        return out + self._verdicts("compare:performance")
+
+    def _verdicts(self, *names: str) -> list:
+        """The gate's verdict on the named checks, one line each (never recomputed here)."""
+        out = []
+        for c in self.r.gate.checks:
+            if c.name in names or any(n.endswith(":") and c.name.startswith(n) for n in names):
+                word, _ = self.verdict_cell(c)
+                out.append(self.p(_esc(f"Gate, {c.name}: {word}. {c.message}."), "small"))
+        return out
+
+    def section_compare_drift(self) -> list:
+        from reportlab.lib.units import cm
+
+        drift = self.r.explanation_drift
+        out = [*self.h1("Explanation drift")]
+        method = drift["method"]
+        if not method:
+            return out + [self.p("The two audits ran no explainer in common, so their explanations cannot be compared.")]
+        d = drift["by_method"][method]
+        png = charts.paired_importance(d["baseline_importance"], d["candidate_importance"],
+                                       f"{method}: global importance, baseline and candidate",
+                                       ("#9aa9b8", self.t.style.get("accent", "#2f6f9f")))
+        out += [self.image(png, 14), self.p(_esc(self.t.text("compare_drift_text", method=method, k=d["k"])))]
+        rows = [["Explainer", "Rank correlation", f"Top-{d['k']} overlap", "Faithfulness baseline",
+                 "Faithfulness candidate", "Change"]]
+        for m, v in drift["by_method"].items():
+            f = v["faithfulness"]
+            rows.append([m + (" (gated)" if m == method else ""), _f(v["spearman"], 2), _f(v["topk_overlap"], 2),
+                         _f(f["baseline"], 2), _f(f["candidate"], 2), _f(f["delta"], 2)])
+        out.append(self.table(rows, widths=[3.7 * cm, 2.5 * cm, 2.3 * cm, 2.9 * cm, 2.9 * cm, 2.7 * cm]))
+        for side in ("only_baseline", "only_candidate"):
+            if drift[side]:
+                out.append(self.p(_esc(f"Explainers run {side.replace('_', ' by the ')} audit only: "
+                                       f"{', '.join(drift[side])}."), "small"))
+        return out + self._verdicts("compare:importance_rank", "compare:importance_topk", "compare:faithfulness")
+
+    def section_compare_reasons(self) -> list:
+        from reportlab.lib.units import cm
+
+        rc = self.r.reasons
+        out = [*self.h1("Principal reasons on the same rows")]
+        if not rc:
+            return out + [self.p("Reasons were not compared: the two audits explained no row of the same data.")]
+        out.append(self.p(_esc(self.t.text("compare_reasons_text"))))
+        rows = [["Reasons from", "Principal reason changed", "Set of reasons changed"],
+                [f"as reported ({rc['baseline_method']} / {rc['candidate_method']})",
+                 f"{rc['principal_change_rate']:.1%}", f"{rc['reason_set_change_rate']:.1%}"]]
+        rows += [[m, f"{v['principal_change_rate']:.1%}", f"{v['reason_set_change_rate']:.1%}"]
+                 for m, v in rc["by_method"].items()]
+        out.append(self.table(rows, widths=[7 * cm, 5 * cm, 5 * cm]))
+        if rc["examples"]:
+            out.append(self.h2(f"Rows whose principal reason changed (first {len(rc['examples'])})"))
+            rows = [["Row", "Baseline: outcome, principal reason", "Candidate: outcome, principal reason"]]
+            rows += [[str(e["row"]), f"{self.outcome(e['baseline_outcome'])}; {e['baseline_reason'] or 'none'}",
+                      f"{self.outcome(e['candidate_outcome'])}; {e['candidate_reason'] or 'none'}"]
+                     for e in rc["examples"]]
+            out.append(self.table(rows, widths=[1.5 * cm, 7.75 * cm, 7.75 * cm]))
+        return out + self._verdicts("compare:reason_change")
+
+    def section_compare_flips(self) -> list:
+        from reportlab.lib.units import cm
+
+        f = self.r.flips
+        out = [*self.h1("Decisions that flip")]
+        if not f:
+            return out + [self.p("Decision flips were not measured (a regression model, or no rows in common).")]
+        out.append(self.p(_esc(self.t.text("compare_flips_text"))))
+        rows = [["Change of decision", "Rows"]]
+        for pair, n in f["transitions"].items():
+            a, b = pair.split(" -> ")
+            rows.append([f"{self.outcome(a)} → {self.outcome(b)}", str(n)])
+        rows.append(["unchanged", str(f["rows"] - f["flipped"])])
+        out.append(self.table(rows, widths=[10 * cm, 3 * cm]))
+        for attr, g in f["by_group"].items():
+            out.append(self.h2(f"By {attr}"))
+            rows = [["Group", "Rows", "Flipped", "Share flipped", "To the adverse outcome", "Share to adverse"]]
+            for grp in g["groups"]:
+                if grp["too_small"]:
+                    rows.append([grp["group"], str(grp["rows"]), f"too small (under {f['min_group_rows']} rows)", "", "", ""])
+                else:
+                    rows.append([grp["group"], str(grp["rows"]), str(grp["flipped"]), f"{grp['rate']:.1%}",
+                                 str(grp["to_adverse"]), f"{grp['adverse_rate']:.1%}"])
+            out.append(self.table(rows, widths=[4 * cm, 1.8 * cm, 2.2 * cm, 2.6 * cm, 3.6 * cm, 2.8 * cm]))
+            out += self._verdicts(f"compare:group_flip:{attr}")
+        return out + self._verdicts("compare:flip_rate")
+
+    def section_compare_gate(self) -> list:
+        return [*self.h1("Model-change policy gate"),
+                self.p(_esc("Each check applies a [policy.compare] threshold to a measured difference between the two "
+                            "models. A measure that could not be taken is reported as a finding saying why.")),
+                self.gate_table(self.r.gate)]
+
+    def section_compare_appendix(self) -> list:
+        from reportlab.lib.units import cm
+
+        r, rp = self.r, self.r.reproducibility
+        out = [*self.h1("Appendix: reproducibility and what was measured")]
+        rows = [["Item", "Value"], ["Baseline SHA-256", r.baseline["sha256"]], ["Candidate SHA-256", r.candidate["sha256"]],
+                ["Data SHA-256", r.data["sha256"]], ["Config SHA-256", rp["config_sha256"]], ["Seed", str(rp["seed"])],
+                ["Command line", _command_words(rp.get("command_line"))]]
+        rows += [[f"package {k}", v] for k, v in rp["package_versions"].items()]
+        out.append(self.table(rows, widths=[4 * cm, 13 * cm]))
+        out.append(self.h2("Measures and their availability"))
+        rows = [["Measure", "Measured", "How"]] + [[k.replace("_", " "), "yes" if v["available"] else "no", v["note"]]
+                                                   for k, v in r.availability.items()]
+        out.append(self.table(rows, widths=[4 * cm, 2 * cm, 11 * cm]))
+        out.append(self.h2("Model-change policy ([policy.compare])"))
+        out.append(self.table([["Key", "Value"]] + [[k, _param(v)] for k, v in r.policy.items()], widths=[7 * cm, 4 * cm]))
+        cfg = rp.get("config_text") or "(no configuration text: built-in defaults)"
+        out += [self.h2("Configuration used"), self.p(_esc(cfg).replace("\n", "<br/>"), "small")]
+        return out
+
+
 def _timestamp(iso: str) -> Any:
     """reportlab's document time stamp set to ``iso`` (UTC), so the PDF's CreationDate is the audit date."""
     import time
@@ -761,29 +997,52 @@ def _timestamp(iso: str) -> Any:
 
 def render_pdf(result: AuditResult, template: Any, path: Path) -> None:
     """Write the compliance report for ``result`` to ``path``."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.units import cm
-    from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
-
     b = _Builder(result, template)
     story: list = []
     for name in template.sections:
         story += getattr(b, f"section_{name}")()
+    footer = f"{template.title} — model {result.model['sha256'][:12]}… — {'PASSED' if result.gate.passed else 'FAILED'}"
+    _write_document(b, story, path, footer=footer, title=template.title, created_at=result.created_at,
+                    author=result.config.get("report", {}).get("organisation") or "xai-audit",
+                    subject=f"Explainability audit of {Path(result.model['path']).name} (SHA-256 {result.model['sha256']})",
+                    creator=f"xai-audit {result.tool_version}")
 
-    short = result.model["sha256"][:12]
+
+def render_compare_pdf(result: CompareResult, template: Any, path: Path) -> None:
+    """Write the comparison report for ``result`` (``audit compare``) to ``path``."""
+    b = _CompareBuilder(result, template)
+    story: list = []
+    for name in template.compare_sections:
+        story += getattr(b, f"section_{name}")()
+    base, cand = result.baseline, result.candidate
+    footer = (f"{b.title} — {base['sha256'][:12]}… against {cand['sha256'][:12]}… — "
+              f"{'PASSED' if result.gate.passed else 'FAILED'}")
+    _write_document(b, story, path, footer=footer, title=b.title, created_at=result.created_at,
+                    author=result.report.get("organisation") or "xai-audit",
+                    subject=f"Comparison of {Path(cand['path']).name} (SHA-256 {cand['sha256']}) with "
+                            f"{Path(base['path']).name} (SHA-256 {base['sha256']})",
+                    creator=f"xai-audit {result.tool_version}")
+
+
+def _write_document(b: _Pages, story: list, path: Path, *, footer: str, title: str, created_at: str, author: str,
+                    subject: str, creator: str) -> None:
+    """Lay ``story`` out on A4 with the footer, page numbers, bookmarks and contents, reproducibly."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import cm
+    from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
     def on_page(canvas: Any, doc: Any) -> None:
         canvas.saveState()
         canvas.setFont(b.font, 7.5)
         canvas.setFillColorRGB(0.35, 0.35, 0.35)
-        canvas.drawString(2 * cm, 1.2 * cm, f"{template.title} — model {short}… — {'PASSED' if result.gate.passed else 'FAILED'}")
+        canvas.drawString(2 * cm, 1.2 * cm, footer)
         canvas.drawRightString(A4[0] - 2 * cm, 1.2 * cm, f"Page {doc.page}")
         canvas.restoreState()
 
     class _Doc(BaseDocTemplate):
         def beforeDocument(self) -> None:
             self._heading = 0  # bookmark keys are counters so the bytes are reproducible
-            self.canv._doc._timeStamp = _timestamp(result.created_at)  # CreationDate = the cover's audit date
+            self.canv._doc._timeStamp = _timestamp(created_at)  # CreationDate = the cover's audit date
 
         def afterFlowable(self, flowable: Any) -> None:
             style = getattr(getattr(flowable, "style", None), "name", None)
@@ -798,12 +1057,8 @@ def render_pdf(result: AuditResult, template: Any, path: Path) -> None:
                     self.notify("TOCEntry", (level, text, self.page, key))
 
     doc = _Doc(str(path), pagesize=A4, leftMargin=2 * cm, rightMargin=2 * cm, topMargin=1.8 * cm,
-               bottomMargin=2 * cm, title=template.title, author=result.config.get("report", {}).get("organisation") or "xai-audit",
-               subject=f"Explainability audit of {Path(result.model['path']).name} (SHA-256 {result.model['sha256']})",
-               creator=f"xai-audit {result.tool_version}", keywords="explainability, faithfulness, model risk",
-               initialFontName=b.font,
-               invariant=1)
+               bottomMargin=2 * cm, title=title, author=author, subject=subject, creator=creator,
+               keywords="explainability, faithfulness, model risk", initialFontName=b.font, invariant=1)
     frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=on_page)])
     doc.multiBuild(story)
-

@@ -1,7 +1,9 @@
 """The registry of report sections: the one list of names a template may order.
 
 Each name is rendered by the report builder's ``section_<name>`` method (a test checks that every
-entry has one and that there is no other); templates choose which appear and in what order.
+entry has one and that there is no other); templates choose which appear and in what order. The
+compare report (``audit compare``) has its own list, rendered by the compare builder and ordered by a
+template's ``compare_sections``.
 
 >>> "decisions" in SECTIONS
 True
@@ -9,7 +11,7 @@ True
 
 from __future__ import annotations
 
-__all__ = ["SECTIONS"]
+__all__ = ["SECTIONS", "COMPARE_SECTIONS"]
 
 SECTIONS: dict[str, str] = {
     "cover": "verdict, identity of model and data, sign-off block",
@@ -26,4 +28,15 @@ SECTIONS: dict[str, str] = {
     "challenger": "benchmark against an interpretable challenger",
     "methodology": "methods, metrics, regulatory context, limitations",
     "appendix": "reproducibility: hashes, versions, command line, configuration",
+}
+
+COMPARE_SECTIONS: dict[str, str] = {
+    "compare_cover": "verdict of the comparison, the two models and the data, sign-off block",
+    "compare_summary": "what changed, in plain language, and what this mode could not measure",
+    "compare_performance": "performance of both models and the paired differences with confidence intervals",
+    "compare_drift": "explanation drift: global importance side by side, rank correlation, top-k overlap, faithfulness",
+    "compare_reasons": "how often the principal reason changed on the same rows, with examples",
+    "compare_flips": "decisions that flip, in each direction, by protected group",
+    "compare_gate": "every [policy.compare] check with value, threshold and verdict",
+    "compare_appendix": "reproducibility: hashes, seed, configuration, command line, what each mode measures",
 }

@@ -1,0 +1,35 @@
+"""Reading a results.json written by ``audit run`` (for ``audit compare`` of two earlier audits)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from audit.errors import InputError
+
+# What audit compare reads from each file; a file without one of these is refused, naming it.
+_NEEDED = ("model", "data", "gate", "explanations", "decisions")
+
+
+def load_results_file(path: Path, option: str) -> dict[str, Any] | None:
+    """The results.json at ``path`` as a dict, or None when the file is not one (a model file: any file
+    that is not a JSON object with ``schema_version`` and ``explanations``). A results.json of another
+    major version, or one missing a key compare needs, is an InputError naming the file and the key."""
+    if path.suffix.lower() != ".json" or not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if not isinstance(record, dict) or "schema_version" not in record or "explanations" not in record:
+        return None
+    version = str(record["schema_version"])
+    if not version.startswith("1."):
+        raise InputError(f"{option} {path}: results.json schema_version {version!r}; this tool reads 1.x. Re-run "
+                         "`audit run` with this version of the tool.")
+    missing = [k for k in _NEEDED if not isinstance(record.get(k), (dict, list))]
+    if missing:
+        raise InputError(f"{option} {path}: not a complete results.json (no {missing[0]!r}). Give the "
+                         "results.json that `audit run` wrote, unedited.")
+    return record
