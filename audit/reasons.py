@@ -32,7 +32,7 @@ from audit.decisions import decisions, favorable_class
 from audit.distributed import check_scheduler, cluster, map_in_order
 from audit.errors import InputError
 from audit.loading import load_model
-from audit.loading._stream import iter_chunks
+from audit.loading._stream import is_parquet, iter_chunks, sample_file
 from audit.progress import Progress
 from audit.types import Dataset
 from explainers import select
@@ -40,6 +40,7 @@ from explainers import select
 __all__ = ["run_reasons", "ReasonsSummary", "neutralise"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CHOICE_ROWS = 50_000  # rows the choice audit reads at most (a seeded sample of a larger file)
 POOL_ROWS = 5000  # rows the background and typical values are drawn from when no audit chose the method
 
 
@@ -109,10 +110,17 @@ def _writer(out: Path, columns: list[str]) -> Iterator[Callable[[list[list[Any]]
 def _choose(model_path: Path, data_path: Path, config: AuditConfig, explainer: str | None, run: Any,
             trust_model: bool, model_class: str | None) -> tuple:
     """(method, its faithfulness score, whether the gate passed, the audit's result): the report's choice
-    unless one is named."""
+    unless one is named. The choice audit reads DATA whole up to CHOICE_ROWS rows, else a seeded uniform
+    sample of CHOICE_ROWS rows read in chunks, so memory stays flat with the file's size."""
     if explainer is not None:
         return explainer, None, None, None
-    result = run(model_path, data_path, config=config, trust_model=trust_model, model_class=model_class)
+    if _count_rows(data_path) <= CHOICE_ROWS:
+        result = run(model_path, data_path, config=config, trust_model=trust_model, model_class=model_class)
+    else:
+        with tempfile.TemporaryDirectory(prefix="audit-choice-") as d:
+            sample = Path(d) / ("sample.parquet" if is_parquet(data_path) else "sample.csv")
+            sample_file(data_path, sample, [], rows=CHOICE_ROWS, seed=config.seed)
+            result = run(model_path, sample, config=config, trust_model=trust_model, model_class=model_class)
     primary = result.decisions[0].method if result.decisions else result.explanations[0].method
     score = next(e.faithfulness_score for e in result.explanations if e.method == primary)
     return primary, score, result.gate.passed, result
@@ -184,6 +192,7 @@ def _write_metadata(summary: ReasonsSummary, model_sha256: str, data_path: Path,
             "method": summary.method, "method_faithfulness": summary.method_score,
             "choice_audit_gate_passed": summary.gate_passed, "favorable_class": summary.favorable_class,
             "explainer": summary.explainer, "model_sha256": model_sha256, "data": str(data_path),
+            "choice_audit_rows": None if summary.method_score is None else min(summary.rows_read, CHOICE_ROWS),
             "seed": config.seed, "chunk_rows": chunk_rows, "scheduler": scheduler}
     fd, tmp = tempfile.mkstemp(prefix=".reasons-meta-", suffix=".json", dir=summary.path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -210,8 +219,6 @@ def _chunks(path: Path, spec: Any, config: AuditConfig, chunk_rows: int) -> Iter
 
 def _count_rows(path: Path) -> int:
     """Rows in DATA for the progress bar (Parquet metadata, or a fast line count)."""
-    from audit.loading._stream import is_parquet
-
     if is_parquet(path):
         import pyarrow.parquet as pq
 

@@ -101,3 +101,48 @@ def test_the_explainers_algorithm_choice_is_recorded_beside_the_output(logreg_pa
     assert meta["explainer"]["algorithm"] == "shap.LinearExplainer"
     assert meta["model_sha256"] == hashlib.sha256(logreg_path.read_bytes()).hexdigest()
     assert meta["rows_written"] == 1000 and meta["chunk_rows"] == 400 and meta["method"] == "shap"
+
+
+def test_sample_file_is_seeded_uniform_and_independent_of_chunking(tmp_path):
+    """Fails if the sample depends on how DATA is chunked, loses columns (the target too) or the file's row
+    order, or is not uniform over the file (its mean row number would drift from the middle)."""
+    from audit.loading._stream import sample_file
+
+    frame = pd.DataFrame({"row": np.arange(20_000), "x": np.random.default_rng(0).normal(size=20_000),
+                          "risk": np.arange(20_000) % 2})
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    frame.to_parquet(tmp_path / "d.parquet")
+    a, b, c = (tmp_path / n for n in ("a.csv", "b.csv", "c.parquet"))
+    assert sample_file(tmp_path / "d.csv", a, [], rows=2000, seed=3, chunk_rows=20_000) == 20_000
+    sample_file(tmp_path / "d.csv", b, [], rows=2000, seed=3, chunk_rows=777)
+    sample_file(tmp_path / "d.parquet", c, [], rows=2000, seed=3, chunk_rows=1234)
+    sa, sb, sc = pd.read_csv(a), pd.read_csv(b), pd.read_parquet(c)
+    assert list(sa.columns) == ["row", "x", "risk"] and len(sa) == 2000
+    pd.testing.assert_frame_equal(sa, sb)
+    assert sa["row"].tolist() == sc["row"].tolist() and sa["row"].is_monotonic_increasing
+    # uniform: the mean row number of 2,000 draws is within 4 standard errors of the file's middle
+    assert abs(sa["row"].mean() - 9999.5) < 4 * 20_000 / np.sqrt(12 * 2000)
+    other = tmp_path / "o.csv"
+    sample_file(tmp_path / "d.csv", other, [], rows=2000, seed=4)
+    assert pd.read_csv(other)["row"].tolist() != sa["row"].tolist()
+
+
+def test_a_file_larger_than_the_choice_cap_is_chosen_on_a_sample(logreg_path, tmp_path, monkeypatch):
+    """The choice audit of a big file reads a seeded sample (target included), never the whole file; the
+    metadata says how many rows it saw (fails if the cap is ignored or the target is lost)."""
+    import json
+
+    import audit.reasons as reasons_module
+
+    monkeypatch.setattr(reasons_module, "CHOICE_ROWS", 300)
+    seen = {}
+
+    def spy(model, data, **kw):
+        seen["rows"] = len(pd.read_csv(data))
+        seen["columns"] = list(pd.read_csv(data, nrows=1).columns)
+        return run_audit(model, data, **kw)
+
+    _reasons(logreg_path, CREDIT, tmp_path / "r.csv", run=spy, chunk_rows=500)
+    assert seen["rows"] == 300 and "risk" in seen["columns"]
+    meta = json.loads((tmp_path / "r.csv.meta.json").read_text())
+    assert meta["choice_audit_rows"] == 300 and meta["rows_written"] == 1000

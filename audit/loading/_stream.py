@@ -20,7 +20,7 @@ from audit.errors import DataError, InputError, name_some
 from audit.loading._data import encode_columns
 from audit.types import FeatureSpace
 
-__all__ = ["iter_chunks", "is_parquet"]
+__all__ = ["iter_chunks", "is_parquet", "sample_file"]
 
 _PARQUET_MAGIC = b"PAR1"
 
@@ -34,7 +34,8 @@ def is_parquet(path: Path) -> bool:
         return False
 
 
-def _csv_frames(path: Path, chunk_rows: int, columns: list[str]) -> Iterator[pd.DataFrame]:
+def _csv_frames(path: Path, chunk_rows: int, columns: list[str], *, every_column: bool = False
+                ) -> Iterator[pd.DataFrame]:
     with open(path, "rb") as fh:
         head = fh.read(65536)
     compression = "gzip" if head[:2] == b"\x1f\x8b" else None
@@ -58,10 +59,11 @@ def _csv_frames(path: Path, chunk_rows: int, columns: list[str]) -> Iterator[pd.
     if missing:
         raise DataError(f"data {path}: column(s) the model needs are missing: {name_some(missing)}.")
     yield from pd.read_csv(path, sep=sep, chunksize=chunk_rows, compression=compression, encoding=encoding,
-                           skipinitialspace=True, usecols=lambda c: str(c).strip() in columns)
+                           skipinitialspace=True, usecols=None if every_column else lambda c: str(c).strip() in columns)
 
 
-def _parquet_frames(path: Path, chunk_rows: int, columns: list[str]) -> Iterator[pd.DataFrame]:
+def _parquet_frames(path: Path, chunk_rows: int, columns: list[str], *, every_column: bool = False
+                    ) -> Iterator[pd.DataFrame]:
     try:
         import pyarrow.parquet as pq
     except ImportError:
@@ -74,8 +76,36 @@ def _parquet_frames(path: Path, chunk_rows: int, columns: list[str]) -> Iterator
     missing = [c for c in columns if c not in pf.schema_arrow.names]
     if missing:
         raise DataError(f"data {path}: column(s) the model needs are missing: {name_some(missing)}.")
-    for batch in pf.iter_batches(batch_size=chunk_rows, columns=columns):
+    for batch in pf.iter_batches(batch_size=chunk_rows, columns=None if every_column else columns):
         yield batch.to_pandas()
+
+
+def sample_file(path: Path, out: Path, columns: list[str], *, rows: int, seed: int, chunk_rows: int = 50_000) -> int:
+    """Write a uniform random sample of ``rows`` rows of DATA (every column, file order kept) to ``out``
+    (Parquet when DATA is Parquet, else CSV), reading DATA in chunks: memory holds the sample, never the
+    file. Each row draws a key from one seeded stream; the ``rows`` smallest keys win. Returns the rows
+    in DATA."""
+    if not path.is_file():
+        raise InputError(f"data {path}: file not found. Check the path.")
+    parquet = is_parquet(path)
+    reader = _parquet_frames if parquet else _csv_frames
+    rng = np.random.default_rng(seed)
+    kept: pd.DataFrame | None = None
+    seen = 0
+    for frame in reader(path, chunk_rows, columns, every_column=True):
+        frame = frame.assign(_key=rng.random(len(frame)), _row=np.arange(seen, seen + len(frame)))
+        seen += len(frame)
+        kept = frame if kept is None else pd.concat([kept, frame], ignore_index=True)
+        if len(kept) > rows:
+            kept = kept.nsmallest(rows, "_key")
+    if kept is None:
+        raise InputError(f"data {path}: no rows.")
+    kept = kept.sort_values("_row").drop(columns=["_key", "_row"])
+    if parquet:
+        kept.to_parquet(out, index=False)
+    else:
+        kept.to_csv(out, index=False)
+    return seen
 
 
 def iter_chunks(path: Path, space: FeatureSpace, *, chunk_rows: int = 5000,
