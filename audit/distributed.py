@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
+
 from audit.errors import InputError
 
 __all__ = ["check_scheduler", "cluster", "map_in_order", "on_cluster", "worker_count"]
@@ -93,8 +95,9 @@ def map_in_order(client: Any, fn: Callable[..., Any], items: Iterable[tuple], sh
     remote = _share(client, shared)
     limit = in_flight or 2 * worker_count(client)
     pending: deque = deque()
-    for item in items:
-        pending.append(client.submit(fn, *item, **remote, pure=False))
+    for item in items:  # arrays travel as data, not inside the task graph
+        args = [client.scatter(a) if isinstance(a, np.ndarray) else a for a in item]
+        pending.append(client.submit(fn, *args, **remote, pure=False))
         if len(pending) >= limit:
             yield pending.popleft().result()
     while pending:
