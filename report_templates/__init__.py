@@ -32,6 +32,7 @@ class Template:
     wording: dict[str, str]
     reason_codes: dict[str, Any]
     style: dict[str, Any] = field(default_factory=dict)
+    recourse_phrases: dict[str, str] = field(default_factory=dict)
 
     def text(self, key: str, **values: Any) -> str:
         """A wording entry with its ``{name}`` fields filled in."""
@@ -54,6 +55,16 @@ class Template:
                 return str(text).format(value=value, feature=feature)
         generic = self.reason_codes.get("_default", "{feature}: {value}")
         return str(generic).format(value=value, feature=feature.replace("_", " "))
+
+
+    def change(self, feature: str, old: str, new: str) -> str:
+        """Plain-language phrase for one change of a counterfactual (``[recourse_phrases]``).
+
+        >>> Template("t", "T", (), {}, {}).change("duration", "24", "12")
+        'duration of 12 instead of 24'
+        """
+        phrase = self.recourse_phrases.get(feature) or self.recourse_phrases.get("_default", "{feature} of {to} instead of {from}")
+        return str(phrase).format(**{"from": old, "to": new, "feature": feature.replace("_", " ")})
 
 
 def available_templates() -> list[str]:
@@ -85,4 +96,5 @@ def load_template(name_or_path: str) -> Template:
                           "logo, review_contact; favorable_class and [report.outcomes]). Move them there.")
     return Template(name=raw.get("name", path.stem), title=raw.get("title", "Explainability audit report"),
                     sections=sections, wording=raw.get("wording", {}),
-                    reason_codes=raw.get("reason_codes", {}), style=raw.get("style", {}))
+                    reason_codes=raw.get("reason_codes", {}), style=raw.get("style", {}),
+                    recourse_phrases=raw.get("recourse_phrases", {}))
