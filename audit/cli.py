@@ -249,6 +249,8 @@ def reasons(
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
     trust_model: Annotated[bool, typer.Option("--trust-model", help="Load the model file without the allow-list.")] = False,
     model_class: Annotated[str | None, typer.Option(help="torch: package.module:Class for a state_dict.")] = None,
+    recourse: Annotated[bool, typer.Option("--recourse", help="Add up to three verified counterfactuals per "
+                                                              "adverse row (what would have changed it).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
@@ -267,7 +269,7 @@ def reasons(
         progress = _ConsoleProgress(err) if not quiet else Progress()
         summary = run_reasons(model, data, out, config=cfg, template=tpl, trust_model=trust_model,
                               model_class=model_class, explainer=explainer, adverse_only=adverse_only,
-                              chunk_rows=chunk_rows, progress=progress)
+                              chunk_rows=chunk_rows, progress=progress, recourse=recourse)
         if not quiet:
             score = "" if summary.method_score is None else f" (faithfulness {summary.method_score:.2f})"
             err.print(f"Reasons by {escape(summary.method)}{escape(score)}: {summary.rows_written:,} of "

@@ -39,6 +39,7 @@ __all__ = ["run_reasons", "ReasonsSummary", "neutralise"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 POOL_ROWS = 5000  # rows the background and typical values are drawn from when no audit chose the method
+RECOURSE_COLUMNS = 3  # counterfactuals per row with --recourse (at most [recourse] counterfactuals are filled)
 
 
 def neutralise(cell: Any) -> Any:
@@ -68,10 +69,13 @@ class ReasonsSummary:
     favorable_class: str | None
 
 
-def _columns(max_reasons: int) -> list[str]:
+def _columns(max_reasons: int, recourse: bool) -> list[str]:
     cols = ["row", "decision", "score", "adverse", "method"]
     for i in range(1, max_reasons + 1):
         cols += [f"reason_{i}", f"feature_{i}", f"value_{i}", f"contribution_{i}"]
+    if recourse:
+        cols += [c for i in range(1, RECOURSE_COLUMNS + 1) for c in (f"recourse_{i}", f"recourse_score_{i}")]
+        cols.append("recourse_note")
     return cols
 
 
@@ -88,7 +92,7 @@ def _writer(out: Path, columns: list[str]) -> Iterator[Callable[[list[list[Any]]
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            schema = pa.schema([(c, pa.int64() if c == "row" else pa.float64() if c.startswith(("score", "contribution"))
+            schema = pa.schema([(c, pa.int64() if c == "row" else pa.float64() if c.startswith(("score", "contribution", "recourse_score"))
                                  else pa.bool_() if c == "adverse" else pa.string()) for c in columns])
             with pq.ParquetWriter(tmp, schema) as w:
                 yield lambda rows: w.write_table(pa.Table.from_pylist([dict(zip(columns, r)) for r in rows], schema))
@@ -117,11 +121,13 @@ def _choose(model_path: Path, data_path: Path, config: AuditConfig, explainer: s
 def run_reasons(model_path: Path, data_path: Path, out: Path, *, config: AuditConfig, template: Any,
                 trust_model: bool = False, model_class: str | None = None, explainer: str | None = None,
                 adverse_only: bool = False, chunk_rows: int = 5000, progress: Progress | None = None,
-                run: Any = None) -> ReasonsSummary:
+                run: Any = None, recourse: bool = False) -> ReasonsSummary:
     """Write the decision, score and principal reasons of every row of DATA (or of the adverse ones) to
     ``out`` (``.csv`` or ``.parquet``) and say what was written.
 
-    ``run``: the audit used to choose the explainer (default :func:`audit.runner.run_audit`).
+    ``run``: the audit used to choose the explainer (default :func:`audit.runner.run_audit`). ``recourse``:
+    add up to three verified counterfactuals per adverse row (the audit's support and rules, or with
+    ``explainer`` named, a support from the first 5,000 rows).
     """
     if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise InputError(f"--out {out}: write reasons to a .csv or .parquet file.")
@@ -150,17 +156,50 @@ def run_reasons(model_path: Path, data_path: Path, out: Path, *, config: AuditCo
         background = pool[np.sort(rng.choice(len(pool), size=min(config.background, len(pool)), replace=False))]
         typical = np.nanmedian(pool, axis=0)
     favorable = favorable_class(adapter, config.favorable_class)
+    search = _search(config, audit, adapter, favorable, data_path, spec) if recourse else None
     written = read = 0
-    columns = _columns(config.report.max_reasons)
+    columns = _columns(config.report.max_reasons, recourse)
     with _writer(out, columns) as write, progress.bar(f"Reasons with {method}", _count_rows(data_path)) as advance:
         for start, rows_X, chunk_space in itertools.chain([first], chunks):
             rows = _chunk_rows(adapter, chunk_space, rows_X, start, ex, background, favorable, config, typical,
-                               template, adverse_only)
+                               template, adverse_only, search)
             write(rows)
             read += len(rows_X)
             written += len(rows)
             advance(len(rows_X))
     return ReasonsSummary(out, read, written, method, score, passed, None if favorable is None else str(favorable))
+
+
+def _search(config: AuditConfig, audit: Any, adapter: Adapter, favorable: Any, data_path: Path, spec: Any) -> Any:
+    """The recourse search of the choice audit, or one on a support from the first POOL_ROWS rows."""
+    from audit.recourse import build_search
+
+    if favorable is None:
+        raise InputError("--recourse: the model has no favourable outcome to reach; set favorable_class in "
+                         "audit.toml (the class an adverse decision would change to).")
+    if audit is not None and audit.recourse is not None:
+        return audit.recourse.search
+    _, pool, space = next(_chunks(data_path, spec, config, POOL_ROWS))
+    return build_search(config, pool, space, adapter, favorable, columns=None)
+
+
+def _recourse_cells(search: Any, adapter: Adapter, X: np.ndarray, adverse: list[int], template: Any,
+                    space: Any) -> dict[int, list[Any]]:
+    """Per adverse row (index into ``X``): each verified counterfactual in the template's words with the
+    model's new score, and a note when none was found."""
+    from audit.recourse import describe, verify
+
+    if not adverse:
+        return {}
+    found = verify(adapter, X[adverse], search.run(adapter, X[adverse]), search.favorable)
+    out = {}
+    for i, r in zip(adverse, found):
+        cfs = describe(r, space)["counterfactuals"]
+        cells: list[Any] = []
+        for k in range(RECOURSE_COLUMNS):
+            cells += [template.changes(cfs[k]["changes"]), cfs[k]["score"]] if k < len(cfs) else [None, None]
+        out[i] = [*cells, r.why_none]
+    return out
 
 
 def _chunks(path: Path, spec: Any, config: AuditConfig, chunk_rows: int) -> Iterator:
@@ -199,8 +238,9 @@ def _count_rows(path: Path) -> int:
 
 def _chunk_rows(adapter: Adapter, space: Any, X: np.ndarray, start: int, ex: Any, background: np.ndarray,
                 favorable: Any, config: AuditConfig, typical: np.ndarray, template: Any,
-                adverse_only: bool) -> list[list[Any]]:
-    """The output rows of one chunk: decide, keep (adverse only if asked), explain, give reasons."""
+                adverse_only: bool, search: Any = None) -> list[list[Any]]:
+    """The output rows of one chunk: decide, keep (adverse only if asked), explain, give reasons (and with a
+    recourse ``search``, what would have changed each adverse decision)."""
     view = copy.copy(adapter)
     view.space = space  # categories unseen so far were appended; codes keep their meaning
     labels = view.predict_label(X)
@@ -210,6 +250,8 @@ def _chunk_rows(adapter: Adapter, space: Any, X: np.ndarray, start: int, ex: Any
     if not len(keep):
         return []
     ds = Dataset(path="", sha256="", X=np.ascontiguousarray(X), space=space)
+    adverse = [int(i) for i in keep if favorable is not None and str(labels[i]) != str(favorable)]
+    cells = _recourse_cells(search, view, X, adverse, template, space) if search is not None else {}
     groups = [(view, keep)]
     if view.task == "multiclass" and config.explained_class is None:
         predicted = np.argmax(view.predict_all(X[keep]), axis=1)
@@ -228,5 +270,7 @@ def _chunk_rows(adapter: Adapter, space: Any, X: np.ndarray, start: int, ex: Any
                         else f"{r['feature']} = {r['value']} (supported this outcome)")
                 row += [text, r["feature"], r["value"], r["contribution"]]
             row += [None] * (4 * config.report.max_reasons - 4 * len(d.reasons))
+            if search is not None:
+                row += cells.get(d.row - 1, [None] * (2 * RECOURSE_COLUMNS + 1))
             out.append(row)
     return sorted(out, key=lambda r: r[0])

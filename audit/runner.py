@@ -34,7 +34,7 @@ from audit.loading import load_data, load_model
 from audit.progress import Clock, Progress
 from audit.protected import check_protected_names, measure_protected, protected_evidence
 from audit.provenance import created_at, data_record, model_record, reproducibility_record, setup_warnings
-from audit.recourse import attach_recourse
+from audit.recourse import attach_recourse, check_recourse_names, data_columns
 from audit.results import AuditResult
 from audit.types import Dataset
 from explainers import check_names, select
@@ -62,6 +62,7 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         ds = load_data(data_path, spec, target=config.target, keep=tuple(config.policy.protected_attributes),
                        infer_target=config.infer_target)
         check_protected_names(config.policy.protected_attributes, ds)
+        check_recourse_names(config, ds.space, data_columns(ds))
         adapter = make_adapter(loaded.obj, ds.space, extra={**loaded.extra, "device": config.device},
                                explained_class=config.explained_class)
         adapter.prepare(ds.X)

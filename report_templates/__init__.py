@@ -67,6 +67,17 @@ class Template:
         return str(phrase).format(**{"from": old, "to": new, "feature": feature.replace("_", " ")})
 
 
+    def changes(self, changes: list[dict[str, str]]) -> str:
+        """One counterfactual's changes (``feature``, ``from``, ``to``) as one phrase joined with "and".
+
+        >>> Template("t", "T", (), {}, {}).changes([{"feature": "a", "from": "1", "to": "2"},
+        ...                                          {"feature": "b", "from": "x", "to": "y"}])
+        'a of 2 instead of 1 and b of y instead of x'
+        """
+        phrases = [self.change(c["feature"], c["from"], c["to"]) for c in changes]
+        return ", ".join(phrases[:-1]) + (" and " if len(phrases) > 1 else "") + phrases[-1]
+
+
 def available_templates() -> list[str]:
     return sorted(p.name[:-5] for p in resources.files(__name__).iterdir() if p.name.endswith(".toml"))
 

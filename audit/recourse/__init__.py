@@ -32,7 +32,7 @@ from audit.recourse.support import Support
 from audit.results import Decision
 from audit.types import Dataset, FeatureSpace
 
-__all__ = ["RecourseRun", "attach_recourse", "build_search", "verify", "describe", "consistency", "METHOD"]
+__all__ = ["RecourseRun", "attach_recourse", "build_search", "check_recourse_names", "data_columns", "verify", "describe", "consistency", "METHOD"]
 
 METHOD = "seeded beam search over observed values (own implementation)"
 _DIRECTION = {"increase": 1.0, "decrease": -1.0, "any": 0.0}
@@ -46,25 +46,29 @@ class RecourseRun:
     search: Search | None
 
 
-def build_search(config: AuditConfig, X: np.ndarray, space: FeatureSpace, adapter: Any, favorable: Any, *,
-                 columns: Sequence[str] | None) -> Search:
-    """The search for one model and data: support from ``X``, rules from ``[recourse]`` and the policy.
-
-    ``columns``: every column of DATA, so that a name in ``[recourse]`` that is none of them is refused;
-    None accepts any name that is not a model input (it then has nothing to change)."""
-    settings = config.recourse
-    names = list(space.names)
-    cat = space.categorical_mask
+def check_recourse_names(config: AuditConfig, space: FeatureSpace, columns: Sequence[str] | None) -> None:
+    """Every input named in ``[recourse]`` is a column of DATA (``columns``; None: any name that is not a model
+    input passes, as it has nothing to change), and directions and bounds name numeric inputs; else one
+    ConfigError naming the key, the input and the fix."""
+    settings, names, cat = config.recourse, list(space.names), space.categorical_mask
     named = [*settings.immutable, *settings.directions, *settings.bounds, *settings.costs]
-    unknown = [n for n in named if n not in names and (columns is None or n not in columns)]
-    if columns is not None and unknown:
+    unknown = [n for n in named if n not in names and columns is not None and n not in columns]
+    if unknown:
         raise ConfigError(f"[recourse]: {name_some(unknown)} is not a column of DATA. Columns are: "
-                          f"{name_some(list(columns), 12)}. Fix the name in audit.toml.")
+                          f"{name_some(list(columns or ()), 12)}. Fix the name in audit.toml.")
     for key in ("directions", "bounds"):
         wrong = [n for n in getattr(settings, key) if n in names and cat[names.index(n)]]
         if wrong:
             raise ConfigError(f"[recourse] {key}: {name_some(wrong)} is categorical; {key} apply to numeric inputs. "
                               f"Remove it, or list it under immutable.")
+
+
+def build_search(config: AuditConfig, X: np.ndarray, space: FeatureSpace, adapter: Any, favorable: Any, *,
+                 columns: Sequence[str] | None) -> Search:
+    """The search for one model and data: support from ``X``, rules from ``[recourse]`` and the policy
+    (names checked by :func:`check_recourse_names` against ``columns``)."""
+    check_recourse_names(config, space, columns)
+    settings, names = config.recourse, list(space.names)
     frozen = {*settings.immutable, *config.policy.protected_attributes}
     index = {n: j for j, n in enumerate(names)}
     low, high = np.full(len(names), -np.inf), np.full(len(names), np.inf)
@@ -131,6 +135,11 @@ def consistency(decisions: Sequence[Decision]) -> dict[str, tuple[float | None, 
     return out
 
 
+def data_columns(ds: Dataset) -> list[str]:
+    """Every column of DATA: model inputs, ignored columns and the target."""
+    return [*ds.feature_names, *ds.ignored_columns, *ds.extra, *([ds.target_name] if ds.target_name else [])]
+
+
 def attach_recourse(decisions: Sequence[Decision], gate: Gate, ds: Dataset, adapter: Any, favorable: Any,
                     config: AuditConfig) -> tuple[list[Decision], Gate, RecourseRun | None]:
     """Search and verify recourse for the adverse decisions (the first ``max(rows, adverse_decisions)``, so
@@ -138,8 +147,7 @@ def attach_recourse(decisions: Sequence[Decision], gate: Gate, ds: Dataset, adap
     if not config.recourse.enabled or favorable is None or adapter.classes is None:
         return list(decisions), gate, None
     t0 = time.perf_counter()
-    columns = [*ds.feature_names, *ds.ignored_columns, *ds.extra, *([ds.target_name] if ds.target_name else [])]
-    search = build_search(config, ds.X, ds.space, adapter, favorable, columns=columns)
+    search = build_search(config, ds.X, ds.space, adapter, favorable, columns=data_columns(ds))
     targets = [i for i, d in enumerate(decisions) if d.adverse][:max(config.recourse.rows,
                                                                      config.report.adverse_decisions)]
     rows = ds.X[[decisions[i].row - 1 for i in targets]]

@@ -631,9 +631,7 @@ class _Builder:
         out.append(self.p(_esc(t.text("recourse_intro", outcome=favorable, immutable=immutable)), "small"))
         rows = [["#", t.text("recourse_change_header"), t.text("recourse_score_header", score=score_words)]]
         for i, cf in enumerate(rec["counterfactuals"], start=1):
-            phrases = [t.change(c["feature"], c["from"], c["to"]) for c in cf["changes"]]
-            rows.append([str(i), ", ".join(phrases[:-1]) + (" and " if len(phrases) > 1 else "") + phrases[-1],
-                         f"{cf['score']:.3f}"])
+            rows.append([str(i), t.changes(cf["changes"]), f"{cf['score']:.3f}"])
         out.append(self.table(rows, widths=[0.7 * cm, 12.4 * cm, 3.5 * cm]))
         return out
 
