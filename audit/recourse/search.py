@@ -3,8 +3,9 @@
 Invariants: only actionable features change (never an immutable one, never against its allowed direction,
 never outside its bounds); every candidate value is an observed value (:mod:`audit.recourse.support`);
 every counterfactual returned changed the model's decision to the favourable class when the model was
-called on it, and is in the data's support; the counterfactuals of one decision change different sets of
-features, none a superset of another's (diversity, and each is minimal in its features). Model calls are
+called on it, and is in the data's support; no change it makes can be dropped from it and still be known
+to flip the decision; the counterfactuals of one decision change different sets of features, none a
+superset of another's (diversity, and each is minimal in its features). Model calls are
 batched: one pair of calls (decision and favourable-class score) per search depth and refinement round,
 and at most ``budget`` model rows per decision. Nothing here is random: the same rows give the same result.
 
@@ -101,6 +102,7 @@ class _Row:
     implausible: int = 0
     exhausted: bool = False
     found: dict[frozenset[int], tuple[float, tuple[int, ...]]] = field(default_factory=dict)
+    flipped: set[tuple[int, ...]] = field(default_factory=set)  # states the model approved, in support or not
     beam: list[tuple[int, ...]] = field(default_factory=lambda: [()])
     best: list[tuple[float, tuple[int, ...]]] = field(default_factory=list)
 
@@ -114,12 +116,19 @@ class _Row:
         return states
 
     def record(self, states: list[tuple[int, ...]], flips: np.ndarray, plausible: Callable[..., bool]) -> None:
-        """Keep each feature set's cheapest state among those that flipped and are in support (checked
-        cheapest first, so only until one is)."""
+        """Keep each feature set's cheapest state among those that flipped, need every change they make and
+        are in support (checked cheapest first, so only until one is)."""
+        self.flipped.update(states[s] for s in np.flatnonzero(flips))
         for s in sorted(np.flatnonzero(flips), key=lambda s: self.moves.cost_of(states[s])):
             key, cost = self.moves.features(states[s]), self.moves.cost_of(states[s])
-            if (key not in self.found or cost < self.found[key][0]) and plausible(self, states[s]):
+            if (key not in self.found or cost < self.found[key][0]) and self.needs_all(states[s]) \
+                    and plausible(self, states[s]):
                 self.found[key] = (cost, states[s])
+
+    def needs_all(self, state: tuple[int, ...]) -> bool:
+        """Whether no state with one change fewer is known to flip the decision: otherwise that change was
+        not needed (say, an input the model ignores, moved only to land near a real row)."""
+        return len(state) == 1 or all(tuple(k for k in state if k != m) not in self.flipped for m in state)
 
     def swaps(self) -> list[tuple[int, tuple[int, ...]]]:
         """(solution, state) for every cheaper value of one changed feature of each best solution."""
@@ -132,9 +141,10 @@ class _Row:
                 plausible: Callable[..., bool]) -> bool:
         """Take the cheapest swap that still flips and is in support, per solution; whether any got cheaper."""
         improved = False
+        self.flipped.update(swaps[k][1] for k in np.flatnonzero(flips))
         for k in sorted(np.flatnonzero(flips), key=lambda k: self.moves.cost_of(swaps[k][1])):
             i, state = swaps[k]
-            if self.moves.cost_of(state) < self.best[i][0] and plausible(self, state):
+            if self.moves.cost_of(state) < self.best[i][0] and self.needs_all(state) and plausible(self, state):
                 self.best[i], improved = (self.moves.cost_of(state), state), True
         return improved
 
