@@ -86,7 +86,8 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
     reasons = decisions(ds, explain_rows, score_all, labels_all, adapter, favorable,
                         primary_explainer(results, gate.passing_explainers), combined,
                         max_reasons=config.report.max_reasons)
-    reasons, gate, recourse = attach_recourse(reasons, gate, ds, adapter, favorable, config)
+    with clock("recourse", "Recourse: counterfactuals for the adverse decisions, verified by the model"):
+        reasons, gate, recourse = attach_recourse(reasons, gate, ds, adapter, favorable, config)
     overfit = (challenger or {}).get("overfitting_warning")
     clock.timings["total_before_report"] = time.perf_counter() - clock.start
     classes = [str(c) for c in adapter.classes] if adapter.classes is not None else None

@@ -17,7 +17,6 @@ True
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -146,7 +145,6 @@ def attach_recourse(decisions: Sequence[Decision], gate: Gate, ds: Dataset, adap
     every decision page has it), attach it to them and add the consistency checks to the gate."""
     if not config.recourse.enabled or favorable is None or adapter.classes is None:
         return list(decisions), gate, None
-    t0 = time.perf_counter()
     search = build_search(config, ds.X, ds.space, adapter, favorable, columns=data_columns(ds))
     targets = [i for i, d in enumerate(decisions) if d.adverse][:max(config.recourse.rows,
                                                                      config.report.adverse_decisions)]
@@ -156,12 +154,12 @@ def attach_recourse(decisions: Sequence[Decision], gate: Gate, ds: Dataset, adap
     out = [replace(d, recourse=describe(attached[i], ds.space)) if i in attached else d
            for i, d in enumerate(decisions)]
     agree = consistency(out)
-    record = _record(config, search, ds.space, found, agree, time.perf_counter() - t0)
+    record = _record(config, search, ds.space, found, agree)
     return out, extend(gate, recourse_checks(config.policy, agree)), RecourseRun(record, search)
 
 
 def _record(config: AuditConfig, search: Search, space: FeatureSpace, found: Sequence[RowRecourse],
-            agree: dict[str, tuple[float | None, int]], seconds: float) -> dict[str, Any]:
+            agree: dict[str, tuple[float | None, int]]) -> dict[str, Any]:
     """The top-level ``recourse`` record of results.json."""
     s = config.recourse
     return {"method": METHOD, "decisions_searched": len(found),
@@ -171,5 +169,4 @@ def _record(config: AuditConfig, search: Search, space: FeatureSpace, found: Seq
             "costs": dict(s.costs), "counterfactuals": s.counterfactuals, "max_changes": s.max_changes,
             "max_evaluations": s.max_evaluations, "max_neighbour_ratio": s.max_neighbour_ratio,
             "typical_nn_distance": search.support.typical_nn, "model_rows": sum(r.evaluations for r in found),
-            "seconds": round(seconds, 4),
             "consistency": {m: {"share": v, "decisions": n} for m, (v, n) in agree.items()}}

@@ -617,13 +617,12 @@ class _Builder:
         """'What would have changed the decision': the verified counterfactuals in the template's words, or
         why none was found (decisions that were not searched have no such block)."""
         from reportlab.lib.units import cm
-        from reportlab.platypus import Spacer
 
         rec, run, t = d.recourse, self.r.recourse, self.t
         if rec is None or run is None:
             return []
         favorable = self.outcome(self.r.model.get("favorable_class"))
-        out = [Spacer(1, 0.25 * cm), self.p("<b>" + _esc(t.text("recourse_heading")) + "</b>")]
+        out = [self.p("<b>" + _esc(t.text("recourse_heading")) + "</b>")]
         if not rec["counterfactuals"]:
             return out + [self.p(_esc(t.text("recourse_none", outcome=favorable, why=rec["why_none"],
                                              max_changes=run.record["max_changes"])))]
@@ -632,7 +631,7 @@ class _Builder:
         rows = [["#", t.text("recourse_change_header"), t.text("recourse_score_header", score=score_words)]]
         for i, cf in enumerate(rec["counterfactuals"], start=1):
             rows.append([str(i), t.changes(cf["changes"]), f"{cf['score']:.3f}"])
-        out.append(self.table(rows, widths=[0.7 * cm, 12.4 * cm, 3.5 * cm]))
+        out.append(self.table(rows, widths=[0.7 * cm, 11.4 * cm, 4.5 * cm]))
         return out
 
     def section_protected(self) -> list:
@@ -754,7 +753,7 @@ class _Builder:
         return [_esc(
             f"Recourse. For {rec['decisions_searched']} adverse decisions (every decision page among them) a {rec['method']} "
             f"looked for up to {rec['counterfactuals']} counterfactuals, each changing at most {rec['max_changes']} inputs "
-            "an applicant can act on: numbers to values at the 0th, 5th, ..., 100th percentiles of the data (within "
+            "that can be acted on: numbers to values at the 0th, 5th, ..., 100th percentiles of the data (within "
             "configured bounds and directions), categories to categories seen in the data. Protected attributes "
             f"and configured immutables never change ({', '.join(rec['immutable']) or 'none here'}). The cost of a "
             "change grows with its size (numbers: the change over the interquartile range; a category: 1; times the "
