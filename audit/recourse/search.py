@@ -28,6 +28,7 @@ from audit.recourse.support import Support
 __all__ = ["Rules", "Counterfactual", "RowRecourse", "Search", "BEAM"]
 
 BEAM = 10  # partial counterfactuals (distinct feature sets) carried to the next depth
+SEARCH_SHARE = 0.75  # of a decision's budget for the search; the rest makes its solutions cheaper
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,9 +107,9 @@ class _Row:
     beam: list[tuple[int, ...]] = field(default_factory=lambda: [()])
     best: list[tuple[float, tuple[int, ...]]] = field(default_factory=list)
 
-    def take(self, states: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
-        """As many of ``states`` as the budget allows (counted as spent)."""
-        room = self.budget - self.spent
+    def take(self, states: list[tuple[int, ...]], share: float = 1.0) -> list[tuple[int, ...]]:
+        """As many of ``states`` as ``share`` of the budget allows (counted as spent)."""
+        room = int(share * self.budget) - self.spent
         if len(states) > room:
             self.exhausted = True
             states = states[:max(room, 0)]
@@ -169,7 +170,7 @@ class Search:
         rows = [_Row(np.asarray(x, dtype=float), self._moves(x), self.budget) for x in np.atleast_2d(X)]
         active = [r for r in rows if len(r.moves.feature)]
         for _ in range(self.max_changes):
-            asks = [(r, r.take(self._expand(r))) for r in active]
+            asks = [(r, r.take(self._expand(r), SEARCH_SHARE)) for r in active]
             asks = [(r, states) for r, states in asks if states]
             if not asks:
                 break

@@ -1,7 +1,7 @@
 """The data's support: which values and combinations a counterfactual may use, and how far it is from real rows.
 
 Invariants: candidate values are observed values (numeric: values at the data's quantiles, so "12 months"
-rather than "11.7"; categorical: categories seen in the data); a counterfactual is *in support* when every
+rather than "11.7"; categorical: the ``TOP_CATEGORIES`` most frequent categories seen in the data); a counterfactual is *in support* when every
 numeric value lies in the observed range, every pair of categorical values it holds was observed together in
 one real row, and its nearest-neighbour (Gower) distance to the real rows is at most ``max_ratio`` times the
 typical nearest-neighbour distance among real rows.
@@ -23,6 +23,7 @@ from audit.types import FeatureSpace
 __all__ = ["Support"]
 
 GRID_QUANTILES = np.linspace(0.0, 1.0, 21)  # 0, 5, ..., 100th percentile: candidate numeric values
+TOP_CATEGORIES = 20  # candidate categories: the most frequent ones (a rare category is poor advice)
 REFERENCE_ROWS = 2000  # real rows nearest-neighbour distances are measured against
 TYPICAL_ROWS = 300  # real rows whose own nearest-neighbour distance sets the typical distance
 
@@ -97,11 +98,15 @@ class Support:
 
 
 def _grid(col: np.ndarray, categorical: bool) -> np.ndarray:
-    """Candidate values of one feature: the observed categories, or observed values at the grid quantiles."""
+    """Candidate values of one feature: the most frequent observed categories, or observed values at the grid
+    quantiles (all observed values when there are no more of them)."""
     seen = col[~np.isnan(col)]
     if not len(seen):
         return np.array([])
-    if categorical or len(np.unique(seen)) <= len(GRID_QUANTILES):
+    if categorical:
+        codes, counts = np.unique(seen, return_counts=True)
+        return np.sort(codes[np.argsort(-counts, kind="stable")[:TOP_CATEGORIES]])
+    if len(np.unique(seen)) <= len(GRID_QUANTILES):
         return np.unique(seen)
     return np.unique(np.quantile(seen, GRID_QUANTILES, method="inverted_cdf"))
 

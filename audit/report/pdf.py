@@ -754,7 +754,7 @@ class _Builder:
             f"Recourse. For {rec['decisions_searched']} adverse decisions (every decision page among them) a {rec['method']} "
             f"looked for up to {rec['counterfactuals']} counterfactuals, each changing at most {rec['max_changes']} inputs "
             "that can be acted on: numbers to values at the 0th, 5th, ..., 100th percentiles of the data (within "
-            "configured bounds and directions), categories to categories seen in the data. Protected attributes "
+            "configured bounds and directions), categories to the 20 most frequent seen. Protected attributes "
             f"and configured immutables never change ({', '.join(rec['immutable']) or 'none here'}). The cost of a "
             "change grows with its size (numbers: the change over the interquartile range; a category: 1; times the "
             "configured weight). Each depth extends the most promising partial changes, and each solution is then made "
