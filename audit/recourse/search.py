@@ -1,4 +1,4 @@
-"""Counterfactual search for one adverse decision: a seeded, budgeted beam search in raw data space.
+"""Counterfactual search for adverse decisions: a deterministic, budgeted beam search in raw data space.
 
 Invariants: only actionable features change (never an immutable one, never against its allowed direction,
 never outside its bounds); every candidate value is an observed value (:mod:`audit.recourse.support`);
@@ -6,13 +6,15 @@ every counterfactual returned changed the model's decision to the favourable cla
 called on it, and is in the data's support; no change it makes can be dropped from it and still be known
 to flip the decision; the counterfactuals of one decision change different sets of features, none a
 superset of another's (diversity, and each is minimal in its features). Model calls are
-batched: one pair of calls (decision and favourable-class score) per search depth and refinement round,
-and at most ``budget`` model rows per decision. Nothing here is random: the same rows give the same result.
+batched across the decisions searched: one pair of calls (decision and favourable-class score) per search
+depth and refinement round, and at most ``budget`` model rows per decision. Nothing here is random: the
+same rows (and the support, drawn with the audit's seed) give the same result.
 
 The search: depth 1 changes one feature to each of its candidate values; the non-flipping candidates
 with the highest favourable-class score (at most one per feature set, ``BEAM`` of them) are extended by
-one more feature, up to ``max_changes`` features. Each flipping candidate is then made cheaper, feature
-by feature, by trying the values between the applicant's and the chosen one.
+one more feature, up to ``max_changes`` features, within ``SEARCH_SHARE`` of the budget. The cheapest
+solutions are then made cheaper, one feature per round, by trying the values between the applicant's and
+the chosen one.
 """
 
 from __future__ import annotations

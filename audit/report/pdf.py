@@ -622,13 +622,15 @@ class _Builder:
         if rec is None or run is None:
             return []
         favorable = self.outcome(self.r.model.get("favorable_class"))
-        out = [self.p("<b>" + _esc(t.text("recourse_heading")) + "</b>")]
+        # a template written before recourse existed has none of its wording: a neutral heading and headers
+        out = [self.p("<b>" + _esc(t.text("recourse_heading") or "What would have changed the outcome") + "</b>")]
         if not rec["counterfactuals"]:
-            return out + [self.p(_esc(t.text("recourse_none", outcome=favorable, why=rec["why_none"],
-                                             max_changes=run.record["max_changes"])))]
+            none = t.text("recourse_none", outcome=favorable, why=rec["why_none"], max_changes=run.record["max_changes"])
+            return out + [self.p(_esc(none or f"No change was found that gives the outcome {favorable}: {rec['why_none']}."))]
         immutable = ", ".join(run.record["immutable"]) or "none"
         out.append(self.p(_esc(t.text("recourse_intro", outcome=favorable, immutable=immutable)), "small"))
-        rows = [["#", t.text("recourse_change_header"), t.text("recourse_score_header", score=score_words)]]
+        rows = [["#", t.text("recourse_change_header") or "Change", t.text("recourse_score_header", score=score_words)
+                 or f"New {score_words}"]]
         for i, cf in enumerate(rec["counterfactuals"], start=1):
             rows.append([str(i), t.changes(cf["changes"]), f"{cf['score']:.3f}"])
         out.append(self.table(rows, widths=[0.7 * cm, 11.4 * cm, 4.5 * cm]))
