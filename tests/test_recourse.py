@@ -319,3 +319,15 @@ def test_reasons_cli_adds_verified_recourse_for_adverse_rows(german_report, cli)
     found = table.recourse_1.notna()
     assert (table.recourse_score_1[found] > 0.5).all() and table.recourse_note[~found].notna().all()
     assert table.recourse_1[found].str.contains(" instead of ").all()
+
+
+def test_low_consistency_is_a_finding_that_never_blocks():
+    """Catches a consistency check that blocks the gate, or that passes below its threshold."""
+    from audit.config import Policy
+    from audit.gate import Gate, extend, recourse_checks
+
+    checks = recourse_checks(Policy(min_reason_recourse_consistency=0.6), {"shap": (0.5, 10), "lime": (None, 0)})
+    assert [(c.verdict, c.passed) for c in checks] == [("finding", False), ("pass", True)]
+    assert "never blocks" in checks[0].role and "reasons point away" in checks[0].message
+    gate = extend(Gate(passed=True, checks=(), passing_explainers=("shap",)), checks)
+    assert gate.passed and gate.passing_explainers == ("shap",) and len(gate.checks) == 2
