@@ -260,6 +260,8 @@ def reasons(
     model_class: Annotated[str | None, typer.Option(help="torch: package.module:Class for a state_dict.")] = None,
     scheduler: Annotated[str | None, typer.Option(help="Run on a Dask cluster: local:N (N worker processes started "
                                                        "for this run) or tcp://HOST:PORT (a running scheduler).")] = None,
+    recourse: Annotated[bool, typer.Option("--recourse", help="Add up to three verified counterfactuals per "
+                                                              "adverse row (what would have changed it).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
@@ -278,7 +280,7 @@ def reasons(
         progress = _ConsoleProgress(err) if not quiet else Progress()
         summary = run_reasons(model, data, out, config=cfg, template=tpl, trust_model=trust_model,
                               model_class=model_class, explainer=explainer, adverse_only=adverse_only,
-                              chunk_rows=chunk_rows, progress=progress, scheduler=scheduler)
+                              chunk_rows=chunk_rows, progress=progress, scheduler=scheduler, recourse=recourse)
         if not quiet:
             score = "" if summary.method_score is None else f" (faithfulness {summary.method_score:.2f})"
             err.print(f"Reasons by {escape(summary.method)}{escape(score)}: {summary.rows_written:,} of "

@@ -27,7 +27,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["Policy", "ExplainerPolicy", "ComparePolicy", "AuditConfig", "parse_config"]
+__all__ = ["Policy", "ExplainerPolicy", "ComparePolicy", "RecourseConfig", "AuditConfig", "parse_config"]
 
 
 class _Frozen(BaseModel):
@@ -105,6 +105,9 @@ class Policy(_Frozen):
     min_auc: float | None = Field(None, ge=0, le=1, description="performance floor (binary classifiers; needs a target)")
     min_accuracy: float | None = Field(None, ge=0, le=1, description="performance floor (classifiers; needs a target)")
     min_r2: float | None = Field(None, le=1, description="performance floor (regressors; needs a target)")
+    min_reason_recourse_consistency: float = Field(
+        0.5, ge=0, le=1, description="least share of adverse decisions whose principal reasons name an input a "
+                                     "verified counterfactual changes (per explainer; below it: a finding)")
 
 
 class ReportConfig(_Frozen):
@@ -116,6 +119,39 @@ class ReportConfig(_Frozen):
     title: str | None = None
     review_contact: str | None = None
     outcomes: dict[str, str] = Field(default_factory=dict, description="[report.outcomes]: class -> label")
+
+
+class RecourseConfig(_Frozen):
+    """``[recourse]``: what a counterfactual on an adverse decision may change (protected attributes never)."""
+
+    enabled: bool = True
+    immutable: list[str] = Field(default_factory=list, description="inputs a counterfactual never changes")
+    directions: dict[str, Literal["increase", "decrease", "any"]] = Field(
+        default_factory=dict, description="numeric inputs that may only go up or only go down")
+    bounds: dict[str, tuple[float, float]] = Field(default_factory=dict, description="[low, high] per numeric input")
+    costs: dict[str, float] = Field(default_factory=dict, description="weight of a change per input (default 1)")
+    counterfactuals: int = Field(3, ge=1, le=3, description="counterfactuals per adverse decision")
+    max_changes: int = Field(3, ge=1, le=4, description="inputs one counterfactual may change")
+    max_evaluations: int = Field(4000, ge=100, description="model rows the search may evaluate per decision")
+    rows: int = Field(100, ge=0, description="adverse decisions searched (the report's pages always are)")
+    max_neighbour_ratio: float = Field(2.0, gt=0, description="largest distance to the nearest real row, as a "
+                                                              "multiple of the typical distance between real rows")
+
+    @field_validator("bounds")
+    @classmethod
+    def _ordered(cls, value: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        bad = [k for k, (lo, hi) in value.items() if not lo <= hi]
+        if bad:
+            raise ValueError(f"bounds of {bad[0]!r} must be [low, high] with low <= high")
+        return value
+
+    @field_validator("costs")
+    @classmethod
+    def _positive(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, w in value.items() if not w > 0]
+        if bad:
+            raise ValueError(f"the cost weight of {bad[0]!r} must be above 0 (make it immutable instead)")
+        return value
 
 
 class AuditConfig(_Frozen):
@@ -153,6 +189,7 @@ class AuditConfig(_Frozen):
                                             "models; -1: all cores")
     policy: Policy = Field(default_factory=Policy)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    recourse: RecourseConfig = Field(default_factory=RecourseConfig)
     explainer_settings: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="[explainers.NAME] tables: each explainer's own parameters")
     infer_target: bool = Field(True, description="without `target`, use the one column that fits the model's task")
@@ -186,7 +223,7 @@ class AuditConfig(_Frozen):
 
     def top_level(self) -> dict[str, Any]:
         """The top-level settings as plain values (explainers map some of them to their parameters)."""
-        return self.model_dump(exclude={"policy", "report", "explainer_settings"})
+        return self.model_dump(exclude={"policy", "report", "explainer_settings", "recourse"})
 
 
 def parse_config(text: str, *, source: str = "audit.toml", overrides: dict | None = None) -> AuditConfig:

@@ -14,7 +14,7 @@ from typing import Any
 from audit.config import ComparePolicy, Policy
 
 __all__ = ["Check", "Gate", "ExplainerEvidence", "ProtectedEvidence", "AgreementEvidence", "evaluate",
-           "CompareEvidence", "evaluate_compare"]
+           "CompareEvidence", "evaluate_compare", "recourse_checks", "extend"]
 
 
 @dataclass(frozen=True)
@@ -358,3 +358,33 @@ def evaluate(policy: Policy, evidence: list[ExplainerEvidence], protected_shares
     global_ok = all(c.passed for c in checks if c.blocking)
     return Gate(passed=global_ok, checks=tuple(checks), passing_explainers=tuple(passing))
 
+
+def recourse_checks(policy: Policy, consistency: dict[str, tuple[float | None, int]]) -> list[Check]:
+    """Reason-recourse consistency per explainer: the share of adverse decisions with verified recourse whose
+    principal reasons name an input that a counterfactual changes (``consistency``: method -> (share, decisions)).
+    A low share is a finding (non-blocking): the reasons point away from what would change the decision.
+
+    >>> [c.verdict for c in recourse_checks(Policy(), {"shap": (0.9, 10), "lime": (0.2, 10)})]
+    ['pass', 'finding']
+    """
+    t = policy.min_reason_recourse_consistency
+    checks = []
+    for method, (share, n) in consistency.items():
+        if share is None:
+            checks.append(Check(f"recourse_consistency:{method}", True, None, t,
+                                f"not assessed for {method}: no adverse decision had verified recourse",
+                                blocking=False, higher_is_better=True))
+            continue
+        ok = share >= t
+        checks.append(Check(f"recourse_consistency:{method}", ok, share, t,
+                            f"{share:.0%} of {n} adverse decisions with verified recourse have a principal reason "
+                            f"from {method} that a counterfactual changes {'>=' if ok else '<'} {t:.0%}"
+                            + ("" if ok else "; the reasons point away from what would change the decision"),
+                            blocking=False, higher_is_better=True))
+    return checks
+
+
+def extend(gate: Gate, checks: list[Check]) -> Gate:
+    """``gate`` with further global checks measured after it (they do not change which explainers passed)."""
+    ok = gate.passed and all(c.passed for c in checks if c.blocking)
+    return Gate(passed=ok, checks=(*gate.checks, *checks), passing_explainers=gate.passing_explainers)

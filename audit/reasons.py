@@ -42,6 +42,7 @@ __all__ = ["run_reasons", "ReasonsSummary", "neutralise"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CHOICE_ROWS = 50_000  # rows the choice audit reads at most (a seeded sample of a larger file)
 POOL_ROWS = 5000  # rows the background and typical values are drawn from when no audit chose the method
+RECOURSE_COLUMNS = 3  # counterfactuals per row with --recourse (at most [recourse] counterfactuals are filled)
 
 
 def neutralise(cell: Any) -> Any:
@@ -73,10 +74,13 @@ class ReasonsSummary:
     metadata_path: Path
 
 
-def _columns(max_reasons: int) -> list[str]:
+def _columns(max_reasons: int, recourse: bool) -> list[str]:
     cols = ["row", "decision", "score", "adverse", "method"]
     for i in range(1, max_reasons + 1):
         cols += [f"reason_{i}", f"feature_{i}", f"value_{i}", f"contribution_{i}"]
+    if recourse:
+        cols += [c for i in range(1, RECOURSE_COLUMNS + 1) for c in (f"recourse_{i}", f"recourse_score_{i}")]
+        cols.append("recourse_note")
     return cols
 
 
@@ -93,7 +97,7 @@ def _writer(out: Path, columns: list[str]) -> Iterator[Callable[[list[list[Any]]
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            schema = pa.schema([(c, pa.int64() if c == "row" else pa.float64() if c.startswith(("score", "contribution"))
+            schema = pa.schema([(c, pa.int64() if c == "row" else pa.float64() if c.startswith(("score", "contribution", "recourse_score"))
                                  else pa.bool_() if c == "adverse" else pa.string()) for c in columns])
             with pq.ParquetWriter(tmp, schema) as w:
                 yield lambda rows: w.write_table(pa.Table.from_pylist([dict(zip(columns, r)) for r in rows], schema))
@@ -129,13 +133,15 @@ def _choose(model_path: Path, data_path: Path, config: AuditConfig, explainer: s
 def run_reasons(model_path: Path, data_path: Path, out: Path, *, config: AuditConfig, template: Any,
                 trust_model: bool = False, model_class: str | None = None, explainer: str | None = None,
                 adverse_only: bool = False, chunk_rows: int = 5000, progress: Progress | None = None,
-                run: Any = None, scheduler: str | None = None) -> ReasonsSummary:
+                run: Any = None, scheduler: str | None = None, recourse: bool = False) -> ReasonsSummary:
     """Write the decision, score and principal reasons of every row of DATA (or of the adverse ones) to
     ``out`` (``.csv`` or ``.parquet``) and say what was written.
 
     ``run``: the audit used to choose the explainer (default :func:`audit.runner.run_audit`).
     ``scheduler``: explain the chunks on a Dask cluster (``local:N`` or ``tcp://HOST:PORT``, see
-    :mod:`audit.distributed`); the output is identical to the serial run's.
+    :mod:`audit.distributed`); the output is identical to the serial run's. ``recourse``: add up to three
+    verified counterfactuals per adverse row (the audit's support and rules, or with ``explainer`` named,
+    a support from the first 5,000 rows).
     """
     if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise InputError(f"--out {out}: write reasons to a .csv or .parquet file.")
@@ -166,11 +172,12 @@ def run_reasons(model_path: Path, data_path: Path, out: Path, *, config: AuditCo
         background = pool[np.sort(rng.choice(len(pool), size=min(config.background, len(pool)), replace=False))]
         typical = np.nanmedian(pool, axis=0)
     favorable = favorable_class(adapter, config.favorable_class)
+    search = _search(config, audit, adapter, favorable, data_path, spec) if recourse else None
     written = read = 0
     chosen: dict[str, Any] = {}
-    columns = _columns(config.report.max_reasons)
+    columns = _columns(config.report.max_reasons, recourse)
     shared = {"adapter": adapter, "ex": ex, "background": background, "favorable": favorable, "config": config,
-              "typical": typical, "template": template, "adverse_only": adverse_only}
+              "typical": typical, "template": template, "adverse_only": adverse_only, "search": search}
     with _writer(out, columns) as write, progress.bar(f"Reasons with {method}", _count_rows(data_path)) as advance, \
             cluster(scheduler) as client:
         for n_rows, rows, meta in map_in_order(client, _chunk_rows, itertools.chain([first], chunks), shared):
@@ -198,6 +205,38 @@ def _write_metadata(summary: ReasonsSummary, model_sha256: str, data_path: Path,
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(meta, fh, indent=2, default=str)
     os.replace(tmp, summary.metadata_path)
+
+
+def _search(config: AuditConfig, audit: Any, adapter: Adapter, favorable: Any, data_path: Path, spec: Any) -> Any:
+    """The recourse search of the choice audit, or one on a support from the first POOL_ROWS rows."""
+    from audit.recourse import build_search
+
+    if favorable is None:
+        raise InputError("--recourse: the model has no favourable outcome to reach; set favorable_class in "
+                         "audit.toml (the class an adverse decision would change to).")
+    if audit is not None and audit.recourse is not None:
+        return audit.recourse.search
+    _, pool, space = next(_chunks(data_path, spec, config, POOL_ROWS))
+    return build_search(config, pool, space, adapter, favorable, columns=None)
+
+
+def _recourse_cells(search: Any, adapter: Adapter, X: np.ndarray, adverse: list[int], template: Any,
+                    space: Any) -> dict[int, list[Any]]:
+    """Per adverse row (index into ``X``): each verified counterfactual in the template's words with the
+    model's new score, and a note when none was found."""
+    from audit.recourse import describe, verify
+
+    if not adverse:
+        return {}
+    found = verify(adapter, X[adverse], search.run(adapter, X[adverse]), search.favorable)
+    out = {}
+    for i, r in zip(adverse, found):
+        cfs = describe(r, space)["counterfactuals"]
+        cells: list[Any] = []
+        for k in range(RECOURSE_COLUMNS):
+            cells += [template.changes(cfs[k]["changes"]), cfs[k]["score"]] if k < len(cfs) else [None, None]
+        out[i] = [*cells, r.why_none]
+    return out
 
 
 def _chunks(path: Path, spec: Any, config: AuditConfig, chunk_rows: int) -> Iterator:
@@ -234,8 +273,9 @@ def _count_rows(path: Path) -> int:
 
 def _chunk_rows(start: int, X: np.ndarray, space: Any, *, adapter: Adapter, ex: Any, background: np.ndarray,
                 favorable: Any, config: AuditConfig, typical: np.ndarray, template: Any,
-                adverse_only: bool) -> tuple[int, list[list[Any]], dict[str, Any]]:
-    """(rows read, output rows, the explainer's choice) of one chunk: decide, keep (adverse only if asked), explain, give reasons.
+                adverse_only: bool, search: Any = None) -> tuple[int, list[list[Any]], dict[str, Any]]:
+    """(rows read, output rows, the explainer's choice) of one chunk: decide, keep (adverse only if asked),
+    explain, give reasons (and with a recourse ``search``, what would have changed each adverse decision).
     Runs in a Dask worker under --scheduler: everything it needs comes in its arguments."""
     view = copy.copy(adapter)
     view.space = space  # categories unseen so far were appended; codes keep their meaning
@@ -246,6 +286,8 @@ def _chunk_rows(start: int, X: np.ndarray, space: Any, *, adapter: Adapter, ex: 
     if not len(keep):
         return len(X), [], {}
     ds = Dataset(path="", sha256="", X=np.ascontiguousarray(X), space=space)
+    adverse = [int(i) for i in keep if favorable is not None and str(labels[i]) != str(favorable)]
+    cells = _recourse_cells(search, view, X, adverse, template, space) if search is not None else {}
     groups = [(view, keep)]
     if view.task == "multiclass" and config.explained_class is None:
         predicted = np.argmax(view.predict_all(X[keep]), axis=1)
@@ -266,5 +308,7 @@ def _chunk_rows(start: int, X: np.ndarray, space: Any, *, adapter: Adapter, ex: 
                         else f"{r['feature']} = {r['value']} (supported this outcome)")
                 row += [text, r["feature"], r["value"], r["contribution"]]
             row += [None] * (4 * config.report.max_reasons - 4 * len(d.reasons))
+            if search is not None:
+                row += cells.get(d.row - 1, [None] * (2 * RECOURSE_COLUMNS + 1))
             out.append(row)
     return len(X), sorted(out, key=lambda r: r[0]), chosen

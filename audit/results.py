@@ -15,7 +15,7 @@ from audit.types import Dataset
 __all__ = ["SCHEMA_VERSION", "COMPARE_SCHEMA_VERSION", "ExplanationResult", "Decision", "RowOutcomes", "AuditResult",
            "CompareResult", "to_jsonable"]
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"  # 1.2: decisions[].recourse and the top-level recourse record
 
 
 @dataclass(frozen=True)
@@ -63,12 +63,14 @@ class Decision:
     values: dict[str, str] = field(default_factory=dict)
     rule: str | None = None
     reasons_by_method: dict[str, tuple[dict[str, Any], ...]] = field(default_factory=dict)
+    recourse: dict[str, Any] | None = None  # counterfactuals verified by the model (adverse decisions searched)
 
     def to_json(self) -> dict[str, Any]:
         return {"row": self.row, "prediction": self.prediction, "outcome": self.outcome, "adverse": self.adverse,
                 "reasons": list(self.reasons), "method": self.method, "applicant_values": self.values,
                 "decision_path": self.rule,
-                "reasons_by_method": {k: list(v) for k, v in self.reasons_by_method.items()}}
+                "reasons_by_method": {k: list(v) for k, v in self.reasons_by_method.items()},
+                "recourse": self.recourse}
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,6 +104,7 @@ class AuditResult:
     background: Any = field(default=None, repr=False)  # the encoded background rows (not in results.json)
     typical: Any = field(default=None, repr=False)  # each input's median over DATA (reasons say high / low)
     outcomes: RowOutcomes | None = field(default=None, repr=False)  # every row's score and label
+    recourse: Any = None  # audit.recourse.RecourseRun: the search's record and the data's support
 
     def to_json(self) -> dict[str, Any]:
         return to_jsonable({
@@ -111,6 +114,7 @@ class AuditResult:
             "decisions": [d.to_json() for d in self.decisions], "agreement": self.agreement,
             "performance": self.performance, "challenger": self.challenger, "protected_attributes": self.protected,
             "reproducibility": self.reproducibility, "warnings": list(self.warnings),
+            "recourse": self.recourse.record if self.recourse is not None else None,
         })
 
     def dumps(self) -> str:

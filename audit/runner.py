@@ -34,6 +34,7 @@ from audit.loading import load_data, load_model
 from audit.progress import Clock, Progress
 from audit.protected import check_protected_names, measure_protected, protected_evidence
 from audit.provenance import created_at, data_record, model_record, reproducibility_record, setup_warnings
+from audit.recourse import attach_recourse, check_recourse_names, data_columns
 from audit.results import AuditResult, RowOutcomes
 from audit.types import Dataset
 from explainers import check_names, select
@@ -61,6 +62,7 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         ds = load_data(data_path, spec, target=config.target, keep=tuple(config.policy.protected_attributes),
                        infer_target=config.infer_target)
         check_protected_names(config.policy.protected_attributes, ds)
+        check_recourse_names(config, ds.space, data_columns(ds))
         adapter = make_adapter(loaded.obj, ds.space, extra={**loaded.extra, "device": config.device},
                                explained_class=config.explained_class)
         adapter.prepare(ds.X)
@@ -83,6 +85,8 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
     reasons = decisions(ds, explain_rows, score_all, labels_all, adapter, favorable,
                         primary_explainer(results, gate.passing_explainers), combined,
                         max_reasons=config.report.max_reasons)
+    with clock("recourse", "Recourse: counterfactuals for the adverse decisions, verified by the model"):
+        reasons, gate, recourse = attach_recourse(reasons, gate, ds, adapter, favorable, config)
     overfit = (challenger or {}).get("overfitting_warning")
     clock.timings["total_before_report"] = time.perf_counter() - clock.start
     classes = [str(c) for c in adapter.classes] if adapter.classes is not None else None
@@ -98,7 +102,7 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         reproducibility=reproducibility_record(config, config_text, command_line, adapter.counter, clock.timings),
         warnings=(*ds.warnings, *setup_warnings(config, adapter), *(f"explainer skipped: {s}" for s in skipped),
                   *([overfit] if overfit else [])),
-        attributions=combined, background=background, typical=np.nanmedian(ds.X, axis=0),
+        attributions=combined, background=background, typical=np.nanmedian(ds.X, axis=0), recourse=recourse,
         outcomes=RowOutcomes(ds, score_all, labels_all),
     )
 

@@ -42,6 +42,23 @@ _METRIC = _obj({"value": _NUM_OR_NULL}, {
 
 _REASON = _obj({"feature": _STR, "value": _STR, "contribution": _NUM}, {"above_typical": {"type": ["boolean", "null"]}})
 
+_CHANGE = _obj({"feature": _STR, "from": _STR, "to": _STR})
+
+_COUNTERFACTUAL = _obj({"changes": {"type": "array", "items": _CHANGE, "minItems": 1}, "verified": _BOOL,
+                        "score": _NUM, "outcome": _STR},
+                       {"cost": _NUM, "nn_distance": _NUM, "nn_ratio": _NUM})
+
+_RECOURSE = {"type": ["object", "null"], "required": ["found", "counterfactuals"], "properties": {
+    "found": _BOOL, "why_none": _STR_OR_NULL, "evaluations": {"type": "integer", "minimum": 0},
+    "counterfactuals": {"type": "array", "items": _COUNTERFACTUAL, "maxItems": 3}}}
+
+_RECOURSE_RUN = {"type": ["object", "null"], "properties": {
+    "method": _STR, "decisions_searched": {"type": "integer", "minimum": 0},
+    "decisions_with_recourse": {"type": "integer", "minimum": 0}, "immutable": {"type": "array", "items": _STR},
+    "typical_nn_distance": _NUM, "model_rows": {"type": "integer", "minimum": 0},
+    "consistency": {"type": "object", "additionalProperties": _obj(
+        {"share": _NUM_OR_NULL, "decisions": {"type": "integer", "minimum": 0}})}}}
+
 _EXPLANATION = _obj({
     "method": _STR, "kind": {"enum": ["intrinsic", "approximate"]}, "rows_explained": {"type": "integer", "minimum": 0},
     "seconds": _NUM, "global_importance": {"type": "object", "additionalProperties": _NUM},
@@ -79,13 +96,14 @@ SCHEMA: dict[str, Any] = {
                          {"oracle": {"type": "object"}, "oracle_kind": _STR}),
         "decisions": {"type": "array", "items": _obj({
             "row": {"type": "integer", "minimum": 1}, "prediction": _NUM, "outcome": _STR,
-            "reasons": {"type": "array", "items": _REASON, "maxItems": 4}}, {"adverse": _BOOL, "method": _STR})},
+            "reasons": {"type": "array", "items": _REASON, "maxItems": 4}},
+            {"adverse": _BOOL, "method": _STR, "recourse": _RECOURSE})},
     }, {
         "config": {"type": "object"}, "agreement": {"type": "object"},
         "performance": {"type": ["object", "null"]}, "challenger": {"type": ["object", "null"]},
         "protected_attributes": {"type": "object"}, "reproducibility": _obj({"seed": {"type": "integer"},
                                                                             "config_sha256": _SHA}),
-        "warnings": {"type": "array", "items": _STR},
+        "warnings": {"type": "array", "items": _STR}, "recourse": _RECOURSE_RUN,
     }),
 }
 

@@ -33,6 +33,7 @@ class Template:
     reason_codes: dict[str, Any]
     style: dict[str, Any] = field(default_factory=dict)
     compare_sections: tuple[str, ...] = tuple(COMPARE_SECTIONS)  # the audit compare report's sections
+    recourse_phrases: dict[str, str] = field(default_factory=dict)
 
     def text(self, key: str, **values: Any) -> str:
         """A wording entry with its ``{name}`` fields filled in."""
@@ -55,6 +56,27 @@ class Template:
                 return str(text).format(value=value, feature=feature)
         generic = self.reason_codes.get("_default", "{feature}: {value}")
         return str(generic).format(value=value, feature=feature.replace("_", " "))
+
+
+    def change(self, feature: str, old: str, new: str) -> str:
+        """Plain-language phrase for one change of a counterfactual (``[recourse_phrases]``).
+
+        >>> Template("t", "T", (), {}, {}).change("duration", "24", "12")
+        'duration of 12 instead of 24'
+        """
+        phrase = self.recourse_phrases.get(feature) or self.recourse_phrases.get("_default", "{feature} of {to} instead of {from}")
+        return str(phrase).format(**{"from": old, "to": new, "feature": feature.replace("_", " ")})
+
+
+    def changes(self, changes: list[dict[str, str]]) -> str:
+        """One counterfactual's changes (``feature``, ``from``, ``to``) as one phrase joined with "and".
+
+        >>> Template("t", "T", (), {}, {}).changes([{"feature": "a", "from": "1", "to": "2"},
+        ...                                          {"feature": "b", "from": "x", "to": "y"}])
+        'a of 2 instead of 1 and b of y instead of x'
+        """
+        phrases = [self.change(c["feature"], c["from"], c["to"]) for c in changes]
+        return ", ".join(phrases[:-1]) + (" and " if len(phrases) > 1 else "") + phrases[-1]
 
 
 def available_templates() -> list[str]:
@@ -91,4 +113,4 @@ def load_template(name_or_path: str) -> Template:
     return Template(name=raw.get("name", path.stem), title=raw.get("title", "Explainability audit report"),
                     sections=sections, wording=raw.get("wording", {}),
                     reason_codes=raw.get("reason_codes", {}), style=raw.get("style", {}),
-                    compare_sections=compare_sections)
+                    compare_sections=compare_sections, recourse_phrases=raw.get("recourse_phrases", {}))

@@ -616,6 +616,7 @@ class _Builder(_Pages):
                                       ci=f"{_f(e.faithfulness_score_ci[0], 2)} to {_f(e.faithfulness_score_ci[1], 2)}")), "small"))
         if d.rule:
             out.append(self.p("<b>Decision path (tree model):</b> " + _esc(d.rule), "small"))
+        out += self._recourse(d, what)
         out.append(self.p("<b>About this decision.</b> " + _esc(t.text("model_role"))))
         contact = self.rc.get("review_contact")
         review = t.text("human_review") + (f" Contact: {contact}." if contact else
@@ -631,6 +632,29 @@ class _Builder(_Pages):
         heading = t.wording.get("values_heading", "Input values")
         out.append(self.table([[heading, "", "", ""]] + rows, widths=[4 * cm, 4.2 * cm, 4 * cm, 4.2 * cm],
                               extra=[("SPAN", (0, 0), (-1, 0))]))
+        return out
+
+    def _recourse(self, d: Any, score_words: str) -> list:
+        """'What would have changed the decision': the verified counterfactuals in the template's words, or
+        why none was found (decisions that were not searched have no such block)."""
+        from reportlab.lib.units import cm
+
+        rec, run, t = d.recourse, self.r.recourse, self.t
+        if rec is None or run is None:
+            return []
+        favorable = self.outcome(self.r.model.get("favorable_class"))
+        # a template written before recourse existed has none of its wording: a neutral heading and headers
+        out = [self.p("<b>" + _esc(t.text("recourse_heading") or "What would have changed the outcome") + "</b>")]
+        if not rec["counterfactuals"]:
+            none = t.text("recourse_none", outcome=favorable, why=rec["why_none"], max_changes=run.record["max_changes"])
+            return out + [self.p(_esc(none or f"No change was found that gives the outcome {favorable}: {rec['why_none']}."))]
+        immutable = ", ".join(run.record["immutable"]) or "none"
+        out.append(self.p(_esc(t.text("recourse_intro", outcome=favorable, immutable=immutable)), "small"))
+        rows = [["#", t.text("recourse_change_header") or "Change", t.text("recourse_score_header", score=score_words)
+                 or f"New {score_words}"]]
+        for i, cf in enumerate(rec["counterfactuals"], start=1):
+            rows.append([str(i), t.changes(cf["changes"]), f"{cf['score']:.3f}"])
+        out.append(self.table(rows, widths=[0.7 * cm, 11.4 * cm, 4.5 * cm]))
         return out
 
     def section_protected(self) -> list:
@@ -733,6 +757,7 @@ class _Builder(_Pages):
             "because it uses observed values only, a model that behaves differently off the data's manifold cannot "
             "hide from it (Slack et al., 2020). Proxies are the inputs with the highest normalised mutual "
             "information with the attribute.",
+            *self._recourse_method(),
             "<b>Regulatory context.</b> ECOA / Regulation B, 12 CFR 1002.9 (specific principal reasons, at most four); "
             "CFPB Circular 2022-03 (no exemption for complex models); Federal Reserve SR 11-7 / OCC 2011-12 (model "
             "risk management: testing, benchmarking, reproducibility); EU AI Act Articles 13 and 86; GDPR Article 22 "
@@ -740,6 +765,33 @@ class _Builder(_Pages):
             "<b>Limitations.</b> " + _esc(self.t.text("limitations")),
         ]
         return out + [self.p(x) for x in text]
+
+    def _recourse_method(self) -> list[str]:
+        """The methodology paragraph on recourse (none when it was not searched)."""
+        run = self.r.recourse
+        if run is None:
+            return []
+        rec = run.record
+        consistency = "; ".join(f"{m} {_f(v['share'], 2)} over {v['decisions']}" for m, v in rec["consistency"].items())
+        return [_esc(
+            f"Recourse. For {rec['decisions_searched']} adverse decisions (every decision page among them) a {rec['method']} "
+            f"looked for up to {rec['counterfactuals']} counterfactuals, each changing at most {rec['max_changes']} inputs "
+            "that can be acted on: numbers to values at the 0th, 5th, ..., 100th percentiles of the data (within "
+            "configured bounds and directions), categories to the 20 most frequent seen. Protected attributes "
+            f"and configured immutables never change ({', '.join(rec['immutable']) or 'none here'}). The cost of a "
+            "change grows with its size (numbers: the change over the interquartile range; a category: 1; times the "
+            "configured weight). Each depth extends the most promising partial changes, and each solution is then made "
+            "cheaper one input at a time; different counterfactuals change different sets of inputs, none containing "
+            "another's. A counterfactual is kept only inside the data's support: every value in the observed range, "
+            "every pair of categories seen together in a real row, and a nearest-real-row (Gower) distance at most "
+            f"{rec['max_neighbour_ratio']:g} times the typical distance between real rows "
+            f"({rec['typical_nn_distance']:.4f}). Every one shown was verified by calling the model on it; the search "
+            f"used at most {rec['max_evaluations']} model evaluations per decision ({rec['model_rows']} in all). "
+            "Reason-recourse consistency, the share of those decisions whose principal reasons name an input that a "
+            f"counterfactual changes, was per method: {consistency or 'not assessed'}. The search is deterministic; "
+            "dice-ml 0.12 was not used: it has no one-way directions, no cap on the inputs one counterfactual changes, "
+            "no check of category combinations or of the distance to real rows, and no budget of model calls.").replace("Recourse.", "<b>Recourse.</b>", 1)
+            + " " + _esc(self.t.text("recourse_limitations"))]
 
     def section_appendix(self) -> list:
         from reportlab.lib.units import cm
