@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from audit.errors import ConfigError, name_some
+from audit.fairness import fairness_evidence
 from audit.gate import ProtectedEvidence
 from audit.types import Attribution, Dataset
 
@@ -188,4 +189,5 @@ def protected_evidence(measured: Mapping[str, Any], action: str) -> ProtectedEvi
         input_action=action,
         flip_rates={k: (v["rate"], tuple(v["ci95"]), v["rows"]) for k, v in measured.get("flip_test", {}).items()},
         strongest_proxy={k: (v[0]["feature"], v[0]["association"]) for k, v in measured.get("proxies", {}).items() if v},
+        fairness=fairness_evidence(measured.get("outcome_fairness", {})),
     )

@@ -13,7 +13,7 @@ from audit.gate import Gate
 
 __all__ = ["SCHEMA_VERSION", "ExplanationResult", "Decision", "AuditResult", "to_jsonable"]
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"  # 1.2: protected_attributes.outcome_fairness
 
 
 @dataclass(frozen=True)
