@@ -35,7 +35,8 @@ from audit.errors import ConfigError
 from audit.gate import FairnessEvidence
 from audit.types import Dataset
 
-__all__ = ["MAX_CATEGORIES", "group_labels", "outcome_fairness", "measure_fairness", "fairness_evidence"]
+__all__ = ["MAX_CATEGORIES", "group_labels", "outcome_fairness", "measure_fairness", "fairness_evidence",
+           "check_group_bins"]
 
 MAX_CATEGORIES = 10
 _QUARTILES = (0.25, 0.50, 0.75)
@@ -212,6 +213,14 @@ def _column(ds: Dataset, attr: str) -> tuple[np.ndarray, bool]:
     return raw.where(raw.notna(), None).astype(object).to_numpy(), True
 
 
+def check_group_bins(ds: Dataset, bins: Mapping[str, Sequence[float]]) -> None:
+    """Bins only for numeric columns of DATA, or one ConfigError naming the attribute (checked before the long work)."""
+    for attr in bins:
+        if attr != ds.target_name and _column(ds, attr)[1]:
+            raise ConfigError(f"policy.group_bins.{attr}: {attr!r} is categorical in {ds.path}; bins group numeric "
+                              "attributes only. Remove it from group_bins.")
+
+
 def measure_fairness(ds: Dataset, labels: np.ndarray, *, classes: Sequence[Any] | None, favorable: Any,
                      favorable_source: str, protected: Sequence[str], bins: Mapping[str, Sequence[float]],
                      min_group_size: int, n_bootstrap: int, seed: int) -> dict[str, Any]:
@@ -235,9 +244,6 @@ def measure_fairness(ds: Dataset, labels: np.ndarray, *, classes: Sequence[Any] 
         if attr == ds.target_name:
             continue
         values, categorical = _column(ds, attr)
-        if categorical and attr in bins:
-            raise ConfigError(f"policy.group_bins.{attr}: {attr!r} is categorical in {ds.path}; bins apply to "
-                              "numeric attributes only. Remove it from group_bins.")
         groups, order, how = group_labels(values, categorical, bins.get(attr))
         record = outcome_fairness(groups, order, selected, positive, min_group_size=min_group_size,
                                   n_bootstrap=n_bootstrap, rng=rng)

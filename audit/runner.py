@@ -61,7 +61,7 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
     with clock("load", f"Reading data {data_path.name}"):
         ds = load_data(data_path, spec, target=config.target, keep=tuple(config.policy.protected_attributes),
                        infer_target=config.infer_target)
-        check_protected_names(config.policy.protected_attributes, ds)
+        check_protected_names(config.policy.protected_attributes, ds, bins=config.policy.group_bins)
         adapter = make_adapter(loaded.obj, ds.space, extra={**loaded.extra, "device": config.device},
                                explained_class=config.explained_class)
         adapter.prepare(ds.X)
