@@ -204,8 +204,8 @@ def _column(ds: Dataset, attr: str) -> tuple[np.ndarray, bool]:
         cats = ds.space.categories.get(attr)
         if cats is None:
             return col, False
-        labels = np.array([None if np.isnan(v) else str(cats[int(v)]) for v in col], dtype=object)
-        return labels, True
+        lookup = np.array([str(c) for c in cats] + [None], dtype=object)
+        return lookup[np.where(np.isnan(col), len(cats), col).astype(int)], True
     raw = pd.Series(ds.extra[attr])
     numbers = pd.to_numeric(raw, errors="coerce")
     if numbers.notna().sum() == raw.notna().sum():

@@ -11,7 +11,8 @@ tracking server is mlflow's ``MLFLOW_TRACKING_URI``. What is logged:
   that did not pass), ``xai_audit.version``, and the SHA-256 of the model, data and configuration and of
   each logged file (``xai_audit.sha256.model``, ``xai_audit.sha256.report.pdf``, ...).
 
-A run this module starts is ended; an active run is left open for its owner.
+A run this module starts (or resumes through ``MLFLOW_RUN_ID``) is ended; an active run is left open for
+its owner. Metric names keep the characters MLflow accepts; any other character of a column name becomes ``_``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -60,6 +62,15 @@ def _experiment(mlflow: Any) -> str:
     return mlflow.set_experiment(os.environ.get("MLFLOW_EXPERIMENT_NAME") or DEFAULT_EXPERIMENT).experiment_id
 
 
+def _metric_name(text: str) -> str:
+    """``text`` with the characters MLflow refuses in a metric name replaced by ``_``.
+
+    >>> _metric_name("selection_rate_ratio/age (years)")
+    'selection_rate_ratio/age _years_'
+    """
+    return re.sub(r"[^\w\-. /]", "_", text)
+
+
 def _finite(x: Any) -> bool:
     return isinstance(x, (int, float)) and math.isfinite(x)
 
@@ -72,10 +83,11 @@ def audit_metrics(result: AuditResult) -> dict[str, float]:
     >>> audit_metrics(r)
     {'gate_passed': 1.0}
     """
-    out = {f"faithfulness_score/{e.method}": float(e.faithfulness_score) for e in result.explanations
+    out = {_metric_name(f"faithfulness_score/{e.method}"): float(e.faithfulness_score) for e in result.explanations
            if _finite(e.faithfulness_score)}
     fairness = (result.protected.get("outcome_fairness") or {}).get("attributes", {})
-    out |= {f"selection_rate_ratio/{attr}": float(a["selection_rate_ratio"]["value"]) for attr, a in fairness.items()
+    out |= {_metric_name(f"selection_rate_ratio/{attr}"): float(a["selection_rate_ratio"]["value"])
+            for attr, a in fairness.items()
             if a.get("selection_rate_ratio") and _finite(a["selection_rate_ratio"]["value"])}
     out["gate_passed"] = 1.0 if result.gate.passed else 0.0
     return out
