@@ -77,22 +77,22 @@ def test_mlflow_option_logs_artifacts_scores_verdict_and_hashes_on_a_new_run(cli
 def test_an_active_run_receives_the_audit_and_stays_open(store, fair_model, tmp_path):
     """Catches logging that opens a second run, or ends the caller's run, when one is already active."""
     from audit.config import parse_config
-    from audit.report import write_outputs
     from audit.runner import run_audit
     from audit.tracking import log_audit
-    from report_templates import load_template
 
-    result = run_audit(fair_model, CREDIT, config=parse_config(TOML, overrides={"target": "risk"}))
-    paths = write_outputs(result, tmp_path / "out", template=load_template("credit_decision"))
+    result = run_audit(fair_model, CREDIT, config=parse_config(TOML, overrides={"infer_target": False}))
+    results_json = tmp_path / "results.json"
+    results_json.write_text(result.dumps())
     mlflow.set_experiment("validation")
     with mlflow.start_run() as outer:
-        assert log_audit(result, paths) == outer.info.run_id
+        assert log_audit(result, {"json": results_json}) == outer.info.run_id
         assert mlflow.active_run().info.run_id == outer.info.run_id
     client = mlflow.tracking.MlflowClient(store)
     (run,) = client.search_runs([client.get_experiment_by_name("validation").experiment_id])
     assert client.get_experiment_by_name("xai-audit") is None
-    assert run.data.tags["xai_audit.failed_checks"] == (", ".join(c.name for c in result.gate.failed) or "none")
-    assert run.data.tags["xai_audit.sha256.report.pdf"] == _sha(paths["pdf"])
+    assert run.data.tags["xai_audit.failed_checks"] == ", ".join(c.name for c in result.gate.failed)
+    assert not result.gate.passed and run.data.tags["xai_audit.gate"] == "failed"  # no target: randomisation fails
+    assert run.data.tags["xai_audit.sha256.results.json"] == _sha(results_json)
 
 
 def test_missing_extra_or_unusable_store_is_exit_2_before_any_work(cli, store, fair_model, tmp_path, monkeypatch):
