@@ -3,7 +3,8 @@
 Each explainer gets its own checks (faithfulness score, additivity where promised, stability for
 sampling methods, the model-randomisation sanity check, per-metric minimums). The gate passes when at
 least ``policy.min_explainers_passing`` explainers pass all of theirs, every explainer the policy
-marks ``required`` passes, and the global checks (protected-attribute influence) pass.
+marks ``required`` passes, and the global checks (protected-attribute influence, outcome fairness per
+protected group, agreement, performance floors) pass. A fairness group too small to judge is a finding.
 """
 
 from __future__ import annotations
