@@ -230,14 +230,18 @@ def fairness_checks(policy: Policy, attr: str, ev: FairnessEvidence) -> list[Che
     n = policy.min_group_size
     small = ev.too_small
     smallest = min((rows for _, rows in ev.group_rows), default=0)
+    listed = ", ".join(f"{g!r} ({rows} rows)" for g, rows in small[:8]) + (f" and {len(small) - 8} more"
+                                                                          if len(small) > 8 else "")
     checks = [Check(f"group_size:{attr}", not small, float(smallest), float(n),
-                    (f"groups of {attr!r} too small to judge (fewer than {n} rows): "
-                     + ", ".join(f"{g!r} ({rows} rows)" for g, rows in small)
-                     + "; reported, but left out of the fairness comparisons") if small
+                    f"groups of {attr!r} too small to judge (fewer than {n} rows): {listed}; reported, but left out "
+                    "of the fairness comparisons" if small
                     else f"every group of {attr!r} has at least {n} rows (smallest: {smallest})",
                     blocking=False, higher_is_better=True)]
-    unjudged = (f"fewer than two groups of {attr!r} have at least {n} rows "
-                f"({', '.join(f'{g!r}: {rows}' for g, rows in ev.group_rows)}): cannot be judged")
+    if len(ev.group_rows) - len(small) < 2:
+        unjudged = f"fewer than two groups of {attr!r} have at least {n} rows: cannot be judged"
+    else:  # a rate with nothing to divide by in every judged group (nobody selected, or no positives)
+        unjudged = (f"undefined for {attr!r}: no judged group has a favourable decision, or none has rows of the "
+                    "true class the rate counts")
     t = policy.min_selection_rate_ratio
     if ev.selection_rate_ratio is None:
         checks.append(Check(f"selection_rate_ratio:{attr}", False, None, t, unjudged, blocking=False,

@@ -175,6 +175,19 @@ def test_too_few_judged_groups_is_a_finding_never_a_pass():
         assert checks[name].verdict == "finding", name
 
 
+def test_a_model_that_approves_nobody_has_an_undefined_ratio_reported_as_a_finding():
+    """Catches a 0/0 selection-rate ratio that is passed (or crashes) instead of being reported as undefined."""
+    from audit.fairness import fairness_evidence
+
+    groups = np.array(["a"] * 50 + ["b"] * 50)
+    out = outcome_fairness(groups, ["a", "b"], np.zeros(100, bool), None, min_group_size=30, n_bootstrap=20,
+                           rng=np.random.default_rng(0))
+    assert out["selection_rate_ratio"]["value"] is None
+    ev = fairness_evidence({"attributes": {"x": out}, "min_group_size": 30, "with_target": False})["x"]
+    check = {c.name: c for c in fairness_checks(Policy(), "x", ev)}["selection_rate_ratio:x"]
+    assert check.verdict == "finding" and "undefined" in check.message
+
+
 def test_configured_odds_limits_gate_and_fail_without_a_target():
     """Catches an equalised-odds or equal-opportunity limit that is ignored, compared the wrong way, or
     passed when there is no target to measure it with."""
