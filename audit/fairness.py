@@ -9,7 +9,8 @@ equal opportunity, each with a bootstrap 95% confidence interval.
   values is taken as categories too, a wider one is cut at ``policy.group_bins`` edges or, by default, at
   its quartiles. Missing values form the group ``missing``.
 - **Too small to judge**: a group with fewer than ``policy.min_group_size`` rows is reported with its
-  rates but left out of every comparison, and the gate makes it a finding (never a pass).
+  rates (without a confidence interval) but left out of every comparison, and the gate makes it a
+  finding (never a pass).
 - **Measures** over the judged groups: the selection-rate ratio (lowest over highest group selection
   rate; the four-fifths rule asks for at least 0.8), and with a target the equalised-odds difference
   (the larger of the gaps in true- and false-positive rate) and the equal-opportunity difference (the
@@ -165,7 +166,8 @@ def outcome_fairness(groups: np.ndarray, order: list[str], selected: np.ndarray,
     boot_sel, boot_tpr, boot_fpr = _replicates(n, k, rng, n_bootstrap)
     judged = n.sum(1) >= min_group_size
     rows = [{"group": g, "rows": int(frame.loc[g, "rows"]), "judged": bool(judged[i]),
-             "selection_rate": float(frame.loc[g, "selection_rate"]), "selection_rate_ci95": _ci(boot_sel[:, i]),
+             "selection_rate": float(frame.loc[g, "selection_rate"]),
+             "selection_rate_ci95": _ci(boot_sel[:, i]) if judged[i] else [None, None],
              **({} if positive is None else {
                  "positives": int(n[i, 0]), "negatives": int(n[i, 1]),
                  "true_positive_rate": _nan_none(frame.loc[g, "true_positive_rate"]),

@@ -705,7 +705,8 @@ class _Builder:
         rows = [head]
         for g in a["groups"]:
             ci = g["selection_rate_ci95"]
-            rows.append([g["group"], str(g["rows"]), f"{_f(g['selection_rate'])} ({_f(ci[0])} to {_f(ci[1])})"]
+            interval = f" ({_f(ci[0])} to {_f(ci[1])})" if ci[0] is not None else ""
+            rows.append([g["group"], str(g["rows"]), _f(g["selection_rate"]) + interval]
                         + ([_f(g.get("true_positive_rate")), _f(g.get("false_positive_rate"))] if with_target else [])
                         + ["yes" if g["judged"] else "too small to judge"])
         widths = [4 * cm, 1.6 * cm, 4.4 * cm] + ([2.5 * cm, 2.5 * cm] if with_target else []) + [2 * cm]
