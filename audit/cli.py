@@ -121,6 +121,8 @@ def run(
     mlflow: Annotated[bool, typer.Option("--mlflow", help="Also log report.pdf, results.json, faithfulness scores, "
                                                           "the verdict and the SHA-256s to MLflow (the active run or "
                                                           "a new one; needs the mlflow extra).")] = False,
+    scheduler: Annotated[str | None, typer.Option(help="Run on a Dask cluster: local:N (N worker processes started "
+                                                       "for this run) or tcp://HOST:PORT (a running scheduler).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
@@ -134,7 +136,8 @@ def run(
             raise InputError(f"--format {format_!r}: use text or github.")
         result, code = _run(model, data, target, config, out, explainers, seed, trust_model, model_class, oracle,
                             device, class_, template, rows, junit, err if not quiet else None,
-                            {"infer_target": False if no_target else None, "data_role": data_role}, mlflow=mlflow)
+                            {"infer_target": False if no_target else None, "data_role": data_role},
+                            scheduler=scheduler, mlflow=mlflow)
         if format_ == "github":
             typer.echo(github_annotations(result))
         return code
@@ -169,7 +172,8 @@ def github_annotations(result: Any) -> str:
 
 
 def _run(model: Path, data: Path, target, config_path, out, explainers, seed, trust_model, model_class, oracle,
-         device, class_, template, rows, junit, console: Console | None, more: dict, *, mlflow: bool = False) -> int:
+         device, class_, template, rows, junit, console: Console | None, more: dict, *,
+         scheduler: str | None = None, mlflow: bool = False) -> int:
     from audit.errors import InputError
     from audit.loading import import_object, load_config_file
     from audit.report import write_outputs
@@ -190,15 +194,20 @@ def _run(model: Path, data: Path, target, config_path, out, explainers, seed, tr
         from audit.tracking import check_mlflow
 
         check_mlflow()
+    from audit.distributed import check_scheduler, on_cluster
     from audit.runner import Progress
+
+    if scheduler is not None:
+        check_scheduler(scheduler)
 
     progress = _ConsoleProgress(console) if console else Progress()
     command = "audit " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     oracle_fn = import_object(oracle, "--oracle", "function") if oracle else None
     if oracle_fn is not None and not callable(oracle_fn):
         raise InputError(f"--oracle {oracle!r}: names a {type(oracle_fn).__name__}, not a function.")
-    result = run_audit(model, data, config=cfg, config_text=text, trust_model=trust_model, model_class=model_class,
-                       progress=progress, command_line=command, oracle=oracle_fn)
+    with on_cluster(scheduler, cfg) as cfg:  # row-parallel explainers run on the cluster's workers
+        result = run_audit(model, data, config=cfg, config_text=text, trust_model=trust_model,
+                           model_class=model_class, progress=progress, command_line=command, oracle=oracle_fn)
     for warning in result.warnings:
         progress.note(warning)
     if console and result.data.get("target_source") == "inferred":
@@ -264,6 +273,8 @@ def reasons(
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
     trust_model: Annotated[bool, typer.Option("--trust-model", help="Load the model file without the allow-list.")] = False,
     model_class: Annotated[str | None, typer.Option(help="torch: package.module:Class for a state_dict.")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Run on a Dask cluster: local:N (N worker processes started "
+                                                       "for this run) or tcp://HOST:PORT (a running scheduler).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
@@ -282,11 +293,12 @@ def reasons(
         progress = _ConsoleProgress(err) if not quiet else Progress()
         summary = run_reasons(model, data, out, config=cfg, template=tpl, trust_model=trust_model,
                               model_class=model_class, explainer=explainer, adverse_only=adverse_only,
-                              chunk_rows=chunk_rows, progress=progress)
+                              chunk_rows=chunk_rows, progress=progress, scheduler=scheduler)
         if not quiet:
             score = "" if summary.method_score is None else f" (faithfulness {summary.method_score:.2f})"
             err.print(f"Reasons by {escape(summary.method)}{escape(score)}: {summary.rows_written:,} of "
-                      f"{summary.rows_read:,} rows written to {escape(str(summary.path))}", highlight=False)
+                      f"{summary.rows_read:,} rows written to {escape(str(summary.path))} (how: "
+                      f"{escape(str(summary.metadata_path))})", highlight=False)
         return 0
 
     raise typer.Exit(_guarded(work, err, debug))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import csv
 import itertools
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -28,6 +29,7 @@ import numpy as np
 from audit.adapters import Adapter, describe_model, make_adapter
 from audit.config import AuditConfig
 from audit.decisions import decisions, favorable_class
+from audit.distributed import check_scheduler, cluster, map_in_order
 from audit.errors import InputError
 from audit.loading import load_model
 from audit.loading._stream import iter_chunks
@@ -66,6 +68,8 @@ class ReasonsSummary:
     method_score: float | None
     gate_passed: bool | None
     favorable_class: str | None
+    explainer: dict[str, Any]  # the algorithm the explainer chose and its parameters (first explained chunk)
+    metadata_path: Path
 
 
 def _columns(max_reasons: int) -> list[str]:
@@ -117,16 +121,20 @@ def _choose(model_path: Path, data_path: Path, config: AuditConfig, explainer: s
 def run_reasons(model_path: Path, data_path: Path, out: Path, *, config: AuditConfig, template: Any,
                 trust_model: bool = False, model_class: str | None = None, explainer: str | None = None,
                 adverse_only: bool = False, chunk_rows: int = 5000, progress: Progress | None = None,
-                run: Any = None) -> ReasonsSummary:
+                run: Any = None, scheduler: str | None = None) -> ReasonsSummary:
     """Write the decision, score and principal reasons of every row of DATA (or of the adverse ones) to
     ``out`` (``.csv`` or ``.parquet``) and say what was written.
 
     ``run``: the audit used to choose the explainer (default :func:`audit.runner.run_audit`).
+    ``scheduler``: explain the chunks on a Dask cluster (``local:N`` or ``tcp://HOST:PORT``, see
+    :mod:`audit.distributed`); the output is identical to the serial run's.
     """
     if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise InputError(f"--out {out}: write reasons to a .csv or .parquet file.")
     if out.exists() and out.is_dir():
         raise InputError(f"--out {out}: is a folder; give a file name such as reasons.csv.")
+    if scheduler is not None:
+        check_scheduler(scheduler)
     progress = progress or Progress()
     if run is None:
         from audit.runner import run_audit as run
@@ -151,16 +159,36 @@ def run_reasons(model_path: Path, data_path: Path, out: Path, *, config: AuditCo
         typical = np.nanmedian(pool, axis=0)
     favorable = favorable_class(adapter, config.favorable_class)
     written = read = 0
+    chosen: dict[str, Any] = {}
     columns = _columns(config.report.max_reasons)
-    with _writer(out, columns) as write, progress.bar(f"Reasons with {method}", _count_rows(data_path)) as advance:
-        for start, rows_X, chunk_space in itertools.chain([first], chunks):
-            rows = _chunk_rows(adapter, chunk_space, rows_X, start, ex, background, favorable, config, typical,
-                               template, adverse_only)
+    shared = {"adapter": adapter, "ex": ex, "background": background, "favorable": favorable, "config": config,
+              "typical": typical, "template": template, "adverse_only": adverse_only}
+    with _writer(out, columns) as write, progress.bar(f"Reasons with {method}", _count_rows(data_path)) as advance, \
+            cluster(scheduler) as client:
+        for n_rows, rows, meta in map_in_order(client, _chunk_rows, itertools.chain([first], chunks), shared):
             write(rows)
-            read += len(rows_X)
+            read += n_rows
             written += len(rows)
-            advance(len(rows_X))
-    return ReasonsSummary(out, read, written, method, score, passed, None if favorable is None else str(favorable))
+            chosen = chosen or meta
+            advance(n_rows)
+    summary = ReasonsSummary(out, read, written, method, score, passed, None if favorable is None else str(favorable),
+                             chosen, out.with_name(out.name + ".meta.json"))
+    _write_metadata(summary, loaded.sha256, data_path, config, chunk_rows, scheduler)
+    return summary
+
+
+def _write_metadata(summary: ReasonsSummary, model_sha256: str, data_path: Path, config: AuditConfig,
+                    chunk_rows: int, scheduler: str | None) -> None:
+    """``OUT.meta.json``: what produced the file (the explainer's algorithm choice among it), atomically."""
+    meta = {"output": summary.path.name, "rows_read": summary.rows_read, "rows_written": summary.rows_written,
+            "method": summary.method, "method_faithfulness": summary.method_score,
+            "choice_audit_gate_passed": summary.gate_passed, "favorable_class": summary.favorable_class,
+            "explainer": summary.explainer, "model_sha256": model_sha256, "data": str(data_path),
+            "seed": config.seed, "chunk_rows": chunk_rows, "scheduler": scheduler}
+    fd, tmp = tempfile.mkstemp(prefix=".reasons-meta-", suffix=".json", dir=summary.path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(meta, fh, indent=2, default=str)
+    os.replace(tmp, summary.metadata_path)
 
 
 def _chunks(path: Path, spec: Any, config: AuditConfig, chunk_rows: int) -> Iterator:
@@ -197,10 +225,11 @@ def _count_rows(path: Path) -> int:
         return max(0, sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b"")) - 1)
 
 
-def _chunk_rows(adapter: Adapter, space: Any, X: np.ndarray, start: int, ex: Any, background: np.ndarray,
+def _chunk_rows(start: int, X: np.ndarray, space: Any, *, adapter: Adapter, ex: Any, background: np.ndarray,
                 favorable: Any, config: AuditConfig, typical: np.ndarray, template: Any,
-                adverse_only: bool) -> list[list[Any]]:
-    """The output rows of one chunk: decide, keep (adverse only if asked), explain, give reasons."""
+                adverse_only: bool) -> tuple[int, list[list[Any]], dict[str, Any]]:
+    """(rows read, output rows, the explainer's choice) of one chunk: decide, keep (adverse only if asked), explain, give reasons.
+    Runs in a Dask worker under --scheduler: everything it needs comes in its arguments."""
     view = copy.copy(adapter)
     view.space = space  # categories unseen so far were appended; codes keep their meaning
     labels = view.predict_label(X)
@@ -208,15 +237,17 @@ def _chunk_rows(adapter: Adapter, space: Any, X: np.ndarray, start: int, ex: Any
     if adverse_only and favorable is not None:
         keep = np.flatnonzero(np.array([str(v) != str(favorable) for v in labels]))
     if not len(keep):
-        return []
+        return len(X), [], {}
     ds = Dataset(path="", sha256="", X=np.ascontiguousarray(X), space=space)
     groups = [(view, keep)]
     if view.task == "multiclass" and config.explained_class is None:
         predicted = np.argmax(view.predict_all(X[keep]), axis=1)
         groups = [(view.for_class(int(k)), keep[predicted == k]) for k in np.unique(predicted)]
     out: list[list[Any]] = []
+    chosen: dict[str, Any] = {}
     for v, idx in groups:
         attr = ex.explain(v, X[idx], background=background, seed=config.seed)
+        chosen = chosen or {k: attr.meta[k] for k in ("algorithm", "choice", "reason", "parameters") if k in attr.meta}
         score = np.zeros(len(X))
         score[idx] = v.predict(X[idx])
         for d in decisions(ds, idx, score, labels, v, favorable, ex.name, {ex.name: attr},
@@ -229,4 +260,4 @@ def _chunk_rows(adapter: Adapter, space: Any, X: np.ndarray, start: int, ex: Any
                 row += [text, r["feature"], r["value"], r["contribution"]]
             row += [None] * (4 * config.report.max_reasons - 4 * len(d.reasons))
             out.append(row)
-    return sorted(out, key=lambda r: r[0])
+    return len(X), sorted(out, key=lambda r: r[0]), chosen

@@ -5,6 +5,8 @@
   that mode (agreement is tested, and measured in bench/native_treeshap.py).
 - SHAP, ``"auto"``/``"interventional"``: shap's TreeExplainer on the booster over the background,
   exactly as for a pickled scikit-learn-API model, so native and pickled forms give the same values.
+  CatBoost under ``"auto"``: path-dependent (its native ``ShapValues``), since shap's interventional
+  TreeExplainer does not read CatBoost models.
 - Saabas (``tree_path``): the adapter's native path contributions.
 
 All are in the margin (log-odds / raw score) of the explained class; for a regression with an identity
@@ -30,10 +32,12 @@ def output_space(adapter: Any) -> str:
 def native_tree_shap(adapter: Any, X: np.ndarray, background: np.ndarray, mode: str) -> tuple:
     """(values in model columns, base, output space, parameters) for shap_explainer's tree algorithm."""
     Z = adapter.transform(X)
-    if mode == "tree_path_dependent":
+    if mode == "tree_path_dependent" or (mode == "auto" and adapter.framework == "catboost"):
         values, base = adapter.tree_contributions(Z, "shap")
         params = {"feature_perturbation": "tree_path_dependent", "model_output": "raw",
                   "implementation": f"native {adapter.framework} TreeSHAP", "background_rows": 0}
+        if mode == "auto":  # shap's interventional TreeExplainer does not take CatBoost's categorical splits
+            params["why"] = "CatBoost: shap's interventional TreeExplainer cannot read its models; path-dependent"
         return values, base, output_space(adapter), params
     import shap
 

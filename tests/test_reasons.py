@@ -86,3 +86,18 @@ def test_cli_reasons_and_bad_output_path(logreg_path, cli, tmp_path):
     assert code == 0, err
     assert "rows written" in err and (tmp_path / "r.csv").exists()
     assert not list(tmp_path.glob(".reasons-*"))  # the temporary file is gone
+
+
+def test_the_explainers_algorithm_choice_is_recorded_beside_the_output(logreg_path, tmp_path):
+    """Fails if the metadata does not say which SHAP algorithm produced the reasons (LinearExplainer for a
+    logistic regression) or names another model file (its SHA-256 is recomputed here)."""
+    import hashlib
+    import json
+
+    summary = _reasons(logreg_path, CREDIT, tmp_path / "r.csv", explainer="shap", chunk_rows=400)
+    meta = json.loads((tmp_path / "r.csv.meta.json").read_text())
+    assert summary.metadata_path == tmp_path / "r.csv.meta.json"
+    assert meta["explainer"]["choice"] == summary.explainer["choice"] == "linear"
+    assert meta["explainer"]["algorithm"] == "shap.LinearExplainer"
+    assert meta["model_sha256"] == hashlib.sha256(logreg_path.read_bytes()).hexdigest()
+    assert meta["rows_written"] == 1000 and meta["chunk_rows"] == 400 and meta["method"] == "shap"

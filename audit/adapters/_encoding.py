@@ -76,8 +76,21 @@ class SpecEncoder:
         return cls(out, where)
 
     @classmethod
-    def identity(cls, names: tuple[str, ...]) -> SpecEncoder:
-        return cls([_Feature(n, "numeric") for n in names], "model")
+    def identity(cls, names: tuple[str, ...], native: tuple[str, ...] = ()) -> SpecEncoder:
+        """The model's own columns; those in ``native`` are categorical in the library's own encoding, with
+        the labels found in the data (see :meth:`resolved`)."""
+        return cls([_Feature(n, "native" if n in native else "numeric") for n in names], "model")
+
+    def resolved(self, space: FeatureSpace) -> SpecEncoder:
+        """This encoder with every categorical feature that lists no categories given the data's labels.
+
+        >>> enc = SpecEncoder.identity(("a", "c"), native=("c",))
+        >>> enc.resolved(FeatureSpace(("a", "c"), {"c": ("x", "y")})).native_categories()
+        {1: ('x', 'y')}
+        """
+        feats = [f if f.kind == "numeric" or f.categories else
+                 _Feature(f.name, f.kind, categories=tuple(space.categories.get(f.name, ()))) for f in self.features]
+        return SpecEncoder(feats, self.where)
 
     def model_spec(self) -> ModelSpec:
         cats = {f.name: f.categories for f in self.features if f.kind != "numeric"}

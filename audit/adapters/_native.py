@@ -25,28 +25,43 @@ from audit.adapters._encoding import SpecEncoder
 from audit.errors import InputError, ModelError
 from audit.types import CallCounter, FeatureSpace, ModelSpec, TransformMap
 
-__all__ = ["NativeTreeAdapter", "describe_native", "is_native_tree"]
+__all__ = ["NativeTreeAdapter", "describe_native", "is_native_tree", "with_native_info"]
 
 _GENERIC = ("Column_", "f")
 
 
 def is_native_tree(obj: Any) -> bool:
-    return type(obj).__module__.split(".")[0] in ("xgboost", "lightgbm", "catboost") and \
-        type(obj).__name__ in ("Booster", "CatBoost")
+    """Boosters in their libraries' own classes; CatBoost's scikit-learn-style classes too (a trusted pickle
+    of a CatBoostClassifier is the same model as its .cbm and goes through the same adapter)."""
+    library, name = type(obj).__module__.split(".")[0], type(obj).__name__
+    return (library in ("xgboost", "lightgbm") and name == "Booster") or \
+        (library == "catboost" and name in ("CatBoost", "CatBoostClassifier", "CatBoostRegressor"))
+
+
+def with_native_info(obj: Any, extra: dict) -> dict:
+    """``extra`` with the model's ``native`` description, read from the model when the loader gave none."""
+    if extra.get("native") or type(obj).__module__.split(".")[0] != "catboost":
+        return extra
+    from audit.loading._native import catboost_info
+
+    return {**extra, "native": catboost_info(obj)}
 
 
 def _encoder(obj: Any, extra: dict) -> SpecEncoder | None:
     spec = extra.get("spec")
     if spec is not None:
         return SpecEncoder.from_spec(spec, f"spec {extra.get('spec_path', '')}".strip())
-    names = (extra.get("native") or {}).get("feature_names")
+    info = extra.get("native") or {}
+    names = info.get("feature_names")
     if names and not all(n.startswith(_GENERIC) and n[len(n.rstrip('0123456789')):] for n in names):
-        return SpecEncoder.identity(tuple(names))
+        # CatBoost keeps its categorical features' names but not their labels: the data's labels are used
+        return SpecEncoder.identity(tuple(names), native=tuple(info.get("cat_features") or ()))
     return None
 
 
 def describe_native(obj: Any, extra: dict) -> ModelSpec:
     """What the booster expects of DATA: the spec's raw columns, else its feature names, else by position."""
+    extra = with_native_info(obj, extra)
     enc = _encoder(obj, extra)
     if enc is None:
         return ModelSpec(feature_names=None, n_features=(extra.get("native") or {}).get("num_feature"),
@@ -84,6 +99,7 @@ class NativeTreeAdapter(ClassView):
 
     def __init__(self, model: Any, space: FeatureSpace, *, extra: dict, explained_class: Any = None,
                  counter: CallCounter | None = None) -> None:
+        extra = with_native_info(model, extra)
         self.model = model
         self.space = space
         self.extra = extra
@@ -92,7 +108,7 @@ class NativeTreeAdapter(ClassView):
         self.library = self.info.get("library", type(model).__module__.split(".")[0])
         self.framework = self.library
         self.backend = _BACKENDS[self.library](model, self.info)
-        self.encoder = _encoder(model, extra) or SpecEncoder.identity(space.names)
+        self.encoder = (_encoder(model, extra) or SpecEncoder.identity(space.names)).resolved(space)
         self.encoder.check_width(self.backend.n_features, f"{self.library} model")
         self.backend.labels = self.encoder.native_categories()
         self.task, self.classes, self.identity_link = _task(self.info, extra.get("spec"))

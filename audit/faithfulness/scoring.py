@@ -72,11 +72,11 @@ class MetricResult:
     baseline: str
     calls: int
     seconds: float
-    raw_score: float | None = None  # before clipping
-    clipped: bool = False
-    informative: bool = True
-    in_score: bool = True
-    unit: float = 1.0
+    raw_score: float | None  # before clipping
+    clipped: bool
+    informative: bool
+    in_score: bool
+    unit: float
     reference_winners: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -95,15 +95,15 @@ class FaithfulnessScores:
     metrics: dict[str, MetricResult]
     score: float
     score_ci: tuple[float, float]
-    additivity_error: float | None = None
-    additivity_max: float | None = None
+    additivity_error: float | None
+    additivity_max: float | None
+    uninformative: tuple[str, ...]
+    clipped: tuple[str, ...]
+    identity_with_reference: bool
+    identity_share: float
+    identity_candidate: str | None
+    reference_kind: str
     extra: dict[str, Any] = field(default_factory=dict)
-    uninformative: tuple[str, ...] = ()
-    clipped: tuple[str, ...] = ()
-    identity_with_reference: bool = False
-    identity_share: float = 0.0
-    identity_candidate: str | None = None
-    reference_kind: str = ""
 
     def summary(self) -> dict[str, Any]:
         """The keys results.json shows next to the score (added keys; nothing renamed)."""

@@ -326,14 +326,20 @@ def _load_catboost(data: bytes, path: Path) -> tuple[Any, dict[str, Any]]:
     cb = _require("catboost", path)
     model = cb.CatBoost()
     model.load_model(blob=data)
-    trees = int(model.tree_count_)
-    if trees > MAX_TREES:
-        raise _refuse(path, f"{trees:,} trees (at most {MAX_TREES:,})")
+    info = catboost_info(model)
+    if info["trees"] > MAX_TREES:
+        raise _refuse(path, f"{info['trees']:,} trees (at most {MAX_TREES:,})")
+    return model, {**info, "how": "catboost.CatBoost.load_model(blob=...) (.cbm), header checked"}
+
+
+def catboost_info(model: Any) -> dict[str, Any]:
+    """What the adapter needs of a CatBoost model (loaded from .cbm, or a trusted pickle of any of its classes)."""
     params = model.get_all_params() if hasattr(model, "get_all_params") else {}
     loss = str(params.get("loss_function", "")).split(":")[0]
-    classes = list(getattr(model, "classes_", []) or []) if loss in ("Logloss", "CrossEntropy", "MultiClass") else []
-    return model, {"library": "catboost", "objective": loss, "num_class": len(classes),
-                   "classes": [c.item() if hasattr(c, "item") else c for c in classes],
-                   "num_feature": len(model.feature_names_), "feature_names": list(model.feature_names_),
-                   "cat_features": [model.feature_names_[i] for i in model.get_cat_feature_indices()],
-                   "trees": trees, "how": "catboost.CatBoost.load_model(blob=...) (.cbm), header checked"}
+    seen = getattr(model, "classes_", None)
+    classes = list(seen) if seen is not None and loss in ("Logloss", "CrossEntropy", "MultiClass") else []
+    return {"library": "catboost", "objective": loss, "num_class": len(classes),
+            "classes": [c.item() if hasattr(c, "item") else c for c in classes],
+            "num_feature": len(model.feature_names_), "feature_names": list(model.feature_names_),
+            "cat_features": [model.feature_names_[i] for i in model.get_cat_feature_indices()],
+            "trees": int(model.tree_count_)}
