@@ -118,6 +118,9 @@ def run(
                                                        "unknown); labels the performance figures.")] = None,
     format_: Annotated[str, typer.Option("--format", help="text, or github: also print the gate's failures as "
                                                           "GitHub Actions annotations on stdout.")] = "text",
+    mlflow: Annotated[bool, typer.Option("--mlflow", help="Also log report.pdf, results.json, faithfulness scores, "
+                                                          "the verdict and the SHA-256s to MLflow (the active run or "
+                                                          "a new one; needs the mlflow extra).")] = False,
     scheduler: Annotated[str | None, typer.Option(help="Run on a Dask cluster: local:N (N worker processes started "
                                                        "for this run) or tcp://HOST:PORT (a running scheduler).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
@@ -134,7 +137,7 @@ def run(
         result, code = _run(model, data, target, config, out, explainers, seed, trust_model, model_class, oracle,
                             device, class_, template, rows, junit, err if not quiet else None,
                             {"infer_target": False if no_target else None, "data_role": data_role},
-                            scheduler=scheduler)
+                            scheduler=scheduler, mlflow=mlflow)
         if format_ == "github":
             typer.echo(github_annotations(result))
         return code
@@ -170,7 +173,7 @@ def github_annotations(result: Any) -> str:
 
 def _run(model: Path, data: Path, target, config_path, out, explainers, seed, trust_model, model_class, oracle,
          device, class_, template, rows, junit, console: Console | None, more: dict, *,
-         scheduler: str | None = None) -> int:
+         scheduler: str | None = None, mlflow: bool = False) -> int:
     from audit.errors import InputError
     from audit.loading import import_object, load_config_file
     from audit.report import write_outputs
@@ -187,6 +190,10 @@ def _run(model: Path, data: Path, target, config_path, out, explainers, seed, tr
 
     tpl = load_template(cfg.report.template)  # fail on a bad template before the long work
     _check_output_paths(out, junit)
+    if mlflow:
+        from audit.tracking import check_mlflow
+
+        check_mlflow()
     from audit.distributed import check_scheduler, on_cluster
     from audit.runner import Progress
 
@@ -207,6 +214,14 @@ def _run(model: Path, data: Path, target, config_path, out, explainers, seed, tr
         typer.echo(f"Target column {result.data['target']!r} inferred (pass --target COL or --no-target to change).")
     with progress.step("Writing report.pdf and results.json"):
         paths = write_outputs(result, out, template=tpl, junit=junit)
+    if mlflow:
+        from audit.tracking import log_audit
+
+        with progress.step("Logging to MLflow"):
+            run_id = log_audit(result, paths)
+        if console:
+            console.print(f"MLflow run {escape(run_id)}: report, results, scores, verdict and SHA-256s logged.",
+                          highlight=False)
     if console:
         verdict = "[bold green]PASSED[/]" if result.gate.passed else "[bold red]FAILED[/]"
         console.print(f"Gate {verdict}: {sum(c.passed for c in result.gate.checks)}/{len(result.gate.checks)} checks "

@@ -108,6 +108,28 @@ class Policy(_Frozen):
     min_reason_recourse_consistency: float = Field(
         0.5, ge=0, le=1, description="least share of adverse decisions whose principal reasons name an input a "
                                      "verified counterfactual changes (per explainer; below it: a finding)")
+    min_selection_rate_ratio: float = Field(0.8, ge=0, le=1, description="four-fifths rule: least ratio of the "
+                                            "lowest to the highest group selection rate, per protected attribute")
+    max_equalized_odds_difference: float | None = Field(None, ge=0, le=1, description="largest gap in true- or "
+                                                        "false-positive rate between groups (None: reported only)")
+    max_equal_opportunity_difference: float | None = Field(None, ge=0, le=1, description="largest gap in "
+                                                           "true-positive rate between groups (None: reported only)")
+    min_group_size: int = Field(30, ge=1, description="rows a group needs to be judged; smaller groups are "
+                                                      "reported as too small to judge (a finding)")
+    group_bins: dict[str, list[float]] = Field(default_factory=dict, description="edges that group a numeric "
+                                               "protected attribute, e.g. {age = [25, 40, 62]} (default: quartiles)")
+
+    @model_validator(mode="after")
+    def _group_bins(self) -> Policy:
+        """Bins only for protected attributes, with increasing edges (a typo must not pass silently)."""
+        for name, edges in self.group_bins.items():
+            if name not in self.protected_attributes:
+                raise ValueError(f"policy.group_bins names {name!r}, which is not in policy.protected_attributes "
+                                 f"({', '.join(self.protected_attributes) or 'none'})")
+            if not edges or any(b <= a for a, b in zip(edges, edges[1:])):
+                raise ValueError(f"policy.group_bins.{name} must be a non-empty list of increasing edges, "
+                                 f"got {edges}")
+        return self
 
 
 class ReportConfig(_Frozen):

@@ -3,7 +3,8 @@
 Each explainer gets its own checks (faithfulness score, additivity where promised, stability for
 sampling methods, the model-randomisation sanity check, per-metric minimums). The gate passes when at
 least ``policy.min_explainers_passing`` explainers pass all of theirs, every explainer the policy
-marks ``required`` passes, and the global checks (protected-attribute influence) pass.
+marks ``required`` passes, and the global checks (protected-attribute influence, outcome fairness per
+protected group, agreement, performance floors) pass. A fairness group too small to judge is a finding.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import Any
 
 from audit.config import ComparePolicy, Policy
 
-__all__ = ["Check", "Gate", "ExplainerEvidence", "ProtectedEvidence", "AgreementEvidence", "evaluate",
-           "CompareEvidence", "evaluate_compare", "recourse_checks", "extend"]
+__all__ = ["Check", "Gate", "ExplainerEvidence", "ProtectedEvidence", "FairnessEvidence", "AgreementEvidence",
+           "evaluate", "CompareEvidence", "evaluate_compare", "recourse_checks", "extend"]
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,23 @@ class ExplainerEvidence:
 
 
 @dataclass(frozen=True)
+class FairnessEvidence:
+    """Outcome fairness of one protected attribute (see :mod:`audit.fairness`): each estimate with its 95% CI,
+    over the groups with at least ``min_group_size`` rows; None when fewer than two groups are that large."""
+
+    group_rows: tuple[tuple[str, int], ...]  # every group and its rows, judged or not
+    min_group_size: int
+    selection_rate_ratio: tuple[float, tuple[float, float], str, str] | None = None  # value, CI, lowest, highest
+    equalized_odds_difference: tuple[float, tuple[float, float]] | None = None
+    equal_opportunity_difference: tuple[float, tuple[float, float]] | None = None
+    with_target: bool = False
+
+    @property
+    def too_small(self) -> tuple[tuple[str, int], ...]:
+        return tuple((g, n) for g, n in self.group_rows if n < self.min_group_size)
+
+
+@dataclass(frozen=True)
 class ProtectedEvidence:
     """What was measured about protected attributes (see :mod:`audit.protected`)."""
 
@@ -93,6 +111,7 @@ class ProtectedEvidence:
     input_action: str = "fail"  # "fail" | "finding", resolved from policy.protected_as_input
     flip_rates: dict[str, tuple[float, tuple[float, float], int]] = field(default_factory=dict)  # rate, CI, rows
     strongest_proxy: dict[str, tuple[str, float]] = field(default_factory=dict)  # attribute -> (input, NMI)
+    fairness: dict[str, FairnessEvidence] = field(default_factory=dict)  # attribute -> outcome fairness
 
 
 @dataclass(frozen=True)
@@ -269,6 +288,62 @@ def protected_checks(policy: Policy, ev: ProtectedEvidence) -> list[Check]:
             checks.append(Check(f"protected_proxy:{attr}", ok, nmi, t,
                                 f"strongest proxy of {attr!r} among the model inputs: {feature!r}, normalised mutual "
                                 f"information {nmi:.3f} {'<=' if ok else '>'} {t}", higher_is_better=False))
+        if attr in ev.fairness:
+            checks += fairness_checks(policy, attr, ev.fairness[attr])
+    return checks
+
+
+def _ci_note(ci: tuple[float, float], t: float) -> str:
+    return f" (95% CI {_fmt(ci[0])} to {_fmt(ci[1])}{'; the interval includes the threshold' if ci[0] <= t <= ci[1] else ''})"
+
+
+def fairness_checks(policy: Policy, attr: str, ev: FairnessEvidence) -> list[Check]:
+    """Group sizes (a too-small group is a finding, never a pass), the four-fifths rule on the point estimate
+    of the selection-rate ratio (blocking), and the optional equalised-odds and equal-opportunity limits
+    (blocking; without a target they cannot be measured and fail). Too few judged groups: a finding."""
+    n = policy.min_group_size
+    small = ev.too_small
+    smallest = min((rows for _, rows in ev.group_rows), default=0)
+    listed = ", ".join(f"{g!r} ({rows} rows)" for g, rows in small[:8]) + (f" and {len(small) - 8} more"
+                                                                          if len(small) > 8 else "")
+    checks = [Check(f"group_size:{attr}", not small, float(smallest), float(n),
+                    f"groups of {attr!r} too small to judge (fewer than {n} rows): {listed}; reported, but left out "
+                    "of the fairness comparisons" if small
+                    else f"every group of {attr!r} has at least {n} rows (smallest: {smallest})",
+                    blocking=False, higher_is_better=True)]
+    if len(ev.group_rows) - len(small) < 2:
+        unjudged = f"fewer than two groups of {attr!r} have at least {n} rows: cannot be judged"
+    else:  # a rate with nothing to divide by in every judged group (nobody selected, or no positives)
+        unjudged = (f"undefined for {attr!r}: no judged group has a favourable decision, or none has rows of the "
+                    "true class the rate counts")
+    t = policy.min_selection_rate_ratio
+    if ev.selection_rate_ratio is None:
+        checks.append(Check(f"selection_rate_ratio:{attr}", False, None, t, unjudged, blocking=False,
+                            higher_is_better=True))
+    else:
+        value, ci, low, high = ev.selection_rate_ratio
+        ok = value >= t
+        checks.append(Check(f"selection_rate_ratio:{attr}", ok, value, t,
+                            f"selection-rate ratio of {attr!r} (group {low!r} over group {high!r}) {_fmt(value)}"
+                            f"{_ci_note(ci, t)} {'>=' if ok else '<'} {t} (four-fifths rule)", higher_is_better=True))
+    for key, what, limit in (("equalized_odds_difference", "equalised-odds difference (largest gap in true- or "
+                              "false-positive rate)", policy.max_equalized_odds_difference),
+                             ("equal_opportunity_difference", "equal-opportunity difference (gap in true-positive "
+                              "rate)", policy.max_equal_opportunity_difference)):
+        if limit is None:
+            continue
+        measured = getattr(ev, key)
+        if not ev.with_target:
+            checks.append(Check(f"{key}:{attr}", False, None, limit, f"{what} of {attr!r} cannot be checked: "
+                                "no target column", higher_is_better=False))
+        elif measured is None:
+            checks.append(Check(f"{key}:{attr}", False, None, limit, f"{what}: {unjudged}", blocking=False,
+                                higher_is_better=False))
+        else:
+            value, ci = measured
+            ok = value <= limit
+            checks.append(Check(f"{key}:{attr}", ok, value, limit, f"{what} of {attr!r} {_fmt(value)}"
+                                f"{_ci_note(ci, limit)} {'<=' if ok else '>'} {limit}", higher_is_better=False))
     return checks
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from audit.errors import ConfigError, name_some
+from audit.fairness import check_group_bins, fairness_evidence
 from audit.gate import ProtectedEvidence
 from audit.types import Attribution, Dataset
 
@@ -126,14 +127,17 @@ def proxies(X: np.ndarray, feature_names: Sequence[str], categorical: np.ndarray
     return sorted(out, key=lambda p: -p["association"])[:top]
 
 
-def check_protected_names(protected: Sequence[str], ds: Dataset) -> None:
+def check_protected_names(protected: Sequence[str], ds: Dataset, *, bins: Mapping[str, Sequence[float]] | None = None
+                          ) -> None:
     """Every protected attribute is a column of the data (a model input, the target or an ignored
-    column), or one ConfigError naming it and the valid names: a misspelt name must not pass silently."""
+    column), or one ConfigError naming it and the valid names: a misspelt name must not pass silently.
+    ``bins`` (``policy.group_bins``) may only group numeric attributes."""
     columns = [*ds.feature_names, *ds.ignored_columns, *([ds.target_name] if ds.target_name else [])]
     unknown = [p for p in protected if p not in columns]
     if unknown:
         raise ConfigError(f"policy.protected_attributes: {name_some(unknown)} is not a column of {ds.path}. "
                           f"Columns are: {name_some(columns, 12)}. Fix the name in audit.toml.")
+    check_group_bins(ds, bins or {})
 
 
 def _extra_codes(values: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -188,4 +192,5 @@ def protected_evidence(measured: Mapping[str, Any], action: str) -> ProtectedEvi
         input_action=action,
         flip_rates={k: (v["rate"], tuple(v["ci95"]), v["rows"]) for k, v in measured.get("flip_test", {}).items()},
         strongest_proxy={k: (v[0]["feature"], v[0]["association"]) for k, v in measured.get("proxies", {}).items() if v},
+        fairness=fairness_evidence(measured.get("outcome_fairness", {})),
     )

@@ -20,6 +20,7 @@ from audit.adapters import Adapter, describe_model, first_predictions, make_adap
 from audit.agreement import agreement, agreement_evidence
 from audit.config import AuditConfig
 from audit.decisions import decisions, favorable_class, primary_explainer
+from audit.fairness import measure_fairness
 from audit.faithfulness import Baseline, FaithfulnessContext
 from audit.faithfulness.evaluate import (
     EvaluationSettings,
@@ -61,7 +62,7 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
     with clock("load", f"Reading data {data_path.name}"):
         ds = load_data(data_path, spec, target=config.target, keep=tuple(config.policy.protected_attributes),
                        infer_target=config.infer_target)
-        check_protected_names(config.policy.protected_attributes, ds)
+        check_protected_names(config.policy.protected_attributes, ds, bins=config.policy.group_bins)
         check_recourse_names(config, ds.space, data_columns(ds))
         adapter = make_adapter(loaded.obj, ds.space, extra={**loaded.extra, "device": config.device},
                                explained_class=config.explained_class)
@@ -80,14 +81,14 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
     results = [e.result for e in evaluations]
     combined = {e.result.method: e.attribution for e in evaluations}
     performance, challenger = _performance(adapter, ds, score_all, labels_all, config, clock)
-    with clock("protected", "Protected attributes: flip test and proxies"):
-        gate, protected, agreed = _gate(config, evaluations, combined, ds, adapter, score_all, performance)
+    with clock("protected", "Protected attributes: flip test, proxies and outcome fairness"):
+        gate, protected, agreed = _gate(config, evaluations, combined, ds, adapter, (score_all, labels_all, favorable),
+                                        performance)
     reasons = decisions(ds, explain_rows, score_all, labels_all, adapter, favorable,
                         primary_explainer(results, gate.passing_explainers), combined,
                         max_reasons=config.report.max_reasons)
     with clock("recourse", "Recourse: counterfactuals for the adverse decisions, verified by the model"):
         reasons, gate, recourse = attach_recourse(reasons, gate, ds, adapter, favorable, config)
-    overfit = (challenger or {}).get("overfitting_warning")
     clock.timings["total_before_report"] = time.perf_counter() - clock.start
     classes = [str(c) for c in adapter.classes] if adapter.classes is not None else None
     return AuditResult(
@@ -101,7 +102,7 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         agreement=agreed, performance=performance, challenger=challenger, protected=protected,
         reproducibility=reproducibility_record(config, config_text, command_line, adapter.counter, clock.timings),
         warnings=(*ds.warnings, *setup_warnings(config, adapter), *(f"explainer skipped: {s}" for s in skipped),
-                  *([overfit] if overfit else [])),
+                  *filter(None, [(challenger or {}).get("overfitting_warning")])),
         attributions=combined, background=background, typical=np.nanmedian(ds.X, axis=0), recourse=recourse,
         outcomes=RowOutcomes(ds, score_all, labels_all),
     )
@@ -143,9 +144,12 @@ def _measure_controls(groups: list[ExplainedGroup], ds: Dataset, background: np.
 
 
 def _gate(config: AuditConfig, evaluations: list[Any], combined: dict[str, Any], ds: Dataset, adapter: Adapter,
-          score_all: np.ndarray, performance: dict[str, Any] | None) -> tuple[Gate, dict[str, Any], dict[str, Any]]:
-    """The protected-attribute measures and method agreement, then the policy over all evidence."""
+          decided: tuple[np.ndarray, np.ndarray, Any], performance: dict[str, Any] | None
+          ) -> tuple[Gate, dict[str, Any], dict[str, Any]]:
+    """The protected-attribute measures (``decided``: every row's score and decision, and the favourable class),
+    outcome fairness and method agreement, then the policy over all evidence."""
     policy = config.policy
+    score_all, labels_all, favorable = decided
     classifier = adapter.classes is not None
     protected = measure_protected(ds, combined, policy.protected_attributes,
                                   decide=adapter.predict_label if classifier else adapter.predict,
@@ -155,6 +159,10 @@ def _gate(config: AuditConfig, evaluations: list[Any], combined: dict[str, Any],
     if action == "auto":
         action = "fail" if config.report.template == "credit_decision" else "finding"
     protected["input_action"] = action
+    protected["outcome_fairness"] = measure_fairness(
+        ds, labels_all, classes=adapter.classes, favorable=favorable, protected=policy.protected_attributes,
+        favorable_source="config" if config.favorable_class is not None else "assumed", bins=policy.group_bins,
+        min_group_size=policy.min_group_size, n_bootstrap=config.bootstrap, seed=config.seed)
     agreed = agreement(combined)
     gate = evaluate(policy, [e.evidence for e in evaluations],
                     {k: v["share"] for k, v in protected.get("by_explainer", {}).items()},

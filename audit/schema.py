@@ -75,6 +75,24 @@ _EXPLANATION = _obj({
     "findings": {"type": "array", "items": _STR},
 })
 
+_CI = {"type": "array", "items": _NUM_OR_NULL, "minItems": 2, "maxItems": 2}
+_RATE = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
+_ESTIMATE = {"type": ["object", "null"], "required": ["value", "ci95"],
+             "properties": {"value": _NUM_OR_NULL, "ci95": _CI, "lowest": _STR, "highest": _STR}}
+_GROUP = _obj({"group": _STR, "rows": {"type": "integer", "minimum": 0}, "judged": _BOOL, "selection_rate": _RATE,
+               "selection_rate_ci95": _CI},
+              {"positives": {"type": "integer", "minimum": 0}, "negatives": {"type": "integer", "minimum": 0},
+               "true_positive_rate": _RATE, "false_positive_rate": _RATE})
+_FAIRNESS_ATTRIBUTE = _obj({"grouping": _STR, "groups": {"type": "array", "items": _GROUP},
+                            "too_small": {"type": "array", "items": _STR},
+                            "judged_groups": {"type": "integer", "minimum": 0},
+                            "selection_rate_ratio": _ESTIMATE, "equalized_odds_difference": _ESTIMATE,
+                            "equal_opportunity_difference": _ESTIMATE})
+_OUTCOME_FAIRNESS = _obj({"attributes": {"type": "object", "additionalProperties": _FAIRNESS_ATTRIBUTE}}, {
+    "not_measured": _STR, "rows": {"type": "integer", "minimum": 0}, "favorable_class": _STR,
+    "favorable_class_source": {"enum": ["config", "assumed"]}, "min_group_size": {"type": "integer", "minimum": 1},
+    "bootstrap": {"type": "integer", "minimum": 1}, "with_target": _BOOL})
+
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": f"https://xai-audit.invalid/results/{SCHEMA_VERSION}",
@@ -101,7 +119,7 @@ SCHEMA: dict[str, Any] = {
     }, {
         "config": {"type": "object"}, "agreement": {"type": "object"},
         "performance": {"type": ["object", "null"]}, "challenger": {"type": ["object", "null"]},
-        "protected_attributes": {"type": "object"}, "reproducibility": _obj({"seed": {"type": "integer"},
+        "protected_attributes": _obj({}, {"outcome_fairness": _OUTCOME_FAIRNESS}), "reproducibility": _obj({"seed": {"type": "integer"},
                                                                             "config_sha256": _SHA}),
         "warnings": {"type": "array", "items": _STR}, "recourse": _RECOURSE_RUN,
     }),

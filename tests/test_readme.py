@@ -70,3 +70,28 @@ def test_readme_documents_every_explainer_parameter():
     for name, cls in registry().items():
         for param in cls.Params.model_fields:
             assert f"| `{name}` | `{param}` |" in readme, f"README does not document {name}.{param}"
+
+
+def test_readme_names_every_fairness_check_and_mlflow_key():
+    """Fails when the gate gains a fairness check, or --mlflow a metric or tag, that the README does not name."""
+    from types import SimpleNamespace
+
+    from audit.config import Policy
+    from audit.gate import FairnessEvidence, Gate, fairness_checks
+    from audit.tracking import audit_metrics, audit_tags
+
+    readme = (ROOT / "README.md").read_text()
+    ev = FairnessEvidence(group_rows=(("a", 3), ("b", 90), ("c", 90)), min_group_size=30,
+                          selection_rate_ratio=(0.9, (0.8, 1.0), "b", "c"), equalized_odds_difference=(0.1, (0.0, 0.2)),
+                          equal_opportunity_difference=(0.1, (0.0, 0.2)), with_target=True)
+    policy = Policy(max_equalized_odds_difference=0.2, max_equal_opportunity_difference=0.2)
+    for check in fairness_checks(policy, "x", ev):
+        assert f"`{check.name.replace(':x', ':ATTR')}`" in readme, check.name
+    result = SimpleNamespace(
+        gate=Gate(True, ()), tool_version="0", model={"sha256": "0"}, data={"sha256": "0"},
+        reproducibility={"config_sha256": "0"}, explanations=(SimpleNamespace(method="m", faithfulness_score=0.5),),
+        protected={"outcome_fairness": {"attributes": {"x": {"selection_rate_ratio": {"value": 0.9}}}}})
+    for name in audit_metrics(result):
+        assert f"`{name.replace('/m', '/METHOD').replace('/x', '/ATTR')}`" in readme, name
+    for tag in audit_tags(result, {}):
+        assert f"`{tag}`" in readme or f"`.{tag.rsplit('.', 1)[1]}`" in readme, tag

@@ -97,3 +97,29 @@ def paired_importance(baseline: dict[str, float], candidate: dict[str, float], t
     ax.set_xlim(0, max(list(baseline.values()) + list(candidate.values()) + [1e-12]) * 1.3)
     ax.legend(loc="lower right", fontsize=7, frameon=False)
     return _fig_bytes(fig)
+
+
+def selection_rates(groups: list[dict], line: float | None, line_label: str) -> bytes:
+    """One protected attribute's groups: selection rate with its 95% CI, groups too small to judge in grey
+    (hatched, labelled), and a dashed line at ``line`` (the least rate the policy's ratio allows)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.2, 0.34 * len(groups) + 0.9))
+    y = np.arange(len(groups))[::-1]
+    rates = np.array([np.nan if g["selection_rate"] is None else g["selection_rate"] for g in groups], dtype=float)
+    lo = [g["selection_rate_ci95"][0] for g in groups]
+    hi = [g["selection_rate_ci95"][1] for g in groups]
+    err = np.array([[r - (a if a is not None else r), (b if b is not None else r) - r] for r, a, b in zip(rates, lo, hi)]).T
+    judged = [g["judged"] for g in groups]
+    ax.barh(y, np.nan_to_num(rates), xerr=err, color=["#2f6f9f" if j else "#bbbbbb" for j in judged],
+            hatch=None, edgecolor="black", linewidth=0.4, error_kw={"elinewidth": 0.8, "capsize": 2})
+    for bar, j in zip(ax.patches, judged):
+        if not j:
+            bar.set_hatch("//")
+    ax.set_yticks(y, [g["group"] if j else f"{g['group']} (too small, n={g['rows']})" for g, j in zip(groups, judged)])
+    if line is not None:
+        ax.axvline(line, color="#b03a2e", linestyle="--", linewidth=1, label=line_label)
+        ax.legend(loc="lower left", bbox_to_anchor=(0, 1), fontsize=7, frameon=False)
+    ax.set_xlim(0, 1.05)
+    ax.set_xlabel("selection rate (share of rows given the favourable outcome), 95% CI")
+    ax.spines[["top", "right"]].set_visible(False)
+    return _fig_bytes(fig)

@@ -19,6 +19,7 @@ __all__ = ["render_pdf", "render_compare_pdf"]
 # Verdict fills carry white text; each pair meets WCAG AA contrast (4.5:1) for normal-size text.
 GREEN, AMBER, RED, GREY = "#1e8449", "#8a5a00", "#b03a2e", "#595959"
 VERDICT_TEXT = "#ffffff"
+_FAIRNESS_CHECKS = ("selection_rate_ratio", "equalized_odds_difference", "equal_opportunity_difference", "group_size")
 
 
 
@@ -714,6 +715,79 @@ class _Builder(_Pages):
             out.append(self.p(_esc(f"Configured but not model inputs (no direct influence): {', '.join(prot['not_model_inputs'])}."), "small"))
         return out
 
+    def section_fairness(self) -> list:
+        fair = self.r.protected.get("outcome_fairness") or {}
+        out = [*self.h1("Outcome fairness")]
+        if not fair.get("attributes"):
+            why = fair.get("not_measured") or ("no protected attributes were configured (policy.protected_attributes)"
+                                               if not self.r.protected.get("attributes") else
+                                               "no protected attribute is a column other than the target")
+            return out + [self.p(_esc(f"Outcome fairness was not measured: {why}."))]
+        out.append(self.p(_esc(self.t.text("fairness_text"))))
+        source = "" if fair["favorable_class_source"] == "config" else " (assumed: favorable_class is not set)"
+        policy = self.r.config.get("policy", {})
+        out.append(self.p(_esc(
+            f"Selected means the model's decision is {self.outcome(fair['favorable_class'])}{source}, counted on all "
+            f"{fair['rows']} rows of the data. A group with fewer than {fair['min_group_size']} rows is too small to "
+            "judge: it is shown, but left out of every comparison, and the gate reports it as a finding. The gate "
+            "judges the point estimate against the threshold; the 95% confidence intervals come from "
+            f"{fair['bootstrap']} bootstrap resamples within each group"
+            + (" and true outcome." if fair["with_target"] else ". Without a target only selection rates are compared.")),
+            "small"))
+        for attr, a in fair["attributes"].items():
+            out += self.fairness_attribute(attr, a, fair["with_target"], policy)
+        return out
+
+    def fairness_attribute(self, attr: str, a: dict[str, Any], with_target: bool, policy: dict[str, Any]) -> list:
+        """One protected attribute: its groups, the chart and the measures with the gate's verdicts."""
+        from reportlab.lib.units import cm
+        from reportlab.platypus import KeepTogether
+
+        gate = self.r.gate
+        out = [self.h2(f"{attr} (groups: {a['grouping']})")]
+        head = ["Group", "Rows", "Selection rate (95% CI)"] + (["True-positive rate", "False-positive rate"]
+                                                                if with_target else []) + ["Judged"]
+        rows = [head]
+        for g in a["groups"]:
+            ci = g["selection_rate_ci95"]
+            interval = f" ({_f(ci[0])} to {_f(ci[1])})" if ci[0] is not None else ""
+            rows.append([g["group"], str(g["rows"]), _f(g["selection_rate"]) + interval]
+                        + ([_f(g.get("true_positive_rate")), _f(g.get("false_positive_rate"))] if with_target else [])
+                        + ["yes" if g["judged"] else "too small to judge"])
+        widths = [4 * cm, 1.6 * cm, 4.4 * cm] + ([2.5 * cm, 2.5 * cm] if with_target else []) + [2 * cm]
+        out.append(self.table(rows, widths=widths))
+        ratio = a.get("selection_rate_ratio")
+        highest = next((g["selection_rate"] for g in a["groups"] if ratio and g["group"] == ratio["highest"]), None)
+        threshold = policy.get("min_selection_rate_ratio")
+        line = None if highest is None or threshold is None else threshold * highest
+        chart = self.image(charts.selection_rates(a["groups"], line, f"{threshold:g} x the highest judged rate"
+                                                  if line is not None else ""), 13)
+        rows = [["Measure", "Value (95% CI)", "Threshold", "Gate"]]
+        extra = []
+        for key, label in (("selection_rate_ratio", "selection-rate ratio (lowest / highest)"),
+                           ("equalized_odds_difference", "equalised-odds difference"),
+                           ("equal_opportunity_difference", "equal-opportunity difference"),
+                           ("group_size", "smallest group (rows)")):
+            check = gate.check(f"{key}:{attr}")
+            m = a.get(key)
+            if key == "group_size":
+                value = _f(check.value, 0) if check else "n/a"
+            elif m is None:
+                value = "not measured" + ("" if with_target or key == "selection_rate_ratio" else " (no target)")
+            else:
+                value = f"{_f(m['value'])} ({_f(m['ci95'][0])} to {_f(m['ci95'][1])})"
+            word, colour = self.verdict_cell(check) if check else ("reported only", GREY)
+            digits = 0 if key == "group_size" else 3
+            rows.append([label, value, _f(check.threshold, digits) if check and check.threshold is not None else "none",
+                         word])
+            extra += [("BACKGROUND", (3, len(rows) - 1), (3, len(rows) - 1), self.colors.HexColor(colour)),
+                      ("TEXTCOLOR", (3, len(rows) - 1), (3, len(rows) - 1), self.colors.white)]
+        out.append(KeepTogether([chart, self.table(rows, widths=[5.5 * cm, 5 * cm, 2.5 * cm, 4 * cm], extra=extra)]))
+        for c in gate.checks:
+            if c.name.endswith(f":{attr}") and c.name.split(":")[0] in _FAIRNESS_CHECKS and not c.passed:
+                out.append(self.p(("Finding: " if not c.blocking else "Failed: ") + _esc(c.message) + ".", "small"))
+        return out
+
     def section_challenger(self) -> list:
         ch = self.r.challenger
         out = [*self.h1("Benchmark against an interpretable challenger")]
@@ -758,6 +832,13 @@ class _Builder(_Pages):
             "hide from it (Slack et al., 2020). Proxies are the inputs with the highest normalised mutual "
             "information with the attribute.",
             *self._recourse_method(),
+            "<b>Outcome fairness.</b> For each protected attribute, the share of rows given the favourable outcome "
+            "(selection rate) per group, computed with fairlearn (Weerts et al., 2023) on every row of the data; "
+            "numeric attributes are grouped by quartile or by the policy's edges. The selection-rate ratio (lowest "
+            "over highest judged group) is compared with the four-fifths rule (29 CFR 1607.4(D)); with a target, the "
+            "equalised-odds and equal-opportunity differences (Hardt et al., 2016) compare true- and false-positive "
+            "rates. Confidence intervals come from a bootstrap stratified by group and true outcome; groups below "
+            "the minimum size are reported as too small to judge.",
             "<b>Regulatory context.</b> ECOA / Regulation B, 12 CFR 1002.9 (specific principal reasons, at most four); "
             "CFPB Circular 2022-03 (no exemption for complex models); Federal Reserve SR 11-7 / OCC 2011-12 (model "
             "risk management: testing, benchmarking, reproducibility); EU AI Act Articles 13 and 86; GDPR Article 22 "

@@ -25,6 +25,7 @@ SECTIONS: dict[str, str] = {
     "gate": "every policy check with value, threshold, verdict and whether it blocks",
     "decisions": "principal reasons per decision",
     "protected": "influence of protected attributes",
+    "fairness": "outcome fairness per protected group: selection rates, four-fifths rule, equalised odds",
     "challenger": "benchmark against an interpretable challenger",
     "methodology": "methods, metrics, regulatory context, limitations",
     "appendix": "reproducibility: hashes, versions, command line, configuration",
