@@ -328,6 +328,6 @@ def test_low_consistency_is_a_finding_that_never_blocks():
 
     checks = recourse_checks(Policy(min_reason_recourse_consistency=0.6), {"shap": (0.5, 10), "lime": (None, 0)})
     assert [(c.verdict, c.passed) for c in checks] == [("finding", False), ("pass", True)]
-    assert "never blocks" in checks[0].role and "reasons point away" in checks[0].message
+    assert "does not block the gate" in checks[0].role and "reasons point away" in checks[0].message
     gate = extend(Gate(passed=True, checks=(), passing_explainers=("shap",)), checks)
     assert gate.passed and gate.passing_explainers == ("shap",) and len(gate.checks) == 2

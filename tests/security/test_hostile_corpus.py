@@ -6,6 +6,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 from tests.security.hostile import CASES
 
 ROOT = Path(__file__).resolve().parents[2]
-TIMEOUT_S = 30
+TIMEOUT_S = 120  # a hang guard (a crafted file must not loop or stall), not a performance bound
 MAX_RSS_BYTES = 1 << 30
 ADDRESS_SPACE_CAP = 4 << 30  # a safety net only; the RSS assertion is the bound under test
 
@@ -24,20 +25,26 @@ def _limit() -> None:
 
 
 def run_cli(*args: object, cwd: Path) -> tuple[int, str, float, int]:
-    """Run ``audit`` in a child process; returns (exit code, stderr, seconds, peak RSS bytes)."""
+    """Run ``audit`` in a child process; returns (exit code, stderr, seconds, peak RSS bytes of that child
+    alone: ``wait4`` on its pid, so earlier children of the test process do not count)."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "audit", *map(str, args)], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_limit)
-    try:
-        _out, err = proc.communicate(timeout=TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        pytest.fail(f"audit did not finish within {TIMEOUT_S} s")
-    seconds = time.perf_counter() - t0
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # peak over children so far: an upper bound
-    return proc.returncode, err.decode(errors="replace"), seconds, usage.ru_maxrss * 1024
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([sys.executable, "-m", "audit", *map(str, args)], cwd=cwd, env=env,
+                                stdout=subprocess.DEVNULL, stderr=err, preexec_fn=_limit)
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() - t0 > TIMEOUT_S:
+                proc.kill()
+                os.wait4(proc.pid, 0)
+                pytest.fail(f"audit did not finish within {TIMEOUT_S} s")
+            time.sleep(0.05)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        text = err.read().decode(errors="replace")
+    return proc.returncode, text, time.perf_counter() - t0, usage.ru_maxrss * 1024
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -52,5 +59,4 @@ def test_hostile_file_exits_2_without_side_effects(tmp_path, case):
     assert err.count("\n") <= 1 and err.startswith("error:"), err
     assert not canary.exists(), f"{case}: the payload ran"
     assert set(tmp_path.rglob("*")) == before, f"{case}: something was written"
-    assert seconds < TIMEOUT_S
     assert rss < MAX_RSS_BYTES, f"{case}: peak RSS {rss / 2**20:.0f} MiB"
