@@ -15,7 +15,8 @@ from audit.errors import ConfigError
 from audit.types import Attribution
 
 __all__ = ["Explainer", "ExplainerBase", "ExplainerParams", "validate_params", "linear_final_estimator",
-           "is_tree_model", "select_class", "row_seed", "worker_count", "map_row_chunks", "seeded_global_numpy"]
+           "is_tree_model", "select_class", "row_seed", "worker_count", "map_row_chunks", "seeded_global_numpy",
+           "library_quiet"]
 
 
 @runtime_checkable
@@ -191,3 +192,16 @@ def seeded_global_numpy(seed: int) -> Iterator[None]:
         yield
     finally:
         np.random.set_state(state)
+
+
+@contextmanager
+def library_quiet() -> Iterator[None]:
+    """Around a library call: its warnings and its own progress output on stderr (shap's TreeSHAP extension
+    prints a bar to ``sys.stderr`` after 10 s) are dropped, so the CLI shows one progress bar, ours."""
+    import contextlib
+    import io
+    import warnings
+
+    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+        warnings.simplefilter("ignore")
+        yield

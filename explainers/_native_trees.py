@@ -15,12 +15,11 @@ link that is the output itself ("score").
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 
-from explainers._base import select_class
+from explainers._base import library_quiet, select_class
 
 __all__ = ["native_tree_shap", "native_saabas", "output_space"]
 
@@ -44,8 +43,7 @@ def native_tree_shap(adapter: Any, X: np.ndarray, background: np.ndarray, mode: 
     Zb = adapter.transform(background)
     explainer = shap.TreeExplainer(adapter.tree_model, data=Zb, feature_perturbation="interventional",
                                    model_output="raw")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with library_quiet():
         raw = np.asarray(explainer.shap_values(Z, check_additivity=False), dtype=float)
     values, base = select_class(raw, explainer.expected_value, adapter, binary_single=raw.ndim == 2)
     params = {"feature_perturbation": "interventional", "model_output": "raw", "background_rows": int(len(Zb)),

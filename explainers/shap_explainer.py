@@ -24,6 +24,7 @@ from explainers._base import (
     ExplainerBase,
     ExplainerParams,
     is_tree_model,
+    library_quiet,
     linear_final_estimator,
     map_row_chunks,
     row_seed,
@@ -272,8 +273,7 @@ def _tree_shap(shap: Any, final: Any, Z: np.ndarray, Zb: np.ndarray, mode: str, 
         explainer = shap.TreeExplainer(final, data=Zb, feature_perturbation="interventional", model_output="raw")
     else:
         explainer = shap.TreeExplainer(final, feature_perturbation="tree_path_dependent", model_output="raw")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with library_quiet():
         raw = np.asarray(explainer.shap_values(Z, check_additivity=False), dtype=float)
     return select_class(raw, explainer.expected_value, adapter, binary_single=raw.ndim == 2)
 
