@@ -87,6 +87,22 @@ def _main(version: Annotated[bool, typer.Option("--version", callback=_version, 
     """Explainability audit toolkit."""
 
 
+_Scheduler = Annotated[str | None, typer.Option(help="Run on a Dask cluster: local:N (N worker processes started "
+                                                     "for this run) or tcp://HOST:PORT (a running scheduler).")]
+
+
+def _check_format(format_: str) -> None:
+    from audit.errors import InputError
+
+    if format_ not in ("text", "github"):
+        raise InputError(f"--format {format_!r}: use text or github.")
+
+
+def _names(explainers: str | None) -> list[str] | None:
+    """``--explainers a,b`` as a list (None when not given)."""
+    return [e.strip() for e in explainers.split(",") if e.strip()] if explainers else None
+
+
 @app.command("run")
 def run(
     model: Annotated[Path, typer.Argument(help="Fitted model: .skops, .pkl/.joblib (restricted loader), or a "
@@ -121,8 +137,7 @@ def run(
     mlflow: Annotated[bool, typer.Option("--mlflow", help="Also log report.pdf, results.json, faithfulness scores, "
                                                           "the verdict and the SHA-256s to MLflow (the active run or "
                                                           "a new one; needs the mlflow extra).")] = False,
-    scheduler: Annotated[str | None, typer.Option(help="Run on a Dask cluster: local:N (N worker processes started "
-                                                       "for this run) or tcp://HOST:PORT (a running scheduler).")] = None,
+    scheduler: _Scheduler = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
@@ -130,10 +145,7 @@ def run(
     err = Console(stderr=True, soft_wrap=True)
 
     def work() -> int:
-        from audit.errors import InputError
-
-        if format_ not in ("text", "github"):
-            raise InputError(f"--format {format_!r}: use text or github.")
+        _check_format(format_)
         result, code = _run(model, data, target, config, out, explainers, seed, trust_model, model_class, oracle,
                             device, class_, template, rows, junit, err if not quiet else None,
                             {"infer_target": False if no_target else None, "data_role": data_role},
@@ -180,7 +192,7 @@ def _run(model: Path, data: Path, target, config_path, out, explainers, seed, tr
     from audit.runner import run_audit
 
     overrides = {"target": target, "seed": seed, "device": device, "class": class_, "rows": rows,
-                 "explainers": [e.strip() for e in explainers.split(",") if e.strip()] if explainers else None, **more}
+                 "explainers": _names(explainers), **more}
     if target is not None and more.get("infer_target") is False:
         raise InputError("--target and --no-target contradict each other. Give one of them.")
     cfg, text = load_config_file(config_path, overrides)
@@ -273,8 +285,7 @@ def reasons(
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
     trust_model: Annotated[bool, typer.Option("--trust-model", help="Load the model file without the allow-list.")] = False,
     model_class: Annotated[str | None, typer.Option(help="torch: package.module:Class for a state_dict.")] = None,
-    scheduler: Annotated[str | None, typer.Option(help="Run on a Dask cluster: local:N (N worker processes started "
-                                                       "for this run) or tcp://HOST:PORT (a running scheduler).")] = None,
+    scheduler: _Scheduler = None,
     recourse: Annotated[bool, typer.Option("--recourse", help="Add up to three verified counterfactuals per "
                                                               "adverse row (what would have changed it).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
@@ -333,12 +344,9 @@ def compare(
     err = Console(stderr=True, soft_wrap=True)
 
     def work() -> int:
-        from audit.errors import InputError
-
-        if format_ not in ("text", "github"):
-            raise InputError(f"--format {format_!r}: use text or github.")
+        _check_format(format_)
         overrides = {"target": target, "seed": seed, "device": device, "rows": rows,
-                     "explainers": [e.strip() for e in explainers.split(",") if e.strip()] if explainers else None}
+                     "explainers": _names(explainers)}
         result = _compare(baseline, candidate, data, config, overrides, template, out, junit, trust_model,
                           model_class, err if not quiet else None)
         if format_ == "github":
