@@ -111,14 +111,14 @@ def _writer(out: Path, columns: list[str]) -> Iterator[Callable[[list[list[Any]]
         tmp.unlink(missing_ok=True)
 
 
-def _choose(model_path: Path, data_path: Path, config: AuditConfig, explainer: str | None, run: Any,
-            trust_model: bool, model_class: str | None) -> tuple:
+def _choose(model_path: Path, data_path: Path, total_rows: int, config: AuditConfig, explainer: str | None,
+            run: Any, trust_model: bool, model_class: str | None) -> tuple:
     """(method, its faithfulness score, whether the gate passed, the audit's result): the report's choice
     unless one is named. The choice audit reads DATA whole up to CHOICE_ROWS rows, else a seeded uniform
     sample of CHOICE_ROWS rows read in chunks, so memory stays flat with the file's size."""
     if explainer is not None:
         return explainer, None, None, None
-    if _count_rows(data_path) <= CHOICE_ROWS:
+    if total_rows <= CHOICE_ROWS:
         result = run(model_path, data_path, config=config, trust_model=trust_model, model_class=model_class)
     else:
         with tempfile.TemporaryDirectory(prefix="audit-choice-") as d:
@@ -152,8 +152,10 @@ def run_reasons(model_path: Path, data_path: Path, out: Path, *, config: AuditCo
     progress = progress or Progress()
     if run is None:
         from audit.runner import run_audit as run
+    total_rows = _count_rows(data_path)  # one pass over DATA: the choice's sample cap and the progress bar
     with progress.step("Choosing the explainer on a sample (as the report does)"):
-        method, score, passed, audit = _choose(model_path, data_path, config, explainer, run, trust_model, model_class)
+        method, score, passed, audit = _choose(model_path, data_path, total_rows, config, explainer, run,
+                                               trust_model, model_class)
     loaded = load_model(model_path, trust_model=trust_model, model_class=model_class,
                         max_model_bytes=config.max_model_bytes)
     spec = describe_model(loaded.obj, loaded.extra)
@@ -178,7 +180,7 @@ def run_reasons(model_path: Path, data_path: Path, out: Path, *, config: AuditCo
     columns = _columns(config.report.max_reasons, recourse)
     shared = {"adapter": adapter, "ex": ex, "background": background, "favorable": favorable, "config": config,
               "typical": typical, "template": template, "adverse_only": adverse_only, "search": search}
-    with _writer(out, columns) as write, progress.bar(f"Reasons with {method}", _count_rows(data_path)) as advance, \
+    with _writer(out, columns) as write, progress.bar(f"Reasons with {method}", total_rows) as advance, \
             cluster(scheduler) as client:
         for n_rows, rows, meta in map_in_order(client, _chunk_rows, itertools.chain([first], chunks), shared):
             write(rows)
@@ -258,6 +260,8 @@ def _chunks(path: Path, spec: Any, config: AuditConfig, chunk_rows: int) -> Iter
 
 def _count_rows(path: Path) -> int:
     """Rows in DATA for the progress bar (Parquet metadata, or a fast line count)."""
+    if not path.is_file():
+        raise InputError(f"data {path}: file not found. Check the path.")
     if is_parquet(path):
         import pyarrow.parquet as pq
 

@@ -146,3 +146,10 @@ def test_a_file_larger_than_the_choice_cap_is_chosen_on_a_sample(logreg_path, tm
     assert seen["rows"] == 300 and "risk" in seen["columns"]
     meta = json.loads((tmp_path / "r.csv.meta.json").read_text())
     assert meta["choice_audit_rows"] == 300 and meta["rows_written"] == 1000
+
+
+def test_a_missing_data_file_is_exit_2_naming_it(logreg_path, cli, tmp_path):
+    """Fails if counting DATA's rows (done before the choice audit) lets a missing file become a traceback."""
+    code, _, err = cli("reasons", logreg_path, tmp_path / "nope.csv", "--out", tmp_path / "r.csv", "--trust-model")
+    assert code == 2 and "nope.csv" in err and "not found" in err
+    assert not (tmp_path / "r.csv").exists()
