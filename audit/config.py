@@ -194,7 +194,12 @@ class AuditConfig(_Frozen):
     shap_tree_mode: Literal["auto", "interventional", "tree_path_dependent"] = "auto"
     lime_num_samples: int = Field(1000, ge=50)
     explain_budget_s: float = Field(60.0, gt=0, description="time budget for model-agnostic SHAP: the algorithm "
-                                                             "and its budget are chosen to fit")
+                                                             "and its budget are chosen to fit (at most what "
+                                                             "audit_budget_s leaves, unless set)")
+    audit_budget_s: float = Field(30.0, gt=0, description="time budget for the model-agnostic explainers, their "
+                                                           "faithfulness re-runs, the controls and recourse: row "
+                                                           "counts you did not set are reduced to fit, never below "
+                                                           "the documented minimum")
     shap_gradient_samples: int = Field(200, ge=10, description="samples per row for shap's GradientExplainer")
     ig_steps: int = Field(128, ge=4, description="integration steps for Integrated Gradients")
     gradient_shap_samples: int = Field(32, ge=4, description="samples per row for Captum's GradientShap")
@@ -207,8 +212,9 @@ class AuditConfig(_Frozen):
                                                                "(default: from the file size, 256 MiB to 4 GiB)")
     bootstrap: int = Field(200, ge=20)
     random_controls: int = Field(8, ge=1)
-    n_jobs: int = Field(1, ge=-1, description="worker processes for LIME and model-agnostic SHAP on scikit-learn "
-                                            "models; -1: all cores")
+    n_jobs: int = Field(0, ge=-1, description="worker processes for LIME and model-agnostic SHAP on scikit-learn "
+                                            "models; -1: all cores; 0: all cores when that work is estimated "
+                                            "over 30 s, else 1")
     policy: Policy = Field(default_factory=Policy)
     report: ReportConfig = Field(default_factory=ReportConfig)
     recourse: RecourseConfig = Field(default_factory=RecourseConfig)

@@ -115,7 +115,7 @@ def on_cluster(scheduler: str | None, config: Any) -> Iterator[Any]:
             return
         from joblib import parallel_config
 
-        if config.n_jobs == 1:
+        if config.n_jobs in (0, 1):
             config = config.model_copy(update={"n_jobs": worker_count(client)})
         with parallel_config(backend="dask"):
             yield config

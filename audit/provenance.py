@@ -79,7 +79,7 @@ def data_record(ds: Dataset, classes: list[str] | None, explain_rows: np.ndarray
 
 
 def reproducibility_record(config: Any, config_text: str, command_line: str | None, counter: Any,
-                           timings: dict[str, float]) -> dict[str, Any]:
+                           timings: dict[str, float], plan: Any = None) -> dict[str, Any]:
     """results.json's ``reproducibility``. Through the Python API the text ``parse_config`` was given is
     recorded (with its overrides), and the command line is None: only a CLI run has one."""
     source_text, overrides = config.source
@@ -90,6 +90,7 @@ def reproducibility_record(config: Any, config_text: str, command_line: str | No
         "config_overrides": overrides,
         "package_versions": package_versions(), "platform": platform.platform(), "timings_seconds": timings,
         "model_calls_total": counter.calls, "model_rows_total": counter.rows,
+        "audit_plan": plan.record() if plan is not None else None,
     }
 
 

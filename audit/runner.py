@@ -18,6 +18,7 @@ import numpy as np
 from audit import __version__
 from audit.adapters import Adapter, describe_model, first_predictions, make_adapter
 from audit.agreement import agreement, agreement_evidence
+from audit.budget import budgeted, sample
 from audit.config import AuditConfig
 from audit.decisions import decisions, favorable_class, primary_explainer
 from audit.fairness import measure_fairness
@@ -70,7 +71,9 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         score_all = first_predictions(adapter, ds)
         labels_all = adapter.predict_label(ds.X)
 
-    explain_rows, background = _sample(ds, config)
+    with clock("plan", "Timing the model-agnostic explainers on a few rows (audit_budget_s)"):
+        config, plan = budgeted(adapter, ds, config)
+    explain_rows, background = sample(ds, config)
     favorable = favorable_class(adapter, config.favorable_class)
     groups = _groups(adapter, ds, explain_rows, config)
     explainers, skipped = select(adapter, config.explainers, top_level=config.top_level(),
@@ -100,9 +103,9 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         config=config.model_dump(mode="json", by_alias=True), gate=gate, explanations=tuple(results),
         controls=controls_record(groups, baseline.kind, config.random_controls), decisions=tuple(reasons),
         agreement=agreed, performance=performance, challenger=challenger, protected=protected,
-        reproducibility=reproducibility_record(config, config_text, command_line, adapter.counter, clock.timings),
+        reproducibility=reproducibility_record(config, config_text, command_line, adapter.counter, clock.timings, plan),
         warnings=(*ds.warnings, *setup_warnings(config, adapter), *(f"explainer skipped: {s}" for s in skipped),
-                  *filter(None, [(challenger or {}).get("overfitting_warning")])),
+                  *filter(None, [(challenger or {}).get("overfitting_warning"), plan and plan.finding])),
         attributions=combined, background=background, typical=np.nanmedian(ds.X, axis=0), recourse=recourse,
         outcomes=RowOutcomes(ds, score_all, labels_all),
     )
@@ -118,13 +121,6 @@ def _performance(adapter: Adapter, ds: Dataset, score_all: np.ndarray, labels_al
 
         performance = model_performance(adapter, ds, score_all, labels_all, role=config.data_role)
         return performance, challenger_benchmark(adapter, ds, performance, seed=config.seed)
-
-
-def _sample(ds: Dataset, config: AuditConfig) -> tuple[np.ndarray, np.ndarray]:
-    """The explained rows (indices) and the background rows (encoded), both drawn with the seed."""
-    rng = np.random.default_rng(config.seed)
-    explain_rows = np.sort(rng.choice(ds.n_rows, size=min(config.rows, ds.n_rows), replace=False))
-    return explain_rows, ds.X[np.sort(rng.choice(ds.n_rows, size=min(config.background, ds.n_rows), replace=False))]
 
 
 def _measure_controls(groups: list[ExplainedGroup], ds: Dataset, background: np.ndarray, config: AuditConfig,

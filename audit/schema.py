@@ -77,6 +77,14 @@ _EXPLANATION = _obj({
 
 _CI = {"type": "array", "items": _NUM_OR_NULL, "minItems": 2, "maxItems": 2}
 _RATE = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
+_COUNTS = _obj({k: {"type": "integer", "minimum": 1} for k in
+                ("rows", "stability_rows", "stability_seeds", "sensitivity_rows", "randomisation_rows")})
+_AUDIT_PLAN = {"type": ["object", "null"], "required": ["budget_seconds", "n_jobs", "requested", "used", "reduced"],
+               "properties": {"budget_seconds": _NUM, "n_jobs": {"type": "integer", "minimum": 1},
+                              "requested": _COUNTS, "used": _COUNTS, "reduced": _BOOL,
+                              "pilot_seconds_per_row": {"type": "object", "additionalProperties": _NUM},
+                              "estimated_seconds_requested": _NUM, "estimated_seconds_used": _NUM,
+                              "explain_budget_s": _NUM_OR_NULL, "finding": _STR_OR_NULL}}
 _ESTIMATE = {"type": ["object", "null"], "required": ["value", "ci95"],
              "properties": {"value": _NUM_OR_NULL, "ci95": _CI, "lowest": _STR, "highest": _STR}}
 _GROUP = _obj({"group": _STR, "rows": {"type": "integer", "minimum": 0}, "judged": _BOOL, "selection_rate": _RATE,
@@ -120,7 +128,8 @@ SCHEMA: dict[str, Any] = {
         "config": {"type": "object"}, "agreement": {"type": "object"},
         "performance": {"type": ["object", "null"]}, "challenger": {"type": ["object", "null"]},
         "protected_attributes": _obj({}, {"outcome_fairness": _OUTCOME_FAIRNESS}), "reproducibility": _obj({"seed": {"type": "integer"},
-                                                                            "config_sha256": _SHA}),
+                                                                            "config_sha256": _SHA},
+                                                                           {"audit_plan": _AUDIT_PLAN}),
         "warnings": {"type": "array", "items": _STR}, "recourse": _RECOURSE_RUN,
     }),
 }

@@ -85,6 +85,12 @@ class ExplainerBase(ABC):
     def explain(self, adapter: Adapter, X: np.ndarray, *, background: np.ndarray, seed: int) -> Attribution:
         """Attributions for the encoded rows ``X``."""
 
+    def pilot_seconds_per_row(self, adapter: Adapter, X: np.ndarray, *, background: np.ndarray,
+                              seed: int) -> float | None:
+        """Seconds one explained row costs, timed on a few rows of ``X``, for methods whose cost grows with
+        model calls per row (the audit's time budget plans with it); None for methods that are cheap."""
+        return None
+
     def attribution(self, adapter: Adapter, values: np.ndarray, base: Any, **kw: Any) -> Attribution:
         return Attribution(values=values, base_values=np.asarray(base, dtype=float),
                            feature_names=tuple(adapter.feature_names), method=self.name, kind=self.kind, **kw)
@@ -157,6 +163,18 @@ def worker_count(requested: Any, n_rows: int, adapter: Adapter) -> int:
     if not adapter.capabilities.parallel_safe:
         return 1
     return max(1, min(n, n_rows // 2 or 1))
+
+
+def timed_per_row(run: Callable[[np.ndarray], Any], X: np.ndarray) -> float:
+    """Seconds per row of ``run(rows)`` on two rows of ``X``, after one warm-up row (libraries compile or
+    build state on their first call in a process)."""
+    import time
+
+    run(X[:1])
+    rows = X[: min(2, len(X))]
+    t0 = time.perf_counter()
+    run(rows)
+    return (time.perf_counter() - t0) / len(rows)
 
 
 def map_row_chunks(fn: Callable[..., Any], adapter: Adapter, X: np.ndarray, n_jobs: Any, *args: Any) -> tuple[list, int]:

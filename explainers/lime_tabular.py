@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import Field
 
 from audit.types import Attribution
-from explainers._base import ExplainerBase, ExplainerParams, map_row_chunks, row_seed
+from explainers._base import ExplainerBase, ExplainerParams, map_row_chunks, row_seed, timed_per_row
 
 __all__ = ["Lime"]
 
@@ -34,6 +34,12 @@ class Lime(ExplainerBase):
 
     def supports(self, adapter: Any) -> bool:
         return True  # model-agnostic: needs only predict
+
+    def pilot_seconds_per_row(self, adapter: Any, X: np.ndarray, *, background: np.ndarray, seed: int) -> float:
+        cat_idx = adapter.space.categorical_indices
+        train = _fill_missing(np.asarray(background, dtype=float), cat_idx)
+        rows = _fill_missing(np.asarray(X, dtype=float), cat_idx, reference=train)
+        return timed_per_row(lambda r: _explain_rows(adapter, r, 0, train, seed, self.params.num_samples), rows)
 
     def explain(self, adapter: Any, X: np.ndarray, *, background: np.ndarray, seed: int) -> Attribution:
         num_samples = self.params.num_samples

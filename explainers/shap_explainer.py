@@ -11,6 +11,7 @@ finding, never an aborted audit.
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
 from collections.abc import Callable
@@ -30,8 +31,9 @@ from explainers._base import (
     row_seed,
     seeded_global_numpy,
     select_class,
+    timed_per_row,
 )
-from explainers._budget import Plan, measure_throughput, plan_agnostic
+from explainers._budget import MINIMUM_BACKGROUND, Plan, measure_throughput, minimum_evals, plan_agnostic
 from explainers._shap_torch import DEEP_TOLERANCE, deep_rule_gaps, shap_deep, shap_gradient
 
 __all__ = ["Shap", "choose_algorithm"]
@@ -105,6 +107,19 @@ class Shap(ExplainerBase):
     def supports(self, adapter: Any) -> bool:
         return True  # the model-agnostic algorithms need only predict
 
+    def pilot_seconds_per_row(self, adapter: Any, X: np.ndarray, *, background: np.ndarray,
+                              seed: int) -> float | None:
+        """For the model-agnostic algorithms only: the configured one, or for the automatic choice its
+        documented minimum quality (Permutation, :func:`minimum_evals`, 16 background rows), which the
+        audit's budget may then raise (``explain_budget_s``)."""
+        algo, _ = choose_algorithm(adapter, self.params.algorithm)
+        if algo not in ("exact", "permutation", "kernel"):
+            return None
+        if self.params.algorithm == "auto":
+            bg, evals = background[:MINIMUM_BACKGROUND], minimum_evals(X.shape[1])
+            return timed_per_row(lambda r: _agnostic_rows(adapter, r, 0, "permutation", bg, seed, evals), X)
+        return timed_per_row(lambda r: self._agnostic(algo, adapter, r, background, seed), X)
+
     def explain(self, adapter: Any, X: np.ndarray, *, background: np.ndarray, seed: int) -> Attribution:
         algo, why = choose_algorithm(adapter, self.params.algorithm)
         findings: list[str] = []
@@ -168,14 +183,9 @@ class Shap(ExplainerBase):
         (stability, sensitivity, randomisation) use the same algorithm and budget."""
         if self._planned is None:
             rate = measure_throughput(adapter.predict, background)
-            pilot_rows = X[: min(2, len(X))]
 
             def pilot(algo: str, bg: int, evals: int) -> float:
-                # shap compiles on an algorithm's first call in a process (seconds): warm up, then time
-                _agnostic_rows(adapter, pilot_rows[:1], 0, algo, background[:bg], 0, evals)
-                t0 = time.perf_counter()
-                _agnostic_rows(adapter, pilot_rows, 0, algo, background[:bg], 0, evals)
-                return (time.perf_counter() - t0) / len(pilot_rows)
+                return timed_per_row(lambda r: _agnostic_rows(adapter, r, 0, algo, background[:bg], 0, evals), X)
 
             self._planned = plan_agnostic(len(X), X.shape[1], len(background), rate, self.params.budget_s,
                                           default_evals=self.params.permutation_max_evals or 500, pilot=pilot)
@@ -284,12 +294,31 @@ def _gap(values: np.ndarray, base: Any, out: np.ndarray, n: int) -> float:
     return float(np.abs(values.sum(1) + np.broadcast_to(base, (n,)) - out[:n]).max() / spread)
 
 
+@functools.cache
+def _cache_masker_jit() -> None:
+    """shap's tabular masker compiles two numba functions on its first call in every process (about 4 s of
+    the 8 s a fresh process spends before its first Permutation row, and again in each worker process);
+    their compiled code does not depend on the model, so it is cached on disk once (numba's own cache,
+    ``cache=True``, which shap does not set). The functions that take shap's link function as an argument
+    are left alone: numba cannot key their cache across processes. Any failure leaves shap as it is."""
+    try:
+        from numba.core.registry import CPUDispatcher
+        from shap.maskers import _tabular
+
+        for fn in (getattr(_tabular, "_delta_masking", None), getattr(_tabular, "_single_delta_mask", None)):
+            if isinstance(fn, CPUDispatcher) and not fn.signatures:
+                fn.enable_caching()
+    except Exception:  # noqa: BLE001, S110 - an optimisation only: shap then compiles as it always did
+        pass
+
+
 def _agnostic_rows(adapter: Any, X: np.ndarray, offset: int, algo: str, background: np.ndarray, seed: int,
                    budget: int) -> tuple[np.ndarray, np.ndarray]:
     """Exact, Permutation or Kernel SHAP for rows at positions ``offset``...; the sampled algorithms
     seed each row from (seed, position), so splitting rows between processes changes nothing."""
     import shap
 
+    _cache_masker_jit()
     values, base = np.zeros(X.shape), np.zeros(len(X))
     masker = shap.maskers.Independent(background, max_samples=len(background))
     with warnings.catch_warnings(), seeded_global_numpy(seed):

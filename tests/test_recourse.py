@@ -303,7 +303,7 @@ def test_consistency_check_is_in_the_gate_and_matches_the_decisions(german_repor
         assert check["value"] == pytest.approx(np.mean(hits)) and check["blocking"] is False
         assert check["verdict"] == ("pass" if np.mean(hits) >= 0.5 else "finding")
         assert results["recourse"]["consistency"][method]["decisions"] == len(searched)
-    assert results["schema_version"] == "1.2"
+    assert results["schema_version"] == "1.3"
 
 
 def test_reasons_cli_adds_verified_recourse_for_adverse_rows(german_report, cli):

@@ -85,7 +85,7 @@ def evaluate_explainer(ex: Any, groups: list[ExplainedGroup], X: np.ndarray, bac
     A0 = _rows(g0.attributions[ex.name], g0.scored_positions)
     X0 = X[g0.rows[g0.scored_positions]]
     rng = np.random.default_rng(settings.seed + 1)
-    stab = _stability(ex, g0.adapter, X0, A0, background, settings, faith)
+    stab = _stability(ex, g0.adapter, X0, A0, background, settings, faith, g0.scored_positions)
     sens = _sensitivity(ex, g0.adapter, X0, A0, background, _feature_scale(X), settings, rng, faith, findings)
     if g0.adapter.capabilities.differentiable:
         _captum_infidelity(g0.adapter, X0, A0, settings.seed, rng, faith, findings)
@@ -179,15 +179,21 @@ def _summary(per_group: list[FaithfulnessScores], w: np.ndarray) -> dict[str, An
 
 
 def _stability(ex: Any, adapter: Adapter, X0: np.ndarray, A0: Attribution, background: np.ndarray,
-               settings: EvaluationSettings, faith: dict[str, Any]) -> float | None:
+               settings: EvaluationSettings, faith: dict[str, Any], positions: np.ndarray) -> float | None:
     """Top-k Jaccard across seeds, for methods whose results vary with the seed (declared by the class,
-    or by the attribution's meta for algorithms chosen per model: shap's Permutation and Kernel)."""
+    or by the attribution's meta for algorithms chosen per model: shap's Permutation and Kernel).
+
+    The first seed's run is the explained rows' own attribution when it would be identical: a method
+    that seeds each row from (seed, row position), on rows that were the first ones explained."""
     if not (getattr(ex, "sampling", False) or A0.meta.get("sampled", False)):
         return None
     k = min(3, X0.shape[1])
     sub = X0[: settings.stability_rows]
-    runs = [ex.explain(adapter, sub, background=background, seed=settings.seed + s).values
-            for s in range(settings.stability_seeds)]
+    n = len(sub)
+    reuse = bool(A0.meta.get("parameters", {}).get("per_row_seed")) and np.array_equal(positions[:n], np.arange(n))
+    runs = [np.asarray(A0.values[:n])] if reuse else []
+    runs += [ex.explain(adapter, sub, background=background, seed=settings.seed + s).values
+             for s in range(len(runs), settings.stability_seeds)]
     stab = stability(runs, k)
     faith["stability_topk_jaccard"] = {"value": stab, "seeds": settings.stability_seeds, "rows": len(sub), "k": k,
                                        "higher_is_better": True}

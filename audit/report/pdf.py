@@ -825,6 +825,7 @@ class _Builder(_Pages):
             "uninformative on this model and left out of the score; an explainer that ranks the inputs exactly as a "
             "reference candidate on at least 95% of rows is flagged as an identity, not independent evidence. The "
             "scores carry bootstrap 95% confidence intervals over rows.",
+            *self._budget_method(),
             "<b>Protected attributes.</b> A protected attribute that is a model input is reported, and blocks the "
             "gate unless the policy sets protected_as_input to 'finding'. The counterfactual flip test changes only that attribute on real rows "
             "to other observed values and counts the decisions that change, with a bootstrap confidence interval; "
@@ -846,6 +847,34 @@ class _Builder(_Pages):
             "<b>Limitations.</b> " + _esc(self.t.text("limitations")),
         ]
         return out + [self.p(x) for x in text]
+
+    def _budget_method(self) -> list[str]:
+        """The methodology paragraph on the time budget (none when no explainer was budgeted). Measured seconds
+        stay in results.json (``reproducibility.audit_plan``): a report is the same bytes for the same rows."""
+        from audit.budget import MINIMUMS as m
+
+        plan = self.r.reproducibility.get("audit_plan")
+        if not plan:
+            return []
+        used, asked = plan["used"], plan["requested"]
+        timed = list(plan["pilot_seconds_per_row"])
+        names = timed[0] + " was" if len(timed) == 1 else f"{', '.join(timed[:-1])} and {timed[-1]} were"
+        text = (f"<b>Time budget.</b> Before the run, {names} timed on three "
+                f"rows and their work, faithfulness re-runs included, was estimated against a budget of "
+                f"{plan['budget_seconds']:g} s (audit_budget_s; the figures are in results.json, "
+                f"reproducibility.audit_plan). ")
+        if plan["reduced"]:
+            text += (f"To fit it, {used['rows']} of {asked['rows']} requested rows were explained, stability was "
+                     f"measured on {used['stability_rows']} rows with {used['stability_seeds']} seeds, max-sensitivity "
+                     f"on {used['sensitivity_rows']} rows and the randomisation check on {used['randomisation_rows']} "
+                     f"rows (the documented minimum: {m['rows']} rows; {m['stability_rows']} rows with "
+                     f"{m['stability_seeds']} seeds; {m['sensitivity_rows']} and {m['randomisation_rows']} rows). The "
+                     "confidence intervals above are computed on these rows and are wider for it.")
+        elif plan["estimated_seconds_requested"] > plan["budget_seconds"]:
+            text += "The estimate was over the budget; the row counts were set explicitly and were kept."
+        else:
+            text += "The configured row counts fitted and were kept."
+        return [text]
 
     def _recourse_method(self) -> list[str]:
         """The methodology paragraph on recourse (none when it was not searched)."""

@@ -153,13 +153,40 @@ def test_stability_of_a_sampled_explainer_is_measured_across_its_seeds():
     A0 = SimpleNamespace(meta={})
     faith: dict = {}
     settings = EvaluationSettings(seed=0, stability_rows=3, stability_seeds=3)
-    stab = _stability(_SeedDependent(), None, X, A0, X, settings, faith)
+    first = np.arange(4)
+    stab = _stability(_SeedDependent(), None, X, A0, X, settings, faith, first)
     assert stab == pytest.approx(0.5)
     assert faith["stability_topk_jaccard"] == {"value": stab, "seeds": 3, "rows": 3, "k": 3,
                                                "higher_is_better": True}
-    assert _stability(_NotSampled(), None, X, A0, X, settings, {}) is None
+    assert _stability(_NotSampled(), None, X, A0, X, settings, {}, first) is None
     # shap's Permutation / Kernel declare it per attribution
-    assert _stability(_NotSampled(), None, X, SimpleNamespace(meta={"sampled": True}), X, settings, {}) == 0.5
+    assert _stability(_NotSampled(), None, X, SimpleNamespace(meta={"sampled": True}), X, settings, {}, first) == 0.5
+
+
+class _Counted(_SeedDependent):
+    def __init__(self):
+        self.seeds = []
+
+    def explain(self, adapter, X, *, background, seed):
+        self.seeds.append(seed)
+        return super().explain(adapter, X, background=background, seed=seed)
+
+
+def test_stability_reuses_the_explained_rows_for_the_first_seed_only_when_identical():
+    """A per-row-seeded attribution of the first rows is the first seed's run: it is reused (one explain call
+    fewer, same value); on other rows (a scoring sample) or without per-row seeds every seed is re-run."""
+    X = np.zeros((4, 5))
+    settings = EvaluationSettings(seed=0, stability_rows=3, stability_seeds=3)
+    seed0 = _SeedDependent().explain(None, X, background=X, seed=0).values
+    A0 = SimpleNamespace(meta={"parameters": {"per_row_seed": "(seed, row position)"}}, values=seed0)
+    ex = _Counted()
+    assert _stability(ex, None, X, A0, X, settings, {}, np.arange(4)) == pytest.approx(0.5) and ex.seeds == [1, 2]
+    ex = _Counted()
+    assert _stability(ex, None, X, A0, X, settings, {}, np.array([0, 2, 5, 7])) == pytest.approx(0.5)
+    assert ex.seeds == [0, 1, 2]  # positions 0, 2, 5 are not the rows a re-run at positions 0, 1, 2 would seed
+    ex = _Counted()
+    _stability(ex, None, X, SimpleNamespace(meta={}, values=seed0), X, settings, {}, np.arange(4))
+    assert ex.seeds == [0, 1, 2]
 
 
 class _NotSampled(_SeedDependent):

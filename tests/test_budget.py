@@ -1,0 +1,151 @@
+"""The audit's time budget: measured costs decide the row counts and workers, within documented minimums."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from audit.budget import MINIMUMS, plan_audit, reruns
+from audit.config import AuditConfig, parse_config
+from audit.runner import run_audit
+from explainers.lime_tabular import Lime
+from explainers.shap_explainer import Shap
+from tests.adapters.test_toy_framework import CallableAdapter
+from tests.conftest import SAMPLES, save_pickle
+
+
+class _Costly:
+    """An explainer whose pilot reports a fixed cost per row."""
+
+    def __init__(self, name: str, seconds: float | None) -> None:
+        self.name, self.seconds = name, seconds
+
+    def pilot_seconds_per_row(self, adapter, X, *, background, seed):
+        return self.seconds
+
+
+def _adapter(parallel: bool = False) -> CallableAdapter:
+    adapter = CallableAdapter(lambda Z: Z[:, 0] - Z[:, 1], ["a", "b", "c"])
+    adapter.capabilities = adapter.capabilities.__class__(margin=True, parallel_safe=parallel)
+    return adapter
+
+
+def _plan(costs: dict[str, float | None], config: AuditConfig, *, parallel: bool = False, n_available: int = 4000):
+    bg = np.random.default_rng(0).normal(size=(20, 3))
+    return plan_audit([_Costly(k, v) for k, v in costs.items()], _adapter(parallel), bg[:3], bg, config,
+                      n_available=n_available, randomised=True)
+
+
+def test_cheap_explainers_leave_every_count_alone_and_record_no_plan():
+    config = AuditConfig()
+    effective, plan = _plan({"coefficients": None, "tree_path": None}, config)
+    assert plan is None
+    assert {k: getattr(effective, k) for k in MINIMUMS} == {k: getattr(config, k) for k in MINIMUMS}
+    assert effective.n_jobs == 1 and effective.explain_budget_s == config.explain_budget_s
+
+
+def test_within_budget_nothing_is_reduced_and_shap_gets_what_is_left():
+    config = AuditConfig(audit_budget_s=30.0)
+    effective, plan = _plan({"shap": 0.001, "lime": 0.001}, config)
+    assert plan.used == plan.requested and plan.finding is None and effective.rows == 200
+    n = reruns(plan.used, True)
+    assert plan.estimated_seconds_used == pytest.approx(0.002 * n + 200 * 1200 / plan.rows_per_second, rel=1e-6)
+    # the budget left over (less LIME's re-runs and the overhead) goes to SHAP's own choice for its rows, in the
+    # share its explained rows are of all it explains; capped by explain_budget_s
+    left = 30.0 - 0.001 * n - 200 * 1200 / plan.rows_per_second
+    assert effective.explain_budget_s == plan.explain_budget_s == pytest.approx(min(60.0, left * 200 / n), abs=0.01)
+
+
+def test_over_budget_scales_free_counts_down_in_proportion_never_below_the_minimums():
+    config = AuditConfig(audit_budget_s=10.0)
+    effective, plan = _plan({"shap": 0.05, "lime": 0.03}, config)
+    used = plan.used
+    assert used != plan.requested and all(used[k] >= MINIMUMS[k] for k in MINIMUMS)
+    assert MINIMUMS["rows"] < used["rows"] < 200  # a share of the requested rows, above the floor
+    assert plan.estimated_seconds_used <= 10.0 < plan.estimated_seconds_requested
+    assert effective.rows == used["rows"] and effective.stability_seeds == used["stability_seeds"]
+    assert "audit_budget_s" in plan.finding and f"rows = {used['rows']}" in plan.finding
+    assert plan.record()["reduced"] is True
+
+
+def test_at_the_minimum_the_overrun_is_stated_not_hidden():
+    effective, plan = _plan({"lime": 1.0}, AuditConfig(audit_budget_s=1.0))
+    assert plan.used == {k: min(MINIMUMS[k], plan.requested[k]) for k in MINIMUMS}
+    assert plan.estimated_seconds_used > 1.0
+    assert "documented minimum" in plan.finding and "still estimated" in plan.finding
+
+
+def test_counts_set_explicitly_are_kept_and_the_overrun_is_a_finding():
+    config = parse_config("rows = 120\naudit_budget_s = 1.0")
+    effective, plan = _plan({"lime": 0.05}, config)
+    assert effective.rows == 120 and plan.used["rows"] == 120
+    assert plan.used["stability_rows"] == MINIMUMS["stability_rows"]  # the counts left to the budget did shrink
+    explicit = parse_config("rows = 120\nstability_rows = 20\nstability_seeds = 5\nsensitivity_rows = 10\n"
+                            "randomisation_rows = 50\naudit_budget_s = 1.0")
+    _, plan = _plan({"lime": 0.05}, explicit)
+    assert plan.used == plan.requested and "set explicitly" in plan.finding
+
+
+def test_explicit_explain_budget_is_not_overridden():
+    effective, plan = _plan({"shap": 0.001}, parse_config("explain_budget_s = 7.5"))
+    assert effective.explain_budget_s == 7.5 and plan.explain_budget_s is None
+
+
+def test_workers_only_when_the_model_can_be_copied_and_the_work_is_long():
+    slow = AuditConfig(audit_budget_s=1000.0)
+    assert _plan({"lime": 1.0}, slow, parallel=True)[1].n_jobs == (__import__("os").cpu_count() or 1)
+    assert _plan({"lime": 1.0}, slow, parallel=False)[1].n_jobs == 1  # a torch model stays in-process
+    assert _plan({"lime": 1e-5}, slow, parallel=True)[1].n_jobs == 1  # short work: process start-up would dominate
+    assert _plan({"lime": 1.0}, parse_config("n_jobs = 1\naudit_budget_s = 1000"), parallel=True)[1].n_jobs == 1
+
+
+def test_rows_never_exceed_the_data():
+    _, plan = _plan({"lime": 0.001}, AuditConfig(), n_available=30)
+    assert plan.requested["rows"] == plan.used["rows"] == 30
+
+
+@pytest.mark.parametrize("make", [lambda: Lime(num_samples=200), lambda: Shap(algorithm="permutation")])
+def test_a_rows_attribution_does_not_depend_on_the_rows_after_it(make):
+    """Stability's first seed reuses the explained rows' own attribution: valid only if explaining the
+    first n rows alone gives exactly what they got among all rows (per-row seeds)."""
+    rng = np.random.default_rng(3)
+    X, bg = rng.normal(size=(12, 4)), rng.normal(size=(30, 4))
+    adapter = CallableAdapter(lambda Z: np.tanh(Z[:, 0] * Z[:, 1]) + Z[:, 2], ["a", "b", "c", "d"])
+    explainer = make()
+    whole = explainer.explain(adapter, X, background=bg, seed=5)
+    assert whole.meta["parameters"]["per_row_seed"]
+    np.testing.assert_array_equal(explainer.explain(adapter, X[:5], background=bg, seed=5).values, whole.values[:5])
+
+
+def test_a_slow_audit_explains_fewer_rows_and_says_how_to_reproduce_them(credit_logreg, tmp_path):
+    """Real data, a tiny budget: the run drops to the documented minimum, records the plan and the finding,
+    and the counts the finding names, set explicitly, reproduce the same rows and attributions."""
+    path = save_pickle(credit_logreg, tmp_path / "logreg.pkl")
+    base = "explainers = ['lime']\nlime_num_samples = 100\nbackground = 30\nbootstrap = 50\nrandom_controls = 2\n"
+    budgeted = run_audit(path, SAMPLES / "german_credit.csv",
+                         config=parse_config(base + "audit_budget_s = 0.01", overrides={"target": "risk"}))
+    record = budgeted.to_json()
+    plan = record["reproducibility"]["audit_plan"]
+    assert plan["reduced"] and plan["used"] == MINIMUMS and plan["pilot_seconds_per_row"]["lime"] > 0
+    lime = record["explanations"][0]
+    assert lime["rows_explained"] == 50 and lime["faithfulness"]["stability_topk_jaccard"]["rows"] == 10
+    assert lime["faithfulness"]["stability_topk_jaccard"]["seeds"] == 3
+    assert any(w.startswith("time budget:") for w in record["warnings"])
+    assert record["config"]["rows"] == 50  # the configuration that ran
+    from pypdf import PdfReader
+
+    from audit.report import write_outputs
+    from report_templates import load_template
+
+    pdf = write_outputs(budgeted, tmp_path / "out", template=load_template("generic"))["pdf"]
+    text = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(pdf).pages)
+    assert "Time budget. Before the run, lime was timed on three rows" in text
+    assert "50 of 200 requested rows were explained" in text and "time budget: the model-agnostic" in text
+    counts = "".join(f"{k} = {v}\n" for k, v in plan["used"].items())
+    explicit = run_audit(path, SAMPLES / "german_credit.csv",
+                         config=parse_config(base + counts, overrides={"target": "risk"}))
+    again = explicit.to_json()
+    assert again["reproducibility"]["audit_plan"]["reduced"] is False
+    assert [d["row"] for d in again["decisions"]] == [d["row"] for d in record["decisions"]]
+    np.testing.assert_array_equal(explicit.attributions["lime"].values, budgeted.attributions["lime"].values)
+    assert again["explanations"][0]["stability_topk_jaccard"] == lime["stability_topk_jaccard"]
