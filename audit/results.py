@@ -118,7 +118,14 @@ class AuditResult:
         })
 
     def dumps(self) -> str:
-        return json.dumps(self.to_json(), indent=2, sort_keys=False, allow_nan=False)
+        """results.json's text: indented, with one decision per line (a portfolio run has one per explained row,
+        and the indenting encoder is pure Python: 30,000 decisions took seconds more)."""
+        record = self.to_json()
+        decisions, mark = record["decisions"], "\u0001decisions\u0001"
+        record["decisions"] = mark
+        text = json.dumps(record, indent=2, sort_keys=False, allow_nan=False)
+        rows = ",\n".join("    " + json.dumps(d, allow_nan=False) for d in decisions)
+        return text.replace(json.dumps(mark), "[\n" + rows + "\n  ]" if decisions else "[]", 1)
 
 
 def to_jsonable(obj: Any) -> Any:

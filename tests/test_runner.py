@@ -38,6 +38,19 @@ def logreg_result(credit_logreg, tmp_path_factory):
     return run_audit(path, SAMPLES / "german_credit.csv", config=_config(target="risk"))
 
 
+def test_results_json_text_is_the_record_with_one_decision_per_line(logreg_result):
+    """Fails if the fast writer drops, reorders or alters anything the record holds, or a decision spans lines."""
+    import dataclasses
+
+    text = logreg_result.dumps()
+    record = json.loads(json.dumps(logreg_result.to_json()))
+    assert json.loads(text) == record and list(json.loads(text)) == list(record)
+    lines = [ln for ln in text.splitlines() if ln.startswith('    {"row": ')]
+    assert len(lines) == len(record["decisions"]) > 0
+    empty = dataclasses.replace(logreg_result, decisions=())
+    assert json.loads(empty.dumps())["decisions"] == []
+
+
 def test_results_json_has_the_contract_keys(logreg_result):
     j = json.loads(logreg_result.dumps())
     for key in ("schema_version", "tool_version", "created_at", "model", "data", "gate", "explanations", "controls",

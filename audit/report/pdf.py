@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.report import charts
-from audit.results import AuditResult, CompareResult
+from audit.results import SCHEMA_VERSION, AuditResult, CompareResult
 
 __all__ = ["render_pdf", "render_compare_pdf"]
 
@@ -331,7 +331,7 @@ class _Builder(_Pages):
         if m.get("favorable_class") is not None:
             rows.append(["Favourable outcome", self.favorable_words()])
         rows += [["Audit date (UTC)", r.created_at],
-                 ["Tool", f"xai-audit {r.tool_version}, results schema {r.to_json()['schema_version']}"]]
+                 ["Tool", f"xai-audit {r.tool_version}, results schema {SCHEMA_VERSION}"]]
         out.append(self.table(rows, widths=[4 * cm, 13 * cm]))
         out += [Spacer(1, 0.4 * cm), *self.signoff(), PageBreak()]
         return out
