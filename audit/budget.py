@@ -162,8 +162,8 @@ def _finding(plan: AuditPlan, free: list[str]) -> str | None:
     changed = [f"{_LABELS[k]} {plan.requested[k]} -> {plan.used[k]}" for k in MINIMUMS
                if plan.used[k] != plan.requested[k]]
     if not changed:
-        return head + ("; every count was set explicitly, so nothing was reduced" if not free else
-                       "; the counts were already at the documented minimum") + "."
+        return head + ("; every count was fixed (set explicitly, or by audit compare to the baseline's), so nothing "
+                       "was reduced" if not free else "; the counts were already at the documented minimum") + "."
     at_floor = all(plan.used[k] <= MINIMUMS[k] for k in free)
     tail = (f" This is the documented minimum; it is still estimated at {plan.estimated_seconds_used:.0f} s."
             if at_floor and plan.estimated_seconds_used > plan.budget_seconds else "")

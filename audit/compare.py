@@ -28,6 +28,7 @@ import numpy as np
 
 from audit import __version__
 from audit.agreement import importance_agreement
+from audit.budget import MINIMUMS as BUDGETED
 from audit.config import AuditConfig
 from audit.errors import DataError
 from audit.gate import CompareEvidence, evaluate_compare
@@ -60,9 +61,14 @@ def compare_models(baseline: Path, candidate: Path, data: Path, *, config: Audit
     """Audit both models on DATA with one configuration and seed, then compare them."""
     from audit.runner import run_audit
 
-    audits = tuple(run_audit(path, data, config=config, config_text=config_text, trust_model=trust_model,
-                             model_class=model_class, progress=progress, command_line=command_line)
-                   for path in (baseline, candidate))
+    def audit(path: Path, settings: AuditConfig) -> Any:
+        return run_audit(path, data, config=settings, config_text=config_text, trust_model=trust_model,
+                         model_class=model_class, progress=progress, command_line=command_line)
+
+    first = audit(baseline, config)
+    # the candidate explains the rows the baseline's time budget chose (audit.budget), so both see the same rows
+    counts = {k: first.config[k] for k in BUDGETED}
+    audits = (first, audit(candidate, config.model_copy(update=counts)))
     base, cand = (a.to_json() for a in audits)
     _same_task(base, cand)
     rows = (audits[0].outcomes, audits[1].outcomes)

@@ -83,7 +83,7 @@ def test_counts_set_explicitly_are_kept_and_the_overrun_is_a_finding():
     explicit = parse_config("rows = 120\nstability_rows = 20\nstability_seeds = 5\nsensitivity_rows = 10\n"
                             "randomisation_rows = 50\naudit_budget_s = 1.0")
     _, plan = _plan({"lime": 0.05}, explicit)
-    assert plan.used == plan.requested and "set explicitly" in plan.finding
+    assert plan.used == plan.requested and "set explicitly" in plan.finding and "nothing was reduced" in plan.finding
 
 
 def test_explicit_explain_budget_is_not_overridden():
@@ -149,3 +149,29 @@ def test_a_slow_audit_explains_fewer_rows_and_says_how_to_reproduce_them(credit_
     assert [d["row"] for d in again["decisions"]] == [d["row"] for d in record["decisions"]]
     np.testing.assert_array_equal(explicit.attributions["lime"].values, budgeted.attributions["lime"].values)
     assert again["explanations"][0]["stability_topk_jaccard"] == lime["stability_topk_jaccard"]
+
+
+def test_compare_explains_the_rows_the_baseline_budget_chose_in_both_audits(credit_gbm, credit_logreg, tmp_path,
+                                                                             monkeypatch):
+    """A slow baseline and a fast candidate: alone, their budgets would explain different rows; compare must
+    give the candidate the baseline's counts, or the paired measures would pair different decisions."""
+    import audit.runner
+    from audit.compare import compare_models
+
+    def pilot(self, adapter, X, *, background, seed):
+        return 1.0 if "GradientBoosting" in type(adapter.final_estimator).__name__ else 1e-5
+
+    monkeypatch.setattr(Lime, "pilot_seconds_per_row", pilot)
+    audits = []
+    real = audit.runner.run_audit
+    monkeypatch.setattr(audit.runner, "run_audit", lambda *a, **k: audits.append(real(*a, **k)) or audits[-1])
+    config = parse_config("explainers = ['lime']\nlime_num_samples = 100\nbackground = 30\nbootstrap = 50\n"
+                          "random_controls = 2\n", overrides={"target": "risk"})
+    slow, fast = save_pickle(credit_gbm, tmp_path / "gbm.pkl"), save_pickle(credit_logreg, tmp_path / "lr.pkl")
+    compare_models(slow, fast, SAMPLES / "german_credit.csv", config=config)
+    plans = [a.reproducibility["audit_plan"] for a in audits]
+    assert plans[0]["reduced"] and plans[0]["used"]["rows"] == MINIMUMS["rows"]
+    assert plans[1]["used"] == plans[0]["used"] and not plans[1]["reduced"]
+    assert [d.row for d in audits[0].decisions] == [d.row for d in audits[1].decisions]
+    alone = run_audit(fast, SAMPLES / "german_credit.csv", config=config)
+    assert alone.reproducibility["audit_plan"]["used"]["rows"] == 200  # what the candidate would have done alone
