@@ -25,9 +25,9 @@ results.json (``reproducibility.audit_plan``) next to the measured timings.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -43,7 +43,7 @@ PARALLEL_EFFICIENCY = 0.7  # planned speed-up per worker process (measured 1.4x 
 AUTO_PARALLEL_S = 30.0  # n_jobs = 0: worker processes only when the serial estimate is above this (their start costs seconds)
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class AuditPlan:
     budget_seconds: float
     seconds_per_row: dict[str, float]  # each budgeted explainer's pilot, serial
@@ -139,7 +139,7 @@ def plan_audit(explainers: list[Any], adapter: Any, X_pilot: np.ndarray, backgro
         explain_budget = round(max(min(config.explain_budget_s, share), costs["shap"] * used["rows"] * 1.2), 2)
     plan = AuditPlan(config.audit_budget_s, costs, rate, jobs, requested, used, serial(requested) / _speedup(jobs),
                      serial(used) / _speedup(jobs), explain_budget, None)
-    plan = AuditPlan(**{**plan.__dict__, "finding": _finding(plan, free)})
+    plan = dataclasses.replace(plan, finding=_finding(plan, free))
     update: dict[str, Any] = {**used, "n_jobs": jobs}
     if explain_budget is not None:
         update["explain_budget_s"] = explain_budget
