@@ -312,6 +312,8 @@ def reasons(
             err.print(f"Reasons by {escape(summary.method)}{escape(score)}: {summary.rows_written:,} of "
                       f"{summary.rows_read:,} rows written to {escape(str(summary.path))} (how: "
                       f"{escape(str(summary.metadata_path))})", highlight=False)
+        if summary.mixed:
+            err.print(f"warning: {escape(summary.mixed)}", highlight=False)
         return 0
 
     raise typer.Exit(_guarded(work, err, debug))

@@ -20,7 +20,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +72,22 @@ class ReasonsSummary:
     favorable_class: str | None
     explainer: dict[str, Any]  # the algorithm the explainer chose and its parameters (first explained chunk)
     metadata_path: Path
+    rows_by_algorithm: dict[str, int] = field(default_factory=dict)  # more than one: chunks differed
+
+    @property
+    def mixed(self) -> str | None:
+        """A warning when chunks were explained by different algorithms (a later chunk's automatic choice, e.g.
+        TreeSHAP's fallback after an additivity miss the first chunk did not show), else None."""
+        if len(self.rows_by_algorithm) < 2:
+            return None
+        parts = ", ".join(f"{k}: {v:,} rows" for k, v in self.rows_by_algorithm.items())
+        return f"the explainer's automatic choice differed between chunks ({parts}); see rows_by_algorithm in the metadata"
+
+
+def algorithm_label(meta: dict[str, Any]) -> str:
+    """The algorithm a chunk's explanation used, with TreeSHAP's mode: what rows_by_algorithm counts."""
+    mode = meta.get("parameters", {}).get("feature_perturbation")
+    return str(meta.get("algorithm", "unknown")) + (f" ({mode})" if mode else "")
 
 
 def _columns(max_reasons: int, recourse: bool) -> list[str]:
@@ -177,6 +193,7 @@ def run_reasons(model_path: Path, data_path: Path, out: Path, *, config: AuditCo
     search = _search(config, audit, adapter, favorable, data_path, spec) if recourse else None
     written = read = 0
     chosen: dict[str, Any] = {}
+    by_algorithm: dict[str, int] = {}
     columns = _columns(config.report.max_reasons, recourse)
     shared = {"adapter": adapter, "ex": ex, "background": background, "favorable": favorable, "config": config,
               "typical": typical, "template": template, "adverse_only": adverse_only, "search": search}
@@ -187,9 +204,12 @@ def run_reasons(model_path: Path, data_path: Path, out: Path, *, config: AuditCo
             read += n_rows
             written += len(rows)
             chosen = chosen or meta
+            if meta:
+                label = algorithm_label(meta)
+                by_algorithm[label] = by_algorithm.get(label, 0) + len(rows)
             advance(n_rows)
     summary = ReasonsSummary(out, read, written, method, score, passed, None if favorable is None else str(favorable),
-                             chosen, out.with_name(out.name + ".meta.json"))
+                             chosen, out.with_name(out.name + ".meta.json"), by_algorithm)
     _write_metadata(summary, loaded.sha256, data_path, config, chunk_rows, scheduler)
     return summary
 
@@ -202,7 +222,8 @@ def _write_metadata(summary: ReasonsSummary, model_sha256: str, data_path: Path,
             "choice_audit_gate_passed": summary.gate_passed, "favorable_class": summary.favorable_class,
             "explainer": summary.explainer, "model_sha256": model_sha256, "data": str(data_path),
             "choice_audit_rows": None if summary.method_score is None else min(summary.rows_read, CHOICE_ROWS),
-            "seed": config.seed, "chunk_rows": chunk_rows, "scheduler": scheduler}
+            "seed": config.seed, "chunk_rows": chunk_rows, "scheduler": scheduler,
+            "rows_by_algorithm": summary.rows_by_algorithm, "warning": summary.mixed}
     fd, tmp = tempfile.mkstemp(prefix=".reasons-meta-", suffix=".json", dir=summary.path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(meta, fh, indent=2, default=str)

@@ -153,3 +153,31 @@ def test_a_missing_data_file_is_exit_2_naming_it(logreg_path, cli, tmp_path):
     code, _, err = cli("reasons", logreg_path, tmp_path / "nope.csv", "--out", tmp_path / "r.csv", "--trust-model")
     assert code == 2 and "nope.csv" in err and "not found" in err
     assert not (tmp_path / "r.csv").exists()
+
+
+def test_chunks_explained_by_different_algorithms_are_counted_and_warned(logreg_path, tmp_path, monkeypatch, cli):
+    """A later chunk whose automatic choice differs (TreeSHAP's fallback after a miss the first chunk did not
+    show) must not hide behind the first chunk's record: rows per algorithm in the metadata, and a warning."""
+    import dataclasses
+    import json
+
+    from explainers.shap_explainer import Shap
+
+    real, seen = Shap.explain, []
+
+    def explain(self, adapter, X, *, background, seed):
+        attr = real(self, adapter, X, background=background, seed=seed)
+        seen.append(len(X))
+        if len(seen) > 1:  # every chunk after the first claims another algorithm
+            return dataclasses.replace(attr, meta={**attr.meta, "algorithm": "shap.OtherExplainer"})
+        return attr
+
+    monkeypatch.setattr(Shap, "explain", explain)
+    code, _, err = cli("reasons", logreg_path, CREDIT, "--out", tmp_path / "r.csv", "--explainer", "shap",
+                       "--chunk-rows", "400")
+    assert code == 0, err
+    meta = json.loads((tmp_path / "r.csv.meta.json").read_text())
+    assert meta["rows_by_algorithm"] == {"shap.LinearExplainer": 400, "shap.OtherExplainer": 600}
+    assert "differed between chunks" in meta["warning"] and "warning: the explainer's automatic choice" in err
+    single = _reasons(logreg_path, CREDIT, tmp_path / "one.csv", explainer="coefficients", chunk_rows=400)
+    assert len(single.rows_by_algorithm) == 1 and single.mixed is None
