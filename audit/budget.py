@@ -114,7 +114,8 @@ def plan_audit(explainers: list[Any], adapter: Any, X_pilot: np.ndarray, backgro
 
     requested = {k: getattr(config, k) for k in MINIMUMS}
     requested["rows"] = min(requested["rows"], n_available)
-    jobs = _jobs(config, adapter, serial(requested))
+    as_configured = serial(requested)
+    jobs = _jobs(config, adapter, as_configured)
     budget = config.audit_budget_s * _speedup(jobs)  # in serial seconds
     free = [k for k in MINIMUMS if k not in config.model_fields_set]
 
@@ -126,7 +127,7 @@ def plan_audit(explainers: list[Any], adapter: Any, X_pilot: np.ndarray, backgro
         return out
 
     used = requested
-    if serial(requested) > budget:
+    if as_configured > budget:
         lo, hi = 0.0, 1.0
         for _ in range(40):
             mid = (lo + hi) / 2
@@ -134,10 +135,11 @@ def plan_audit(explainers: list[Any], adapter: Any, X_pilot: np.ndarray, backgro
         used = scaled(lo)
     explain_budget = None
     if "shap" in costs and "explain_budget_s" not in config.model_fields_set:
-        others = serial(used) - costs["shap"] * reruns(used, randomised)
-        share = (budget - others) * used["rows"] / reruns(used, randomised)
+        n = reruns(used, randomised)
+        others = serial(used) - costs["shap"] * n
+        share = (budget - others) * used["rows"] / n
         explain_budget = round(max(min(config.explain_budget_s, share), costs["shap"] * used["rows"] * 1.2), 2)
-    plan = AuditPlan(config.audit_budget_s, costs, rate, jobs, requested, used, serial(requested) / _speedup(jobs),
+    plan = AuditPlan(config.audit_budget_s, costs, rate, jobs, requested, used, as_configured / _speedup(jobs),
                      serial(used) / _speedup(jobs), explain_budget, None)
     plan = dataclasses.replace(plan, finding=_finding(plan, free))
     update: dict[str, Any] = {**used, "n_jobs": jobs}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from audit.budget import MINIMUMS as BUDGETED_COUNTS
 from audit.results import COMPARE_SCHEMA_VERSION, SCHEMA_VERSION
 
 __all__ = ["SCHEMA", "schema", "COMPARE_SCHEMA", "compare_schema"]
@@ -77,8 +78,7 @@ _EXPLANATION = _obj({
 
 _CI = {"type": "array", "items": _NUM_OR_NULL, "minItems": 2, "maxItems": 2}
 _RATE = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
-_COUNTS = _obj({k: {"type": "integer", "minimum": 1} for k in
-                ("rows", "stability_rows", "stability_seeds", "sensitivity_rows", "randomisation_rows")})
+_COUNTS = _obj({k: {"type": "integer", "minimum": 1} for k in BUDGETED_COUNTS})
 _AUDIT_PLAN = {"type": ["object", "null"], "required": ["budget_seconds", "n_jobs", "requested", "used", "reduced"],
                "properties": {"budget_seconds": _NUM, "n_jobs": {"type": "integer", "minimum": 1},
                               "requested": _COUNTS, "used": _COUNTS, "reduced": _BOOL,
