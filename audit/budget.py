@@ -1,12 +1,16 @@
-"""The audit's time budget (``audit_budget_s``) for the work that grows with model calls per row.
+"""The audit's budget (``audit_budget_s``) for the work that grows with model calls per row: counted, never timed.
 
 Model-agnostic explainers (LIME; SHAP's Permutation, Exact and Kernel) evaluate the model hundreds
 of times per explained row, and the faithfulness measures re-run them: stability across seeds,
 max-sensitivity (:data:`PERTURBATIONS` perturbed copies of each row) and the model-randomisation
 check. On a slow model (an SVC or a KNN over thousands of training rows) that is minutes. Before any
-row is explained, each such explainer is timed on a few rows (a pilot; SHAP's automatic choice at its
-documented minimum quality), the whole of that work is estimated with the controls and the recourse
-search (:data:`OVERHEAD_MODEL_ROWS` model rows per explained row at the measured rate), and:
+row is explained, the whole of that work is *counted*: each explainer's model calls and model rows per
+explained row (SHAP's automatic choice at its documented minimum quality), the controls and the recourse
+search (:data:`OVERHEAD_MODEL_ROWS` model rows per explained row), converted to reference seconds by the
+model's static cost (:func:`explainers._budget.model_cost`, read from the fitted model's structure at
+fixed rates). No clock is read, so the plan, and with it everything measured, is a function of the
+model, the data, the configuration and the seed alone: the same on any machine under any load
+(``audit_budget_s`` is in those reference seconds). Then:
 
 - ``n_jobs = 0`` (the default) becomes every core when the estimate exceeds :data:`AUTO_PARALLEL_S`
   seconds and the model can be copied to worker processes (per-row seeds: the attributions do not
@@ -15,12 +19,14 @@ search (:data:`OVERHEAD_MODEL_ROWS` model rows per explained row at the measured
   ``stability_rows``, ``stability_seeds``, ``sensitivity_rows``, ``randomisation_rows``) are scaled
   down together, never below :data:`MINIMUMS` (the documented minimum quality). What was reduced, the
   estimate at the minimum when even that does not fit, and how to reproduce the run elsewhere is a
-  finding; the bootstrap intervals widen with the fewer rows, and they are what the gate reads;
+  finding; the bootstrap intervals widen with the fewer rows (the gate reads them with
+  ``policy.decide_on = "interval"``);
 - whatever the budget leaves over goes to model-agnostic SHAP's own choice (``explain_budget_s``,
   which may then pick a better algorithm than the minimum), unless ``explain_budget_s`` was set.
 
 Counts set explicitly (audit.toml or the command line) are never changed. The plan is recorded in
-results.json (``reproducibility.audit_plan``) next to the measured timings.
+results.json (``reproducibility.audit_plan``) next to the measured timings. ``time_limit_s``, when set,
+is a wall-clock limit that is only reported when exceeded: it never changes what is measured.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from explainers._budget import measure_throughput
+from explainers._budget import model_cost
 
 __all__ = ["AuditPlan", "plan_audit", "budgeted", "sample", "MINIMUMS", "OVERHEAD_MODEL_ROWS", "PARALLEL_EFFICIENCY", "AUTO_PARALLEL_S"]
 
@@ -46,8 +52,8 @@ AUTO_PARALLEL_S = 30.0  # n_jobs = 0: worker processes only when the serial esti
 @dataclasses.dataclass(frozen=True)
 class AuditPlan:
     budget_seconds: float
-    seconds_per_row: dict[str, float]  # each budgeted explainer's pilot, serial
-    rows_per_second: float  # the model's measured throughput
+    seconds_per_row: dict[str, float]  # each budgeted explainer's counted cost per explained row, serial
+    rows_per_second: float  # the model's static rate (reference model rows per second)
     n_jobs: int
     requested: dict[str, int]
     used: dict[str, int]
@@ -59,8 +65,8 @@ class AuditPlan:
     def record(self) -> dict[str, Any]:
         return {"budget_seconds": self.budget_seconds, "n_jobs": self.n_jobs,
                 "planned_parallel_speedup": round(_speedup(self.n_jobs), 2),
-                "pilot_seconds_per_row": {k: round(v, 5) for k, v in self.seconds_per_row.items()},
-                "measured_rows_per_second": round(self.rows_per_second, 1),
+                "planned_seconds_per_row": {k: round(v, 5) for k, v in self.seconds_per_row.items()},
+                "reference_rows_per_second": round(self.rows_per_second, 1),
                 "requested": self.requested, "used": self.used, "reduced": self.used != self.requested,
                 "estimated_seconds_requested": round(self.estimated_seconds_requested, 2),
                 "estimated_seconds_used": round(self.estimated_seconds_used, 2),
@@ -95,18 +101,18 @@ def _jobs(config: Any, adapter: Any, serial_estimate: float) -> int:
     return cores if config.n_jobs == -1 else config.n_jobs
 
 
-def plan_audit(explainers: list[Any], adapter: Any, X_pilot: np.ndarray, background: np.ndarray, config: Any, *,
+def plan_audit(explainers: list[Any], adapter: Any, n_features: int, n_background: int, config: Any, *,
                n_available: int, randomised: bool) -> tuple[Any, AuditPlan | None]:
     """The configuration to run with (row counts, ``n_jobs``, SHAP's budget) and the plan; no plan when
     no selected explainer is budgeted (intrinsic, tree, linear and gradient methods are cheap)."""
     costs = {}
     for ex in explainers:
-        c = ex.pilot_seconds_per_row(adapter, X_pilot, background=background, seed=config.seed)
+        c = ex.planned_seconds_per_row(adapter, n_features, n_background=n_background)
         if c is not None:
             costs[ex.name] = c
     if not costs:
         return config.model_copy(update={"n_jobs": max(config.n_jobs, 1) if config.n_jobs >= 0 else -1}), None
-    rate = measure_throughput(adapter.predict, background)
+    rate = model_cost(adapter).rows_per_second
 
     def serial(counts: dict[str, int]) -> float:
         n = reruns(counts, randomised)
@@ -157,9 +163,9 @@ def _finding(plan: AuditPlan, free: list[str]) -> str | None:
     if plan.used == plan.requested and plan.estimated_seconds_requested <= plan.budget_seconds:
         return None
     per_row = ", ".join(f"{k} {v:.3f} s" for k, v in plan.seconds_per_row.items())
-    head = (f"time budget: the model-agnostic explainers and their faithfulness re-runs were estimated at "
-            f"{plan.estimated_seconds_requested:.0f} s as configured (per explained row: {per_row}; the model "
-            f"evaluates {plan.rows_per_second:,.0f} rows/s; {plan.n_jobs} worker process(es)), over the "
+    head = (f"budget: the model-agnostic explainers and their faithfulness re-runs were counted at "
+            f"{plan.estimated_seconds_requested:.0f} reference seconds as configured (per explained row: {per_row}; "
+            f"the model's static rate {plan.rows_per_second:,.0f} rows/s; {plan.n_jobs} worker process(es)), over the "
             f"{plan.budget_seconds:g} s budget (audit_budget_s)")
     changed = [f"{_LABELS[k]} {plan.requested[k]} -> {plan.used[k]}" for k in MINIMUMS
                if plan.used[k] != plan.requested[k]]
@@ -182,13 +188,9 @@ def sample(ds: Any, config: Any) -> tuple[np.ndarray, np.ndarray]:
     return explain_rows, ds.X[np.sort(rng.choice(ds.n_rows, size=min(config.background, ds.n_rows), replace=False))]
 
 
-def budgeted(adapter: Any, ds: Any, config: Any) -> tuple[Any, AuditPlan | None]:
-    """:func:`plan_audit` for an audit of ``ds``: the selected explainers timed on three of the rows the
-    configuration would explain, against its background."""
-    from explainers import select
-
-    explainers, _ = select(adapter, config.explainers, top_level=config.top_level(), settings=config.explainer_settings)
-    rows, background = sample(ds, config)
+def budgeted(adapter: Any, ds: Any, config: Any, explainers: list[Any]) -> tuple[Any, AuditPlan | None]:
+    """:func:`plan_audit` for an audit of ``ds`` by the selected ``explainers``, counted against the
+    configured background size."""
     randomised = ds.target is not None and adapter.capabilities.randomisation is not None
-    return plan_audit(explainers, adapter, ds.X[rows[:3]], background, config, n_available=ds.n_rows,
-                      randomised=randomised)
+    return plan_audit(explainers, adapter, ds.X.shape[1], min(config.background, ds.n_rows), config,
+                      n_available=ds.n_rows, randomised=randomised)

@@ -177,6 +177,7 @@ def github_annotations(result: Any) -> str:
     for c in result.gate.checks:
         if not c.passed:
             kind, what = ("error", "audit gate") if c.blocking else ("warning", "audit finding")
+            what += " (not measured)" if c.status == "not_measured" else ""
             lines.append(f"::{kind} title={_gh(f'{what}: {c.name}', prop=True)}::{_gh(c.message)}")
     n, ok = len(result.gate.checks), sum(c.passed for c in result.gate.checks)
     lines.append(f"::notice title=audit gate::{'PASSED' if result.gate.passed else 'FAILED'} ({ok} of {n} checks passed)")

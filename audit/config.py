@@ -55,7 +55,23 @@ class ExplainerPolicy(_Frozen):
     _metrics = field_validator("metric_minimums")(_known_metrics)
 
 
-class ComparePolicy(_Frozen):
+class _Waivers(_Frozen):
+    """``waive`` / ``waive_reason``: checks that may stay unmeasured without failing, and why (printed on the cover)."""
+
+    waive: list[str] = Field(default_factory=list, description="checks (a kind such as 'randomisation', or a full "
+                             "check name) whose 'not measured' does not fail the gate; needs waive_reason")
+    waive_reason: str | None = Field(None, description="why the waived checks may stay unmeasured (required with "
+                                     "waive; printed on the cover and in results.json)")
+
+    @model_validator(mode="after")
+    def _reason(self) -> _Waivers:
+        if self.waive and not (self.waive_reason or "").strip():
+            raise ValueError(f"waive = {self.waive} needs waive_reason: say why these checks may stay unmeasured "
+                             "(it is printed on the report's cover)")
+        return self
+
+
+class ComparePolicy(_Waivers):
     """``[policy.compare]``: how far a candidate model may move from its baseline (``audit compare``).
     Comparing a model with itself measures zero on every one of these, so it always passes."""
 
@@ -75,9 +91,12 @@ class ComparePolicy(_Frozen):
     min_group_rows: int = Field(30, ge=1, description="groups with fewer rows are reported as too small, not rated")
 
 
-class Policy(_Frozen):
+class Policy(_Waivers):
     """What the gate demands. Defaults are documented in the README."""
 
+    decide_on: Literal["estimate", "interval"] = Field(
+        "estimate", description="what a check with a 95% interval compares with its threshold: the point estimate, "
+                                "or the conservative bound of the interval (lower for higher-is-better measures)")
     min_faithfulness_score: float = Field(0.5, ge=-1, le=1)
     max_additivity_error: float = Field(0.01, ge=0)
     min_stability: float = Field(0.6, ge=0, le=1)
@@ -88,7 +107,9 @@ class Policy(_Frozen):
     compare: ComparePolicy = Field(default_factory=ComparePolicy, description="[policy.compare]: audit compare")
 
     _metrics = field_validator("metric_minimums")(_known_metrics)
-    protected_attributes: list[str] = Field(default_factory=list)
+    protected_attributes: list[str] = Field(default_factory=list, description="columns of DATA that are protected; "
+                                            "unset with the credit_decision template: inferred from column names "
+                                            "(sex, age, race, ...); [] declares none")
     max_protected_share: float = Field(0.2, ge=0, le=1)
     min_explainers_passing: int = Field(1, ge=0)
     protected_as_input: Literal["auto", "fail", "finding"] = Field(
@@ -123,7 +144,7 @@ class Policy(_Frozen):
     def _group_bins(self) -> Policy:
         """Bins only for protected attributes, with increasing edges (a typo must not pass silently)."""
         for name, edges in self.group_bins.items():
-            if name not in self.protected_attributes:
+            if name not in self.protected_attributes and "protected_attributes" in self.model_fields_set:
                 raise ValueError(f"policy.group_bins names {name!r}, which is not in policy.protected_attributes "
                                  f"({', '.join(self.protected_attributes) or 'none'})")
             if not edges or any(b <= a for a, b in zip(edges, edges[1:])):

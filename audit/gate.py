@@ -9,12 +9,12 @@ protected group, agreement, performance floors) pass. A fairness group too small
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
 from audit.config import ComparePolicy, Policy
 
-__all__ = ["Check", "Gate", "ExplainerEvidence", "ProtectedEvidence", "FairnessEvidence", "AgreementEvidence",
+__all__ = ["Check", "Gate", "threshold_check", "not_measured", "not_required", "STATUSES", "ExplainerEvidence", "ProtectedEvidence", "FairnessEvidence", "AgreementEvidence",
            "evaluate", "CompareEvidence", "evaluate_compare", "recourse_checks", "extend"]
 
 
@@ -31,10 +31,26 @@ class Check:
     explainer: str | None = None
     blocking: bool = True
     higher_is_better: bool | None = None  # None: the check is not a comparison with a threshold
+    status: Literal["measured", "not_measured", "not_required", "waived"] = "measured"
+    interval: tuple[float, float] | None = None  # the measure's 95% interval, where it has one
 
     @property
     def verdict(self) -> str:
+        """``pass``, ``fail`` (blocking) or ``finding`` for a measured check; otherwise its status."""
+        if self.status != "measured":
+            return self.status
         return "pass" if self.passed else ("fail" if self.blocking else "finding")
+
+    @property
+    def kind(self) -> str:
+        """What is checked (``faithfulness``, ``randomisation``, ``protected_flip``, ...): the name before the
+        first colon, the part a waiver names."""
+        return self.name.split(":", 1)[0]
+
+    @property
+    def subject(self) -> str | None:
+        """What it is checked on (an explainer, an attribute, a metric and explainer), if anything."""
+        return self.name.split(":", 1)[1] if ":" in self.name else None
 
     @property
     def role(self) -> str:
@@ -48,7 +64,59 @@ class Check:
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "passed": self.passed, "value": self.value, "threshold": self.threshold,
                 "message": self.message, "explainer": self.explainer, "blocking": self.blocking,
-                "verdict": self.verdict, "higher_is_better": self.higher_is_better}
+                "verdict": self.verdict, "higher_is_better": self.higher_is_better, "status": self.status,
+                "interval": None if self.interval is None else list(self.interval)}
+
+
+STATUSES = ("measured", "not_measured", "not_required", "waived")
+
+
+def threshold_check(name: str, value: float, threshold: float, what: str, *, higher_is_better: bool,
+                    explainer: str | None = None, blocking: bool = True, interval: tuple[float, float] | None = None,
+                    decide_on: str = "estimate", fmt: str = ".3f", tfmt: str = "", shown: str | None = None,
+                    detail: str = "", suffix: str = "") -> Check:
+    """One comparison of a measured value with its threshold, in the one wording every check uses:
+    ``"{what} {value}{detail} >= {threshold}{suffix}"`` (``<``, ``<=`` or ``>`` as the verdict is; ``shown``
+    replaces the formatted value). With ``decide_on = "interval"`` and an interval, the conservative
+    bound decides, and the message says so. A NaN value never passes.
+
+    >>> threshold_check("x", 0.7, 0.5, "score", higher_is_better=True).message
+    'score 0.700 >= 0.5'
+    >>> c = threshold_check("x", 0.7, 0.5, "score", higher_is_better=True, interval=(0.4, 0.9), decide_on="interval")
+    >>> c.passed, c.message
+    (False, 'score 0.700 (decided on the lower 95% bound 0.400) < 0.5')
+    """
+    decided, note = value, ""
+    if decide_on == "interval" and interval is not None:
+        decided = interval[0] if higher_is_better else interval[1]
+        note = f" (decided on the {'lower' if higher_is_better else 'upper'} 95% bound {decided:{fmt}})"
+    ok = bool(decided == decided and (decided >= threshold if higher_is_better else decided <= threshold))
+    sign = (">=" if ok else "<") if higher_is_better else ("<=" if ok else ">")
+    text = f"{value:{fmt}}" if shown is None else shown
+    return Check(name, ok, float(value), threshold, f"{what} {text}{detail}{note} {sign} {threshold:{tfmt}}{suffix}",
+                 explainer, blocking=blocking, higher_is_better=higher_is_better, interval=interval)
+
+
+def not_measured(name: str, threshold: float | None, why: str, *, explainer: str | None = None,
+                 blocking: bool = True, higher_is_better: bool | None = None) -> Check:
+    """A check whose measure could not be taken: never a pass (see the module docstring)."""
+    return Check(name, False, None, threshold, f"not measured: {why}", explainer, blocking=blocking,
+                 higher_is_better=higher_is_better, status="not_measured")
+
+
+def not_required(name: str, threshold: float | None, why: str, *, explainer: str | None = None,
+                 blocking: bool = True, higher_is_better: bool | None = None) -> Check:
+    """A check the policy does not ask for in this run, saying why (not a pass)."""
+    return Check(name, True, None, threshold, f"not required: {why}", explainer, blocking=blocking,
+                 higher_is_better=higher_is_better, status="not_required")
+
+
+def waived(check: Check, waive: list[str] | tuple[str, ...], reason: str | None) -> Check:
+    """``check`` waived when it was not measured and the policy names it (its kind or its full name)."""
+    if check.status != "not_measured" or not (check.kind in waive or check.name in waive):
+        return check
+    return replace(check, passed=True, status="waived",
+                   message=f"{check.message}; waived by policy.waive ({check.kind}): {reason}")
 
 
 @dataclass(frozen=True)
@@ -83,6 +151,7 @@ class ExplainerEvidence:
     randomisation_similarity_abs: float | None = None
     metric_scores: dict[str, float | None] = field(default_factory=dict)
     uninformative_metrics: tuple[str, ...] = ()
+    identity_with_reference: bool = False  # the score holds by construction: reported, never counted as passing
 
 
 @dataclass(frozen=True)
@@ -110,6 +179,7 @@ class ProtectedEvidence:
     direct_inputs: tuple[str, ...] = ()
     input_action: str = "fail"  # "fail" | "finding", resolved from policy.protected_as_input
     flip_rates: dict[str, tuple[float, tuple[float, float], int]] = field(default_factory=dict)  # rate, CI, rows
+    flip_not_measured: dict[str, str] = field(default_factory=dict)  # attribute -> why the flip test could not run
     strongest_proxy: dict[str, tuple[str, float]] = field(default_factory=dict)  # attribute -> (input, NMI)
     fairness: dict[str, FairnessEvidence] = field(default_factory=dict)  # attribute -> outcome fairness
 
@@ -143,19 +213,17 @@ class CompareEvidence:
 
 def _drift_check(name: str, value: float | None, threshold: float, higher_is_better: bool, what: str,
                  missing: dict[str, str]) -> Check:
-    """One blocking comparison with a threshold; a measure that could not be taken is a finding saying why."""
+    """One blocking comparison with a threshold; a measure that could not be taken is not measured (blocking)."""
     if value is None:
-        return Check(name, False, None, threshold, f"{what} not measured: {missing.get(name, 'not available')}",
-                     blocking=False, higher_is_better=higher_is_better)
-    ok = value >= threshold if higher_is_better else value <= threshold
-    sign = (">=" if ok else "<") if higher_is_better else ("<=" if ok else ">")
-    return Check(name, ok, float(value), threshold, f"{what} {value:.3f} {sign} {threshold}",
-                 higher_is_better=higher_is_better)
+        return not_measured(name, threshold, f"{what}: {missing.get(name, 'not available')}",
+                            higher_is_better=higher_is_better)
+    return threshold_check(name, float(value), threshold, what, higher_is_better=higher_is_better)
 
 
 def evaluate_compare(policy: ComparePolicy, ev: CompareEvidence) -> Gate:
-    """Apply ``[policy.compare]`` to the measured differences between two models; every measured check
-    blocks. Identical models measure zero change and pass.
+    """Apply ``[policy.compare]`` to the measured differences between two models; every check blocks, and a
+    measure that could not be taken fails unless ``policy.compare.waive`` names it. Identical models measure
+    zero change and pass.
 
     >>> evaluate_compare(ComparePolicy(), CompareEvidence(performance=("auc", 0.0, (0.0, 0.0)), method="shap",
     ...     importance_rank=1.0, importance_topk=1.0, reason_change=(0.0, 40), faithfulness_delta=0.0,
@@ -167,9 +235,7 @@ def evaluate_compare(policy: ComparePolicy, ev: CompareEvidence) -> Gate:
     perf = _drift_check("compare:performance", delta, -policy.max_performance_drop, True,
                         f"change in {measure} (candidate - baseline)", gone)
     if delta is not None and ci[0] is not None:
-        perf = Check(perf.name, perf.passed, perf.value, perf.threshold,
-                     f"{perf.message} (paired bootstrap 95% CI {ci[0]:+.3f} to {ci[1]:+.3f})",
-                     higher_is_better=True)
+        perf = replace(perf, message=f"{perf.message} (paired bootstrap 95% CI {ci[0]:+.3f} to {ci[1]:+.3f})")
     checks = [perf,
               _drift_check("compare:importance_rank", ev.importance_rank, policy.min_importance_rank_correlation,
                            True, f"Spearman correlation of the two models' global importance ({m})", gone),
@@ -193,6 +259,7 @@ def evaluate_compare(policy: ComparePolicy, ev: CompareEvidence) -> Gate:
         if name.startswith("compare:group_flip:") and name.split(":", 2)[2] not in ev.group_gaps:
             checks.append(_drift_check(name, None, policy.max_group_flip_gap, False,
                                        f"gap in flips between {name.split(':', 2)[2]} groups", gone))
+    checks = [waived(c, policy.waive, policy.waive_reason) for c in checks]
     return Gate(passed=all(c.passed for c in checks if c.blocking), checks=tuple(checks))
 
 
@@ -203,62 +270,76 @@ def _fmt(x: float | None) -> str:
 def explainer_checks(policy: Policy, ev: ExplainerEvidence) -> list[Check]:
     """All checks for one explainer, thresholds from the policy (per-explainer overrides first)."""
     own = policy.explainers.get(ev.name)
+    decide_on = policy.decide_on
 
     def pick(attr: str) -> Any:
         value = getattr(own, attr, None) if own is not None else None
         return getattr(policy, attr) if value is None else value
 
+    def check(name: str, value: float, t: float, what: str, **kw: Any) -> Check:
+        return threshold_check(f"{name}:{ev.name}", value, t, what, explainer=ev.name, blocking=False,
+                               decide_on=decide_on, **kw)
+
     checks = []
     t = pick("min_faithfulness_score")
-    ok = ev.score == ev.score and ev.score >= t
-    checks.append(Check(f"faithfulness:{ev.name}", ok, ev.score, t,
-                        f"faithfulness score {_fmt(ev.score)} (95% CI {_fmt(ev.score_ci[0])}..{_fmt(ev.score_ci[1])}) "
-                        f"{'>=' if ok else '<'} {t}", ev.name, blocking=False, higher_is_better=True))
+    if ev.score == ev.score:
+        checks.append(check("faithfulness", ev.score, t, "faithfulness score", higher_is_better=True,
+                            interval=tuple(ev.score_ci),
+                            detail=f" (95% CI {_fmt(ev.score_ci[0])}..{_fmt(ev.score_ci[1])})"))
+    else:
+        checks.append(not_measured(f"faithfulness:{ev.name}", t, "the faithfulness score is undefined (no metric "
+                                   "could be normalised against its controls)", explainer=ev.name, blocking=False,
+                                   higher_is_better=True))
     if ev.additivity_error is not None:
-        t = pick("max_additivity_error")
-        ok = ev.additivity_error <= t
-        checks.append(Check(f"additivity:{ev.name}", ok, ev.additivity_error, t,
-                            f"mean additivity error {ev.additivity_error:.2e} of the output's spread "
-                            f"{'<=' if ok else '>'} {t}", ev.name, blocking=False, higher_is_better=False))
+        checks.append(check("additivity", ev.additivity_error, pick("max_additivity_error"), "mean additivity error",
+                            higher_is_better=False, fmt=".2e", detail=" of the output's spread"))
     if ev.stability is not None:
-        t = pick("min_stability")
-        ok = ev.stability >= t
-        checks.append(Check(f"stability:{ev.name}", ok, ev.stability, t,
-                            f"top-k Jaccard across seeds {ev.stability:.3f} {'>=' if ok else '<'} {t}", ev.name,
-                            blocking=False, higher_is_better=True))
-    if ev.randomisation_similarity is not None:
-        t = policy.max_randomisation_similarity
-        signed, absolute = ev.randomisation_similarity, ev.randomisation_similarity_abs
-        worst = signed if absolute is None else max(signed, absolute)
-        ok = worst <= t
-        both = f"{signed:.3f}" + ("" if absolute is None else f" (of |attribution|: {absolute:.3f})")
-        checks.append(Check(f"randomisation:{ev.name}", ok, worst, t,
-                            f"rank correlation with explanations of the randomised model "
-                            f"({ev.randomisation_method or 'refit on permuted labels'}) "
-                            f"{both} {'<=' if ok else '>'} {t} "
-                            f"({'explanation depends on what the model learned' if ok else 'explanation barely changes when the model is randomised'})",
-                            ev.name, blocking=False, higher_is_better=False))
-    elif policy.require_randomisation_check:
-        checks.append(Check(f"randomisation:{ev.name}", False, None, policy.max_randomisation_similarity,
-                            f"randomisation check required but not run: {ev.randomisation_note or 'no target column'}",
-                            ev.name, blocking=False, higher_is_better=False))
+        checks.append(check("stability", ev.stability, pick("min_stability"), "top-k Jaccard across seeds",
+                            higher_is_better=True))
+    checks.append(_randomisation_check(policy, ev))
     minimums = {**policy.metric_minimums, **(own.metric_minimums if own else {})}
     for metric, t in minimums.items():
         value = ev.metric_scores.get(metric)
-        ok = value is not None and value >= t
-        if metric in ev.uninformative_metrics:
-            message = (f"normalised {metric} cannot show the minimum {t} is met: the metric is uninformative on "
-                       f"this model (its reference barely beats random)")
+        if metric in ev.uninformative_metrics or value is None:
+            why = ("the metric is uninformative on this model (its reference barely beats random), so it cannot show "
+                   f"the minimum {t} is met" if metric in ev.uninformative_metrics else "no normalised value")
+            checks.append(not_measured(f"metric:{metric}:{ev.name}", t, f"normalised {metric}: {why}",
+                                       explainer=ev.name, blocking=False, higher_is_better=True))
         else:
-            message = f"normalised {metric} {_fmt(value)} {'>=' if ok else '<'} {t}"
-        checks.append(Check(f"metric:{metric}:{ev.name}", ok, value, t, message, ev.name,
-                            blocking=False, higher_is_better=True))
-    return checks
+            checks.append(check(f"metric:{metric}", value, t, f"normalised {metric}", higher_is_better=True))
+    return [waived(c, policy.waive, policy.waive_reason) for c in checks]
+
+
+def _randomisation_check(policy: Policy, ev: ExplainerEvidence) -> Check:
+    """The model-randomisation sanity check: measured, not measured (required but impossible) or not required."""
+    name, t = f"randomisation:{ev.name}", policy.max_randomisation_similarity
+    if ev.randomisation_similarity is None:
+        if not policy.require_randomisation_check:
+            return not_required(name, t, "policy.require_randomisation_check is false"
+                                + (f" (and it could not run: {ev.randomisation_note})" if ev.randomisation_note else ""),
+                                explainer=ev.name, blocking=False, higher_is_better=False)
+        return not_measured(name, t, f"randomisation check required but not run: "
+                            f"{ev.randomisation_note or 'no target column'}", explainer=ev.name, blocking=False,
+                            higher_is_better=False)
+    signed, absolute = ev.randomisation_similarity, ev.randomisation_similarity_abs
+    worst = signed if absolute is None else max(signed, absolute)
+    both = f"{signed:.3f}" + ("" if absolute is None else f" (of |attribution|: {absolute:.3f})")
+    c = threshold_check(name, worst, t, f"rank correlation with explanations of the randomised model "
+                        f"({ev.randomisation_method or 'refit on permuted labels'})", higher_is_better=False,
+                        explainer=ev.name, blocking=False, shown=both)
+    return replace(c, message=c.message + (" (explanation depends on what the model learned)" if c.passed else
+                                           " (explanation barely changes when the model is randomised)"))
+
+
+_ECOA_NOTE = ("Under ECOA / Regulation B a prohibited basis may not be a factor in a credit decision (age only "
+              "in an empirically derived, statistically sound system that does not score elderly applicants "
+              "down, 12 CFR 1002.6(b)(2)). Remove it, or document the exemption and set "
+              "policy.protected_as_input = 'finding'")
 
 
 def protected_checks(policy: Policy, ev: ProtectedEvidence) -> list[Check]:
     """Direct use, the flip test and proxies, for each protected attribute (all blocking except a direct
-    input under ``input_action = "finding"``)."""
+    input under ``input_action = "finding"``); a flip test that could not run is not measured."""
     checks = []
     for attr in ev.attributes:
         direct = attr in ev.direct_inputs
@@ -266,28 +347,24 @@ def protected_checks(policy: Policy, ev: ProtectedEvidence) -> list[Check]:
         checks.append(Check(
             f"protected_input:{attr}", not direct, 1.0 if direct else 0.0, 0.0,
             (f"{attr!r} is a direct model input and the policy marks it protected. "
-             + ("Under ECOA / Regulation B a prohibited basis may not be a factor in a credit decision (age only "
-                "in an empirically derived, statistically sound system that does not score elderly applicants "
-                "down, 12 CFR 1002.6(b)(2)). Remove it, or document the exemption and set "
-                "policy.protected_as_input = 'finding'" if blocking
+             + (_ECOA_NOTE if blocking
                 else "Reported as a finding, not a blocker: policy.protected_as_input is 'finding'")
              if direct else f"{attr!r} is not a model input"), blocking=blocking or not direct,
             higher_is_better=False))
         if attr in ev.flip_rates:
             rate, ci, rows = ev.flip_rates[attr]
-            t = policy.max_protected_flip_rate
-            ok = rate <= t
-            checks.append(Check(f"protected_flip:{attr}", ok, rate, t,
-                                f"changing only {attr!r} on {rows} real rows changes {rate:.1%} of decisions "
-                                f"(95% CI {ci[0]:.1%} to {ci[1]:.1%}) {'<=' if ok else '>'} {t:.1%}",
-                                higher_is_better=False))
+            checks.append(threshold_check(f"protected_flip:{attr}", rate, policy.max_protected_flip_rate,
+                                          f"changing only {attr!r} on {rows} real rows changes", fmt=".1%",
+                                          tfmt=".1%", detail=f" of decisions (95% CI {ci[0]:.1%} to {ci[1]:.1%})",
+                                          higher_is_better=False, interval=tuple(ci), decide_on=policy.decide_on))
+        elif attr in ev.flip_not_measured:
+            checks.append(not_measured(f"protected_flip:{attr}", policy.max_protected_flip_rate,
+                                       f"flip test of {attr!r}: {ev.flip_not_measured[attr]}", higher_is_better=False))
         if attr in ev.strongest_proxy and policy.max_proxy_association is not None:
             feature, nmi = ev.strongest_proxy[attr]
-            t = policy.max_proxy_association
-            ok = nmi <= t
-            checks.append(Check(f"protected_proxy:{attr}", ok, nmi, t,
-                                f"strongest proxy of {attr!r} among the model inputs: {feature!r}, normalised mutual "
-                                f"information {nmi:.3f} {'<=' if ok else '>'} {t}", higher_is_better=False))
+            checks.append(threshold_check(f"protected_proxy:{attr}", nmi, policy.max_proxy_association,
+                                          f"strongest proxy of {attr!r} among the model inputs: {feature!r}, "
+                                          "normalised mutual information", higher_is_better=False))
         if attr in ev.fairness:
             checks += fairness_checks(policy, attr, ev.fairness[attr])
     return checks
@@ -298,9 +375,9 @@ def _ci_note(ci: tuple[float, float], t: float) -> str:
 
 
 def fairness_checks(policy: Policy, attr: str, ev: FairnessEvidence) -> list[Check]:
-    """Group sizes (a too-small group is a finding, never a pass), the four-fifths rule on the point estimate
-    of the selection-rate ratio (blocking), and the optional equalised-odds and equal-opportunity limits
-    (blocking; without a target they cannot be measured and fail). Too few judged groups: a finding."""
+    """Group sizes (a too-small group is a finding, never a pass), the four-fifths rule on the selection-rate
+    ratio (blocking), and the optional equalised-odds and equal-opportunity limits (blocking). A measure that
+    cannot be taken (too few judged groups, no target) is not measured, which blocks unless waived."""
     n = policy.min_group_size
     small = ev.too_small
     smallest = min((rows for _, rows in ev.group_rows), default=0)
@@ -318,14 +395,14 @@ def fairness_checks(policy: Policy, attr: str, ev: FairnessEvidence) -> list[Che
                     "true class the rate counts")
     t = policy.min_selection_rate_ratio
     if ev.selection_rate_ratio is None:
-        checks.append(Check(f"selection_rate_ratio:{attr}", False, None, t, unjudged, blocking=False,
-                            higher_is_better=True))
+        checks.append(not_measured(f"selection_rate_ratio:{attr}", t, f"selection-rate ratio {unjudged}",
+                                   higher_is_better=True))
     else:
         value, ci, low, high = ev.selection_rate_ratio
-        ok = value >= t
-        checks.append(Check(f"selection_rate_ratio:{attr}", ok, value, t,
-                            f"selection-rate ratio of {attr!r} (group {low!r} over group {high!r}) {_fmt(value)}"
-                            f"{_ci_note(ci, t)} {'>=' if ok else '<'} {t} (four-fifths rule)", higher_is_better=True))
+        checks.append(threshold_check(f"selection_rate_ratio:{attr}", value, t, f"selection-rate ratio of {attr!r} "
+                                      f"(group {low!r} over group {high!r})", detail=_ci_note(ci, t),
+                                      suffix=" (four-fifths rule)", higher_is_better=True, interval=tuple(ci),
+                                      decide_on=policy.decide_on))
     for key, what, limit in (("equalized_odds_difference", "equalised-odds difference (largest gap in true- or "
                               "false-positive rate)", policy.max_equalized_odds_difference),
                              ("equal_opportunity_difference", "equal-opportunity difference (gap in true-positive "
@@ -334,27 +411,26 @@ def fairness_checks(policy: Policy, attr: str, ev: FairnessEvidence) -> list[Che
             continue
         measured = getattr(ev, key)
         if not ev.with_target:
-            checks.append(Check(f"{key}:{attr}", False, None, limit, f"{what} of {attr!r} cannot be checked: "
-                                "no target column", higher_is_better=False))
+            checks.append(not_measured(f"{key}:{attr}", limit, f"{what} of {attr!r} cannot be checked: no target "
+                                       "column", higher_is_better=False))
         elif measured is None:
-            checks.append(Check(f"{key}:{attr}", False, None, limit, f"{what}: {unjudged}", blocking=False,
-                                higher_is_better=False))
+            checks.append(not_measured(f"{key}:{attr}", limit, f"{what}: {unjudged}", higher_is_better=False))
         else:
             value, ci = measured
-            ok = value <= limit
-            checks.append(Check(f"{key}:{attr}", ok, value, limit, f"{what} of {attr!r} {_fmt(value)}"
-                                f"{_ci_note(ci, limit)} {'<=' if ok else '>'} {limit}", higher_is_better=False))
+            checks.append(threshold_check(f"{key}:{attr}", value, limit, f"{what} of {attr!r}",
+                                          detail=_ci_note(ci, limit), higher_is_better=False, interval=tuple(ci),
+                                          decide_on=policy.decide_on))
     return checks
 
 
 def agreement_checks(policy: Policy, ev: AgreementEvidence, passing: list[str]) -> list[Check]:
     """Least pairwise agreement between the explainers that passed their own checks (Krishna et al. 2022);
-    fewer than two: not assessed, which the message says."""
+    with fewer than two there is nothing to compare: not required, which the message says."""
     names = [m for m in ev.methods if m in passing]
     if len(names) < 2:
-        note = f"fewer than two explainers passed ({', '.join(names) or 'none'}): agreement not assessed"
-        return [Check("agreement:rank", True, None, policy.min_method_agreement, note, higher_is_better=True),
-                Check("agreement:topk", True, None, policy.min_topk_agreement, note, higher_is_better=True)]
+        note = f"fewer than two explainers passed ({', '.join(names) or 'none'}), so there is no pair to compare"
+        return [not_required("agreement:rank", policy.min_method_agreement, note, higher_is_better=True),
+                not_required("agreement:topk", policy.min_topk_agreement, note, higher_is_better=True)]
     idx = [ev.methods.index(m) for m in names]
     pairs = [(a, b) for i, a in enumerate(idx) for b in idx[i + 1:]]
     out = []
@@ -363,19 +439,16 @@ def agreement_checks(policy: Policy, ev: AgreementEvidence, passing: list[str]) 
                                   ("agreement:topk", ev.topk, policy.min_topk_agreement,
                                    f"mean top-{ev.k} overlap")):
         a, b = min(pairs, key=lambda p: matrix[p[0]][p[1]])
-        value = float(matrix[a][b])
-        ok = value >= t
-        out.append(Check(name, ok, value, t,
-                         f"least agreeing passing explainers {ev.methods[a]} and {ev.methods[b]}: {what} "
-                         f"{value:.3f} {'>=' if ok else '<'} {t}"
-                         + ("" if ok else "; the explanations tell different stories and cannot all be accurate"),
-                         higher_is_better=True))
+        c = threshold_check(name, float(matrix[a][b]), t, f"least agreeing passing explainers {ev.methods[a]} and "
+                            f"{ev.methods[b]}: {what}", higher_is_better=True)
+        out.append(c if c.passed else replace(c, message=c.message + "; the explanations tell different stories "
+                                                                      "and cannot all be accurate"))
     return out
 
 
 def performance_checks(policy: Policy, performance: dict[str, Any] | None) -> list[Check]:
     """Optional floors on the model's own performance (``min_auc``, ``min_accuracy``, ``min_r2``); a floor
-    that cannot be measured (no target, or the measure does not apply to the task) fails, saying why."""
+    that cannot be measured (no target, or the measure does not apply to the task) is not measured, saying why."""
     checks = []
     for key, floor in (("auc", policy.min_auc), ("accuracy", policy.min_accuracy), ("r2", policy.min_r2)):
         if floor is None:
@@ -384,20 +457,19 @@ def performance_checks(policy: Policy, performance: dict[str, Any] | None) -> li
         role = (performance or {}).get("data_role", "unknown")
         if value is None:
             why = "no target column" if performance is None else f"{key} does not apply to this model's task"
-            checks.append(Check(f"performance:{key}", False, None, floor,
-                                f"{key} floor {floor} cannot be checked: {why}", higher_is_better=True))
+            checks.append(not_measured(f"performance:{key}", floor, f"{key} floor {floor} cannot be checked: {why}",
+                                       higher_is_better=True))
             continue
-        ok = value >= floor
-        checks.append(Check(f"performance:{key}", ok, float(value), floor,
-                            f"{key} {value:.3f} on the audited data (role: {role}) {'>=' if ok else '<'} {floor}",
-                            higher_is_better=True))
+        checks.append(threshold_check(f"performance:{key}", float(value), floor, key,
+                                      detail=f" on the audited data (role: {role})", higher_is_better=True))
     return checks
 
 
 def evaluate(policy: Policy, evidence: list[ExplainerEvidence], protected_shares: dict[str, float] | None = None,
              *, protected: ProtectedEvidence | None = None, agreement: AgreementEvidence | None = None,
              performance: dict[str, Any] | None = None) -> Gate:
-    """Apply the policy to the evidence of every explainer.
+    """Apply the policy to the evidence of every explainer. An explainer whose score is an identity with the
+    reference may pass its checks (and give reasons) but does not count toward ``min_explainers_passing``.
 
     >>> g = evaluate(Policy(require_randomisation_check=False), [ExplainerEvidence("x", 0.9, (0.8, 1.0))])
     >>> g.passed
@@ -411,44 +483,51 @@ def evaluate(policy: Policy, evidence: list[ExplainerEvidence], protected_shares
         if all(c.passed for c in own):
             passing.append(ev.name)
     for name, share in (protected_shares or {}).items():
-        ok = share <= policy.max_protected_share
-        checks.append(Check(f"protected:{name}", ok, share, policy.max_protected_share,
-                            f"share of attribution mass on protected attribute(s) {share:.1%} "
-                            f"{'<=' if ok else '>'} {policy.max_protected_share:.0%} (explainer {name})", name,
-                            higher_is_better=False))
+        checks.append(threshold_check(f"protected:{name}", share, policy.max_protected_share,
+                                      "share of attribution mass on protected attribute(s)", fmt=".1%", tfmt=".0%",
+                                      suffix=f" (explainer {name})", explainer=name, higher_is_better=False))
     if protected is not None:
         checks += protected_checks(policy, protected)
     if agreement is not None:
         checks += agreement_checks(policy, agreement, passing)
     checks += performance_checks(policy, performance)
-    need = policy.min_explainers_passing
-    ok = len(passing) >= need
-    checks.append(Check("explainers_passing", ok, float(len(passing)), float(need),
-                        f"{len(passing)} explainer(s) passed every check ({', '.join(passing) or 'none'}); need {need}",
-                        higher_is_better=True))
+    checks.append(_explainers_passing(policy, evidence, passing))
     required = [n for n, p in policy.explainers.items() if p.required]
     for name in required:
         checks.append(Check(f"required:{name}", name in passing, None, None,
                             f"required explainer {name} {'passed' if name in passing else 'did not pass'} its checks", name))
+    checks = [waived(c, policy.waive, policy.waive_reason) for c in checks]
     global_ok = all(c.passed for c in checks if c.blocking)
     return Gate(passed=global_ok, checks=tuple(checks), passing_explainers=tuple(passing))
+
+
+def _explainers_passing(policy: Policy, evidence: list[ExplainerEvidence], passing: list[str]) -> Check:
+    """How many explainers passed every check, identities with the reference not counted."""
+    identity = {ev.name for ev in evidence if ev.identity_with_reference}
+    counted = [n for n in passing if n not in identity]
+    need = policy.min_explainers_passing
+    listed = ", ".join(f"{n} (an identity with the reference: not counted)" if n in identity else n for n in passing)
+    return Check("explainers_passing", len(counted) >= need, float(len(counted)), float(need),
+                 f"{len(counted)} explainer(s) passed every check ({listed or 'none'}); need {need}",
+                 higher_is_better=True)
 
 
 def recourse_checks(policy: Policy, consistency: dict[str, tuple[float | None, int]]) -> list[Check]:
     """Reason-recourse consistency per explainer: the share of adverse decisions with verified recourse whose
     principal reasons name an input that a counterfactual changes (``consistency``: method -> (share, decisions)).
-    A low share is a finding (non-blocking): the reasons point away from what would change the decision.
+    A low share is a finding (non-blocking): the reasons point away from what would change the decision; no
+    adverse decision with verified recourse leaves it not measured (a finding too).
 
-    >>> [c.verdict for c in recourse_checks(Policy(), {"shap": (0.9, 10), "lime": (0.2, 10)})]
-    ['pass', 'finding']
+    >>> [c.verdict for c in recourse_checks(Policy(), {"shap": (0.9, 10), "lime": (0.2, 10), "x": (None, 0)})]
+    ['pass', 'finding', 'not_measured']
     """
     t = policy.min_reason_recourse_consistency
     checks = []
     for method, (share, n) in consistency.items():
         if share is None:
-            checks.append(Check(f"recourse_consistency:{method}", True, None, t,
-                                f"not assessed for {method}: no adverse decision had verified recourse",
-                                blocking=False, higher_is_better=True))
+            checks.append(not_measured(f"recourse_consistency:{method}", t, f"no adverse decision had verified "
+                                       f"recourse to compare {method}'s reasons with", blocking=False,
+                                       higher_is_better=True))
             continue
         ok = share >= t
         checks.append(Check(f"recourse_consistency:{method}", ok, share, t,
@@ -456,7 +535,7 @@ def recourse_checks(policy: Policy, consistency: dict[str, tuple[float | None, i
                             f"from {method} that a counterfactual changes {'>=' if ok else '<'} {t:.0%}"
                             + ("" if ok else "; the reasons point away from what would change the decision"),
                             blocking=False, higher_is_better=True))
-    return checks
+    return [waived(c, policy.waive, policy.waive_reason) for c in checks]
 
 
 def extend(gate: Gate, checks: list[Check]) -> Gate:

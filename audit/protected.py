@@ -25,7 +25,7 @@ from audit.fairness import check_group_bins, fairness_evidence
 from audit.gate import ProtectedEvidence
 from audit.types import Attribution, Dataset
 
-__all__ = ["protected_shares", "flip_test", "proxies", "QUANTILES", "check_protected_names", "measure_protected",
+__all__ = ["infer_protected", "settle_protected", "PROHIBITED_BASES", "protected_shares", "flip_test", "proxies", "QUANTILES", "check_protected_names", "measure_protected",
            "protected_evidence"]
 
 QUANTILES = (0.10, 0.25, 0.50, 0.75, 0.90)
@@ -77,8 +77,9 @@ def flip_test(decide: Callable[[np.ndarray], np.ndarray], X: np.ndarray, j: int,
     X = np.asarray(X, dtype=float)
     alts = _alternatives(X[:, j], categorical)
     if len(X) == 0 or len(alts) < 2:
-        return {"rate": 0.0, "ci95": [0.0, 0.0], "rows": int(len(X)), "alternatives": int(len(alts)),
-                "changed": 0, "note": "fewer than two observed values: nothing to change"}
+        return {"rate": None, "ci95": None, "rows": int(len(X)), "alternatives": int(len(alts)),
+                "changed": None, "not_measured": f"fewer than two observed values in the {len(X)} sampled rows: "
+                                                 "nothing to change it to"}
     base = np.asarray(decide(X))
     Z = np.repeat(X, len(alts), axis=0)
     Z[:, j] = np.tile(alts, len(X))
@@ -127,6 +128,61 @@ def proxies(X: np.ndarray, feature_names: Sequence[str], categorical: np.ndarray
     return sorted(out, key=lambda p: -p["association"])[:top]
 
 
+# The prohibited bases of ECOA / Regulation B (12 CFR 1002.2(z)) and the EU's comparable grounds, as the
+# words a column name uses for them: one word, or a phrase written with or without separators.
+PROHIBITED_BASES: dict[str, tuple[str, ...]] = {
+    "sex": ("sex", "gender"), "age": ("age", "dateofbirth", "birthdate", "dob", "yearofbirth", "birthyear"),
+    "race": ("race",), "colour": ("colour", "color"), "ethnicity": ("ethnicity", "ethnic"),
+    "religion": ("religion", "religious"), "national origin": ("nationalorigin", "nationality", "citizenship"),
+    "marital status": ("maritalstatus", "marital"),
+}
+_WORDS = {w: basis for basis, words in PROHIBITED_BASES.items() for w in words}
+
+
+def _tokens(name: str) -> list[str]:
+    """A column name's words: split on anything but letters and digits, and at camelCase humps."""
+    import re
+
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    return [t for t in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if t]
+
+
+def infer_protected(columns: Sequence[str]) -> dict[str, str]:
+    """Columns whose names say a prohibited basis (case- and separator-insensitive), each with its basis:
+    the whole name, one of its words, or adjacent words joined (``date_of_birth``).
+
+    >>> infer_protected(["risk", "Sex", "age", "DateOfBirth", "page_views", "marital-status", "usage"])
+    {'Sex': 'sex', 'age': 'age', 'DateOfBirth': 'age', 'marital-status': 'marital status'}
+    """
+    out = {}
+    for col in columns:
+        words = _tokens(str(col))
+        joined = {"".join(words)} | set(words)
+        joined |= {"".join(words[i:j]) for i in range(len(words)) for j in range(i + 2, min(len(words), i + 3) + 1)}
+        basis = next((_WORDS[w] for w in sorted(joined) if w in _WORDS), None)
+        if basis is not None:
+            out[str(col)] = basis
+    return out
+
+
+def settle_protected(config: Any, columns: Sequence[str], target: str | None) -> tuple[Any, str, dict[str, str]]:
+    """The configuration with its protected attributes settled, where they came from (``configured``,
+    ``declared_none``, ``inferred`` or ``none``) and, when inferred, each column's basis.
+
+    With the ``credit_decision`` template and ``policy.protected_attributes`` unset, the columns of DATA
+    whose names say a prohibited basis are protected; ``protected_attributes = []`` declares none."""
+    policy = config.policy
+    if "protected_attributes" in policy.model_fields_set:
+        return config, "configured" if policy.protected_attributes else "declared_none", {}
+    if config.report.template != "credit_decision":
+        return config, "none", {}
+    found = {c: b for c, b in infer_protected([c for c in columns if c != target]).items()}
+    if not found:
+        return config, "inferred", {}
+    settled = policy.model_copy(update={"protected_attributes": list(found)})
+    return config.model_copy(update={"policy": settled}), "inferred", found
+
+
 def check_protected_names(protected: Sequence[str], ds: Dataset, *, bins: Mapping[str, Sequence[float]] | None = None
                           ) -> None:
     """Every protected attribute is a column of the data (a model input, the target or an ignored
@@ -137,6 +193,10 @@ def check_protected_names(protected: Sequence[str], ds: Dataset, *, bins: Mappin
     if unknown:
         raise ConfigError(f"policy.protected_attributes: {name_some(unknown)} is not a column of {ds.path}. "
                           f"Columns are: {name_some(columns, 12)}. Fix the name in audit.toml.")
+    stray = [b for b in (bins or {}) if b not in protected]
+    if stray:
+        raise ConfigError(f"policy.group_bins names {name_some(stray)}, which is not a protected attribute "
+                          f"({name_some(list(protected)) if protected else 'none'}). Fix the name in audit.toml.")
     check_group_bins(ds, bins or {})
 
 
@@ -190,7 +250,9 @@ def protected_evidence(measured: Mapping[str, Any], action: str) -> ProtectedEvi
     return ProtectedEvidence(
         attributes=tuple(measured.get("attributes", ())), direct_inputs=tuple(measured.get("direct_inputs", ())),
         input_action=action,
-        flip_rates={k: (v["rate"], tuple(v["ci95"]), v["rows"]) for k, v in measured.get("flip_test", {}).items()},
+        flip_rates={k: (v["rate"], tuple(v["ci95"]), v["rows"]) for k, v in measured.get("flip_test", {}).items()
+                    if v["rate"] is not None},
+        flip_not_measured={k: v["not_measured"] for k, v in measured.get("flip_test", {}).items() if v["rate"] is None},
         strongest_proxy={k: (v[0]["feature"], v[0]["association"]) for k, v in measured.get("proxies", {}).items() if v},
         fairness=fairness_evidence(measured.get("outcome_fairness", {})),
     )

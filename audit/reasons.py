@@ -269,7 +269,8 @@ def _chunks(path: Path, spec: Any, config: AuditConfig, chunk_rows: int) -> Iter
     if names is None:
         raise InputError(f"model {path}: records no feature names, so its columns cannot be found in chunks; "
                          "use audit run, or save the model fitted on a DataFrame.")
-    space = FeatureSpace(tuple(names), dict(spec.categorical), as_frame=spec.as_frame)
+    space = FeatureSpace(tuple(names), dict(spec.categorical), as_frame=spec.as_frame,
+                         frame_categories={n: spec.categorical[n] for n in spec.frame_categorical})
     chunks = iter_chunks(path, space, chunk_rows=chunk_rows)
     try:
         first = next(chunks)

@@ -15,7 +15,7 @@ from audit.types import Dataset
 __all__ = ["SCHEMA_VERSION", "COMPARE_SCHEMA_VERSION", "ExplanationResult", "Decision", "RowOutcomes", "AuditResult",
            "CompareResult", "to_jsonable"]
 
-SCHEMA_VERSION = "1.3"  # 1.3: reproducibility.audit_plan; 1.2: decisions[].recourse, the recourse record, protected_attributes.outcome_fairness
+SCHEMA_VERSION = "1.4"  # 1.4: checks' status (not_measured / not_required / waived) and interval, protected_source, the audit plan in model evaluations; 1.3: reproducibility.audit_plan; 1.2: decisions[].recourse, the recourse record, protected_attributes.outcome_fairness
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from audit.faithfulness.oracle import known_oracle
 from audit.gate import Gate, evaluate
 from audit.loading import load_data, load_model
 from audit.progress import Clock, Progress
-from audit.protected import check_protected_names, measure_protected, protected_evidence
+from audit.protected import check_protected_names, measure_protected, protected_evidence, settle_protected
 from audit.provenance import created_at, data_record, model_record, reproducibility_record, setup_warnings
 from audit.recourse import attach_recourse, check_recourse_names, data_columns
 from audit.results import AuditResult, RowOutcomes
@@ -61,8 +61,9 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
                             max_model_bytes=config.max_model_bytes)
         spec = describe_model(loaded.obj, loaded.extra)
     with clock("load", f"Reading data {data_path.name}"):
-        ds = load_data(data_path, spec, target=config.target, keep=tuple(config.policy.protected_attributes),
-                       infer_target=config.infer_target)
+        ds = load_data(data_path, spec, target=config.target, infer_target=config.infer_target,
+                       keep=lambda columns, target: settle_protected(config, columns, target)[0].policy.protected_attributes)
+        config, protected_source, bases = settle_protected(config, _columns(ds), ds.target_name)
         check_protected_names(config.policy.protected_attributes, ds, bins=config.policy.group_bins)
         check_recourse_names(config, ds.space, data_columns(ds))
         adapter = make_adapter(loaded.obj, ds.space, extra={**loaded.extra, "device": config.device},
@@ -71,8 +72,9 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         score_all = first_predictions(adapter, ds)
         labels_all = adapter.predict_label(ds.X)
 
-    with clock("plan", "Timing the model-agnostic explainers on a few rows (audit_budget_s)"):
-        config, plan = budgeted(adapter, ds, config)
+    with clock("plan", "Counting the model-agnostic work against audit_budget_s"):
+        config, plan = budgeted(adapter, ds, config, select(adapter, config.explainers, top_level=config.top_level(),
+                                                             settings=config.explainer_settings)[0])
     explain_rows, background = sample(ds, config)
     favorable = favorable_class(adapter, config.favorable_class)
     groups = _groups(adapter, ds, explain_rows, config)
@@ -87,6 +89,7 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
     with clock("protected", "Protected attributes: flip test, proxies and outcome fairness"):
         gate, protected, agreed = _gate(config, evaluations, combined, ds, adapter, (score_all, labels_all, favorable),
                                         performance)
+        protected.update(protected_source=protected_source, inferred_bases=bases)
     reasons = decisions(ds, explain_rows, score_all, labels_all, adapter, favorable,
                         primary_explainer(results, gate.passing_explainers), combined,
                         max_reasons=config.report.max_reasons)
@@ -104,11 +107,29 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         controls=controls_record(groups, baseline.kind, config.random_controls), decisions=tuple(reasons),
         agreement=agreed, performance=performance, challenger=challenger, protected=protected,
         reproducibility=reproducibility_record(config, config_text, command_line, adapter.counter, clock.timings, plan),
-        warnings=(*ds.warnings, *setup_warnings(config, adapter), *(f"explainer skipped: {s}" for s in skipped),
+        warnings=(*ds.warnings, *_protected_warning(config, protected_source, bases), *setup_warnings(config, adapter), *(f"explainer skipped: {s}" for s in skipped),
                   *filter(None, [(challenger or {}).get("overfitting_warning"), plan and plan.finding])),
         attributions=combined, background=background, typical=np.nanmedian(ds.X, axis=0), recourse=recourse,
         outcomes=RowOutcomes(ds, score_all, labels_all),
     )
+
+
+def _columns(ds: Dataset) -> list[str]:
+    """Every column of DATA: the model's inputs, the target and the ignored ones."""
+    return [*ds.feature_names, *([ds.target_name] if ds.target_name else []), *ds.ignored_columns]
+
+
+def _protected_warning(config: AuditConfig, source: str, bases: dict[str, str]) -> list[str]:
+    """The line that says protected attributes were inferred from column names (stdout and results.json)."""
+    if source != "inferred":
+        return []
+    if not bases:
+        return ["no protected attribute inferred: no column of DATA is named after a prohibited basis (sex, age, race, "
+                "colour, ethnicity, religion, national origin, marital status); set policy.protected_attributes to "
+                "name them, or [] to declare none"]
+    return [f"protected attributes inferred from column names ({config.report.template} template): "
+            + ", ".join(f"{c} ({b})" for c, b in bases.items())
+            + ". Set policy.protected_attributes to choose them, or [] to declare none."]
 
 
 def _performance(adapter: Adapter, ds: Dataset, score_all: np.ndarray, labels_all: np.ndarray,

@@ -31,8 +31,11 @@ def _obj(required: dict[str, Any], optional: dict[str, Any] | None = None) -> di
 
 
 _CHECK = _obj({"name": _STR, "passed": _BOOL, "value": _NUM_OR_NULL, "threshold": _NUM_OR_NULL, "message": _STR},
-              {"explainer": _STR_OR_NULL, "blocking": _BOOL, "verdict": {"enum": ["pass", "fail", "finding"]},
-               "higher_is_better": {"type": ["boolean", "null"]}})
+              {"explainer": _STR_OR_NULL, "blocking": _BOOL,
+               "verdict": {"enum": ["pass", "fail", "finding", "not_measured", "not_required", "waived"]},
+               "higher_is_better": {"type": ["boolean", "null"]},
+               "status": {"enum": ["measured", "not_measured", "not_required", "waived"]},
+               "interval": {"type": ["array", "null"], "items": _NUM, "minItems": 2, "maxItems": 2}})
 
 _METRIC = _obj({"value": _NUM_OR_NULL}, {
     "ci95": {"type": "array", "items": _NUM_OR_NULL, "minItems": 2, "maxItems": 2},
@@ -82,7 +85,8 @@ _COUNTS = _obj({k: {"type": "integer", "minimum": 1} for k in BUDGETED_COUNTS})
 _AUDIT_PLAN = {"type": ["object", "null"], "required": ["budget_seconds", "n_jobs", "requested", "used", "reduced"],
                "properties": {"budget_seconds": _NUM, "n_jobs": {"type": "integer", "minimum": 1},
                               "requested": _COUNTS, "used": _COUNTS, "reduced": _BOOL,
-                              "pilot_seconds_per_row": {"type": "object", "additionalProperties": _NUM},
+                              "planned_seconds_per_row": {"type": "object", "additionalProperties": _NUM},
+                              "reference_rows_per_second": _NUM,
                               "estimated_seconds_requested": _NUM, "estimated_seconds_used": _NUM,
                               "explain_budget_s": _NUM_OR_NULL, "finding": _STR_OR_NULL}}
 _ESTIMATE = {"type": ["object", "null"], "required": ["value", "ci95"],

@@ -35,10 +35,13 @@ class FeatureSpace:
     categories: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     as_frame: bool = True
     numeric_dtypes: Mapping[str, str] = field(default_factory=dict)
+    # columns the model was fitted on as pandas ``category`` dtype, with the fitted categories: decoded as such
+    frame_categories: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "categories", MappingProxyType(dict(self.categories)))
         object.__setattr__(self, "numeric_dtypes", MappingProxyType(dict(self.numeric_dtypes)))
+        object.__setattr__(self, "frame_categories", MappingProxyType(dict(self.frame_categories)))
 
     @property
     def categorical_mask(self) -> np.ndarray:
@@ -70,7 +73,9 @@ class FeatureSpace:
             values = lookup[codes]
             if all(isinstance(c, (int, float, np.number)) and not isinstance(c, bool) for c in cats):
                 values = values.astype(float)
-            cols[name] = values
+            fitted = self.frame_categories.get(name)
+            # a level the model never saw becomes missing, as the model's own encoder treats it
+            cols[name] = values if fitted is None else pd.Categorical(values, categories=list(fitted))
         frame = pd.DataFrame(cols, columns=list(self.names))
         return frame if self.as_frame else frame.to_numpy()
 
@@ -204,6 +209,7 @@ class ModelSpec:
     task: str | None = None  # "binary" | "multiclass" | "regression" when the model says so
     classes: tuple[str, ...] | None = None
     target: str | None = None  # the target column a torch spec names
+    frame_categorical: tuple[str, ...] = ()  # inputs the model was fitted on as pandas ``category`` dtype
 
 
 @dataclass(frozen=True, eq=False)

@@ -85,10 +85,10 @@ class ExplainerBase(ABC):
     def explain(self, adapter: Adapter, X: np.ndarray, *, background: np.ndarray, seed: int) -> Attribution:
         """Attributions for the encoded rows ``X``."""
 
-    def pilot_seconds_per_row(self, adapter: Adapter, X: np.ndarray, *, background: np.ndarray,
-                              seed: int) -> float | None:
-        """Seconds one explained row costs, timed on a few rows of ``X``, for methods whose cost grows with
-        model calls per row (the audit's time budget plans with it); None for methods that are cheap."""
+    def planned_seconds_per_row(self, adapter: Adapter, n_features: int, *, n_background: int) -> float | None:
+        """Reference seconds one explained row costs, counted from model calls and rows per explained row and
+        the model's static cost (:func:`explainers._budget.model_cost`; never timed), for methods whose cost
+        grows with model calls per row (the audit's budget plans with it); None for methods that are cheap."""
         return None
 
     def attribution(self, adapter: Adapter, values: np.ndarray, base: Any, **kw: Any) -> Attribution:
@@ -163,18 +163,6 @@ def worker_count(requested: Any, n_rows: int, adapter: Adapter) -> int:
     if not adapter.capabilities.parallel_safe:
         return 1
     return max(1, min(n, n_rows // 2 or 1))
-
-
-def timed_per_row(run: Callable[[np.ndarray], Any], X: np.ndarray) -> float:
-    """Seconds per row of ``run(rows)`` on two rows of ``X``, after one warm-up row (libraries compile or
-    build state on their first call in a process)."""
-    import time
-
-    run(X[:1])
-    rows = X[: min(2, len(X))]
-    t0 = time.perf_counter()
-    run(rows)
-    return (time.perf_counter() - t0) / len(rows)
 
 
 def map_row_chunks(fn: Callable[..., Any], adapter: Adapter, X: np.ndarray, n_jobs: Any, *args: Any) -> tuple[list, int]:

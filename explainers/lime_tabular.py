@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import Field
 
 from audit.types import Attribution
-from explainers._base import ExplainerBase, ExplainerParams, map_row_chunks, row_seed, timed_per_row
+from explainers._base import ExplainerBase, ExplainerParams, map_row_chunks, row_seed
 
 __all__ = ["Lime"]
 
@@ -35,11 +35,11 @@ class Lime(ExplainerBase):
     def supports(self, adapter: Any) -> bool:
         return True  # model-agnostic: needs only predict
 
-    def pilot_seconds_per_row(self, adapter: Any, X: np.ndarray, *, background: np.ndarray, seed: int) -> float:
-        cat_idx = adapter.space.categorical_indices
-        train = _fill_missing(np.asarray(background, dtype=float), cat_idx)
-        rows = _fill_missing(np.asarray(X, dtype=float), cat_idx, reference=train)
-        return timed_per_row(lambda r: _explain_rows(adapter, r, 0, train, seed, self.params.num_samples), rows)
+    def planned_seconds_per_row(self, adapter: Any, n_features: int, *, n_background: int) -> float:
+        """One model call on ``num_samples`` perturbed rows, plus lime's own work, per explained row."""
+        from explainers._budget import LIME_ROW_S, model_cost
+
+        return round(LIME_ROW_S + model_cost(adapter).seconds(1, self.params.num_samples), 9)
 
     def explain(self, adapter: Any, X: np.ndarray, *, background: np.ndarray, seed: int) -> Attribution:
         num_samples = self.params.num_samples

@@ -31,9 +31,15 @@ from explainers._base import (
     row_seed,
     seeded_global_numpy,
     select_class,
-    timed_per_row,
 )
-from explainers._budget import MINIMUM_BACKGROUND, Plan, measure_throughput, minimum_evals, plan_agnostic
+from explainers._budget import (
+    MINIMUM_BACKGROUND,
+    Plan,
+    agnostic_seconds_per_row,
+    minimum_evals,
+    model_cost,
+    plan_agnostic,
+)
 from explainers._shap_torch import DEEP_TOLERANCE, deep_rule_gaps, shap_deep, shap_gradient
 
 __all__ = ["Shap", "choose_algorithm"]
@@ -107,18 +113,24 @@ class Shap(ExplainerBase):
     def supports(self, adapter: Any) -> bool:
         return True  # the model-agnostic algorithms need only predict
 
-    def pilot_seconds_per_row(self, adapter: Any, X: np.ndarray, *, background: np.ndarray,
-                              seed: int) -> float | None:
+    def planned_seconds_per_row(self, adapter: Any, n_features: int, *, n_background: int) -> float | None:
         """For the model-agnostic algorithms only: the configured one, or for the automatic choice its
         documented minimum quality (Permutation, :func:`minimum_evals`, 16 background rows), which the
-        audit's budget may then raise (``explain_budget_s``)."""
+        audit's budget may then raise (``explain_budget_s``). Counted, never timed."""
         algo, _ = choose_algorithm(adapter, self.params.algorithm)
         if algo not in ("exact", "permutation", "kernel"):
             return None
+        cost, f = model_cost(adapter), n_features
         if self.params.algorithm == "auto":
-            bg, evals = background[:MINIMUM_BACKGROUND], minimum_evals(X.shape[1])
-            return timed_per_row(lambda r: _agnostic_rows(adapter, r, 0, "permutation", bg, seed, evals), X)
-        return timed_per_row(lambda r: self._agnostic(algo, adapter, r, background, seed), X)
+            return agnostic_seconds_per_row(cost, "permutation", min(MINIMUM_BACKGROUND, n_background),
+                                            minimum_evals(f), f)
+        if algo == "kernel":
+            evals, bg = int(self.params.kernel_nsamples or min(2 * f + 2048, 4096)), min(n_background, 100)
+        elif algo == "exact":
+            evals, bg = 2 ** f, min(32, n_background)
+        else:
+            evals, bg = int(self.params.permutation_max_evals or max(500, 2 * f + 1)), n_background
+        return agnostic_seconds_per_row(cost, algo, bg, evals, f)
 
     def explain(self, adapter: Any, X: np.ndarray, *, background: np.ndarray, seed: int) -> Attribution:
         algo, why = choose_algorithm(adapter, self.params.algorithm)
@@ -183,10 +195,11 @@ class Shap(ExplainerBase):
         """The cost-aware choice, made on the first call and kept, so that re-runs of this explainer
         (stability, sensitivity, randomisation) use the same algorithm and budget."""
         if self._planned is None:
-            rate = measure_throughput(adapter.predict, background)
+            cost = model_cost(adapter)
+            rate = cost.rows_per_second
 
             def pilot(algo: str, bg: int, evals: int) -> float:
-                return timed_per_row(lambda r: _agnostic_rows(adapter, r, 0, algo, background[:bg], 0, evals), X)
+                return agnostic_seconds_per_row(cost, algo, bg, evals, X.shape[1])
 
             self._planned = plan_agnostic(len(X), X.shape[1], len(background), rate, self.params.budget_s,
                                           default_evals=self.params.permutation_max_evals or 500, pilot=pilot)

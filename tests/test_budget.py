@@ -1,4 +1,4 @@
-"""The audit's time budget: measured costs decide the row counts and workers, within documented minimums."""
+"""The audit's budget: counted costs (never timed) decide the row counts and workers, within documented minimums."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ from tests.conftest import SAMPLES, save_pickle
 
 
 class _Costly:
-    """An explainer whose pilot reports a fixed cost per row."""
+    """An explainer whose counted cost per row is fixed."""
 
     def __init__(self, name: str, seconds: float | None) -> None:
         self.name, self.seconds = name, seconds
 
-    def pilot_seconds_per_row(self, adapter, X, *, background, seed):
+    def planned_seconds_per_row(self, adapter, n_features, *, n_background):
         return self.seconds
 
 
@@ -31,8 +31,7 @@ def _adapter(parallel: bool = False) -> CallableAdapter:
 
 
 def _plan(costs: dict[str, float | None], config: AuditConfig, *, parallel: bool = False, n_available: int = 4000):
-    bg = np.random.default_rng(0).normal(size=(20, 3))
-    return plan_audit([_Costly(k, v) for k, v in costs.items()], _adapter(parallel), bg[:3], bg, config,
+    return plan_audit([_Costly(k, v) for k, v in costs.items()], _adapter(parallel), 3, 20, config,
                       n_available=n_available, randomised=True)
 
 
@@ -126,11 +125,11 @@ def test_a_slow_audit_explains_fewer_rows_and_says_how_to_reproduce_them(credit_
                          config=parse_config(base + "audit_budget_s = 0.01", overrides={"target": "risk"}))
     record = budgeted.to_json()
     plan = record["reproducibility"]["audit_plan"]
-    assert plan["reduced"] and plan["used"] == MINIMUMS and plan["pilot_seconds_per_row"]["lime"] > 0
+    assert plan["reduced"] and plan["used"] == MINIMUMS and plan["planned_seconds_per_row"]["lime"] > 0
     lime = record["explanations"][0]
     assert lime["rows_explained"] == 50 and lime["faithfulness"]["stability_topk_jaccard"]["rows"] == 10
     assert lime["faithfulness"]["stability_topk_jaccard"]["seeds"] == 3
-    assert any(w.startswith("time budget:") for w in record["warnings"])
+    assert any(w.startswith("budget:") for w in record["warnings"])
     assert record["config"]["rows"] == 50  # the configuration that ran
     from pypdf import PdfReader
 
@@ -139,8 +138,8 @@ def test_a_slow_audit_explains_fewer_rows_and_says_how_to_reproduce_them(credit_
 
     pdf = write_outputs(budgeted, tmp_path / "out", template=load_template("generic"))["pdf"]
     text = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(pdf).pages)
-    assert "Time budget. Before the run, lime was timed on three rows" in text
-    assert "50 of 200 requested rows were explained" in text and "time budget: the model-agnostic" in text
+    assert "Budget. Before the run, the work of lime, faithfulness re-runs included, was counted" in text
+    assert "50 of 200 requested rows were explained" in text and "budget: the model-agnostic" in text
     counts = "".join(f"{k} = {v}\n" for k, v in plan["used"].items())
     explicit = run_audit(path, SAMPLES / "german_credit.csv",
                          config=parse_config(base + counts, overrides={"target": "risk"}))
@@ -158,10 +157,10 @@ def test_compare_explains_the_rows_the_baseline_budget_chose_in_both_audits(cred
     import audit.runner
     from audit.compare import compare_models
 
-    def pilot(self, adapter, X, *, background, seed):
+    def cost(self, adapter, n_features, *, n_background):
         return 1.0 if "GradientBoosting" in type(adapter.final_estimator).__name__ else 1e-5
 
-    monkeypatch.setattr(Lime, "pilot_seconds_per_row", pilot)
+    monkeypatch.setattr(Lime, "planned_seconds_per_row", cost)
     audits = []
     real = audit.runner.run_audit
     monkeypatch.setattr(audit.runner, "run_audit", lambda *a, **k: audits.append(real(*a, **k)) or audits[-1])

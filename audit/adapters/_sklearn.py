@@ -65,6 +65,8 @@ def describe_sklearn(model: Any) -> ModelSpec:
         for i, flag in enumerate(mask):
             if flag:
                 categorical.setdefault(names[i], ())
+    frame_cats = _pandas_categories(first, names)
+    categorical.update(frame_cats)
     classes = getattr(model, "classes_", None)
     if classes is not None:
         task = "binary" if len(classes) == 2 else "multiclass"
@@ -72,7 +74,23 @@ def describe_sklearn(model: Any) -> ModelSpec:
     else:
         task = "regression" if hasattr(model, "predict") and not hasattr(model, "predict_proba") else None
     return ModelSpec(feature_names=names, n_features=n_features, categorical=categorical,
-                     as_frame=names is not None, task=task, classes=classes)
+                     as_frame=names is not None, task=task, classes=classes, frame_categorical=tuple(frame_cats))
+
+
+def _pandas_categories(first: Any, names: tuple[str, ...] | None) -> dict[str, tuple[Any, ...]]:
+    """Inputs that a model receiving DATA's frame directly was fitted on as pandas ``category`` columns
+    (HistGradientBoosting's ``categorical_features="from_dtype"``), with the categories it was fitted on:
+    they must reach it as that dtype again, for predictions and for a refit alike."""
+    pre = getattr(first, "_preprocessor", None)
+    mask = getattr(first, "is_categorical_", None)
+    if pre is None or mask is None or names is None:
+        return {}
+    try:
+        fitted = pre.named_transformers_["encoder"].categories_
+    except (AttributeError, KeyError):
+        return {}
+    columns = [names[i] for i, flag in enumerate(mask) if flag]
+    return {c: tuple(v for v in cats if not _is_missing(v)) for c, cats in zip(columns, fitted)}
 
 
 def _is_missing(v: Any) -> bool:

@@ -107,6 +107,7 @@ def evaluate_explainer(ex: Any, groups: list[ExplainedGroup], X: np.ndarray, bac
         randomisation_method=g0.adapter.capabilities.randomisation,
         metric_scores={k: v.get("normalised_score") for k, v in faith.items() if "normalised_score" in v},
         uninformative_metrics=tuple(summary["uninformative_metrics"]),
+        identity_with_reference=bool(summary["identity_with_reference"]),
     )
     return Evaluation(result, evidence, combined)
 

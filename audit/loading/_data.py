@@ -6,7 +6,7 @@ import difflib
 import gzip
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,8 @@ def _closest(name: str, options: list[str]) -> str:
     return f" Did you mean {close[0]!r}?" if close else ""
 
 
-def load_data(path: Path, spec: ModelSpec, *, target: str | None = None, keep: tuple[str, ...] = (),
+def load_data(path: Path, spec: ModelSpec, *, target: str | None = None,
+              keep: tuple[str, ...] | Callable[[list[str], str | None], Sequence[str]] = (),
               infer_target: bool = False) -> Dataset:
     """Read and validate a CSV (or Parquet) file for a model described by ``spec``.
 
@@ -39,7 +40,8 @@ def load_data(path: Path, spec: ModelSpec, *, target: str | None = None, keep: t
     are listed in a warning, never guessed.
 
     ``keep``: columns the model does not use whose raw values are kept in ``Dataset.extra`` (protected
-    attributes that are not model inputs, for the proxy analysis); absent ones are simply not kept.
+    attributes that are not model inputs, for the proxy analysis); absent ones are simply not kept. A
+    function instead is called with the file's columns and the target column and returns those names.
 
     Raises :class:`DataError` naming the file, column and row for: a missing or empty file, missing
     columns, text in a numeric column.
@@ -114,7 +116,10 @@ def load_data(path: Path, spec: ModelSpec, *, target: str | None = None, keep: t
         warnings.append(f"{len(ignored)} column(s) not used by the model were ignored: {name_some(list(ignored), 8)}.")
 
     X, categories, numeric_dtypes = encode_columns(frame, names, spec.categorical, path, warnings)
-    space = FeatureSpace(tuple(names), categories, as_frame=spec.as_frame, numeric_dtypes=numeric_dtypes)
+    space = FeatureSpace(tuple(names), categories, as_frame=spec.as_frame, numeric_dtypes=numeric_dtypes,
+                         frame_categories={n: spec.categorical[n] for n in spec.frame_categorical})
+    if callable(keep):
+        keep = tuple(keep(columns, target))
     extra = {c: frame[c].to_numpy() for c in keep if c in ignored}
     return Dataset(path=str(path), sha256=digest, X=X, space=space, target=y, target_name=target,
                    ignored_columns=ignored, warnings=tuple(warnings), extra=extra, target_source=target_source)

@@ -38,7 +38,8 @@ def junit_xml(result: AuditResult | CompareResult) -> str:
         if not c.passed and c.blocking:
             lines.append(f'    <failure message={quoteattr(c.message)}>{escape(c.message)}</failure>')
         elif not c.passed:
-            why = f"finding (non-blocking): {c.message}; it {c.role}"
+            what = "not measured (non-blocking)" if c.status == "not_measured" else "finding (non-blocking)"
+            why = f"{what}: {c.message}; it {c.role}"
             lines.append(f'    <skipped message={quoteattr(why)}/>')
         lines.append("  </testcase>")
     lines.append("</testsuite>")

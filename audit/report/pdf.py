@@ -212,7 +212,9 @@ class _Pages:
         greyscale); the report never re-applies a threshold."""
         if check is None:
             return "not checked", GREY
-        return {"pass": ("PASS", GREEN), "fail": ("FAIL", RED), "finding": ("FAIL (finding)", AMBER)}[check.verdict]
+        return {"pass": ("PASS", GREEN), "fail": ("FAIL", RED), "finding": ("FAIL (finding)", AMBER),
+                "not_measured": ("NOT MEASURED", RED if check.blocking else AMBER), "waived": ("WAIVED", AMBER),
+                "not_required": ("NOT REQUIRED", GREY)}[check.verdict]
 
     def verdict_box(self, text: str, passed: bool) -> Any:
         """The verdict line on a green or red fill across the page."""
@@ -250,6 +252,34 @@ class _Pages:
                           white={(1, i) for i in range(1, len(rows))})
 
 
+def _flip_cell(flip: dict[str, Any] | None) -> str:
+    """The flip test's result in a table cell: the rate with its interval, or why there is none."""
+    if not flip:
+        return "not a model input: no direct effect"
+    if flip.get("rate") is None:
+        return "not measured: " + str(flip.get("not_measured", "no result"))
+    return f"{flip['rate']:.1%} ({flip['ci95'][0]:.1%} to {flip['ci95'][1]:.1%})"
+
+
+def _protected_source_line(prot: dict[str, Any]) -> str:
+    """Where the protected attributes came from, in one sentence (cover and protected section)."""
+    attrs, source = prot.get("attributes") or [], prot.get("protected_source", "configured")
+    bases = prot.get("inferred_bases") or {}
+    if source == "inferred" and attrs:
+        named = ", ".join(f"{a} ({bases.get(a, 'prohibited basis')})" for a in attrs)
+        return (f"Protected attributes inferred from column names: {named}. The credit_decision template treats "
+                "columns named after a prohibited basis as protected; set policy.protected_attributes to choose them, "
+                "or [] to declare none.")
+    if source == "inferred":
+        return ("Protected attributes: none inferred (no column is named after a prohibited basis such as sex, age, "
+                "race or marital status); set policy.protected_attributes to name them.")
+    if source == "declared_none":
+        return "Protected attributes: declared none (policy.protected_attributes = [])."
+    if source == "none" or not attrs:
+        return "Protected attributes: none configured (policy.protected_attributes)."
+    return f"Protected attributes (policy.protected_attributes): {', '.join(attrs)}."
+
+
 class _Builder(_Pages):
     def __init__(self, result: AuditResult, template: Any) -> None:
         super().__init__(template)
@@ -278,15 +308,26 @@ class _Builder(_Pages):
         """One line per check that did not pass: its name, what was measured and why it does or does
         not block (the gate's own ``blocking`` and ``role``). ``brief`` (the cover): name, value against
         threshold and whether it blocks; the executive summary and the gate section give the detail."""
+        def kind(c: Any) -> str:
+            unmeasured = c.status == "not_measured"
+            if c.blocking:
+                return "not measured, blocks the gate" if unmeasured else "blocking failure"
+            return "not measured, non-blocking" if unmeasured else "non-blocking finding"
+
         if brief:
             def measured(c: Any) -> str:
                 return "" if c.value is None else f" ({_f(c.value)} against {_f(c.threshold)})"
 
-            return [f"{c.name}{measured(c)}: {'blocking failure, blocks the gate' if c.blocking else 'non-blocking finding, does not block by itself'}"
-                    for c in self.r.gate.failed]
-        return [f"{c.name} ({'blocking failure' if c.blocking else 'non-blocking finding'}): {c.message}. "
+            return [f"{c.name}{measured(c)}: {kind(c) + (', blocks the gate' if c.blocking and c.status == 'measured' else '')}"
+                    f"{'' if c.blocking else ', does not block by itself'}" for c in self.r.gate.failed]
+        return [f"{c.name} ({kind(c)}): {c.message}. "
                 f"{'It blocks the gate.' if c.blocking else 'It does not block by itself: it ' + c.role + '.'}"
                 for c in self.r.gate.failed]
+
+    def status_lines(self) -> list[str]:
+        """The checks the policy waived (with its reason) and those it did not require, one line each."""
+        return [f"{c.name}: {'WAIVED' if c.status == 'waived' else 'not required'} — {c.message}"
+                for c in self.r.gate.checks if c.status in ("waived", "not_required")]
 
     def verdict_line(self) -> str:
         g = self.r.gate
@@ -294,7 +335,11 @@ class _Builder(_Pages):
         failed_blocking = [c for c in g.failed if c.blocking]
         findings = [c for c in g.failed if not c.blocking]
         head = "VERDICT: " + ("PASSED" if g.passed else "FAILED")
+        unmeasured = [c for c in g.checks if c.status == "not_measured"]
+        waived = [c for c in g.checks if c.status == "waived"]
         tail = (f"{len(blocking) - len(failed_blocking)} of {len(blocking)} blocking checks passed"
+                + (f"; {len(unmeasured)} not measured" if unmeasured else "")
+                + (f"; {len(waived)} waived by policy" if waived else "")
                 + (f"; {len(findings)} non-blocking finding(s), listed below" if findings else "")
                 + f" ({len(g.checks) - len(g.failed)} of {len(g.checks)} checks in all)")
         return f"{head} — {tail}"
@@ -315,6 +360,9 @@ class _Builder(_Pages):
         out += [Spacer(1, 0.3 * cm), self.verdict_box(self.verdict_line(), r.gate.passed), Spacer(1, 0.2 * cm)]
         for line in self.failed_lines(brief=True):
             out.append(self.p("• " + _esc(line), "small"))
+        for line in self.status_lines():
+            out.append(self.p("• " + _esc(line), "small"))
+        out.append(self.p(_esc(_protected_source_line(r.protected or {})), "small"))
         out.append(Spacer(1, 0.2 * cm))
         m, d = r.model, r.data
         rows = [
@@ -664,8 +712,9 @@ class _Builder(_Pages):
         prot, gate = self.r.protected, self.r.gate
         out = [*self.h1("Influence of protected attributes")]
         if not prot.get("attributes"):
-            return out + [self.p("No protected attributes were configured (policy.protected_attributes), so their "
-                                 "influence was not measured. Configure them to have this section assess them.")]
+            return out + [self.p(_esc(_protected_source_line(prot)) + " Their influence was therefore not measured. "
+                                 "Set policy.protected_attributes to have this section assess them.")]
+        out.append(self.p(_esc(_protected_source_line(prot))))
         out.append(self.p(_esc(self.t.text("protected_text"))))
         out.append(self.h2("Direct use and the counterfactual flip test"))
         out.append(self.p(_esc(
@@ -682,8 +731,7 @@ class _Builder(_Pages):
             verdicts = [c for c in (direct, fcheck) if c is not None]
             word, colour = self.verdict_cell(next((c for c in verdicts if not c.passed), verdicts[0] if verdicts else None))
             rows.append([attr, "yes" if attr in prot.get("direct_inputs", []) else "no",
-                         f"{flip['rate']:.1%} ({flip['ci95'][0]:.1%} to {flip['ci95'][1]:.1%})" if flip else
-                         "not a model input: no direct effect", word])
+                         _flip_cell(flip), word])
             extra += [("BACKGROUND", (3, len(rows) - 1), (3, len(rows) - 1), self.colors.HexColor(colour)),
                       ("TEXTCOLOR", (3, len(rows) - 1), (3, len(rows) - 1), self.colors.white)]
         out.append(self.table(rows, widths=[3.5 * cm, 2.2 * cm, 6.3 * cm, 5 * cm], extra=extra))
@@ -857,12 +905,13 @@ class _Builder(_Pages):
         if not plan:
             return []
         used, asked = plan["used"], plan["requested"]
-        timed = list(plan["pilot_seconds_per_row"])
-        names = timed[0] + " was" if len(timed) == 1 else f"{', '.join(timed[:-1])} and {timed[-1]} were"
-        text = (f"<b>Time budget.</b> Before the run, {names} timed on three "
-                f"rows and their work, faithfulness re-runs included, was estimated against a budget of "
-                f"{plan['budget_seconds']:g} s (audit_budget_s; the figures are in results.json, "
-                f"reproducibility.audit_plan). ")
+        counted = list(plan["planned_seconds_per_row"])
+        names = counted[0] if len(counted) == 1 else f"{', '.join(counted[:-1])} and {counted[-1]}"
+        text = (f"<b>Budget.</b> Before the run, the work of {names}, faithfulness re-runs included, was counted "
+                "in model calls and model rows and converted to reference seconds by the model's static cost (read "
+                "from its fitted structure, never timed on this machine, so the same model is measured the same way "
+                f"anywhere), against a budget of {plan['budget_seconds']:g} s (audit_budget_s; the figures are in "
+                "results.json, reproducibility.audit_plan). ")
         if plan["reduced"]:
             text += (f"To fit it, {used['rows']} of {asked['rows']} requested rows were explained, stability was "
                      f"measured on {used['stability_rows']} rows with {used['stability_seeds']} seeds, max-sensitivity "

@@ -42,7 +42,8 @@ def test_results_json_carries_blocking_and_verdict():
     gate = evaluate(Policy(require_randomisation_check=False), [_ev("x", 0.2)])
     js = gate.to_json()["checks"]
     assert {c["name"]: (c["blocking"], c["verdict"]) for c in js} == {
-        "faithfulness:x": (False, "finding"), "explainers_passing": (True, "fail")}
+        "faithfulness:x": (False, "finding"), "randomisation:x": (False, "not_required"),
+        "explainers_passing": (True, "fail")}
 
 
 def test_a_minimum_on_an_uninformative_metric_says_so():

@@ -6,8 +6,6 @@ passes"), never from the gate's own output. Each test names the defect it is wri
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
 from audit.config import ExplainerPolicy, Policy
@@ -35,14 +33,17 @@ def test_faithfulness_score_boundary_and_nan(score, passes):
     assert check.passed is passes and gate.passed is passes
     assert check.threshold == 0.5 and check.higher_is_better is True and check.blocking is False
     assert check.explainer == "m"
-    assert (">= 0.5" if passes else "< 0.5") in check.message
+    if score != score:  # NaN: not measured, never a pass
+        assert check.status == "not_measured" and check.value is None and "not measured" in check.message
+    else:
+        assert (">= 0.5" if passes else "< 0.5") in check.message
 
 
 def test_nan_score_fails_even_with_a_minimum_of_minus_one():
     """A NaN score (no informative metric) is no evidence: it must fail at the lowest allowed minimum."""
     gate = evaluate(_policy(min_faithfulness_score=-1.0), [_ev(score=NAN)])
     assert not gate.check("faithfulness:m").passed and not gate.passed
-    assert math.isnan(gate.check("faithfulness:m").value)
+    assert gate.check("faithfulness:m").verdict == "not_measured"
 
 
 def test_faithfulness_message_carries_the_score_and_its_interval():
@@ -106,8 +107,9 @@ def test_a_required_randomisation_check_that_did_not_run_fails():
     gate = evaluate(Policy(), [_ev(randomisation_note="no target column")])
     check = gate.check("randomisation:m")
     assert not check.passed and check.value is None and "no target column" in check.message
-    assert not gate.passed
-    assert evaluate(_policy(), [_ev()]).check("randomisation:m") is None
+    assert check.verdict == "not_measured" and not gate.passed
+    unrequired = evaluate(_policy(), [_ev()]).check("randomisation:m")
+    assert unrequired.passed and unrequired.verdict == "not_required" and unrequired.message.startswith("not required")
 
 
 # --- metric minimums ----------------------------------------------------------------------------
@@ -143,7 +145,7 @@ def test_a_missing_metric_value_fails_its_minimum():
     even a minimum below any possible score."""
     gate = evaluate(_policy(metric_minimums={"infidelity": -5.0}), [_ev(metric_scores={})])
     check = gate.check("metric:infidelity:m")
-    assert not check.passed and check.value is None and "n/a" in check.message
+    assert not check.passed and check.value is None and check.verdict == "not_measured"
     assert "uninformative" not in check.message
 
 
@@ -269,7 +271,8 @@ def test_check_verdicts_roles_and_json():
     assert "lime" in Check("x", False, 0.0, 0.5, "", explainer="lime", blocking=False).role
     js = Check("x", False, 0.0, 0.5, "msg", explainer="e", blocking=False, higher_is_better=True).to_json()
     assert js == {"name": "x", "passed": False, "value": 0.0, "threshold": 0.5, "message": "msg", "explainer": "e",
-                  "blocking": False, "verdict": "finding", "higher_is_better": True}
+                  "blocking": False, "verdict": "finding", "higher_is_better": True, "status": "measured",
+                  "interval": None}
 
 
 def test_gate_json_and_failed_list():
@@ -288,7 +291,8 @@ def test_agreement_is_not_assessed_with_fewer_than_two_passers_and_does_not_bloc
     for gate, who in ((one, "(a)"), (none, "(none)")):
         for name in ("agreement:rank", "agreement:topk"):
             check = gate.check(name)
-            assert check.passed and check.value is None and "not assessed" in check.message and who in check.message
+            assert check.passed and check.value is None and check.verdict == "not_required"
+            assert "no pair to compare" in check.message and who in check.message
             assert check.higher_is_better is True and check.blocking
     assert one.passed and none.passed
     assert one.check("agreement:rank").threshold == 0.4 and one.check("agreement:topk").threshold == 0.4
@@ -330,7 +334,8 @@ def test_a_per_explainer_failure_is_a_finding_when_another_explainer_passes(name
     good["metric_scores"] = {"sufficiency": 1.0}
     gate = evaluate(Policy(**kw), [_ev("bad", **evidence), _ev("good", **good)])
     check = gate.check(f"{name}:bad")
-    assert not check.passed and not check.blocking and check.verdict == "finding"
+    assert not check.passed and not check.blocking
+    assert check.verdict == ("not_measured" if check.value is None else "finding")
     assert check.higher_is_better is (name not in ("additivity", "randomisation"))
     assert gate.passed and gate.passing_explainers == ("good",)
 
