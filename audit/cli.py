@@ -315,6 +315,11 @@ def reasons(
                       f"{escape(str(summary.metadata_path))})", highlight=False)
         if summary.mixed:
             err.print(f"warning: {escape(summary.mixed)}", highlight=False)
+        if summary.gate_warning:
+            err.print(f"warning: {escape(summary.gate_warning)}", highlight=False)
+        if summary.protected:
+            err.print(f"Protected attributes: {escape(', '.join(summary.protected))} (an adverse reason naming one is "
+                      "flagged in the protected_reason column)", highlight=False)
         return 0
 
     raise typer.Exit(_guarded(work, err, debug))

@@ -25,6 +25,12 @@ class AuditError(Exception):
     exit_code = 2
 
 
+class GateRefusal(AuditError):
+    """A command refused to write output the policy gate does not back (exit code 1, as a failed gate)."""
+
+    exit_code = 1
+
+
 class InputError(AuditError, ValueError):
     """A file, option or value supplied by the user is not usable."""
 

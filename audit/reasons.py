@@ -30,7 +30,7 @@ from audit.adapters import Adapter, describe_model, make_adapter
 from audit.config import AuditConfig
 from audit.decisions import decisions, favorable_class
 from audit.distributed import check_scheduler, cluster, map_in_order
-from audit.errors import InputError
+from audit.errors import GateRefusal, InputError
 from audit.loading import load_model
 from audit.loading._stream import is_parquet, iter_chunks, sample_file
 from audit.progress import Progress
@@ -73,6 +73,16 @@ class ReasonsSummary:
     explainer: dict[str, Any]  # the algorithm the explainer chose and its parameters (first explained chunk)
     metadata_path: Path
     rows_by_algorithm: dict[str, int] = field(default_factory=dict)  # more than one: chunks differed
+    explainer_gate: dict[str, Any] = field(default_factory=dict)  # the method's own gate result in the choice audit
+    protected: tuple[str, ...] = ()  # protected attributes; an adverse reason naming one is flagged
+
+    @property
+    def gate_warning(self) -> str | None:
+        """Said when the reasons come from an explainer (named with --explainer) that did not pass the gate."""
+        if self.explainer_gate.get("passed", True):
+            return None
+        failed = "; ".join(self.explainer_gate.get("failed_checks", [])[:5]) or "see the choice audit"
+        return f"{self.method} did not pass the policy gate in the choice audit ({failed}): its reasons are not backed"
 
     @property
     def mixed(self) -> str | None:
@@ -94,6 +104,7 @@ def _columns(max_reasons: int, recourse: bool) -> list[str]:
     cols = ["row", "decision", "score", "adverse", "method"]
     for i in range(1, max_reasons + 1):
         cols += [f"reason_{i}", f"feature_{i}", f"value_{i}", f"contribution_{i}"]
+    cols.append("protected_reason")  # protected attributes among an adverse decision's principal reasons
     if recourse:
         cols += [c for i in range(1, RECOURSE_COLUMNS + 1) for c in (f"recourse_{i}", f"recourse_score_{i}")]
         cols.append("recourse_note")
@@ -132,8 +143,8 @@ def _choose(model_path: Path, data_path: Path, total_rows: int, config: AuditCon
     """(method, its faithfulness score, whether the gate passed, the audit's result): the report's choice
     unless one is named. The choice audit reads DATA whole up to CHOICE_ROWS rows, else a seeded uniform
     sample of CHOICE_ROWS rows read in chunks, so memory stays flat with the file's size."""
-    if explainer is not None:
-        return explainer, None, None, None
+    if explainer is not None:  # its own gate result, from an audit of that explainer alone
+        config = config.model_copy(update={"explainers": [explainer]})
     if total_rows <= CHOICE_ROWS:
         result = run(model_path, data_path, config=config, trust_model=trust_model, model_class=model_class)
     else:
@@ -141,9 +152,15 @@ def _choose(model_path: Path, data_path: Path, total_rows: int, config: AuditCon
             sample = Path(d) / ("sample.parquet" if is_parquet(data_path) else "sample.csv")
             sample_file(data_path, sample, [], rows=CHOICE_ROWS, seed=config.seed)
             result = run(model_path, sample, config=config, trust_model=trust_model, model_class=model_class)
-    primary = result.decisions[0].method if result.decisions else result.explanations[0].method
+    primary = explainer or (result.decisions[0].method if result.decisions else result.explanations[0].method)
     score = next(e.faithfulness_score for e in result.explanations if e.method == primary)
     return primary, score, result.gate.passed, result
+
+
+def explainer_gate(gate: Any, method: str) -> dict[str, Any]:
+    """Whether ``method`` passed every one of its checks in ``gate``, and the checks it did not pass."""
+    failed = [f"{c.name}: {c.message}" for c in gate.checks if c.explainer == method and not c.passed]
+    return {"passed": method in gate.passing_explainers, "failed_checks": failed}
 
 
 def run_reasons(model_path: Path, data_path: Path, out: Path, *, config: AuditConfig, template: Any,
@@ -172,6 +189,16 @@ def run_reasons(model_path: Path, data_path: Path, out: Path, *, config: AuditCo
     with progress.step("Choosing the explainer on a sample (as the report does)"):
         method, score, passed, audit = _choose(model_path, data_path, total_rows, config, explainer, run,
                                                trust_model, model_class)
+    own_gate = explainer_gate(audit.gate, method)
+    if explainer is None and not own_gate["passed"]:
+        failed = "; ".join(own_gate["failed_checks"][:5]) or "no explainer passed every check"
+        raise GateRefusal(f"audit reasons: no explainer passed the policy gate in the choice audit; the most faithful, "
+                          f"{method}, failed: {failed}. No reasons were written: reasons must come from an explainer "
+                          "the gate backs. Fix the model or the policy, or pass --explainer NAME to write that "
+                          "explainer's reasons anyway (its gate result is then recorded in OUT.meta.json and printed).")
+    protected = tuple(audit.protected.get("attributes", ()))
+    if explainer is not None:
+        audit = None  # a named explainer keeps its documented background (the first POOL_ROWS rows)
     loaded = load_model(model_path, trust_model=trust_model, model_class=model_class,
                         max_model_bytes=config.max_model_bytes)
     spec = describe_model(loaded.obj, loaded.extra)
@@ -196,7 +223,8 @@ def run_reasons(model_path: Path, data_path: Path, out: Path, *, config: AuditCo
     by_algorithm: dict[str, int] = {}
     columns = _columns(config.report.max_reasons, recourse)
     shared = {"adapter": adapter, "ex": ex, "background": background, "favorable": favorable, "config": config,
-              "typical": typical, "template": template, "adverse_only": adverse_only, "search": search}
+              "typical": typical, "template": template, "adverse_only": adverse_only, "search": search,
+              "protected": protected}
     with _writer(out, columns) as write, progress.bar(f"Reasons with {method}", total_rows) as advance, \
             cluster(scheduler) as client:
         for n_rows, rows, meta in map_in_order(client, _chunk_rows, itertools.chain([first], chunks), shared):
@@ -209,7 +237,7 @@ def run_reasons(model_path: Path, data_path: Path, out: Path, *, config: AuditCo
                 by_algorithm[label] = by_algorithm.get(label, 0) + len(rows)
             advance(n_rows)
     summary = ReasonsSummary(out, read, written, method, score, passed, None if favorable is None else str(favorable),
-                             chosen, out.with_name(out.name + ".meta.json"), by_algorithm)
+                             chosen, out.with_name(out.name + ".meta.json"), by_algorithm, own_gate, protected)
     _write_metadata(summary, loaded.sha256, data_path, config, chunk_rows, scheduler)
     return summary
 
@@ -223,7 +251,9 @@ def _write_metadata(summary: ReasonsSummary, model_sha256: str, data_path: Path,
             "explainer": summary.explainer, "model_sha256": model_sha256, "data": str(data_path),
             "choice_audit_rows": None if summary.method_score is None else min(summary.rows_read, CHOICE_ROWS),
             "seed": config.seed, "chunk_rows": chunk_rows, "scheduler": scheduler,
-            "rows_by_algorithm": summary.rows_by_algorithm, "warning": summary.mixed}
+            "rows_by_algorithm": summary.rows_by_algorithm, "warning": summary.mixed,
+            "explainer_gate": summary.explainer_gate, "gate_warning": summary.gate_warning,
+            "protected_attributes": list(summary.protected)}
     fd, tmp = tempfile.mkstemp(prefix=".reasons-meta-", suffix=".json", dir=summary.path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(meta, fh, indent=2, default=str)
@@ -299,7 +329,8 @@ def _count_rows(path: Path) -> int:
 
 def _chunk_rows(start: int, X: np.ndarray, space: Any, *, adapter: Adapter, ex: Any, background: np.ndarray,
                 favorable: Any, config: AuditConfig, typical: np.ndarray, template: Any,
-                adverse_only: bool, search: Any = None) -> tuple[int, list[list[Any]], dict[str, Any]]:
+                adverse_only: bool, search: Any = None, protected: tuple[str, ...] = ()
+                ) -> tuple[int, list[list[Any]], dict[str, Any]]:
     """(rows read, output rows, the explainer's choice) of one chunk: decide, keep (adverse only if asked),
     explain, give reasons (and with a recourse ``search``, what would have changed each adverse decision).
     Runs in a Dask worker under --scheduler: everything it needs comes in its arguments."""
@@ -334,6 +365,8 @@ def _chunk_rows(start: int, X: np.ndarray, space: Any, *, adapter: Adapter, ex: 
                         else f"{r['feature']} = {r['value']} (supported this outcome)")
                 row += [text, r["feature"], r["value"], r["contribution"]]
             row += [None] * (4 * config.report.max_reasons - 4 * len(d.reasons))
+            named = [r["feature"] for r in d.reasons if r["feature"] in protected] if d.adverse else []
+            row.append(", ".join(named) or None)
             if search is not None:
                 row += cells.get(d.row - 1, [None] * (2 * RECOURSE_COLUMNS + 1))
             out.append(row)
