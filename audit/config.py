@@ -221,6 +221,9 @@ class AuditConfig(_Frozen):
                                                            "faithfulness re-runs, the controls and recourse: row "
                                                            "counts you did not set are reduced to fit, never below "
                                                            "the documented minimum")
+    time_limit_s: float | None = Field(None, gt=0, description="wall-clock seconds the audit should take on this "
+                                       "machine: exceeding it is reported (a warning), never a change in what is "
+                                       "measured (unset: no limit)")
     shap_gradient_samples: int = Field(200, ge=10, description="samples per row for shap's GradientExplainer")
     ig_steps: int = Field(128, ge=4, description="integration steps for Integrated Gradients")
     gradient_shap_samples: int = Field(32, ge=4, description="samples per row for Captum's GradientShap")

@@ -95,7 +95,11 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
                         max_reasons=config.report.max_reasons)
     with clock("recourse", "Recourse: counterfactuals for the adverse decisions, verified by the model"):
         reasons, gate, recourse = attach_recourse(reasons, gate, ds, adapter, favorable, config)
-    clock.timings["total_before_report"] = time.perf_counter() - clock.start
+    clock.timings["total_before_report"] = elapsed = time.perf_counter() - clock.start
+    overrun = ([f"wall-clock limit exceeded: the audit took {elapsed:.0f} s on this machine, over time_limit_s = "
+                f"{config.time_limit_s:g} s. Nothing measured was changed by it (the work is counted, never timed); "
+                "raise the limit, or lower audit_budget_s or rows"]
+               if config.time_limit_s is not None and elapsed > config.time_limit_s else [])
     classes = [str(c) for c in adapter.classes] if adapter.classes is not None else None
     return AuditResult(
         tool_version=__version__, created_at=created_at(),
@@ -108,7 +112,7 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         agreement=agreed, performance=performance, challenger=challenger, protected=protected,
         reproducibility=reproducibility_record(config, config_text, command_line, adapter.counter, clock.timings, plan),
         warnings=(*ds.warnings, *_protected_warning(config, protected_source, bases), *setup_warnings(config, adapter), *(f"explainer skipped: {s}" for s in skipped),
-                  *filter(None, [(challenger or {}).get("overfitting_warning"), plan and plan.finding])),
+                  *filter(None, [(challenger or {}).get("overfitting_warning"), plan and plan.finding]), *overrun),
         attributions=combined, background=background, typical=np.nanmedian(ds.X, axis=0), recourse=recourse,
         outcomes=RowOutcomes(ds, score_all, labels_all),
     )

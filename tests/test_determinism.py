@@ -88,3 +88,18 @@ def test_three_concurrent_runs_give_one_verdict_and_identical_values(credit_logr
         r.get("reproducibility", {}).pop("command_line", None)
     assert records[0] == records[1] == records[2]
     assert np.isfinite(records[0]["explanations"][0]["faithfulness_score"])
+
+
+def test_a_wall_clock_limit_is_reported_and_changes_nothing_measured(credit_logreg, tmp_path):
+    path = save_pickle(credit_logreg, tmp_path / "m.pkl")
+    base = "explainers = ['coefficients']\nbootstrap = 50\nrandom_controls = 2\nscore_rows = 20\n"
+    runs = [run_audit(path, SAMPLES / "german_credit.csv", config=parse_config(base + extra, overrides={"target": "risk"}))
+            .to_json() for extra in ("", "time_limit_s = 0.001\n")]
+    assert any(w.startswith("wall-clock limit exceeded") for w in runs[1]["warnings"])
+    assert not any(w.startswith("wall-clock limit exceeded") for w in runs[0]["warnings"])
+    for r in runs:
+        r["warnings"] = [w for w in r["warnings"] if not w.startswith("wall-clock")]
+        r["config"].pop("time_limit_s")
+        r["reproducibility"].pop("config_sha256")
+        r["reproducibility"].pop("config_text", None)
+    assert _measured(runs[0]) == _measured(runs[1])
