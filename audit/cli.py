@@ -333,7 +333,7 @@ def compare(
     data: Annotated[Path | None, typer.Argument(help="CSV both models are audited on (leave it out with two "
                                                      "results.json files).")] = None,
     target: Annotated[str | None, typer.Option(help="Target column: enables the performance deltas.")] = None,
-    config: Annotated[Path | None, typer.Option(help="audit.toml with settings, [policy] and [policy.compare].")] = None,
+    config: Annotated[Path | None, typer.Option(help="audit.toml with settings, \\[policy] and \\[policy.compare].")] = None,
     out: Annotated[Path, typer.Option(help="Output folder for compare.pdf and compare.json.")] = Path("compare-report"),
     explainers: Annotated[str | None, typer.Option(help="Comma-separated explainer names (default: all that apply).")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (sampling, controls, paired bootstrap).")] = None,

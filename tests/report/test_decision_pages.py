@@ -27,7 +27,7 @@ def tree_report(credit, tmp_path_factory):
     data = tmp / "data.csv"
     frame.to_csv(data, index=False)
     cfg = tmp / "audit.toml"
-    cfg.write_text(FAST_TOML.replace("rows = 40", "rows = 150") + "[policy]\nrequire_randomisation_check = false\n")
+    cfg.write_text(FAST_TOML.replace("rows = 40", "rows = 150") + "[policy]\nrequire_randomisation_check = false\nprotected_attributes = []\n")
     out = tmp / "out"
     res = CliRunner().invoke(app, ["run", str(save_pickle(model, tmp / "tree.pkl")), str(data), "--target", "risk",
                                    "--config", str(cfg), "--out", str(out), "--quiet", "--explainers", "tree_path"])
