@@ -111,6 +111,8 @@ class Policy(_Waivers):
                                             "unset with the credit_decision template: inferred from column names "
                                             "(sex, age, race, ...); [] declares none")
     max_protected_share: float = Field(0.2, ge=0, le=1)
+    max_contradicted_reason_words: int = Field(0, ge=0, description="direction words on adverse reasons that the "
+                                               "model contradicts and the report prints (reason_directions check)")
     min_explainers_passing: int = Field(1, ge=0)
     protected_as_input: Literal["auto", "fail", "finding"] = Field(
         "auto", description="a protected attribute that is a model input: fail the gate, or report it as a "
@@ -162,6 +164,10 @@ class ReportConfig(_Frozen):
     title: str | None = None
     review_contact: str | None = None
     outcomes: dict[str, str] = Field(default_factory=dict, description="[report.outcomes]: class -> label")
+    direction_words: Literal["verified", "typical"] = Field(
+        "verified", description="direction words on adverse reasons ('too high', 'too low'): printed only when the "
+                                "model confirms them on that applicant (verified), or from the comparison with the "
+                                "typical value alone (typical; contradicted words then fail the gate)")
 
 
 class RecourseConfig(_Frozen):

@@ -18,7 +18,26 @@ from audit.errors import DataError
 from audit.results import Decision, ExplanationResult
 from audit.types import Attribution, Dataset
 
-__all__ = ["favorable_class", "primary_explainer", "principal_reasons", "decisions"]
+__all__ = ["favorable_class", "primary_explainer", "principal_reasons", "decisions", "reference_values"]
+
+
+def reference_values(background: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Each input's reference value for direction words: the background sample's mean, the point the
+    contributions are measured from (coefficients x (x - background mean); SHAP against the background),
+    so "too high" means above the reference the explanation used; the data's median where the background
+    has no value.
+
+    >>> reference_values(np.array([[1.0, np.nan], [3.0, np.nan]]), np.array([[0.0, 5.0], [9.0, 7.0]])).tolist()
+    [2.0, 6.0]
+    """
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(np.asarray(background, dtype=float), axis=0)
+            median = np.nanmedian(np.asarray(X, dtype=float), axis=0)
+    return np.where(np.isfinite(mean), mean, median)
 
 
 def favorable_class(adapter: Adapter, configured: str | None) -> Any:
@@ -62,8 +81,9 @@ def decisions(ds: Dataset, rows: np.ndarray, score: np.ndarray, labels: np.ndarr
               typical: np.ndarray | None = None) -> list[Decision]:
     """One :class:`Decision` per explained row, with reasons from every method and ``method``'s as primary.
 
-    ``typical``: each input's typical value, against which a reason says "high" or "low" (default: the
-    data's medians)."""
+    ``typical``: each input's reference value, against which a reason says "high" or "low" (the audit passes
+    :func:`reference_values`; default: the data's medians). Each adverse reason's word is then verified
+    with the model (:mod:`audit.directions`)."""
     if method not in attrs:
         return []
     rules = next((a.rules for a in attrs.values() if a.rules is not None), None)
@@ -81,7 +101,7 @@ def decisions(ds: Dataset, rows: np.ndarray, score: np.ndarray, labels: np.ndarr
                       "above_typical": None if categorical[j] or np.isnan(ds.X[r, j]) else bool(ds.X[r, j] > typical[j])}
                      for j in principal_reasons(contrib, max_reasons=max_reasons, direction=direction))
 
-    out = []
+    out: list[Decision] = []
     for i, r in enumerate(rows):
         label = labels[r]
         adverse = favorable is not None and str(label) != str(favorable)
@@ -90,4 +110,36 @@ def decisions(ds: Dataset, rows: np.ndarray, score: np.ndarray, labels: np.ndarr
         out.append(Decision(row=int(r) + 1, prediction=float(score[r]), outcome=str(label), adverse=adverse,
                             reasons=by_method[method], method=method, values=values,
                             rule=rules[i] if rules else None, reasons_by_method=by_method))
+    if favorable is not None and explained is not None:
+        _verify(out, ds, adapter, favorable, typical)
     return out
+
+
+def _verify(out: list[Decision], ds: Dataset, adapter: Adapter, favorable: Any, typical: np.ndarray) -> None:
+    """Each adverse reason's direction word checked with the model (:mod:`audit.directions`), in place."""
+    from audit.directions import verify_directions
+
+    index = {n: j for j, n in enumerate(ds.feature_names)}
+    rows, claims, targets = [], [], []
+    for d in out:
+        if not d.adverse:
+            continue
+        for reasons in d.reasons_by_method.values():
+            for reason in reasons:
+                if reason.get("above_typical") is None:
+                    continue
+                if not rows or rows[-1] != d.row - 1:
+                    rows.append(d.row - 1)
+                claims.append((len(rows) - 1, index[reason["feature"]], bool(reason["above_typical"])))
+                targets.append(reason)
+    if not claims:
+        return
+    sign = 1.0 if str(adapter.explained_class) == str(favorable) else -1.0
+    X = ds.X
+    with np.errstate(all="ignore"):
+        low, high = np.nanmin(X, axis=0), np.nanmax(X, axis=0)
+        spread = np.nan_to_num(np.nanstd(X, axis=0), nan=1.0)
+    verdicts = verify_directions(lambda Z: sign * adapter.predict(Z), X[np.asarray(rows)], claims,
+                                 typical=typical, low=low, high=high, spread=spread)
+    for reason, verdict in zip(targets, verdicts):
+        reason["direction"] = verdict

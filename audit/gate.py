@@ -15,7 +15,7 @@ from typing import Any, Literal
 from audit.config import ComparePolicy, Policy
 
 __all__ = ["Check", "Gate", "threshold_check", "not_measured", "not_required", "STATUSES", "ExplainerEvidence", "ProtectedEvidence", "FairnessEvidence", "AgreementEvidence",
-           "evaluate", "CompareEvidence", "evaluate_compare", "recourse_checks", "extend"]
+           "evaluate", "CompareEvidence", "evaluate_compare", "recourse_checks", "direction_checks", "extend"]
 
 
 @dataclass(frozen=True)
@@ -536,6 +536,29 @@ def recourse_checks(policy: Policy, consistency: dict[str, tuple[float | None, i
                             + ("" if ok else "; the reasons point away from what would change the decision"),
                             blocking=False, higher_is_better=True))
     return [waived(c, policy.waive, policy.waive_reason) for c in checks]
+
+
+def direction_checks(policy: Policy, summary: dict[str, Any]) -> list[Check]:
+    """Direction words on the reported adverse reasons, verified by the model (:mod:`audit.directions`): the
+    contradicted words the report prints must not exceed ``max_contradicted_reason_words`` (blocking); with no
+    word to check the check is not required.
+
+    >>> s = {"claims": 4, "confirmed": 3, "contradicted": 1, "non_monotone": 0, "accuracy": 0.75,
+    ...      "contradicted_printed": 1, "printed_words": "typical"}
+    >>> direction_checks(Policy(), s)[0].verdict
+    'fail'
+    """
+    name, t = "reason_directions", float(policy.max_contradicted_reason_words)
+    if not summary.get("claims"):
+        return [not_required(name, t, "no adverse reason on a numeric input carries a direction word",
+                             higher_is_better=False)]
+    words = ("printed only where the model confirms them" if summary["printed_words"] == "verified"
+             else "printed from the comparison with the typical value (report.direction_words = 'typical')")
+    return [threshold_check(name, float(summary["contradicted_printed"]), t, "direction words the model contradicts, "
+                            "printed on adverse reasons:", fmt=".0f", higher_is_better=False,
+                            detail=f" (of {summary['claims']} worded reasons the model confirmed "
+                                   f"{summary['confirmed']}, contradicted {summary['contradicted']}, found "
+                                   f"{summary['non_monotone']} non-monotone; words {words})")]
 
 
 def extend(gate: Gate, checks: list[Check]) -> Gate:

@@ -30,6 +30,7 @@ from audit.adapters import Adapter, describe_model, make_adapter
 from audit.config import AuditConfig
 from audit.decisions import decisions, favorable_class
 from audit.distributed import check_scheduler, cluster, map_in_order
+from audit.directions import worded
 from audit.errors import GateRefusal, InputError
 from audit.loading import load_model
 from audit.loading._stream import is_parquet, iter_chunks, sample_file
@@ -103,7 +104,7 @@ def algorithm_label(meta: dict[str, Any]) -> str:
 def _columns(max_reasons: int, recourse: bool) -> list[str]:
     cols = ["row", "decision", "score", "adverse", "method"]
     for i in range(1, max_reasons + 1):
-        cols += [f"reason_{i}", f"feature_{i}", f"value_{i}", f"contribution_{i}"]
+        cols += [f"reason_{i}", f"feature_{i}", f"value_{i}", f"contribution_{i}", f"direction_{i}"]
     cols.append("protected_reason")  # protected attributes among an adverse decision's principal reasons
     if recourse:
         cols += [c for i in range(1, RECOURSE_COLUMNS + 1) for c in (f"recourse_{i}", f"recourse_score_{i}")]
@@ -361,10 +362,11 @@ def _chunk_rows(start: int, X: np.ndarray, space: Any, *, adapter: Adapter, ex: 
             row = [start + d.row - 1, d.outcome, d.prediction, d.adverse, d.method]
             for r in d.reasons:
                 # adverse-action wording only for adverse decisions; otherwise what supported the outcome
-                text = (template.reason(r["feature"], r["value"], above_typical=r.get("above_typical")) if d.adverse
+                word = r.get("above_typical") if config.report.direction_words == "typical" else worded(r)
+                text = (template.reason(r["feature"], r["value"], above_typical=word) if d.adverse
                         else f"{r['feature']} = {r['value']} (supported this outcome)")
-                row += [text, r["feature"], r["value"], r["contribution"]]
-            row += [None] * (4 * config.report.max_reasons - 4 * len(d.reasons))
+                row += [text, r["feature"], r["value"], r["contribution"], r.get("direction")]
+            row += [None] * (5 * config.report.max_reasons - 5 * len(d.reasons))
             named = [r["feature"] for r in d.reasons if r["feature"] in protected] if d.adverse else []
             row.append(", ".join(named) or None)
             if search is not None:

@@ -105,6 +105,7 @@ class AuditResult:
     typical: Any = field(default=None, repr=False)  # each input's median over DATA (reasons say high / low)
     outcomes: RowOutcomes | None = field(default=None, repr=False)  # every row's score and label
     recourse: Any = None  # audit.recourse.RecourseRun: the search's record and the data's support
+    reason_directions: dict[str, Any] | None = None  # audit.directions.direction_summary of the reported reasons
 
     def to_json(self) -> dict[str, Any]:
         return to_jsonable({
@@ -115,6 +116,7 @@ class AuditResult:
             "performance": self.performance, "challenger": self.challenger, "protected_attributes": self.protected,
             "reproducibility": self.reproducibility, "warnings": list(self.warnings),
             "recourse": self.recourse.record if self.recourse is not None else None,
+            "reason_directions": self.reason_directions,
         })
 
     def dumps(self) -> str:

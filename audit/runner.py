@@ -20,7 +20,7 @@ from audit.adapters import Adapter, describe_model, first_predictions, make_adap
 from audit.agreement import agreement, agreement_evidence
 from audit.budget import budgeted, sample
 from audit.config import AuditConfig
-from audit.decisions import decisions, favorable_class, primary_explainer
+from audit.decisions import decisions, favorable_class, primary_explainer, reference_values
 from audit.fairness import measure_fairness
 from audit.faithfulness import Baseline, FaithfulnessContext
 from audit.faithfulness.evaluate import (
@@ -31,7 +31,8 @@ from audit.faithfulness.evaluate import (
     randomised_model,
 )
 from audit.faithfulness.oracle import known_oracle
-from audit.gate import Gate, evaluate
+from audit.directions import direction_summary
+from audit.gate import Gate, direction_checks, evaluate, extend
 from audit.loading import load_data, load_model
 from audit.progress import Clock, Progress
 from audit.protected import check_protected_names, measure_protected, protected_evidence, settle_protected
@@ -90,11 +91,14 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         gate, protected, agreed = _gate(config, evaluations, combined, ds, adapter, (score_all, labels_all, favorable),
                                         performance)
         protected.update(protected_source=protected_source, inferred_bases=bases)
+    typical = reference_values(background, ds.X)
     reasons = decisions(ds, explain_rows, score_all, labels_all, adapter, favorable,
                         primary_explainer(results, gate.passing_explainers), combined,
-                        max_reasons=config.report.max_reasons)
+                        max_reasons=config.report.max_reasons, typical=typical)
     with clock("recourse", "Recourse: counterfactuals for the adverse decisions, verified by the model"):
         reasons, gate, recourse = attach_recourse(reasons, gate, ds, adapter, favorable, config)
+    directions = direction_summary(reasons, printed_words=config.report.direction_words)
+    gate = extend(gate, direction_checks(config.policy, directions))
     clock.timings["total_before_report"] = elapsed = time.perf_counter() - clock.start
     overrun = ([f"wall-clock limit exceeded: the audit took {elapsed:.0f} s on this machine, over time_limit_s = "
                 f"{config.time_limit_s:g} s. Nothing measured was changed by it (the work is counted, never timed); "
@@ -113,8 +117,8 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         reproducibility=reproducibility_record(config, config_text, command_line, adapter.counter, clock.timings, plan),
         warnings=(*ds.warnings, *_protected_warning(config, protected_source, bases), *setup_warnings(config, adapter), *(f"explainer skipped: {s}" for s in skipped),
                   *filter(None, [(challenger or {}).get("overfitting_warning"), plan and plan.finding]), *overrun),
-        attributions=combined, background=background, typical=np.nanmedian(ds.X, axis=0), recourse=recourse,
-        outcomes=RowOutcomes(ds, score_all, labels_all),
+        attributions=combined, background=background, typical=typical, recourse=recourse,
+        outcomes=RowOutcomes(ds, score_all, labels_all), reason_directions=directions,
     )
 
 

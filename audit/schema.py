@@ -44,7 +44,9 @@ _METRIC = _obj({"value": _NUM_OR_NULL}, {
     "higher_is_better": _BOOL, "informative": _BOOL, "clipped": _BOOL, "in_score": _BOOL,
     "model_calls": {"type": "integer", "minimum": 0}})
 
-_REASON = _obj({"feature": _STR, "value": _STR, "contribution": _NUM}, {"above_typical": {"type": ["boolean", "null"]}})
+_REASON = _obj({"feature": _STR, "value": _STR, "contribution": _NUM}, {
+    "above_typical": {"type": ["boolean", "null"]},
+    "direction": {"enum": ["confirmed", "contradicted", "non_monotone"]}})
 
 _CHANGE = _obj({"feature": _STR, "from": _STR, "to": _STR})
 
@@ -135,6 +137,11 @@ SCHEMA: dict[str, Any] = {
                                                                             "config_sha256": _SHA},
                                                                            {"audit_plan": _AUDIT_PLAN}),
         "warnings": {"type": "array", "items": _STR}, "recourse": _RECOURSE_RUN,
+        "reason_directions": {"type": ["object", "null"], "properties": {
+            "claims": {"type": "integer", "minimum": 0}, "confirmed": {"type": "integer", "minimum": 0},
+            "contradicted": {"type": "integer", "minimum": 0}, "non_monotone": {"type": "integer", "minimum": 0},
+            "accuracy": _NUM_OR_NULL, "printed_words": {"enum": ["verified", "typical"]},
+            "contradicted_printed": {"type": "integer", "minimum": 0}}},
     }),
 }
 

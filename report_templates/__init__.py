@@ -44,14 +44,20 @@ class Template:
             return raw
 
     def reason(self, feature: str, value: str, *, above_typical: bool | None) -> str:
-        """Plain-language principal reason for ``feature`` (adverse-action style)."""
+        """Plain-language principal reason for ``feature`` (adverse-action style). ``above_typical`` None
+        (no confirmed direction) never prints a direction word: the entry's ``text``, else the default.
+
+        >>> t = Template("t", "T", (), {}, {"_default": "{feature}: {value}", "amount": {"high": "Too high"}})
+        >>> t.reason("amount", "9", above_typical=True), t.reason("amount", "9", above_typical=None)
+        ('Too high', 'amount: 9')
+        """
         entry = self.reason_codes.get(feature)
         if isinstance(entry, str):
             return entry.format(value=value, feature=feature)
-        if isinstance(entry, dict):
+        if isinstance(entry, dict):  # a direction word only when the caller has one (the model confirmed it)
             key = "high" if above_typical else "low"
             text = entry.get(key) if above_typical is not None else None
-            text = text or entry.get("text") or entry.get("high") or entry.get("low")
+            text = text or entry.get("text")
             if text:
                 return str(text).format(value=value, feature=feature)
         generic = self.reason_codes.get("_default", "{feature}: {value}")

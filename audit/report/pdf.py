@@ -304,6 +304,13 @@ class _Builder(_Pages):
                 return f"{word} (class {label})"
         return f"outcome {label}"
 
+    def word(self, reason: dict[str, Any]) -> bool | None:
+        """The direction a reason is worded with: confirmed by the model only, unless the configuration asks
+        for the typical-value comparison (``report.direction_words = "typical"``)."""
+        from audit.directions import worded
+
+        return reason.get("above_typical") if self.rc.get("direction_words") == "typical" else worded(reason)
+
     def failed_lines(self, *, brief: bool = False) -> list[str]:
         """One line per check that did not pass: its name, what was measured and why it does or does
         not block (the gate's own ``blocking`` and ``role``). ``brief`` (the cover): name, value against
@@ -648,7 +655,7 @@ class _Builder(_Pages):
         out.append(self.p("<b>Principal reasons</b>"))
         reason_rows = [["#", "Reason", t.wording.get("reason_value_header", "Input and value"), "Contribution"]]
         for i, reason in enumerate(d.reasons, start=1):
-            text = t.reason(reason["feature"], reason["value"], above_typical=reason.get("above_typical"))
+            text = t.reason(reason["feature"], reason["value"], above_typical=self.word(reason))
             reason_rows.append([str(i), text, f"{reason['feature']} = {reason['value']}", f"{reason['contribution']:+.4f}"])
         if len(reason_rows) == 1:
             reason_rows.append(["-", "No input pushed this decision towards this outcome.", "", ""])
@@ -696,7 +703,7 @@ class _Builder(_Pages):
         out = [self.p("<b>" + _esc(t.text("recourse_heading") or "What would have changed the outcome") + "</b>")]
         if not rec["counterfactuals"]:
             none = t.text("recourse_none", outcome=favorable, why=rec["why_none"], max_changes=run.record["max_changes"])
-            return out + [self.p(_esc(none or f"No change was found that gives the outcome {favorable}: {rec['why_none']}."))]
+            return out + [self.p(_esc(none or f"No change was found that changes the decision to: {favorable} ({rec['why_none']})."))]
         immutable = ", ".join(run.record["immutable"]) or "none"
         out.append(self.p(_esc(t.text("recourse_intro", outcome=favorable, immutable=immutable)), "small"))
         rows = [["#", t.text("recourse_change_header") or "Change", t.text("recourse_score_header", score=score_words)
