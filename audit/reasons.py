@@ -29,8 +29,8 @@ import numpy as np
 from audit.adapters import Adapter, describe_model, make_adapter
 from audit.config import AuditConfig
 from audit.decisions import decisions, favorable_class
-from audit.distributed import check_scheduler, cluster, map_in_order
 from audit.directions import worded
+from audit.distributed import check_scheduler, cluster, map_in_order
 from audit.errors import GateRefusal, InputError
 from audit.loading import load_model
 from audit.loading._stream import is_parquet, iter_chunks, sample_file

@@ -21,6 +21,7 @@ from audit.agreement import agreement, agreement_evidence
 from audit.budget import budgeted, sample
 from audit.config import AuditConfig
 from audit.decisions import decisions, favorable_class, primary_explainer, reference_values
+from audit.directions import direction_summary
 from audit.fairness import measure_fairness
 from audit.faithfulness import Baseline, FaithfulnessContext
 from audit.faithfulness.evaluate import (
@@ -31,7 +32,6 @@ from audit.faithfulness.evaluate import (
     randomised_model,
 )
 from audit.faithfulness.oracle import known_oracle
-from audit.directions import direction_summary
 from audit.gate import Gate, direction_checks, evaluate, extend
 from audit.loading import load_data, load_model
 from audit.progress import Clock, Progress
