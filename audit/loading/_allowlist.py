@@ -11,7 +11,7 @@ hand-listed per estimator, and never from anything a file names:
 2. **Helpers** fitted estimators hold (:data:`_HELPERS`): column selectors, calibrators, the
    HistGradientBoosting bin mapper and predictors, the compiled ``Tree``, KD/Ball trees and their
    metrics, optimisers, scipy's ``BSpline`` (``SplineTransformer``), plus every subclass that
-   scikit-learn defines of its loss and link bases (:data:`_HELPER_FAMILIES`).
+   scikit-learn defines of its loss, link and Gaussian-process kernel bases (:data:`_HELPER_FAMILIES`).
 3. **Reference-only functions** (:data:`_REFERENCE_FUNCTIONS`): scikit-learn's own validation
    functions, which estimators keep inside a ``functools.partial`` (HistGradientBoosting with
    ``categorical_features="from_dtype"`` holds ``partial(check_array, ...)``), and the array-API
@@ -60,15 +60,23 @@ _HELPERS: dict[str, tuple[str, ...]] = {
     "sklearn.metrics._dist_metrics": ("EuclideanDistance64", "ManhattanDistance64", "MinkowskiDistance64",
                                       "ChebyshevDistance64"),
     "sklearn.utils": ("Bunch",),
+    "sklearn.multiclass": ("_ConstantPredictor",),
+    "sklearn.gaussian_process._gpc": ("_BinaryGaussianProcessClassifierLaplace",),
     "sklearn._loss.link": ("Interval",),
+    "sklearn.utils._metadata_requests": ("MetadataRequest", "MethodMetadataRequest", "MetadataRouter",
+                                         "MethodMapping", "MethodPair", "RouterMappingPair"),
+    # Scorer objects (TunedThresholdClassifierCV keeps one); the metric function inside is not admitted.
+    "sklearn.metrics._scorer": ("_Scorer", "_CurveScorer"),
     "scipy.interpolate": ("BSpline",),
 }
 
-# Every subclass scikit-learn itself defines of these bases (losses and links estimators keep).
-_HELPER_FAMILIES: dict[str, tuple[str, ...]] = {
-    "sklearn._loss.loss": ("BaseLoss",),
-    "sklearn._loss.link": ("BaseLink",),
-    "sklearn._loss._loss": ("CyLossFunction",),
+# Every subclass of these bases that the listed modules define (losses, links and kernels estimators
+# keep); the modules are imported first, so the result does not depend on what else was imported.
+_HELPER_FAMILIES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("sklearn._loss.loss", "BaseLoss"): ("sklearn._loss.loss",),
+    ("sklearn._loss.link", "BaseLink"): ("sklearn._loss.link",),
+    ("sklearn._loss._loss", "CyLossFunction"): ("sklearn._loss._loss", "sklearn.linear_model._sgd_fast"),
+    ("sklearn.gaussian_process.kernels", "Kernel"): ("sklearn.gaussian_process.kernels",),
 }
 
 # Functions that may be held (inside a functools.partial) but are never called while loading.
@@ -230,8 +238,12 @@ def _bspline_asarray() -> Any:
 def _derived() -> dict[str, frozenset[tuple[str, str]]]:
     """The derived pairs by source (computed once per process)."""
     helpers = _named(_HELPERS)
-    for base in _named(_HELPER_FAMILIES):
-        helpers += [c for c in _subclasses(base) if c.__module__.startswith("sklearn.")]
+    for (base_module, base_name), modules in _HELPER_FAMILIES.items():
+        for module in modules:
+            importlib.import_module(module)
+        base = getattr(importlib.import_module(base_module), base_name, None)
+        if isinstance(base, type):
+            helpers += [c for c in _subclasses(base) if c.__module__ in modules]
     functions = _named(_REFERENCE_FUNCTIONS)
     alias = _bspline_asarray()
     if alias is not None:
