@@ -219,6 +219,23 @@ def check_partial(func: Any, args: Any = (), kwargs: Any = None, namespace: Any 
         raise Refusal(f"{where}: keyword arguments are not plain data")
     if namespace not in (None, {}):
         raise Refusal(f"{where} carries attributes")
+    if kwargs and not _small_dtypes(kwargs.get("dtype")):
+        raise Refusal(f"{where}: dtype must be 'numeric' or numeric types (a wide dtype converts every row into a "
+                      "large buffer)")
+
+
+def _small_dtypes(value: Any) -> bool:
+    """``None``, ``"numeric"``, or numeric/bool/object numpy types and dtypes, alone or in a list."""
+    for v in value if type(value) in (list, tuple) else [value]:
+        if v is None or v == "numeric":
+            continue
+        try:
+            dt = np.dtype(v) if (isinstance(v, type) and issubclass(v, np.generic)) or isinstance(v, np.dtype) else None
+        except TypeError:
+            dt = None
+        if dt is None or dt.kind not in "biufcO" or dt.itemsize > 16:
+            return False
+    return True
 
 
 class _Bounded:

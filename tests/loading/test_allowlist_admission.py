@@ -107,7 +107,8 @@ def test_a_partial_of_check_array_with_plain_arguments_loads(tmp_path):
     functools.partial(np.log1p),  # an allowed ufunc, but not a reference-only function
     functools.partial(check_array, np.ones(3)),  # an array is not plain data
     functools.partial(check_array, dtype=np.log1p),  # a function is not plain data
-], ids=["ufunc", "array-arg", "function-kwarg"])
+    functools.partial(check_array, dtype="U100000000"),  # plain, but every row would become 400 MB
+], ids=["ufunc", "array-arg", "function-kwarg", "wide-dtype"])
 def test_a_partial_outside_the_rule_is_refused_in_pickle_and_skops(tmp_path, partial):
     model = _transformer_with(np.log1p)
     model[0].func = partial
