@@ -170,7 +170,19 @@ def _short(exc: BaseException, limit: int = 200) -> str:
 
 
 def _check_callable_params(obj: Any, path: Path) -> None:
-    """Refuse estimators whose parameters hold callables that are not on the allow-list."""
+    """Refuse estimators whose parameters hold callables that are not on the allow-list.
+
+    A function is matched by its own module and name; a ``functools.partial`` by the function it wraps
+    (a reference-only validation function, with plain-data arguments); any other callable object by
+    its class (an admitted, validated class such as ``make_column_selector``).
+    """
+    import functools
+    import types
+
+    import numpy as np
+
+    from audit.loading._unpickler import check_partial
+
     get_params = getattr(obj, "get_params", None)
     if get_params is None:
         return
@@ -182,10 +194,21 @@ def _check_callable_params(obj: Any, path: Path) -> None:
         raise ModelError(f"model {path}: the {type(obj).__name__} in it has incomplete or damaged parameters "
                          f"({type(exc).__name__}: {_short(exc)}). Re-save the fitted model.") from None
     for key, value in params.items():
-        if callable(value) and not hasattr(value, "get_params") and not isinstance(value, type):
-            pair = (getattr(value, "__module__", None) or "numpy", getattr(value, "__name__", repr(value)))
-            if pair not in pairs:
-                bad.append(f"{key}={pair[0]}.{pair[1]}")
+        if not callable(value) or hasattr(value, "get_params") or isinstance(value, type):
+            continue
+        if isinstance(value, functools.partial):
+            try:
+                check_partial(value.func, value.args, value.keywords, vars(value) or None)
+            except Refusal:
+                bad.append(f"{key}=functools.partial({getattr(value.func, '__qualname__', '?')!s:.60})")
+            continue
+        if isinstance(value, (types.FunctionType, types.BuiltinFunctionType, types.MethodType, np.ufunc)) or \
+                isinstance(getattr(value, "__name__", None), str):  # functions and numpy's dispatchers
+            pair = (getattr(value, "__module__", None) or "numpy", value.__name__)
+        else:
+            pair = (type(value).__module__, type(value).__qualname__)
+        if pair not in pairs:
+            bad.append(f"{key}={pair[0]}.{pair[1]}")
     if bad:
         raise UnsafeModelError(
             f"model {path}: parameters hold callables outside the allow-list: {name_some(bad)}. {_WAY_OUT}"
@@ -272,7 +295,31 @@ def load_model(path: Path, *, trust_model: bool = False, model_class: str | None
             f"model {path}: loaded a {type(obj).__name__}, which has no predict method. "
             "Save the fitted estimator or pipeline itself."
         )
+    _check_supported_kind(obj, path)
     return LoadedModel(obj=obj, path=str(path), sha256=digest, format=fmt, trusted=trusted, how=how)
+
+
+_UNSUPPORTED_KINDS = {"clusterer": "a clusterer", "outlier_detector": "an outlier detector",
+                      "density_estimator": "a density estimator"}
+
+
+def _check_supported_kind(obj: Any, path: Path) -> None:
+    """Refuse scikit-learn models whose ``predict`` is not a score to explain (cluster labels, outlier
+    flags): every class of ``all_estimators()`` loads, but only classifiers and regressors are audited."""
+    from sklearn.base import BaseEstimator
+
+    if not isinstance(obj, BaseEstimator):
+        return
+    from sklearn.utils import get_tags
+
+    try:
+        kind = get_tags(obj).estimator_type
+    except Exception:  # noqa: BLE001 - tags of a third-party estimator; the adapter decides
+        return
+    if kind in _UNSUPPORTED_KINDS:
+        raise ModelError(f"model {path}: loaded a {type(obj).__name__}, {_UNSUPPORTED_KINDS[kind]}; the audit "
+                         "explains classifiers and regressors. Save the fitted classifier or regressor (or a "
+                         "Pipeline ending in one).")
 
 
 def _load_sklearn_like(data: bytes, path: Path, suffix: str, trust_model: bool,

@@ -5,8 +5,11 @@ reports only the rest as untrusted, so checking ``get_untrusted_types`` alone wo
 the pickle path refuses. Here the zip is checked first (member count, declared sizes against the byte
 budget, every ``.npy`` header against its member's size), then every node of ``schema.json`` is
 walked and each type it names must be on the allow-list (or a plain builtin container/literal), with
-only data-building node kinds admitted (no methods, partials or operator functions). Only then is
-``skops.io.loads`` called, trusting exactly the types seen.
+only data-building node kinds admitted (no methods or operator functions). A ``functools.partial``
+node is admitted only as the pickle path admits one: around a reference-only function of the
+allow-list (scikit-learn's ``check_array``) with plain-data arguments (JSON values, builtin
+containers, numpy scalar types). Only then is ``skops.io.loads`` called, trusting exactly the types
+seen; the loaded object is then validated like any other (``audit.loading._validate``).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from audit.errors import InputError, UnsafeModelError, name_some
-from audit.loading._allowlist import allowed_pairs
+from audit.loading._allowlist import allowed_pairs, reference_functions
 from audit.loading._limits import Limits
 from audit.loading._unpickler import Refusal, check_dtype
 
@@ -37,6 +40,8 @@ _PLAIN = frozenset(("builtins", n) for n in (
     "dict", "list", "tuple", "set", "frozenset", "str", "int", "float", "bool", "bytes", "bytearray", "slice",
     "complex", "NoneType",
 ))
+_PARTIAL = ("functools", "partial")
+_PLAIN_LOADERS = frozenset({"JsonNode", "TupleNode", "ListNode", "DictNode"})
 _MAX_MEMBERS = 200_000
 _MAX_NODES = 5_000_000
 
@@ -121,6 +126,12 @@ def _schema_types(schema: Any) -> tuple[set[str], set[str]]:
             name = f"{module}.{cls}"
             if not isinstance(module, str) or not isinstance(cls, str):
                 bad.add(f"{module!r:.40}.{cls!r:.40}")
+            elif loader == "PartialNode" and (module, cls) == _PARTIAL:
+                why = _partial_node_problem(node, pairs)
+                if why:
+                    bad.add(f"{name} ({why})")
+                else:
+                    seen.add(name)
             elif loader not in _LOADERS:
                 bad.add(f"{name} (as {loader!s:.40})")
             elif (module, cls) not in pairs:
@@ -129,3 +140,43 @@ def _schema_types(schema: Any) -> tuple[set[str], set[str]]:
                 seen.add(name)
         todo.extend(v for v in node.values() if isinstance(v, (dict, list)))
     return seen, bad
+
+
+def _partial_node_problem(node: dict, pairs: frozenset[tuple[str, str]]) -> str | None:
+    """Why a ``PartialNode`` is not a reference-only function with plain-data arguments (None if it is)."""
+    content = node.get("content")
+    if not isinstance(content, dict) or set(content) != {"func", "args", "kwds", "namespace"}:
+        return "malformed"
+    func = content["func"]
+    if not isinstance(func, dict) or func.get("__loader__") != "FunctionNode" or \
+            (func.get("__module__"), func.get("__class__")) not in reference_functions():
+        return "wraps a function other than scikit-learn's validation functions"
+    namespace = content["namespace"]
+    if not (isinstance(namespace, dict) and namespace.get("__loader__") == "JsonNode"
+            and namespace.get("content") in ("null", "{}")):
+        return "carries attributes"
+    todo = [content["args"], content["kwds"]]
+    count = 0
+    while todo:
+        item = todo.pop()
+        count += 1
+        if count > 10_000:
+            return "arguments too large"
+        if isinstance(item, list):
+            todo.extend(item)
+            continue
+        if not isinstance(item, dict):
+            return "malformed"
+        loader, pair = item.get("__loader__"), (item.get("__module__"), item.get("__class__"))
+        if loader in _PLAIN_LOADERS and pair in _PLAIN:
+            inner = item.get("content")
+            if loader == "DictNode":  # content maps keys to nodes; key_types lists their types
+                todo.append(list(inner.values()) if isinstance(inner, dict) else None)
+                todo.append(item.get("key_types"))
+            elif loader != "JsonNode":
+                todo.append(inner)
+        elif loader == "TypeNode" and (pair in _PLAIN or (pair[0] == "numpy" and pair in pairs)):
+            continue
+        else:
+            return "arguments are not plain data"
+    return None

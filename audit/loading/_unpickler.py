@@ -10,6 +10,10 @@ opcode passes through a dispatch table we control:
   its requested size checked against :class:`~audit.loading._limits.Limits` before it is called;
   callables that call another callable they are given (numpy's random-state constructors) may only
   be given their own helper.
+- ``functools.partial`` is admitted only in checked form: built (by any opcode) and given state only
+  around a reference-only function from the allow-list (scikit-learn's ``check_array``) with plain-data
+  arguments (numbers, strings, numpy scalar types and dtypes, in tuples, lists and dicts); a partial
+  or a reference-only function is never called while loading.
 - Containers carry their nesting depth and expanded size; dict keys and set members are charged
   for the hashing they will cost; ``dtype`` objects rebuilt from state are checked for fields that
   point outside the item (numpy does not check this and reading such a field is out of bounds).
@@ -19,6 +23,7 @@ opcode passes through a dispatch table we control:
 
 from __future__ import annotations
 
+import functools
 import importlib
 import io
 import math
@@ -30,13 +35,17 @@ from typing import Any
 
 import numpy as np
 
-from audit.loading._allowlist import is_allowed
+from audit.loading._allowlist import is_allowed, reference_functions
 from audit.loading._limits import Limits
 
-__all__ = ["Refusal", "BoundedReader", "plain_unpickler", "joblib_unpickler", "check_dtype"]
+__all__ = ["Refusal", "BoundedReader", "plain_unpickler", "joblib_unpickler", "check_dtype", "check_partial",
+           "is_plain_data", "is_reference_function"]
 
 _P = pickle._Unpickler  # the pure-Python implementation: its dispatch table is ours to wrap
 _CONTAINERS = (list, tuple, dict, set, frozenset)
+_PARTIAL = ("functools", "partial")
+_PLAIN_LEAVES = (type(None), bool, int, float, complex, str, bytes, np.generic, np.dtype)
+_MAX_PLAIN = 10_000
 
 
 class Refusal(Exception):
@@ -163,6 +172,72 @@ def _nbytes(shape: Any, dtype: Any, where: str) -> int:
     return math.prod(dims) * max(dt.itemsize, 1)
 
 
+def is_plain_data(value: Any) -> bool:
+    """Numbers, strings, numpy scalars, dtypes and scalar types, in tuples, lists and string-keyed dicts
+    (bounded; iterative)."""
+    todo, seen = [value], 0
+    while todo:
+        v = todo.pop()
+        seen += 1
+        if seen > _MAX_PLAIN:
+            return False
+        if isinstance(v, _PLAIN_LEAVES) or (isinstance(v, type) and issubclass(v, np.generic)):
+            continue
+        if type(v) in (tuple, list):
+            todo.extend(v)
+        elif type(v) is dict and all(type(k) is str for k in v):
+            todo.extend(v.values())
+        else:
+            return False
+    return True
+
+
+@functools.lru_cache(maxsize=1)
+def _reference_objects() -> tuple[Any, ...]:
+    """The reference-only functions themselves (resolved from the allow-list, which names them)."""
+    found = []
+    for module, name in sorted(reference_functions()):
+        importlib.import_module(module)
+        found.append(getattr(sys.modules[module], name))
+    return tuple(found)
+
+
+def is_reference_function(func: Any) -> bool:
+    """Whether ``func`` is one of the allow-list's reference-only functions (by identity)."""
+    return any(func is f for f in _reference_objects())
+
+
+def check_partial(func: Any, args: Any = (), kwargs: Any = None, namespace: Any = None,
+                  where: str = "functools.partial") -> None:
+    """A partial may wrap only a reference-only allow-listed function, with plain-data arguments."""
+    if not is_reference_function(func):
+        raise Refusal(f"{where} wraps {getattr(func, '__qualname__', type(func).__name__)!s:.60}; only "
+                      "scikit-learn's own validation functions may be wrapped")
+    if type(args) is not tuple or not is_plain_data(args):
+        raise Refusal(f"{where}: positional arguments are not plain data")
+    if kwargs is not None and not (type(kwargs) is dict and is_plain_data(kwargs)):
+        raise Refusal(f"{where}: keyword arguments are not plain data")
+    if namespace not in (None, {}):
+        raise Refusal(f"{where} carries attributes")
+    if kwargs and not _small_dtypes(kwargs.get("dtype")):
+        raise Refusal(f"{where}: dtype must be 'numeric' or numeric types (a wide dtype converts every row into a "
+                      "large buffer)")
+
+
+def _small_dtypes(value: Any) -> bool:
+    """``None``, ``"numeric"``, or numeric/bool/object numpy types and dtypes, alone or in a list."""
+    for v in value if type(value) in (list, tuple) else [value]:
+        if v is None or v == "numeric":
+            continue
+        try:
+            dt = np.dtype(v) if (isinstance(v, type) and issubclass(v, np.generic)) or isinstance(v, np.dtype) else None
+        except TypeError:
+            dt = None
+        if dt is None or dt.kind not in "biufcO" or dt.itemsize > 16:
+            return False
+    return True
+
+
 class _Bounded:
     """The per-load bookkeeping and the checks shared by both unpicklers."""
 
@@ -181,6 +256,8 @@ class _Bounded:
 
     # -- globals ----------------------------------------------------------------------------
     def find_class(self, module: str, name: str) -> Any:
+        if (module, name) == _PARTIAL:  # admitted only as checked in _check_call and _op_build
+            return functools.partial
         if not is_allowed(module, name):
             self.refused.append(f"{module}.{name}")
             return _Refused
@@ -237,6 +314,14 @@ class _Bounded:
             raise Refusal(f"call arguments must be a tuple, found {type(args).__name__}")
         kwargs = kwargs or {}
         name = getattr(func, "__name__", "")
+        if func is functools.partial:
+            if not args:
+                raise Refusal("functools.partial needs the function it wraps")
+            check_partial(args[0], args[1:], kwargs)
+            return
+        if isinstance(func, functools.partial) or is_reference_function(func):
+            raise Refusal(f"the pickle calls {getattr(func, '__qualname__', 'a partial')!s:.60} while loading; "
+                          "it may only be held")
         if func in (bytearray, bytes):
             if args and isinstance(args[0], (int, np.integer)):
                 self._charge_bytes(max(int(args[0]), 0), f"{name}({int(args[0])})")
@@ -325,7 +410,7 @@ class _Bounded:
             cls, args, kwargs = self.stack[-3], self.stack[-2], self.stack[-1]
         else:
             cls, args, kwargs = self.stack[-2], self.stack[-1], {}
-        if isinstance(cls, type) and issubclass(cls, np.ndarray):
+        if isinstance(cls, type) and issubclass(cls, (np.ndarray, functools.partial)):
             self._check_call(cls, args, kwargs)
         elif isinstance(cls, type) and issubclass(cls, (set, frozenset)) and args:
             self._charge_hash([args[0]])
@@ -343,6 +428,10 @@ class _Bounded:
                 raise Refusal("an array's state is not a (version, shape, dtype, order, data) tuple")
             shape, dtype = state[-4], state[-3]
             self._charge_bytes(_nbytes(shape, dtype, "numpy array state"), "numpy array")
+        elif isinstance(inst, functools.partial):
+            if type(state) is not tuple or len(state) != 4:
+                raise Refusal("a functools.partial's state is not (func, args, kwds, namespace)")
+            check_partial(*state)
         elif isinstance(inst, np.dtype) and (inst.isbuiltin or not isinstance(state, tuple)):
             raise Refusal("the pickle rewrites numpy's shared built-in dtype or gives a dtype a bad state")
         elif isinstance(inst, (type, types.FunctionType, types.BuiltinFunctionType, np.ufunc)) or inst is _Refused:

@@ -18,6 +18,20 @@ builders guarantee:
   complete binary tree of ``2**n_levels - 1`` nodes, bounds of the right shape, metric weights of
   the data's width.
 - libsvm models (SVC, SVR, ...): support counts, dual coefficients and intercepts of matching sizes.
+- ``GradientBoosting*``: the stage array has one column per tree of an iteration, and every tree
+  reads only the estimator's own features (its compiled predictor indexes the input with them).
+- ``_BinMapper``: one threshold array per feature; known categories within the 256-bit bitsets
+  that prediction builds from them.
+- scipy ``BSpline`` (``SplineTransformer.bsplines_``): the invariants its constructor checks (finite,
+  non-decreasing knots, enough coefficients for them, a small non-negative degree), and its array
+  function is the array-API ``asarray`` on the allow-list; one spline per input feature.
+- calibration (``_CalibratedClassifier``, ``_SigmoidCalibration``): calibrators of the calibration
+  classes, no more of them than classes, finite sigmoid parameters.
+- ``make_column_selector``: a pattern string and dtype selectors that are types, dtypes or names.
+- ``functools.partial`` (anywhere in the graph): wraps a reference-only validation function with
+  plain-data arguments, as the unpickler requires (skops builds partials itself).
+- clusterers with compiled predictors (``KMeans`` and relatives): centres of the input's width;
+  any stored thread count (``_n_threads``) is a small positive integer.
 - every ``dtype`` (standalone or of an array): fields inside the item, no overlap.
 - every scikit-learn estimator: its ``__dict__`` does not shadow a method or property of its class
   (``predict`` replaced by ``numpy.exp``), and fitted attributes hold data, not functions.
@@ -25,6 +39,7 @@ builders guarantee:
 
 from __future__ import annotations
 
+import functools
 import inspect
 import types
 from pathlib import Path
@@ -33,7 +48,7 @@ from typing import Any
 import numpy as np
 
 from audit.errors import ModelError, UnsafeModelError
-from audit.loading._unpickler import Refusal, check_dtype
+from audit.loading._unpickler import Refusal, check_dtype, check_partial, is_reference_function
 
 __all__ = ["validate_model"]
 
@@ -42,6 +57,7 @@ _MAX_DEPTH = 200
 _MISSING = object()
 _SCALARS = (str, bytes, bytearray, int, float, bool, complex, type(None), slice, range)
 _FUNCTION_LIKE = (types.FunctionType, types.BuiltinFunctionType, types.MethodType, np.ufunc)
+_MAX_THREADS = 4096
 
 
 def validate_model(obj: Any, path: Path) -> None:
@@ -108,10 +124,16 @@ def _walk(root: Any) -> None:
 
 
 def _checkers() -> list[tuple[type, Any]]:
+    from scipy.interpolate import BSpline
+    from sklearn.calibration import _CalibratedClassifier, _SigmoidCalibration
+    from sklearn.compose import make_column_selector
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.ensemble._gb import BaseGradientBoosting
+    from sklearn.ensemble._hist_gradient_boosting.binning import _BinMapper
     from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
     from sklearn.neighbors import BallTree, KDTree
     from sklearn.neighbors._base import NeighborsBase
+    from sklearn.preprocessing import SplineTransformer
     from sklearn.svm._base import BaseLibSVM
     from sklearn.tree import BaseDecisionTree
     from sklearn.tree._tree import Tree
@@ -119,11 +141,19 @@ def _checkers() -> list[tuple[type, Any]]:
     return [
         (Tree, lambda t, w: _check_tree(t, w, None)),
         (BaseDecisionTree, _check_decision_tree),
-        (TreePredictor, lambda p, w: _check_predictor(p, w, None, None)),
+        (TreePredictor, lambda p, w: _check_predictor(p, w, None, None, standalone=True)),
         ((HistGradientBoostingClassifier, HistGradientBoostingRegressor), _check_hgb),
+        (_BinMapper, _check_bin_mapper),
+        (BaseGradientBoosting, _check_gbm),
         ((KDTree, BallTree), _check_binary_tree),
         (NeighborsBase, _check_neighbors),
         (BaseLibSVM, _check_libsvm),
+        (BSpline, _check_bspline),
+        (SplineTransformer, _check_spline_transformer),
+        (_CalibratedClassifier, _check_calibrated),
+        (_SigmoidCalibration, _check_sigmoid),
+        (make_column_selector, _check_selector),
+        (functools.partial, lambda p, w: _partial_ok(p, w)),
     ]
 
 
@@ -150,6 +180,13 @@ def _check_estimator_dict(est: Any, where: str) -> None:
         if (key.endswith("_") or key.startswith("_")) and isinstance(value, _FUNCTION_LIKE):
             _fail(where, key, f"holds the function {getattr(value, '__name__', value)!s:.60} where fitted "
                               "data belongs")
+        if key in ("_n_threads", "n_threads") and value is not None:
+            _int_attr(est, key, where, 1, _MAX_THREADS)
+    centers = vars(est).get("cluster_centers_")
+    n_features = vars(est).get("n_features_in_")
+    if isinstance(centers, np.ndarray) and n_features is not None and (
+            centers.ndim != 2 or centers.shape[1] != _int_attr(est, "n_features_in_", where, 1)):
+        _fail(where, "cluster_centers_", f"has shape {centers.shape} for {n_features} input features")
 
 
 def _children_ok(left: np.ndarray, right: np.ndarray, internal: np.ndarray, n: int) -> str | None:
@@ -202,7 +239,10 @@ def _check_decision_tree(est: Any, where: str) -> None:
         _fail(where, "classes_", f"has {len(classes)} classes but the tree has {tree.max_n_classes}")
 
 
-def _check_predictor(pred: Any, where: str, n_features: int | None, categorical: np.ndarray | None) -> None:
+def _check_predictor(pred: Any, where: str, n_features: int | None, categorical: np.ndarray | None, *,
+                     standalone: bool = False) -> None:
+    """Node records of one HistGradientBoosting tree. ``standalone``: seen outside its estimator, so
+    which features are categorical is checked when the estimator is (``_check_hgb``)."""
     from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTYPE
 
     nodes = getattr(pred, "nodes", None)
@@ -227,7 +267,7 @@ def _check_predictor(pred: Any, where: str, n_features: int | None, categorical:
         idx = nodes["bitset_idx"][~leaf][cat].astype(np.int64)
         if np.any(idx < 0) or np.any(idx >= min(bitsets)):
             _fail(where, "nodes.bitset_idx", "names a category bitset that does not exist")
-        if categorical is None or np.any(~categorical[feature[cat]]):
+        if not standalone and (categorical is None or np.any(~categorical[feature[cat]])):
             _fail(where, "nodes.is_categorical", "splits a non-categorical feature by category")
 
 
@@ -339,3 +379,112 @@ def _check_libsvm(est: Any, where: str) -> None:
         p = np.asarray(getattr(est, name, ()))
         if p.size not in (0, n_pairs):
             _fail(where, name, f"has {p.size} entries, expected 0 or {n_pairs}")
+
+
+def _check_gbm(est: Any, where: str) -> None:
+    """The compiled stage predictor writes one output column per tree of an iteration and reads the
+    input's columns with each tree's feature indices."""
+    stages = getattr(est, "estimators_", None)
+    if stages is None:
+        return
+    n_features = _int_attr(est, "n_features_in_", where, 1)
+    per_iter = _int_attr(est, "n_trees_per_iteration_", where, 1, 10_000)
+    if not isinstance(stages, np.ndarray) or stages.ndim != 2 or stages.shape[1] != per_iter or not stages.dtype.hasobject:
+        _fail(where, "estimators_", f"is not an object array of shape (n_stages, {per_iter})")
+    from sklearn.tree import DecisionTreeRegressor
+
+    for (i, k), tree in np.ndenumerate(stages):
+        if not isinstance(tree, DecisionTreeRegressor) or int(getattr(tree.tree_, "n_features", -1)) != n_features:
+            _fail(where, f"estimators_[{i}, {k}]", f"is not a regression tree over the {n_features} input features")
+
+
+def _check_bin_mapper(mapper: Any, where: str) -> None:
+    thresholds = getattr(mapper, "bin_thresholds_", None)
+    categorical = getattr(mapper, "is_categorical_", None)
+    if thresholds is None or categorical is None:
+        return
+    categorical = np.asarray(categorical).astype(bool)
+    if not isinstance(thresholds, list) or len(thresholds) != categorical.size:
+        _fail(where, "bin_thresholds_", f"does not hold one array per feature ({categorical.size})")
+    for i in np.flatnonzero(categorical):
+        cats = np.asarray(thresholds[i])
+        if cats.ndim != 1 or cats.dtype.kind not in "fiu" or np.any(~np.isfinite(cats)) or \
+                np.any((cats < 0) | (cats > 255)):
+            _fail(where, f"bin_thresholds_[{i}]", "holds categories outside 0..255")
+
+
+def _check_bspline(spline: Any, where: str) -> None:
+    state = vars(spline)
+    t, c, k = state.get("_t"), state.get("_c"), state.get("k")
+    if not isinstance(t, np.ndarray) or t.ndim != 1 or t.dtype != np.float64:
+        _fail(where, "t", "is not a 1-D float64 knot array")
+    if not isinstance(k, (int, np.integer)) or isinstance(k, (bool, np.bool_)) or not 0 <= k <= 64:
+        _fail(where, "k", f"must be a degree in [0, 64], found {k!r:.40}")
+    n = t.shape[0] - int(k) - 1
+    if n < int(k) + 1:
+        _fail(where, "t", f"has {t.shape[0]} knots, fewer than degree {k} needs")
+    if not np.isfinite(t).all() or np.any(np.diff(t) < 0):
+        _fail(where, "t", "is not finite and non-decreasing")
+    if not isinstance(c, np.ndarray) or c.ndim < 1 or c.shape[0] < n or c.dtype.kind not in "fc":
+        _fail(where, "c", f"does not hold at least {n} coefficient rows")
+    extrapolate = state.get("extrapolate")
+    if not (isinstance(extrapolate, (bool, np.bool_)) or extrapolate == "periodic"):
+        _fail(where, "extrapolate", f"is {extrapolate!r:.40}")
+    axis = state.get("axis")
+    if not isinstance(axis, (int, np.integer)) or not 0 <= axis < max(c.ndim, 1):
+        _fail(where, "axis", f"is {axis!r:.40}")
+    if "_asarray" in state and not is_reference_function(state["_asarray"]):
+        _fail(where, "_asarray", "is not the array-API asarray on the allow-list")
+
+
+def _check_spline_transformer(est: Any, where: str) -> None:
+    from scipy.interpolate import BSpline
+
+    splines = getattr(est, "bsplines_", None)
+    if splines is None:
+        return
+    n_features = _int_attr(est, "n_features_in_", where, 1)
+    if not isinstance(splines, list) or len(splines) != n_features or not all(isinstance(b, BSpline) for b in splines):
+        _fail(where, "bsplines_", f"does not hold one BSpline per input feature ({n_features})")
+
+
+def _check_calibrated(cal: Any, where: str) -> None:
+    import sklearn.calibration as calibration
+    from sklearn.isotonic import IsotonicRegression
+
+    allowed = tuple(c for c in (calibration._SigmoidCalibration, IsotonicRegression,
+                                getattr(calibration, "_TemperatureScaling", None)) if c is not None)
+    calibrators = getattr(cal, "calibrators", None)
+    classes = np.asarray(getattr(cal, "classes", ()))
+    if getattr(cal, "method", None) not in ("sigmoid", "isotonic", "temperature"):
+        _fail(where, "method", f"is {getattr(cal, 'method', None)!r:.40}")
+    if not isinstance(calibrators, list) or not 1 <= len(calibrators) <= max(classes.size, 1) or \
+            not all(isinstance(c, allowed) for c in calibrators):
+        _fail(where, "calibrators", f"is not a list of at most {classes.size} calibrators")
+    if not hasattr(getattr(cal, "estimator", None), "classes_"):
+        _fail(where, "estimator", "is not a fitted classifier")
+
+
+def _check_sigmoid(cal: Any, where: str) -> None:
+    for name in ("a_", "b_"):
+        value = getattr(cal, name, None)
+        if value is not None and not (isinstance(value, (float, np.floating)) and np.isfinite(value)):
+            _fail(where, name, f"must be a finite number, found {value!r:.40}")
+
+
+def _dtype_selector_ok(value: Any) -> bool:
+    items = value if isinstance(value, (list, tuple)) and len(value) <= 1000 else [value]
+    return all(v is None or isinstance(v, (str, np.dtype, type)) for v in items)
+
+
+def _check_selector(sel: Any, where: str) -> None:
+    pattern = getattr(sel, "pattern", None)
+    if pattern is not None and not (isinstance(pattern, str) and len(pattern) <= 10_000):
+        _fail(where, "pattern", "is not a regular-expression string")
+    for name in ("dtype_include", "dtype_exclude"):
+        if not _dtype_selector_ok(getattr(sel, name, None)):
+            _fail(where, name, "holds something other than dtypes, types or dtype names")
+
+
+def _partial_ok(p: Any, where: str) -> None:
+    check_partial(p.func, p.args, p.keywords, vars(p) or None, where)

@@ -140,12 +140,16 @@ def test_exact_membership_only():
     assert not any(n in names for n in ("builtins.getattr", "functools.partial"))
 
 
-def test_a_public_name_missing_from_this_sklearn_is_skipped(monkeypatch):
-    monkeypatch.setitem(_allowlist._PUBLIC, "sklearn.linear_model", ("LogisticRegression", "NoSuchModel"))
+def test_a_helper_name_missing_from_this_sklearn_is_skipped(monkeypatch):
+    """A helper renamed or removed in another scikit-learn version is skipped, not an import error."""
+    monkeypatch.setitem(_allowlist._HELPERS, "sklearn.calibration", ("_SigmoidCalibration", "NoSuchHelper"))
+    _allowlist._derived.cache_clear()
     allowed_pairs.cache_clear()
     try:
-        assert ("sklearn.linear_model._logistic", "LogisticRegression") in allowed_pairs()
+        assert ("sklearn.calibration", "_SigmoidCalibration") in allowed_pairs()
+        assert not any(name == "NoSuchHelper" for _m, name in allowed_pairs())
     finally:
+        _allowlist._derived.cache_clear()
         allowed_pairs.cache_clear()
 
 
