@@ -47,7 +47,7 @@ def test_native_categorical_hgb_with_nan_is_refitted_and_randomisation_is_measur
     model.fit(_categorical_frame(df), df["risk"])
     path = save_pickle(model, tmp_path / "hgb.pkl")
     cfg = parse_config(FAST_TOML + "explainers = ['lime']\n", overrides={"target": "risk"})
-    result = run_audit(path, data, config=cfg, trust_model=True)
+    result = run_audit(path, data, config=cfg)  # loads without --trust-model (the generated allow-list)
     check = result.gate.check("randomisation:lime")
     assert check.status == "measured" and check.value is not None, check.message
     expl = result.explanations[0]
