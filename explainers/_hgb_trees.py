@@ -72,10 +72,12 @@ class HistForest:
     n_inputs: int
     max_depth: int
 
-    def go_left(self, Zp: np.ndarray) -> np.ndarray:
-        """(rows x nodes) bool: whether each row goes to the left child at each node (False at leaves)."""
-        internal = np.flatnonzero(~self.leaf)
-        out = np.zeros((len(Zp), len(self.leaf)), dtype=bool)
+    def go_left(self, Zp: np.ndarray, lo: int = 0, hi: int | None = None) -> np.ndarray:
+        """(rows x nodes) bool: whether each row goes to the left child at each node ``lo..hi-1`` (False at
+        leaves)."""
+        hi = len(self.leaf) if hi is None else hi
+        internal = lo + np.flatnonzero(~self.leaf[lo:hi])
+        out = np.zeros((len(Zp), hi - lo), dtype=bool)
         if not len(internal):
             return out
         x = Zp[:, self.feature[internal]]
@@ -93,7 +95,7 @@ class HistForest:
             # unknown categories and negative values take the missing side, like NaN
             miss[:, cat] |= ~valid | (known == 0) & (in_left == 0)
             numeric[:, cat] = in_left.astype(bool)
-        out[:, internal] = np.where(miss, self.missing_left[internal], numeric)
+        out[:, internal - lo] = np.where(miss, self.missing_left[internal], numeric)
         return out
 
     def leaves(self, go_left: np.ndarray) -> np.ndarray:
@@ -216,9 +218,15 @@ def _depths(forest: HistForest) -> np.ndarray:
     return depth
 
 
-def interventional_shap(forest: HistForest, Zp: np.ndarray, Zb: np.ndarray) -> tuple[np.ndarray, float]:
+def interventional_shap(forest: HistForest, Zp: np.ndarray, Zb: np.ndarray, *,
+                        method: str = "leaves") -> tuple[np.ndarray, float]:
     """Exact interventional TreeSHAP (rows x estimator inputs) over the background rows ``Zb``, and the base
     value (the background's mean raw output), both in raw (log-odds / value) space.
+
+    ``method="leaves"`` (the default) sums the closed form leaf by leaf, with the background summarised per leaf
+    (below), so a row costs about leaves x path length per tree whatever the background's size;
+    ``method="pairs"`` walks every (row, background row) pair through every tree, the textbook algorithm,
+    kept as the reference the other is tested against.
 
     >>> import numpy as np
     >>> from sklearn.ensemble import HistGradientBoostingRegressor
@@ -229,19 +237,184 @@ def interventional_shap(forest: HistForest, Zp: np.ndarray, Zb: np.ndarray) -> t
     >>> bool(np.allclose(phi.sum(1) + base, m.predict(X[:4]), atol=1e-12))
     True
     """
-    gb = np.ascontiguousarray(forest.go_left(Zb))
-    base = float(raw_output(forest, gb).mean())
+    Zp, Zb = np.asarray(Zp, dtype=np.float64), np.asarray(Zb, dtype=np.float64)
+    gb_all = forest.go_left(Zb)
+    base = float(raw_output(forest, gb_all).mean())
     p = int(forest.order.size)
-    depth = min(forest.max_depth, p) + 1
-    wx, wz = _weights(depth)
-    kernel = _kernel()
+    wx, wz = _weights(min(forest.max_depth, p) + 1)
     values = np.zeros((len(Zp), p))
-    for a in range(0, len(Zp), ROW_CHUNK):
-        gx = np.ascontiguousarray(forest.go_left(Zp[a : a + ROW_CHUNK]))
-        kernel(forest.roots, forest.feature, forest.left, forest.right, forest.leaf, forest.value, gx, gb, p,
-               forest.max_depth + 2, wx, wz, values[a : a + ROW_CHUNK])
+    paths = [_leaf_paths(forest, t) for t in range(len(forest.roots))]
+    if method == "pairs" or max(int(path.k.max()) for path in paths) > 62:  # local masks are int64
+        kernel = _jit(_shap_pairs)
+        gb = np.ascontiguousarray(gb_all)
+        for a in range(0, len(Zp), ROW_CHUNK):
+            gx = np.ascontiguousarray(forest.go_left(Zp[a : a + ROW_CHUNK]))
+            kernel(forest.roots, forest.feature, forest.left, forest.right, forest.leaf, forest.value, gx, gb, p,
+                   forest.max_depth + 2, wx, wz, values[a : a + ROW_CHUNK])
+    else:
+        unsat, accumulate = _jit(_leaf_unsat), _jit(_accumulate)
+        bounds = np.append(forest.roots, len(forest.leaf))
+        for t, path in enumerate(paths):
+            lo, hi = int(bounds[t]), int(bounds[t + 1])
+            gb = np.ascontiguousarray(gb_all[:, lo:hi])
+            masks, ptr, counts = _background_masks(path, unsat(gb, path.ptr, path.node, path.left, path.bit,
+                                                               len(path.k)))
+            cache_at, cache_size = _cache_layout(path.k, len(Zp))
+            cache = np.zeros(cache_size)
+            done = np.zeros(cache_size, dtype=np.bool_)
+            for a in range(0, len(Zp), LEAF_CHUNK):
+                gx = np.ascontiguousarray(forest.go_left(Zp[a : a + LEAF_CHUNK], lo, hi))
+                R = unsat(gx, path.ptr, path.node, path.left, path.bit, len(path.k))
+                accumulate(R, path.value, path.k, path.feat, ptr, masks, counts, wx, wz, cache_at, cache, done,
+                           values[a : a + LEAF_CHUNK])
     values /= len(Zb)
     return _to_inputs(forest, values), base
+
+
+LEAF_CHUNK = 65536  # explained rows per leaf-kernel call
+CACHE_BITS = 16  # leaves with at most this many distinct path features cache their per-pattern sums
+
+
+@dataclass(frozen=True)
+class _LeafPaths:
+    """One tree's leaves, each with its root-to-leaf path and the distinct features on it ("local bits")."""
+
+    value: np.ndarray  # (L,) leaf value
+    k: np.ndarray  # (L,) distinct features on the path
+    feat: np.ndarray  # (L, kmax) predictor column of each local bit
+    ptr: np.ndarray  # (L+1,) path of leaf l: entries ptr[l]..ptr[l+1]-1 of node / left / bit
+    node: np.ndarray  # tree-local node index of each split on the path
+    left: np.ndarray  # whether the path goes left there
+    bit: np.ndarray  # the split feature's local bit
+
+
+def _leaf_paths(forest: HistForest, t: int) -> _LeafPaths:
+    """The leaves of tree ``t`` and their paths (a depth-first walk from the root)."""
+    root = int(forest.roots[t])
+    values, ks, feats, ptr, nodes, lefts, bits = [], [], [], [0], [], [], []
+    stack: list[tuple[int, list[tuple[int, bool]]]] = [(root, [])]
+    while stack:
+        node, path = stack.pop()
+        if forest.leaf[node]:
+            local: dict[int, int] = {}
+            for split, _ in path:
+                local.setdefault(int(forest.feature[split]), len(local))
+            values.append(forest.value[node])
+            ks.append(len(local))
+            feats.append(list(local))
+            for split, went_left in path:
+                nodes.append(split - root)
+                lefts.append(went_left)
+                bits.append(local[int(forest.feature[split])])
+            ptr.append(len(nodes))
+            continue
+        stack.append((int(forest.right[node]), [*path, (node, False)]))
+        stack.append((int(forest.left[node]), [*path, (node, True)]))
+    kmax = max(max(ks), 1)
+    feat = np.zeros((len(ks), kmax), dtype=np.int64)
+    for i, f in enumerate(feats):
+        feat[i, : len(f)] = f
+    return _LeafPaths(value=np.asarray(values, dtype=np.float64), k=np.asarray(ks, dtype=np.int64), feat=feat,
+                      ptr=np.asarray(ptr, dtype=np.int64), node=np.asarray(nodes, dtype=np.int64),
+                      left=np.asarray(lefts, dtype=np.bool_), bit=np.asarray(bits, dtype=np.int64))
+
+
+def _background_masks(path: _LeafPaths, unsat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per leaf, the distinct sets M of path features a background row satisfies (bitmasks) and how many rows
+    have each: (masks, ptr, counts), leaf l's entries at ptr[l]..ptr[l+1]-1."""
+    masks, counts, ptr = [], [], [0]
+    for leaf in range(len(path.k)):
+        full = (1 << int(path.k[leaf])) - 1
+        m, c = np.unique(full & ~unsat[:, leaf], return_counts=True)
+        masks.append(m)
+        counts.append(c)
+        ptr.append(ptr[-1] + len(m))
+    return (np.concatenate(masks).astype(np.int64), np.asarray(ptr, dtype=np.int64),
+            np.concatenate(counts).astype(np.float64))
+
+
+def _cache_layout(k: np.ndarray, rows: int) -> tuple[np.ndarray, int]:
+    """Where each leaf's table of per-pattern sums starts (-1: not cached), and the total size. A table has
+    2^k patterns x (k + 1) sums; it is kept only where it is small and rows may share patterns."""
+    at = np.full(len(k), -1, dtype=np.int64)
+    size = 0
+    for leaf, kk in enumerate(k.tolist()):
+        if kk <= CACHE_BITS and (1 << kk) <= max(64, rows):
+            at[leaf] = size
+            size += (1 << kk) * (kk + 1)
+    return at, size
+
+
+def _leaf_unsat(go_left, ptr, node, left, bit, n_leaves):  # pragma: no cover - jitted
+    """(rows x leaves) int64: the local bits of the path features each row does not satisfy (a feature is
+    satisfied when the row takes the path's way at every split on it)."""
+    n = go_left.shape[0]
+    out = np.zeros((n, n_leaves), np.int64)
+    for r in range(n):
+        for leaf in range(n_leaves):
+            m = 0
+            for e in range(ptr[leaf], ptr[leaf + 1]):
+                if go_left[r, node[e]] != left[e]:
+                    m |= np.int64(1) << bit[e]
+            out[r, leaf] = m
+    return out
+
+
+def _popcount(x):  # pragma: no cover - jitted
+    c = 0
+    while x:
+        x &= x - 1
+        c += 1
+    return c
+
+
+def _accumulate(R, value, k, feat, ptr, masks, counts, wx, wz, cache_at, cache, done, out):  # pragma: no cover
+    """Add every leaf's Shapley values, summed over the background, to ``out`` (rows x features).
+
+    For a row x and a leaf with path features F, let R be those x fails. A hybrid (x on S, z elsewhere) reaches
+    the leaf iff every feature in R comes from z and z satisfies it (M >= R, M the features z satisfies), and
+    every feature x satisfies but z fails comes from x: S_z = R (b = |R|) and S_x = F - M (a = |F| - |M|). So
+    the leaf gives +v wx[a, b] to each feature of F - M and -v wz[a, b] to each of R, summed over background
+    rows with M >= R; those sums depend on (leaf, R) only, and are cached per pattern.
+    """
+    n = R.shape[0]
+    scratch = np.zeros(feat.shape[1] + 1)
+    for r in range(n):
+        for leaf in range(R.shape[1]):
+            v = value[leaf]
+            if v == 0.0:
+                continue
+            kk = k[leaf]
+            rr = R[r, leaf]
+            at = cache_at[leaf]
+            if at >= 0:
+                start = at + rr * (kk + 1)
+                sums = cache[start : start + kk + 1]
+                fresh = not done[start]
+                done[start] = True
+            else:
+                sums = scratch[: kk + 1]
+                sums[:] = 0.0
+                fresh = True
+            if fresh:
+                b = _popcount(rr)
+                for e in range(ptr[leaf], ptr[leaf + 1]):
+                    mm = masks[e]
+                    if mm & rr != rr:
+                        continue
+                    a = kk - _popcount(mm)
+                    if a > 0:
+                        w = counts[e] * wx[a, b]
+                        for j in range(kk):
+                            if not (mm >> j) & 1:
+                                sums[j] += w
+                    if b > 0:
+                        sums[kk] += counts[e] * wz[a, b]
+            for j in range(kk):
+                if (rr >> j) & 1:
+                    out[r, feat[leaf, j]] -= v * sums[kk]
+                else:
+                    out[r, feat[leaf, j]] += v * sums[j]
 
 
 def _weights(size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -336,16 +509,21 @@ def _shap_pairs(roots, feature, left, right, leaf, value, gx, gb, p, max_stack, 
                     side[trail_feat[trail]] = 0
 
 
-_COMPILED: list[Any] = []
+_COMPILED: dict[str, Any] = {}
 
 
-def _kernel() -> Any:
-    """The pair kernel compiled with numba (cached on disk), or plain Python when numba is missing."""
+def _jit(fn: Any) -> Any:
+    """``fn`` compiled with numba (cached on disk), or plain Python when numba is missing. The kernels are
+    compiled together, each replacing its module global, so that a kernel calling another calls it compiled."""
     if not _COMPILED:
         try:
             import numba
         except ImportError:  # pragma: no cover - shap depends on numba
-            _COMPILED.append(_shap_pairs)
+            def compile_(f: Any) -> Any:
+                return f
         else:
-            _COMPILED.append(numba.njit(cache=True, nogil=True)(_shap_pairs))
-    return _COMPILED[0]
+            compile_ = numba.njit(cache=True, nogil=True)
+        space = globals()
+        for name in ("_popcount", "_leaf_unsat", "_accumulate", "_shap_pairs"):
+            _COMPILED[name] = space[name] = compile_(space[name])
+    return _COMPILED[fn.__name__]

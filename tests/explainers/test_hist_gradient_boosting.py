@@ -301,3 +301,20 @@ def test_interventional_is_kept_in_chunks_when_every_row_adds_up(monkeypatch):
     np.testing.assert_allclose(a.values.sum(1) + a.base_values, model.predict(XF[:700]), atol=1e-6)  # float32 trees
     whole = Shap(tree_mode="interventional").explain(adapter, XF[:700], background=XF[700:], seed=0)
     np.testing.assert_allclose(a.values, whole.values, atol=1e-12)
+
+
+def test_leaf_sums_equal_the_pairwise_reference_on_deep_trees_with_duplicates():
+    """The per-leaf closed form against the textbook walk of every (row, background row) pair: deep trees
+    (features repeated along paths, some never split on), a background with repeated rows, NaN rows."""
+    from explainers._hgb_trees import hist_forest, interventional_shap
+
+    model = HistGradientBoostingRegressor(max_iter=15, max_leaf_nodes=63, min_samples_leaf=5, random_state=0).fit(
+        X, np.nan_to_num(X[:, 0] * X[:, 1] + np.sin(3 * X[:, 2])))
+    forest = hist_forest(model, 0)
+    assert forest.max_depth >= 8
+    bg = np.vstack([X[600:640], X[600:610]])
+    leaves, base = interventional_shap(forest, X[:200], bg)
+    pairs, base_pairs = interventional_shap(forest, X[:200], bg, method="pairs")
+    np.testing.assert_allclose(leaves, pairs, atol=1e-12)
+    assert base == base_pairs
+    np.testing.assert_allclose(leaves.sum(1) + base, model.predict(X[:200]), atol=1e-9)
