@@ -30,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["HistForest", "hist_forest", "is_hist_gradient_boosting", "hist_supported", "predictor_matrix",
+__all__ = ["HistForest", "hist_forest", "is_hist_gradient_boosting", "hist_supported", "has_native_categories",
+           "predictor_matrix",
            "saabas", "interventional_shap", "raw_output"]
 
 HIST_TYPES = ("HistGradientBoostingClassifier", "HistGradientBoostingRegressor")
@@ -47,8 +48,15 @@ def hist_supported(final: Any) -> bool:
     if not is_hist_gradient_boosting(final):
         return False
     if type(final).__name__.endswith("Regressor"):
-        return type(getattr(final, "_loss", None)).__name__ == "HalfSquaredError"
+        link = getattr(getattr(final, "_loss", None), "link", None)
+        return type(link).__name__ == "IdentityLink"
     return True
+
+
+def has_native_categories(final: Any) -> bool:
+    """Whether the estimator encodes categorical columns itself (then only its own preprocessing reads them)."""
+    mask = getattr(final, "is_categorical_", None)
+    return mask is not None and bool(np.any(mask))
 
 
 @dataclass(frozen=True)

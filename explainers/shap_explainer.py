@@ -281,14 +281,20 @@ def _hist_tree(final: Any, adapter: Any, X: np.ndarray, background: np.ndarray, 
     adds up to the raw output on every row; under ``"auto"`` no additivity fallback is needed. Path-dependent
     TreeSHAP, when requested, is shap's on numeric splits; shap does not follow categorical splits, so there
     the interventional values are given, with a finding."""
-    from explainers._hgb_trees import hist_forest, interventional_shap, output_column, predictor_matrix
+    from explainers._hgb_trees import (
+        has_native_categories,
+        hist_forest,
+        interventional_shap,
+        output_column,
+        predictor_matrix,
+    )
 
     column, sign = output_column(final, adapter)
     forest = hist_forest(final, column)
     space = "margin" if adapter.task != "regression" else "score"
     finding = None
     if mode == "tree_path_dependent":
-        if not forest.categorical.any():
+        if not has_native_categories(final):  # shap reads the matrix the estimator sees, numbers only
             import shap
 
             values, base = _tree_shap(shap, final, adapter.transform(X), None, mode, adapter)

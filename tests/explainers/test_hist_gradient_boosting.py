@@ -318,3 +318,38 @@ def test_leaf_sums_equal_the_pairwise_reference_on_deep_trees_with_duplicates():
     np.testing.assert_allclose(leaves, pairs, atol=1e-12)
     assert base == base_pairs
     np.testing.assert_allclose(leaves.sum(1) + base, model.predict(X[:200]), atol=1e-9)
+
+
+def test_categorical_frames_with_pandas_category_dtype_read_the_same(categorical, monkeypatch):
+    """The decoded frame may carry pandas ``category`` columns (with the space's categories, unseen ones
+    included) instead of object columns: the estimator's own encoder maps both to its codes by label."""
+    model, adapter = categorical
+    rows, bg = CAT_X[:100], CAT_X[300:360]
+    before = Shap().explain(adapter, rows, background=bg, seed=0).values
+    real = FeatureSpace.decode
+
+    def as_category(self, X):
+        frame = real(self, X)
+        for name, cats in self.categories.items():
+            frame[name] = pd.Categorical(frame[name], categories=list(cats))
+        return frame
+
+    monkeypatch.setattr(FeatureSpace, "decode", as_category)
+    assert isinstance(adapter.final_input(rows)["housing"].dtype, pd.CategoricalDtype)
+    for explainer in (TreePath(), Shap()):
+        a = explainer.explain(adapter, rows, background=bg, seed=0)
+        np.testing.assert_allclose(a.values.sum(1) + a.base_values, adapter.margin(rows), atol=1e-9)
+    np.testing.assert_allclose(Shap().explain(adapter, rows, background=bg, seed=0).values, before, atol=1e-12)
+
+
+def test_identity_link_regressors_only():
+    """Absolute-error regression predicts its raw output (explained); Poisson predicts exp(raw) (left to shap)."""
+    from explainers._hgb_trees import hist_supported
+
+    y = np.abs(np.nan_to_num(X[:, 0])) + 0.1
+    absolute = HistGradientBoostingRegressor(loss="absolute_error", max_iter=10).fit(X, y)
+    poisson = HistGradientBoostingRegressor(loss="poisson", max_iter=10).fit(X, y)
+    assert hist_supported(absolute) and not hist_supported(poisson)
+    a = TreePath().explain(_adapter(absolute), X[:50], background=X, seed=0)
+    np.testing.assert_allclose(a.values.sum(1) + a.base_values, absolute.predict(X[:50]), atol=1e-9)
+    assert not TreePath().supports(_adapter(poisson))
