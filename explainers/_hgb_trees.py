@@ -18,6 +18,8 @@ Invariants (each one tested):
   TreeSHAP"; Laberge & Pequignot 2022). A leaf reached only when the features in S_x follow x and those in
   S_z follow z is worth v(leaf) * [S_x within S, S_z outside S]; its Shapley values are closed-form:
   +v (a-1)! b! / (a+b)! to each of S_x and -v a! (b-1)! / (a+b)! to each of S_z (a = |S_x|, b = |S_z|).
+  Summed leaf by leaf (``_accumulate``), with the background reduced per leaf to the distinct sets of path
+  features its rows satisfy, a row costs about leaves x path length per tree whatever the background's size.
 - Attributions come back in the final estimator's input columns (the encoder's reordering, categorical
   columns first, is undone).
 """

@@ -305,7 +305,7 @@ def _hist_tree(final: Any, adapter: Any, X: np.ndarray, background: np.ndarray, 
     values, base = interventional_shap(forest, predictor_matrix(adapter, X), predictor_matrix(adapter, background))
     params: dict[str, Any] = {"feature_perturbation": "interventional", "model_output": "raw",
                               "background_rows": int(len(background)),
-                              "implementation": "native HistGradientBoosting TreeSHAP (exact, per background row)"}
+                              "implementation": "native HistGradientBoosting TreeSHAP (exact interventional, explainers._hgb_trees)"}
     if finding is not None:
         params["finding"] = finding
     return sign * values, np.full(len(X), sign * base), space, params
