@@ -248,6 +248,8 @@ def interventional_shap(forest: HistForest, Zp: np.ndarray, Zb: np.ndarray, *,
     True
     """
     Zp, Zb = np.asarray(Zp, dtype=np.float64), np.asarray(Zb, dtype=np.float64)
+    if not len(Zb):
+        raise ValueError("interventional TreeSHAP needs at least one background row; got none")
     gb_all = forest.go_left(Zb)
     base = float(raw_output(forest, gb_all).mean())
     p = int(forest.order.size)
@@ -283,6 +285,7 @@ def interventional_shap(forest: HistForest, Zp: np.ndarray, Zb: np.ndarray, *,
 
 LEAF_CHUNK = 65536  # explained rows per leaf-kernel call
 CACHE_BITS = 16  # leaves with at most this many distinct path features cache their per-pattern sums
+CACHE_ENTRIES = 1 << 22  # per tree (32 MiB of sums); leaves past it compute their sums afresh for every row
 
 
 @dataclass(frozen=True)
@@ -349,7 +352,7 @@ def _cache_layout(k: np.ndarray, rows: int) -> tuple[np.ndarray, int]:
     at = np.full(len(k), -1, dtype=np.int64)
     size = 0
     for leaf, kk in enumerate(k.tolist()):
-        if kk <= CACHE_BITS and (1 << kk) <= max(64, rows):
+        if kk <= CACHE_BITS and (1 << kk) <= max(64, rows) and size + (1 << kk) * (kk + 1) <= CACHE_ENTRIES:
             at[leaf] = size
             size += (1 << kk) * (kk + 1)
     return at, size

@@ -362,7 +362,7 @@ def _tree_auto(shap: Any, final: Any, Z: np.ndarray, Zb: np.ndarray, out: np.nda
 def _tree_finding(error: float, alt_error: float, m: int, n: int) -> str:
     where = f"found within the first {m} of {n} rows" if m < n else f"measured on all {n} rows"
     return (f"interventional TreeSHAP misses additivity on this model (max error {error:.2e} of the output's "
-            f"spread, {where}; a known shap limitation for some tree types such as HistGradientBoosting); "
+            f"spread, {where}; shap reads some trees' thresholds in float32, which misroutes rows near a split); "
             + (f"path-dependent TreeSHAP was used instead (max error {alt_error:.2e}), which follows the "
                f"trees' training distribution rather than the background" if alt_error < error
                else f"path-dependent TreeSHAP was no better ({alt_error:.2e}); the interventional values are kept"))
