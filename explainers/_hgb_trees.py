@@ -1,5 +1,6 @@
 """HistGradientBoosting trees read from scikit-learn's own predictors: split decisions, Saabas path
-contributions and exact interventional TreeSHAP, for numeric and native categorical splits.
+contributions, exact interventional TreeSHAP and path-dependent TreeSHAP, for numeric and native categorical
+splits.
 
 Invariants (each one tested):
 
@@ -11,8 +12,9 @@ Invariants (each one tested):
   categorical value goes left when its code is in the node's ``raw_left_cat_bitsets`` row, right when it is
   a known category of the feature, and to the missing side otherwise (unknown or negative); a numeric value
   goes left when ``<= num_threshold``.
-- Hence Saabas contributions plus the bias, and interventional SHAP values plus the background's mean raw
-  output, equal the raw output (log-odds / value, ``decision_function``) to float rounding.
+- Hence Saabas contributions plus the bias, interventional SHAP values plus the background's mean raw output,
+  and path-dependent SHAP values plus the trees' count-weighted mean, equal the raw output (log-odds / value,
+  ``decision_function``) to float rounding.
 - Interventional SHAP is exact: for each (row x, background row z) pair and each tree it gives the Shapley
   values of the game v(S) = tree(x_S, z_rest), then averages over z (Lundberg et al. 2020, "interventional
   TreeSHAP"; Laberge & Pequignot 2022). A leaf reached only when the features in S_x follow x and those in
@@ -34,7 +36,7 @@ import numpy as np
 
 __all__ = ["HistForest", "hist_forest", "is_hist_gradient_boosting", "hist_supported", "has_native_categories",
            "predictor_matrix",
-           "saabas", "interventional_shap", "raw_output"]
+           "saabas", "interventional_shap", "path_dependent_shap", "raw_output"]
 
 HIST_TYPES = ("HistGradientBoostingClassifier", "HistGradientBoostingRegressor")
 ROW_CHUNK = 2048  # explained rows per kernel call: bounds the (rows x nodes) decision matrix
@@ -283,6 +285,107 @@ def interventional_shap(forest: HistForest, Zp: np.ndarray, Zb: np.ndarray, *,
     return _to_inputs(forest, values), base
 
 
+def path_dependent_shap(forest: HistForest, Zp: np.ndarray) -> tuple[np.ndarray, float]:
+    """Exact path-dependent TreeSHAP (rows x estimator inputs) and its base value (the trees' count-weighted
+    mean output), in raw space: the Shapley values of v(S) = E[f | x_S] under the trees' own training
+    distribution (Lundberg et al. 2020, Algorithm 1: a feature outside S follows both children, weighted by
+    the training rows each keeps). A leaf's share of that game is v(leaf) prod_{j in S} o_j prod_{j not in S}
+    r_j over its path features (o_j: x takes the path's way at every split on j; r_j: the share of training
+    rows the path keeps there), whose Shapley values are closed-form in the elementary symmetric polynomials
+    of the r_j; they depend on (leaf, the features x fails) only, and are cached per pattern.
+
+    >>> import numpy as np
+    >>> from sklearn.ensemble import HistGradientBoostingRegressor
+    >>> X = np.random.default_rng(0).normal(size=(200, 3))
+    >>> m = HistGradientBoostingRegressor(max_iter=5).fit(X, X[:, 0] * X[:, 1])
+    >>> phi, base = path_dependent_shap(hist_forest(m, 0), X[:4])
+    >>> bool(np.allclose(phi.sum(1) + base, m.predict(X[:4]), atol=1e-12))
+    True
+    """
+    Zp = np.asarray(Zp, dtype=np.float64)
+    p = int(forest.order.size)
+    values = np.zeros((len(Zp), p))
+    base = forest.baseline
+    unsat, accumulate = _jit(_leaf_unsat), _jit(_accumulate_path)
+    bounds = np.append(forest.roots, len(forest.leaf))
+    for t in range(len(forest.roots)):
+        path = _leaf_paths(forest, t)
+        base += float((path.value * np.prod(path.ratio, axis=1)).sum())
+        lo, hi = int(bounds[t]), int(bounds[t + 1])
+        cache_at, cache_size = _cache_layout(path.k, len(Zp))
+        cache = np.zeros(cache_size)
+        done = np.zeros(cache_size, dtype=np.bool_)
+        weights = _path_weights(int(path.k.max()))
+        for a in range(0, len(Zp), LEAF_CHUNK):
+            gx = np.ascontiguousarray(forest.go_left(Zp[a : a + LEAF_CHUNK], lo, hi))
+            R = unsat(gx, path.ptr, path.node, path.left, path.bit, len(path.k))
+            accumulate(R, path.value, path.k, path.feat, path.ratio, weights, cache_at, cache, done,
+                       values[a : a + LEAF_CHUNK])
+    return _to_inputs(forest, values), base
+
+
+def _path_weights(kmax: int) -> np.ndarray:
+    """w[k, t] = t! (k-t-1)! / k! = 1 / (k C(k-1, t)): the Shapley weight of a coalition of t among k players."""
+    from math import comb
+
+    w = np.zeros((kmax + 1, kmax + 1))
+    for k in range(1, kmax + 1):
+        for t in range(k):
+            w[k, t] = 1.0 / (k * comb(k - 1, t))
+    return w
+
+
+def _accumulate_path(R, value, k, feat, ratio, weights, cache_at, cache, done, out):  # pragma: no cover - jitted
+    """Add every leaf's path-dependent Shapley values to ``out`` (rows x features).
+
+    phi_i = v (o_i - r_i) prod_{j in R, j != i} r_j sum_t w[k, t] e_{m-t}(r_j : j in O, j != i), with O the
+    path features x satisfies, R the others, m = |O - {i}| and e_q the elementary symmetric polynomials.
+    """
+    n = R.shape[0]
+    kmax = feat.shape[1]
+    scratch = np.zeros(kmax + 1)
+    e = np.zeros(kmax + 1)
+    for r in range(n):
+        for leaf in range(R.shape[1]):
+            v = value[leaf]
+            kk = k[leaf]
+            if v == 0.0 or kk == 0:
+                continue
+            rr = R[r, leaf]
+            at = cache_at[leaf]
+            if at >= 0:
+                start = at + rr * (kk + 1)
+                sums = cache[start : start + kk + 1]
+                fresh = not done[start]
+                done[start] = True
+            else:
+                sums = scratch[: kk + 1]
+                fresh = True
+            if fresh:
+                for i in range(kk):
+                    # e over the satisfied features other than i, and the product over the failed ones
+                    e[:] = 0.0
+                    e[0] = 1.0
+                    m = 0
+                    failed = 1.0
+                    for j in range(kk):
+                        if j == i:
+                            continue
+                        if (rr >> j) & 1:
+                            failed *= ratio[leaf, j]
+                        else:
+                            m += 1
+                            for q in range(m, 0, -1):
+                                e[q] += ratio[leaf, j] * e[q - 1]
+                    total = 0.0
+                    for t in range(m + 1):
+                        total += weights[kk, t] * e[m - t]
+                    o_i = 0.0 if (rr >> i) & 1 else 1.0
+                    sums[i] = (o_i - ratio[leaf, i]) * failed * total
+            for j in range(kk):
+                out[r, feat[leaf, j]] += v * sums[j]
+
+
 LEAF_CHUNK = 65536  # explained rows per leaf-kernel call
 CACHE_BITS = 16  # leaves with at most this many distinct path features cache their per-pattern sums
 CACHE_ENTRIES = 1 << 22  # per tree (32 MiB of sums); leaves past it compute their sums afresh for every row
@@ -299,12 +402,13 @@ class _LeafPaths:
     node: np.ndarray  # tree-local node index of each split on the path
     left: np.ndarray  # whether the path goes left there
     bit: np.ndarray  # the split feature's local bit
+    ratio: np.ndarray  # (L, kmax) share of the training rows the path keeps at the splits on each local feature
 
 
 def _leaf_paths(forest: HistForest, t: int) -> _LeafPaths:
     """The leaves of tree ``t`` and their paths (a depth-first walk from the root)."""
     root = int(forest.roots[t])
-    values, ks, feats, ptr, nodes, lefts, bits = [], [], [], [0], [], [], []
+    values, ks, feats, ratios, ptr, nodes, lefts, bits = [], [], [], [], [0], [], [], []
     stack: list[tuple[int, list[tuple[int, bool]]]] = [(root, [])]
     while stack:
         node, path = stack.pop()
@@ -315,21 +419,27 @@ def _leaf_paths(forest: HistForest, t: int) -> _LeafPaths:
             values.append(forest.value[node])
             ks.append(len(local))
             feats.append(list(local))
+            ratio = np.ones(len(local))
             for split, went_left in path:
                 nodes.append(split - root)
                 lefts.append(went_left)
                 bits.append(local[int(forest.feature[split])])
+                child = forest.left[split] if went_left else forest.right[split]
+                ratio[local[int(forest.feature[split])]] *= forest.count[child] / forest.count[split]
+            ratios.append(ratio)
             ptr.append(len(nodes))
             continue
         stack.append((int(forest.right[node]), [*path, (node, False)]))
         stack.append((int(forest.left[node]), [*path, (node, True)]))
     kmax = max(max(ks), 1)
     feat = np.zeros((len(ks), kmax), dtype=np.int64)
-    for i, f in enumerate(feats):
+    ratio = np.ones((len(ks), kmax))
+    for i, (f, r) in enumerate(zip(feats, ratios)):
         feat[i, : len(f)] = f
+        ratio[i, : len(r)] = r
     return _LeafPaths(value=np.asarray(values, dtype=np.float64), k=np.asarray(ks, dtype=np.int64), feat=feat,
                       ptr=np.asarray(ptr, dtype=np.int64), node=np.asarray(nodes, dtype=np.int64),
-                      left=np.asarray(lefts, dtype=np.bool_), bit=np.asarray(bits, dtype=np.int64))
+                      left=np.asarray(lefts, dtype=np.bool_), bit=np.asarray(bits, dtype=np.int64), ratio=ratio)
 
 
 def _background_masks(path: _LeafPaths, unsat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -537,6 +647,6 @@ def _jit(fn: Any) -> Any:
         else:
             compile_ = numba.njit(cache=True, nogil=True)
         space = globals()
-        for name in ("_popcount", "_leaf_unsat", "_accumulate", "_shap_pairs"):
+        for name in ("_popcount", "_leaf_unsat", "_accumulate", "_accumulate_path", "_shap_pairs"):
             _COMPILED[name] = space[name] = compile_(space[name])
     return _COMPILED[fn.__name__]

@@ -1,7 +1,7 @@
 """SHAP, with the algorithm chosen for the model and recorded with its parameters.
 
 Tree models get TreeExplainer (interventional over the background, or path-dependent), except
-HistGradientBoosting, whose exact interventional TreeSHAP is computed natively from its own predictors
+HistGradientBoosting, whose exact TreeSHAP (either mode) is computed natively from its own predictors
 (categorical splits and missing values included, ``explainers._hgb_trees``); linear models
 LinearExplainer; PyTorch models DeepExplainer where every layer has a DeepLIFT rule (its additivity
 is measured, and GradientExplainer takes over when it fails) and GradientExplainer otherwise; anything
@@ -276,38 +276,29 @@ class Shap(ExplainerBase):
 
 
 def _hist_tree(final: Any, adapter: Any, X: np.ndarray, background: np.ndarray, mode: str) -> tuple:
-    """HistGradientBoosting: exact interventional TreeSHAP read from the estimator's own predictors
-    (``explainers._hgb_trees``), which follows its categorical bitset splits and missing-value sides and so
-    adds up to the raw output on every row; under ``"auto"`` no additivity fallback is needed. Path-dependent
-    TreeSHAP, when requested, is shap's on numeric splits; shap does not follow categorical splits, so there
-    the interventional values are given, with a finding."""
+    """HistGradientBoosting: exact TreeSHAP read from the estimator's own predictors (``explainers._hgb_trees``),
+    which follows its categorical bitset splits and missing-value sides and so adds up to the raw output on
+    every row: interventional over the background (``"auto"``, ``"interventional"``; no additivity fallback is
+    needed) or path-dependent when requested."""
     from explainers._hgb_trees import (
-        has_native_categories,
         hist_forest,
         interventional_shap,
         output_column,
+        path_dependent_shap,
         predictor_matrix,
     )
 
     column, sign = output_column(final, adapter)
     forest = hist_forest(final, column)
     space = "margin" if adapter.task != "regression" else "score"
-    finding = None
+    params: dict[str, Any] = {"model_output": "raw",
+                              "implementation": "native HistGradientBoosting TreeSHAP (exact, explainers._hgb_trees)"}
     if mode == "tree_path_dependent":
-        if not has_native_categories(final):  # shap reads the matrix the estimator sees, numbers only
-            import shap
-
-            values, base = _tree_shap(shap, final, adapter.transform(X), None, mode, adapter)
-            params = {"feature_perturbation": mode, "model_output": "raw", "background_rows": 0}
-            return values, np.broadcast_to(base, (len(X),)), space, params
-        finding = ("path-dependent TreeSHAP was requested, but shap's TreeExplainer does not follow "
-                   "HistGradientBoosting's categorical splits; exact interventional TreeSHAP was used instead")
-    values, base = interventional_shap(forest, predictor_matrix(adapter, X), predictor_matrix(adapter, background))
-    params: dict[str, Any] = {"feature_perturbation": "interventional", "model_output": "raw",
-                              "background_rows": int(len(background)),
-                              "implementation": "native HistGradientBoosting TreeSHAP (exact interventional, explainers._hgb_trees)"}
-    if finding is not None:
-        params["finding"] = finding
+        values, base = path_dependent_shap(forest, predictor_matrix(adapter, X))
+        params.update(feature_perturbation=mode, background_rows=0)
+    else:
+        values, base = interventional_shap(forest, predictor_matrix(adapter, X), predictor_matrix(adapter, background))
+        params.update(feature_perturbation="interventional", background_rows=int(len(background)))
     return sign * values, np.full(len(X), sign * base), space, params
 
 

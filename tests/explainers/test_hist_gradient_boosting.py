@@ -206,14 +206,52 @@ def test_equal_to_shaps_interventional_values_wherever_shap_adds_up():
             np.testing.assert_allclose(ours.values[adds_up], theirs[adds_up], atol=1e-6)
 
 
-def test_requested_path_dependent_is_shaps_on_numeric_and_interventional_with_a_finding_on_categorical(categorical):
-    adapter = _adapter(HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(X, Y_BIN))
-    a = Shap(tree_mode="tree_path_dependent").explain(adapter, X[:40], background=X[200:260], seed=0)
+def _path_game(forest, row: np.ndarray, coalition: set[int]) -> float:
+    """E[f | x_S] as path-dependent TreeSHAP defines it (Lundberg et al. 2020, Algorithm 1): a split on a
+    feature in S follows the row, any other split averages both children by their training rows."""
+    go = forest.go_left(row[None])[0]
+
+    def walk(n: int) -> float:
+        if forest.leaf[n]:
+            return forest.value[n]
+        left, right = forest.left[n], forest.right[n]
+        if forest.feature[n] in coalition:
+            return walk(left if go[n] else right)
+        return (forest.count[left] * walk(left) + forest.count[right] * walk(right)) / forest.count[n]
+
+    return forest.baseline + sum(walk(int(r)) for r in forest.roots)
+
+
+def test_requested_path_dependent_equals_shaps_on_numeric_and_brute_force_on_categorical(categorical):
+    """Path-dependent TreeSHAP, natively: equal to shap's on numeric HGB, to the Shapley values of Algorithm 1's
+    game (every coalition) on categorical HGB, additive on every row."""
+    import shap
+
+    from explainers._hgb_trees import hist_forest, predictor_matrix
+
+    model = HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(X, Y_BIN)
+    adapter = _adapter(model)
+    a = Shap(tree_mode="tree_path_dependent").explain(adapter, X[:60], background=X[200:260], seed=0)
     assert a.meta["parameters"]["feature_perturbation"] == "tree_path_dependent" and not a.meta["findings"]
-    cat = Shap(tree_mode="tree_path_dependent").explain(categorical[1], CAT_X[:40], background=CAT_X[300:360], seed=0)
-    assert cat.meta["parameters"]["feature_perturbation"] == "interventional"
-    assert any("does not follow HistGradientBoosting's categorical splits" in f for f in cat.meta["findings"])
-    np.testing.assert_allclose(cat.values.sum(1) + cat.base_values, categorical[1].margin(CAT_X[:40]), atol=1e-9)
+    theirs = shap.TreeExplainer(model, feature_perturbation="tree_path_dependent", model_output="raw")
+    np.testing.assert_allclose(a.values, theirs.shap_values(X[:60], check_additivity=False), atol=1e-10)
+    np.testing.assert_allclose(a.values.sum(1) + a.base_values, adapter.margin(X[:60]), atol=1e-9)
+
+    model, adapter = categorical
+    cat = Shap(tree_mode="tree_path_dependent").explain(adapter, CAT_X[:40], background=CAT_X[300:360], seed=0)
+    assert cat.meta["parameters"]["feature_perturbation"] == "tree_path_dependent" and not cat.meta["findings"]
+    np.testing.assert_allclose(cat.values.sum(1) + cat.base_values, adapter.margin(CAT_X[:40]), atol=1e-9)
+    forest, Zp = hist_forest(model, 0), predictor_matrix(adapter, CAT_X[:4])
+    p = Zp.shape[1]
+    for i in range(4):
+        brute = np.zeros(p)
+        for size in range(p):
+            for S in itertools.combinations(range(p), size):
+                w = math.factorial(size) * math.factorial(p - size - 1) / math.factorial(p)
+                for j in set(range(p)) - set(S):
+                    brute[j] += w * (_path_game(forest, Zp[i], {*S, j}) - _path_game(forest, Zp[i], set(S)))
+        # brute force is over the trees' columns (categorical first); the attribution over the raw columns
+        np.testing.assert_allclose(cat.values[i][forest.order], brute, atol=1e-10)
 
 
 def test_numeric_hgb_auto_mode_stays_interventional_and_adds_up():
