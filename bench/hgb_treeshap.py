@@ -3,8 +3,9 @@ interventional TreeExplainer on the same rows and background, measured in one ru
 
 Prints, for each model: seconds for each and their ratio; the additivity error (max |values + base -
 decision_function| over the margin's spread) of each; the largest difference between the two, on every row
-and on the rows where shap adds up (1e-6 of the spread); and, for the numeric fixture of issue #24, the
-difference from path-dependent TreeSHAP (what the audit switched to before). Then brute-force Shapley values
+and on the rows where shap adds up (1e-6 of the spread); and path-dependent TreeSHAP, ours against shap's,
+and its difference from the interventional values (the fixture of issue #24: what the audit switched to
+before). Then brute-force Shapley values
 (every coalition, through decision_function) against ours on a small categorical model.
 
 Models: the synthetic HGB fixture of tests/explainers/test_hist_gradient_boosting.py (800 x 5, 5% NaN, 100
@@ -105,10 +106,20 @@ def compare(name: str, model, rows, background, *, path_dependent: bool = False,
           f"max {miss.max():.1e}, rows adding up (1e-6) {adds_up.sum()}/{len(rows)}")
     print(f"  |ours - shap|: max {diff.max():.2e} on all rows, max {on_ok} on the rows where shap adds up")
     if path_dependent:
-        pd_values, pd_base, t_pd = _shap(model, rows, background, "tree_path_dependent")
-        print(f"  path-dependent (what the audit used before): {t_pd:.3f} s, additivity error "
-              f"{np.abs(pd_values.sum(1) + pd_base - margin).max() / spread:.1e}, |ours - path-dependent| "
-              f"max {np.abs(ours - pd_values).max():.3f}")
+        from explainers._hgb_trees import hist_forest, path_dependent_shap
+
+        pd_values, pd_base, t_pd = _shap(model, rows_s, bg_s, "tree_path_dependent")
+        forest = hist_forest(model, 0)
+        zp = model._preprocess_X(rows, reset=False)
+        t0 = time.perf_counter()
+        native_pd, native_base = path_dependent_shap(forest, zp)
+        t_native = time.perf_counter() - t0
+        native_pd = native_pd[:, forest.order]  # the encoded matrix's columns, as shap's
+        print(f"  path-dependent: shap {t_pd:.3f} s (additivity error "
+              f"{np.abs(pd_values.sum(1) + pd_base - margin).max() / spread:.1e}), ours {t_native:.3f} s "
+              f"(additivity error {np.abs(native_pd.sum(1) + native_base - margin).max() / spread:.1e}); "
+              f"|ours - shap| max {np.abs(native_pd - pd_values).max():.1e}; |interventional - path-dependent| "
+              f"max {np.abs(ours - native_pd).max():.3f} (mean |interventional| {np.abs(ours).mean():.3f})")
     return adds_up
 
 
@@ -158,7 +169,7 @@ def main() -> None:
     Xp, yp = _portfolio(20_000, seed=1)
     rows, _ = _portfolio(args.rows + args.background, seed=2)
     model = HistGradientBoostingClassifier(max_iter=100, random_state=0).fit(Xp, yp)
-    compare("portfolio HGB", model, rows[: args.rows], rows[args.rows :])
+    compare("portfolio HGB", model, rows[: args.rows], rows[args.rows :], path_dependent=True)
     compare("portfolio HGB, 200 rows", model, rows[:200], rows[args.rows :])
     big_bg, _ = _portfolio(1000, seed=3)
     seconds = _ours(model, rows[: args.rows], big_bg)[2]
@@ -174,7 +185,7 @@ def main() -> None:
     model = HistGradientBoostingClassifier(max_iter=100, random_state=0).fit(frame, yc)
     coded = model._preprocess_X(test, reset=False)  # shap reads the encoded matrix, categorical columns first
     adds_up = compare("native categorical HGB with NaN", model, test[: args.rows], test[args.rows :],
-                      shap_input=(coded[: args.rows], coded[args.rows :]))
+                      shap_input=(coded[: args.rows], coded[args.rows :]), path_dependent=True)
     # shap reads the category codes as numbers: where it happens to add up, its values are still another
     # model's; the brute force on those rows says which is right
     where = np.flatnonzero(adds_up)[:4]
