@@ -322,9 +322,10 @@ TREE_FIRST_CHUNK = 256  # rows of the automatic tree mode's first additivity che
 def _tree_auto(shap: Any, final: Any, Z: np.ndarray, Zb: np.ndarray, out: np.ndarray, adapter: Any) -> tuple:
     """(values, base, mode, finding): interventional TreeSHAP in chunks of growing size, each checked for
     additivity against the model's output ``out`` (rows, then background). At the first chunk that misses it
-    (shap missed it on about 0.1% of HistGradientBoosting rows, which now take ``_hist_tree``), path-dependent TreeSHAP is measured on
-    that chunk and, when it adds up better, explains every row; otherwise interventional is kept, with the
-    finding. Either way the rows already explained cost no more than reaching the first miss."""
+    (shap reads some trees' thresholds in float32; HistGradientBoosting, where that was seen, now takes
+    ``_hist_tree``), path-dependent TreeSHAP is measured on that chunk and, when it adds up better, explains
+    every row; otherwise interventional is kept, with the finding. Either way the rows already explained cost
+    no more than reaching the first miss."""
     n = len(Z)
     spread = float(np.std(out)) or 1.0
 
