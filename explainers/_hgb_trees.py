@@ -146,12 +146,8 @@ def hist_forest(final: Any, column: int) -> HistForest:
             categorical=cat, left_bits=left_bits, known_bits=known_bits, depth=int(nodes["depth"].max())))
         roots.append(offset)
         offset += len(nodes)
-    cat_cols = getattr(final, "is_categorical_", None)
     n_inputs = int(final.n_features_in_)
-    if getattr(final, "_preprocessor", None) is not None and cat_cols is not None:
-        order = np.concatenate([np.flatnonzero(cat_cols), np.flatnonzero(~np.asarray(cat_cols))])
-    else:
-        order = np.arange(n_inputs)
+    order = _input_order(final, n_inputs)
     cat_fields = ("feature", "left", "right", "leaf", "value", "count", "threshold", "missing_left", "categorical",
                   "left_bits", "known_bits")
     return HistForest(roots=np.asarray(roots, dtype=np.int64),
@@ -161,11 +157,32 @@ def hist_forest(final: Any, column: int) -> HistForest:
                       max_depth=max(p["depth"] for p in parts))
 
 
+def _input_order(final: Any, n_inputs: int) -> np.ndarray:
+    """The estimator's input column behind each column its trees read: its own encoder (scikit-learn >= 1.4,
+    native categorical features) outputs the categorical columns first."""
+    pre = getattr(final, "_preprocessor", None)
+    if pre is None:
+        return np.arange(n_inputs)
+    index = getattr(pre, "_transformer_to_input_indices", None)
+    if index is not None:
+        order = np.full(n_inputs, -1)
+        for name, where in pre.output_indices_.items():
+            cols = np.asarray(index.get(name, []), dtype=np.int64)
+            order[np.arange(where.start, where.stop)] = cols
+        if (np.sort(order) == np.arange(n_inputs)).all():
+            return order
+    mask = np.asarray(final.is_categorical_, dtype=bool)
+    return np.concatenate([np.flatnonzero(mask), np.flatnonzero(~mask)])
+
+
 def predictor_matrix(adapter: Any, X: np.ndarray) -> np.ndarray:
     """What the trees read for the encoded raw rows ``X``: the final estimator's input through the estimator's
     own preprocessing (``_preprocess_X``: its OrdinalEncoder for native categorical columns, then validation)."""
     final = adapter.final_estimator
     inp = adapter.final_input(X) if hasattr(adapter, "final_input") else adapter.transform(X)
+    if not hasattr(final, "_preprocess_X"):  # scikit-learn < 1.4: no encoder of its own, numbers only
+        inp = inp.to_numpy() if hasattr(inp, "to_numpy") else inp
+        return np.ascontiguousarray(inp, dtype=np.float64)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # feature names absent after a pipeline's numpy output
         Zp = final._preprocess_X(inp, reset=False)
