@@ -391,3 +391,19 @@ def test_identity_link_regressors_only():
     a = TreePath().explain(_adapter(absolute), X[:50], background=X, seed=0)
     np.testing.assert_allclose(a.values.sum(1) + a.base_values, absolute.predict(X[:50]), atol=1e-9)
     assert not TreePath().supports(_adapter(poisson))
+
+
+def test_values_do_not_depend_on_how_rows_are_chunked(categorical, monkeypatch):
+    """`audit reasons` explains a portfolio in chunks: each row's values must be the same bits either way
+    (the per-pattern cache and the kernel's row chunks change no arithmetic)."""
+    import explainers._hgb_trees as T
+
+    _, adapter = categorical
+    bg = CAT_X[300:400]
+    for mode in ("interventional", "tree_path_dependent"):
+        whole = Shap(tree_mode=mode).explain(adapter, CAT_X[:300], background=bg, seed=0).values
+        monkeypatch.setattr(T, "LEAF_CHUNK", 7)
+        parts = [Shap(tree_mode=mode).explain(adapter, CAT_X[a : a + 50], background=bg, seed=0).values
+                 for a in range(0, 300, 50)]
+        monkeypatch.undo()
+        np.testing.assert_array_equal(np.vstack(parts), whole)
