@@ -179,6 +179,9 @@ def predictor_matrix(adapter: Any, X: np.ndarray) -> np.ndarray:
     """What the trees read for the encoded raw rows ``X``: the final estimator's input through the estimator's
     own preprocessing (``_preprocess_X``: its OrdinalEncoder for native categorical columns, then validation)."""
     final = adapter.final_estimator
+    if not hasattr(adapter, "final_input") and has_native_categories(final):
+        raise ValueError(f"{type(adapter).__name__} does not give the final estimator's input (final_input), which "
+                         f"{type(final).__name__}'s own categorical encoding needs")
     inp = adapter.final_input(X) if hasattr(adapter, "final_input") else adapter.transform(X)
     if not hasattr(final, "_preprocess_X"):  # scikit-learn < 1.4: no encoder of its own, numbers only
         inp = inp.to_numpy() if hasattr(inp, "to_numpy") else inp
