@@ -372,15 +372,7 @@ def _accumulate_path(R, value, k, feat, ratio, weights, cache_at, cache, done, o
             if v == 0.0 or kk == 0:
                 continue
             rr = R[r, leaf]
-            at = cache_at[leaf]
-            if at >= 0:
-                start = at + rr * (kk + 1)
-                sums = cache[start : start + kk + 1]
-                fresh = not done[start]
-                done[start] = True
-            else:
-                sums = scratch[: kk + 1]
-                fresh = True
+            sums, fresh = _cache_slot(cache_at[leaf], rr, kk, cache, done, scratch)
             if fresh:
                 for i in range(kk):
                     # e over the satisfied features other than i, and the product over the failed ones
@@ -503,6 +495,19 @@ def _leaf_unsat(go_left, ptr, node, left, bit, n_leaves):  # pragma: no cover - 
     return out
 
 
+def _cache_slot(at, rr, kk, cache, done, scratch):  # pragma: no cover - jitted
+    """The k + 1 sums of (leaf, pattern rr): its cache slot (``at``: the leaf's table, -1 if none) and whether
+    they are still to be computed, or zeroed scratch space when the leaf is not cached."""
+    if at >= 0:
+        start = at + rr * (kk + 1)
+        fresh = not done[start]
+        done[start] = True
+        return cache[start : start + kk + 1], fresh
+    sums = scratch[: kk + 1]
+    sums[:] = 0.0
+    return sums, True
+
+
 def _popcount(x):  # pragma: no cover - jitted
     c = 0
     while x:
@@ -529,16 +534,7 @@ def _accumulate(R, value, k, feat, ptr, masks, counts, wx, wz, cache_at, cache, 
                 continue
             kk = k[leaf]
             rr = R[r, leaf]
-            at = cache_at[leaf]
-            if at >= 0:
-                start = at + rr * (kk + 1)
-                sums = cache[start : start + kk + 1]
-                fresh = not done[start]
-                done[start] = True
-            else:
-                sums = scratch[: kk + 1]
-                sums[:] = 0.0
-                fresh = True
+            sums, fresh = _cache_slot(cache_at[leaf], rr, kk, cache, done, scratch)
             if fresh:
                 b = _popcount(rr)
                 for e in range(ptr[leaf], ptr[leaf + 1]):
@@ -667,6 +663,6 @@ def _jit(fn: Any) -> Any:
         else:
             compile_ = numba.njit(cache=True, nogil=True)
         space = globals()
-        for name in ("_popcount", "_leaf_unsat", "_accumulate", "_accumulate_path", "_shap_pairs"):
+        for name in ("_popcount", "_cache_slot", "_leaf_unsat", "_accumulate", "_accumulate_path", "_shap_pairs"):
             _COMPILED[name] = space[name] = compile_(space[name])
     return _COMPILED[fn.__name__]
