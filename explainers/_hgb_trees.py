@@ -35,11 +35,10 @@ from typing import Any
 import numpy as np
 
 __all__ = ["HistForest", "hist_forest", "is_hist_gradient_boosting", "hist_supported", "has_native_categories",
-           "predictor_matrix",
-           "saabas", "interventional_shap", "path_dependent_shap", "raw_output"]
+           "predictor_matrix", "output_column", "saabas", "interventional_shap", "path_dependent_shap", "raw_output"]
 
 HIST_TYPES = ("HistGradientBoostingClassifier", "HistGradientBoostingRegressor")
-ROW_CHUNK = 2048  # explained rows per kernel call: bounds the (rows x nodes) decision matrix
+ROW_CHUNK = 2048  # explained rows per call of the pairwise reference: bounds its (rows x nodes) decisions
 
 
 def is_hist_gradient_boosting(final: Any) -> bool:
