@@ -1,9 +1,11 @@
 """SHAP, with the algorithm chosen for the model and recorded with its parameters.
 
-Tree models get TreeExplainer (interventional over the background, or path-dependent), linear
-models LinearExplainer; PyTorch models DeepExplainer where every layer has a DeepLIFT rule (its
-additivity is measured, and GradientExplainer takes over when it fails) and GradientExplainer
-otherwise; anything else Exact (12 features or fewer) or Permutation; Kernel on request. A failing
+Tree models get TreeExplainer (interventional over the background, or path-dependent), except
+HistGradientBoosting, whose exact TreeSHAP (either mode) is computed natively from its own predictors
+(categorical splits and missing values included, ``explainers._hgb_trees``); linear models
+LinearExplainer; PyTorch models DeepExplainer where every layer has a DeepLIFT rule (its additivity
+is measured, and GradientExplainer takes over when it fails) and GradientExplainer otherwise; anything
+else Exact (12 features or fewer) or Permutation; Kernel on request. A failing
 algorithm falls back to Permutation with a finding. shap's own additivity check is switched off and
 additivity is *measured* by the faithfulness box instead, so an additivity failure is a reported
 finding, never an aborted audit.
@@ -40,6 +42,7 @@ from explainers._budget import (
     model_cost,
     plan_agnostic,
 )
+from explainers._hgb_trees import hist_supported
 from explainers._shap_torch import DEEP_TOLERANCE, deep_rule_gaps, shap_deep, shap_gradient
 
 __all__ = ["Shap", "choose_algorithm"]
@@ -211,9 +214,11 @@ class Shap(ExplainerBase):
             from explainers._native_trees import native_tree_shap
 
             return native_tree_shap(adapter, X, background, self.params.tree_mode)
+        final = adapter.final_estimator
+        if hist_supported(final):
+            return _hist_tree(final, adapter, X, background, self.params.tree_mode)
         import shap
 
-        final = adapter.final_estimator
         Z, Zb = adapter.transform(X), adapter.transform(background)
         # Boosted classifiers are explained in log-odds; forests, trees and regressors in their output.
         # (XGBoost/LightGBM/CatBoost scikit-learn wrappers have no decision_function but are explained in log-odds too)
@@ -283,6 +288,33 @@ class Shap(ExplainerBase):
         return shap.kmeans(background, k).data
 
 
+def _hist_tree(final: Any, adapter: Any, X: np.ndarray, background: np.ndarray, mode: str) -> tuple:
+    """HistGradientBoosting: exact TreeSHAP read from the estimator's own predictors (``explainers._hgb_trees``),
+    which follows its categorical bitset splits and missing-value sides and so adds up to the raw output on
+    every row: interventional over the background (``"auto"``, ``"interventional"``; no additivity fallback is
+    needed) or path-dependent when requested."""
+    from explainers._hgb_trees import (
+        hist_forest,
+        interventional_shap,
+        output_column,
+        path_dependent_shap,
+        predictor_matrix,
+    )
+
+    column, sign = output_column(final, adapter)
+    forest = hist_forest(final, column)
+    space = "margin" if adapter.task != "regression" else "score"
+    params: dict[str, Any] = {"model_output": "raw",
+                              "implementation": "native HistGradientBoosting TreeSHAP (exact, explainers._hgb_trees)"}
+    if mode == "tree_path_dependent":
+        values, base = path_dependent_shap(forest, predictor_matrix(adapter, X))
+        params.update(feature_perturbation=mode, background_rows=0)
+    else:
+        values, base = interventional_shap(forest, predictor_matrix(adapter, X), predictor_matrix(adapter, background))
+        params.update(feature_perturbation="interventional", background_rows=int(len(background)))
+    return sign * values, np.full(len(X), sign * base), space, params
+
+
 TREE_TOLERANCE = 1e-4  # max additivity error of TreeSHAP, over the output's spread, before the fallback
 
 
@@ -303,9 +335,10 @@ TREE_FIRST_CHUNK = 256  # rows of the automatic tree mode's first additivity che
 def _tree_auto(shap: Any, final: Any, Z: np.ndarray, Zb: np.ndarray, out: np.ndarray, adapter: Any) -> tuple:
     """(values, base, mode, finding): interventional TreeSHAP in chunks of growing size, each checked for
     additivity against the model's output ``out`` (rows, then background). At the first chunk that misses it
-    (a known shap gap on HistGradientBoosting, on about 0.1% of rows), path-dependent TreeSHAP is measured on
-    that chunk and, when it adds up better, explains every row; otherwise interventional is kept, with the
-    finding. Either way the rows already explained cost no more than reaching the first miss."""
+    (shap reads some trees' thresholds in float32; HistGradientBoosting, where that was seen, now takes
+    ``_hist_tree``), path-dependent TreeSHAP is measured on that chunk and, when it adds up better, explains
+    every row; otherwise interventional is kept, with the finding. Either way the rows already explained cost
+    no more than reaching the first miss."""
     n = len(Z)
     spread = float(np.std(out)) or 1.0
 
@@ -334,7 +367,7 @@ def _tree_auto(shap: Any, final: Any, Z: np.ndarray, Zb: np.ndarray, out: np.nda
 def _tree_finding(error: float, alt_error: float, m: int, n: int) -> str:
     where = f"found within the first {m} of {n} rows" if m < n else f"measured on all {n} rows"
     return (f"interventional TreeSHAP misses additivity on this model (max error {error:.2e} of the output's "
-            f"spread, {where}; a known shap limitation for some tree types such as HistGradientBoosting); "
+            f"spread, {where}; shap reads some trees' thresholds in float32, which misroutes rows near a split); "
             + (f"path-dependent TreeSHAP was used instead (max error {alt_error:.2e}), which follows the "
                f"trees' training distribution rather than the background" if alt_error < error
                else f"path-dependent TreeSHAP was no better ({alt_error:.2e}); the interventional values are kept"))

@@ -3,9 +3,9 @@
 Along each row's path, the change in node value at a split is credited to the split's feature; the
 contributions plus the root value (the bias) equal the tree's output exactly. Forests average their
 trees; gradient boosting sums them times the learning rate on top of the initial raw prediction;
-HistGradientBoosting (numeric splits) sums its predictors on top of its baseline, in raw (log-odds)
-space. HistGradientBoosting models with categorical splits are not covered (their bitset splits are
-not walked here); TreeSHAP explains them.
+HistGradientBoosting sums its predictors on top of its baseline, in raw (log-odds) space, following its
+native categorical (bitset) splits and missing-value routing exactly as its predictor does
+(``explainers._hgb_trees``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy as np
 
 from audit.types import Attribution
 from explainers._base import ExplainerBase, is_tree_model
+from explainers._hgb_trees import hist_forest, hist_supported, output_column, predictor_matrix, saabas
 
 __all__ = ["TreePath", "path_contributions"]
 
@@ -51,62 +52,16 @@ def path_contributions(tree: Any, Z: np.ndarray, n_features: int, *, class_index
     return np.asarray(path @ step), float(v[0])
 
 
-def _hgb_supported(final: Any) -> bool:
-    """HistGradientBoosting with numeric splits and an identity link for regression (raw = prediction)."""
-    if type(final).__name__ not in ("HistGradientBoostingClassifier", "HistGradientBoostingRegressor"):
-        return False
-    if type(final).__name__.endswith("Regressor") and type(getattr(final, "_loss", None)).__name__ != "HalfSquaredError":
-        return False
-    return all(not p.nodes["is_categorical"].any() for it in getattr(final, "_predictors", []) for p in it)
-
-
-def _hgb_tree(nodes: np.ndarray, Z: np.ndarray, p: int) -> tuple[np.ndarray, float]:
-    """Saabas contributions (n x p) and bias of one HistGradientBoosting predictor.
-
-    Leaf values already carry the learning rate; an internal node's expected value is recomputed as the
-    count-weighted mean of the leaves below it (the stored internal values are neither shrunk nor set at
-    the root), so contributions plus the bias equal the tree's raw output exactly.
-    """
-    leaf = nodes["is_leaf"].astype(bool)  # stored as uint8: ~ on it would never be False
-    value = np.where(leaf, nodes["value"], 0.0).astype(float)
-    count = nodes["count"].astype(float)
-    order, stack = [], [0]
-    while stack:  # pre-order from the root; reversed, every child comes before its parent
-        i = stack.pop()
-        order.append(i)
-        if not leaf[i]:
-            stack += [int(nodes["left"][i]), int(nodes["right"][i])]
-    for i in reversed(order):
-        if not leaf[i]:
-            left, right = nodes["left"][i], nodes["right"][i]
-            total = count[left] + count[right]
-            value[i] = (value[left] * count[left] + value[right] * count[right]) / total if total else 0.0
-    n = len(Z)
-    out = np.zeros((n, p))
-    node = np.zeros(n, dtype=np.int64)
-    active = ~leaf[node]
-    while active.any():
-        rows = np.flatnonzero(active)
-        cur = node[rows]
-        x = Z[rows, nodes["feature_idx"][cur]]
-        go_left = np.where(np.isnan(x), nodes["missing_go_to_left"][cur].astype(bool), x <= nodes["num_threshold"][cur])
-        nxt = np.where(go_left, nodes["left"][cur], nodes["right"][cur])
-        np.add.at(out, (rows, nodes["feature_idx"][cur]), value[nxt] - value[cur])
-        node[rows] = nxt
-        active = ~leaf[node]
-    return out, float(value[0])
-
-
 class TreePath(ExplainerBase):
     """Decision trees, random forests, extra trees, gradient boosting (sklearn ``tree_`` models) and
-    HistGradientBoosting with numeric splits."""
+    HistGradientBoosting (numeric and native categorical splits, missing values)."""
 
     name = "tree_path"
     kind = "intrinsic"
 
     def supports(self, adapter: Any) -> bool:
         return (is_tree_model(adapter) or "saabas" in adapter.capabilities.tree_contributions
-                or (adapter.capabilities.in_space and _hgb_supported(adapter.final_estimator)))
+                or (adapter.capabilities.in_space and hist_supported(adapter.final_estimator)))
 
     def explain(self, adapter: Any, X: np.ndarray, *, background: np.ndarray, seed: int) -> Attribution:
         if not adapter.capabilities.in_space:  # a natively loaded booster (a TreeAdapter)
@@ -115,14 +70,14 @@ class TreePath(ExplainerBase):
             values, base, space, meta = native_saabas(adapter, X)
             return self.attribution(adapter, values, base, output_space=space, additive=True, meta=meta)
         final = adapter.final_estimator
+        if hist_supported(final):
+            return self._hist(final, X, adapter)
         Z = adapter.transform(X)
         p = Z.shape[1]
         classifier = adapter.task != "regression"
         k = adapter.class_index
         name = type(final).__name__
-        if name.startswith("HistGradientBoosting"):
-            values, base, space = self._hist(final, Z, p, adapter)
-        elif name.startswith("GradientBoosting"):
+        if name.startswith("GradientBoosting"):
             values, base, space = self._boosting(final, Z, p, adapter)
         elif hasattr(final, "estimators_"):
             parts = [path_contributions(t.tree_, Z, p, class_index=k, classifier=classifier) for t in final.estimators_]
@@ -141,19 +96,17 @@ class TreePath(ExplainerBase):
         return self.attribution(adapter, tmap.to_raw(values), base, output_space=space, additive=True,
                                 meta=meta, rules=rules)
 
-    def _hist(self, final: Any, Z: np.ndarray, p: int, adapter: Any) -> tuple[np.ndarray, np.ndarray, str]:
-        """Raw (log-odds / value) contributions summed over the boosting iterations."""
-        col = 0 if len(final._predictors[0]) == 1 else (adapter.class_index or 0)
-        values = np.zeros((len(Z), p))
-        base = float(np.asarray(final._baseline_prediction).reshape(-1)[col])
-        for iteration in final._predictors:
-            c, b = _hgb_tree(iteration[col].nodes, np.asarray(Z, dtype=float), p)
-            values += c
-            base += b
-        base = np.full(len(Z), base)
-        if len(final._predictors[0]) == 1 and adapter.binary_sign < 0:
-            values, base = -values, -base
-        return values, base, "margin" if adapter.task != "regression" else "score"
+    def _hist(self, final: Any, X: np.ndarray, adapter: Any) -> Attribution:
+        """Raw (log-odds / value) contributions summed over the boosting iterations, read from the estimator's
+        own predictors (its encoding of categorical columns, bitset splits and missing-value sides)."""
+        column, sign = output_column(final, adapter)
+        forest = hist_forest(final, column)
+        values, bias = saabas(forest, predictor_matrix(adapter, X))
+        space = "margin" if adapter.task != "regression" else "score"
+        meta = {"algorithm": "Saabas path contributions", "trees": len(final._predictors), "output_space": space,
+                "categorical_splits": bool(forest.categorical.any())}
+        return self.attribution(adapter, adapter.transform_map.to_raw(sign * values), np.full(len(X), sign * bias),
+                                output_space=space, additive=True, meta=meta)
 
     def _boosting(self, final: Any, Z: np.ndarray, p: int, adapter: Any) -> tuple[np.ndarray, np.ndarray, str]:
         lr = float(final.learning_rate)

@@ -93,7 +93,7 @@ FAMILIES = [
            ("tree_path", "shap", "lime")),
     Family("gradient_boosting_regressor", _fit(GradientBoostingRegressor(n_estimators=30, random_state=0), regression=True),
            ("tree_path", "shap", "lime")),
-    Family("hist_gradient_boosting_cat_nan", _hgb, ("shap", "lime")),
+    Family("hist_gradient_boosting_cat_nan", _hgb, ("tree_path", "shap", "lime")),
     Family("kneighbors", _fit(make_pipeline(StandardScaler(), KNeighborsClassifier(15))), ("shap", "lime")),
     Family("svc_no_probability", _fit(make_pipeline(StandardScaler(), SVC())), ("shap", "lime")),
     Family("mlp", _fit(make_pipeline(StandardScaler(), MLPClassifier((16,), max_iter=300, random_state=0))),

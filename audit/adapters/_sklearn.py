@@ -230,16 +230,24 @@ class SklearnAdapter(ClassView):
 
         return self.model.steps[-1][1] if isinstance(self.model, Pipeline) else self.model
 
-    def transform(self, X: np.ndarray) -> np.ndarray:
-        """What the final estimator sees for the encoded raw rows ``X`` (dense floats)."""
+    def final_input(self, X: np.ndarray) -> Any:
+        """The final estimator's input for the encoded raw rows ``X``, exactly as ``predict`` hands it over:
+        the decoded frame for a bare model, the preceding steps' output for a Pipeline. Estimators that
+        encode columns themselves (HistGradientBoosting's native categorical features) read this, not
+        :meth:`transform`, whose dense floats cannot hold category labels."""
         from sklearn.pipeline import Pipeline
 
         frame = self.space.decode(np.asarray(X, dtype=float))
         if isinstance(self.model, Pipeline) and len(self.model.steps) > 1:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
-                return _dense(self.model[:-1].transform(frame))
-        return _dense(frame.to_numpy() if hasattr(frame, "to_numpy") else frame)
+                return self.model[:-1].transform(frame)
+        return frame
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """What the final estimator sees for the encoded raw rows ``X`` (dense floats)."""
+        out = self.final_input(X)
+        return _dense(out.to_numpy() if hasattr(out, "to_numpy") else out)
 
     @cached_property
     def transform_map(self) -> TransformMap:

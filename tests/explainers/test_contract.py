@@ -44,8 +44,8 @@ def test_registry_chooses_each_applicable_explainer(family, built):
 def test_every_applicable_explainer_meets_the_contract(family, built):
     """Every registered explainer that supports the family (torch-only ones do not; tests/torch runs
     them) through the shipped check_explainer; exact methods must also add up (1e-6 of the spread)
-    where they promise it (interventional TreeSHAP on HistGradientBoosting misses it; shap then falls
-    back to the path-dependent algorithm, which must add up, except across categorical splits)."""
+    where they promise it (HistGradientBoosting with a categorical column and NaN included: its TreeSHAP and
+    tree paths are read from its own predictors)."""
     _model, ds, adapter, *_ = built(family)
     rng = np.random.default_rng(0)
     X = np.array(ds.X[rng.choice(ds.n_rows, 6, replace=False)])
@@ -54,11 +54,7 @@ def test_every_applicable_explainer_meets_the_contract(family, built):
         explainer = cls(**explainer_settings(cls, {}, SETTINGS.get(name)))
         if not explainer.supports(adapter):
             continue
-        # shap's TreeExplainer does not follow HistGradientBoosting's categorical (bitset) splits: a known gap
-        # the audit measures and reports as an additivity finding
-        known_gap = name == "shap" and family.name.startswith("hist_gradient_boosting_cat")
-        check_explainer(explainer, adapter, X, background=np.array(ds.X[:40]), seed=3,
-                        additivity_rtol=None if known_gap else 1e-6)
+        check_explainer(explainer, adapter, X, background=np.array(ds.X[:40]), seed=3, additivity_rtol=1e-6)
         checked.append(name)
     assert set(family.expected) <= set(checked) and {"shap", "lime"} <= set(checked), checked
 
