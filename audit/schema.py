@@ -204,7 +204,8 @@ COMPARE_SCHEMA: dict[str, Any] = {
         "reasons": {"oneOf": [{"type": "null"}, _REASONS]},
         "flips": {"oneOf": [{"type": "null"}, _FLIPS]},
     }, {
-        "policy": {"type": "object", "additionalProperties": _NUM},
+        "policy": {"type": "object", "additionalProperties": _NUM, "properties": {
+            "waive": {"type": "array", "items": _STR}, "waive_reason": _STR_OR_NULL}},
         "reproducibility": _obj({"seed": {"type": "integer"}, "config_sha256": _SHA}),
         "report": {"type": "object"}, "warnings": {"type": "array", "items": _STR},
     }),

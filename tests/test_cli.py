@@ -45,7 +45,7 @@ def test_failing_gate_exits_1_and_still_writes_the_report(cli, model, tmp_path):
 def test_passing_gate_says_why_failed_checks_do_not_block(cli, model, tmp_path):
     cfg = tmp_path / "lenient.toml"
     cfg.write_text("rows = 20\nbackground = 30\nlime_num_samples = 200\nstability_rows = 4\nstability_seeds = 2\n"
-                   "bootstrap = 30\nrandom_controls = 2\n[policy]\nrequire_randomisation_check = false\n"
+                   "bootstrap = 30\nrandom_controls = 2\n[policy]\nrequire_randomisation_check = false\nprotected_attributes = []\n"
                    "[policy.explainers.lime]\nmin_faithfulness_score = 0.99\n")
     code, _, err = cli("run", model, SAMPLES / "german_credit.csv", "--config", cfg, "--out", tmp_path / "out",
                        "--explainers", "coefficients,lime")

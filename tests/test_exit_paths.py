@@ -26,7 +26,7 @@ def model(tmp_path, credit_logreg):
 
 def _cfg(tmp_path, minimum: float):
     path = tmp_path / f"cfg{minimum}.toml"
-    path.write_text(FAST_TOML + "[policy]\nrequire_randomisation_check = false\n"
+    path.write_text(FAST_TOML + "[policy]\nrequire_randomisation_check = false\nprotected_attributes = []\n"
                     f"[policy.explainers.coefficients]\nmin_faithfulness_score = {minimum}\n")
     return path
 

@@ -171,8 +171,9 @@ def test_too_few_judged_groups_is_a_finding_never_a_pass():
                           with_target=True)
     checks = {c.name.split(":")[0]: c for c in fairness_checks(Policy(max_equalized_odds_difference=0.1,
                                                                       min_group_size=80), "x", ev)}
-    for name in ("group_size", "selection_rate_ratio", "equalized_odds_difference"):
-        assert checks[name].verdict == "finding", name
+    assert checks["group_size"].verdict == "finding"
+    for name in ("selection_rate_ratio", "equalized_odds_difference"):  # not measured: blocks, never a pass
+        assert checks[name].verdict == "not_measured" and checks[name].blocking and not checks[name].passed, name
 
 
 def test_a_model_that_approves_nobody_has_an_undefined_ratio_reported_as_a_finding():
@@ -185,7 +186,7 @@ def test_a_model_that_approves_nobody_has_an_undefined_ratio_reported_as_a_findi
     assert out["selection_rate_ratio"]["value"] is None
     ev = fairness_evidence({"attributes": {"x": out}, "min_group_size": 30, "with_target": False})["x"]
     check = {c.name: c for c in fairness_checks(Policy(), "x", ev)}["selection_rate_ratio:x"]
-    assert check.verdict == "finding" and "undefined" in check.message
+    assert check.verdict == "not_measured" and "undefined" in check.message and not check.passed
 
 
 def test_configured_odds_limits_gate_and_fail_without_a_target():
@@ -203,7 +204,7 @@ def test_configured_odds_limits_gate_and_fail_without_a_target():
     assert "equalized_odds_difference:x" not in {c.name for c in fairness_checks(Policy(), "x", ev)}
     blind = FairnessEvidence(group_rows=ev.group_rows, min_group_size=30, selection_rate_ratio=ev.selection_rate_ratio)
     check = {c.name: c for c in fairness_checks(policy, "x", blind)}["equalized_odds_difference:x"]
-    assert check.verdict == "fail" and check.blocking and "no target column" in check.message
+    assert check.verdict == "not_measured" and check.blocking and "no target column" in check.message
 
 
 def test_policy_bins_group_a_numeric_attribute_and_refuse_a_categorical_one(models, cli, tmp_path):

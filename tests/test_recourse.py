@@ -303,7 +303,7 @@ def test_consistency_check_is_in_the_gate_and_matches_the_decisions(german_repor
         assert check["value"] == pytest.approx(np.mean(hits)) and check["blocking"] is False
         assert check["verdict"] == ("pass" if np.mean(hits) >= 0.5 else "finding")
         assert results["recourse"]["consistency"][method]["decisions"] == len(searched)
-    assert results["schema_version"] == "1.3"
+    assert results["schema_version"] == "1.4"
 
 
 def test_reasons_cli_adds_verified_recourse_for_adverse_rows(german_report, cli):
@@ -327,7 +327,8 @@ def test_low_consistency_is_a_finding_that_never_blocks():
     from audit.gate import Gate, extend, recourse_checks
 
     checks = recourse_checks(Policy(min_reason_recourse_consistency=0.6), {"shap": (0.5, 10), "lime": (None, 0)})
-    assert [(c.verdict, c.passed) for c in checks] == [("finding", False), ("pass", True)]
+    assert [(c.verdict, c.passed) for c in checks] == [("finding", False), ("not_measured", False)]
+    assert not checks[1].blocking  # no verified recourse to compare with: not measured, a finding, never a pass
     assert "does not block the gate" in checks[0].role and "reasons point away" in checks[0].message
     gate = extend(Gate(passed=True, checks=(), passing_explainers=("shap",)), checks)
     assert gate.passed and gate.passing_explainers == ("shap",) and len(gate.checks) == 2
