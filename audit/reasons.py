@@ -104,7 +104,8 @@ def algorithm_label(meta: dict[str, Any]) -> str:
 def _columns(max_reasons: int, recourse: bool) -> list[str]:
     cols = ["row", "decision", "score", "adverse", "method"]
     for i in range(1, max_reasons + 1):
-        cols += [f"reason_{i}", f"feature_{i}", f"value_{i}", f"contribution_{i}", f"direction_{i}"]
+        cols += [f"reason_{i}", f"reason_code_{i}", f"feature_{i}", f"value_{i}", f"contribution_{i}",
+                 f"direction_{i}"]
     cols.append("protected_reason")  # protected attributes among an adverse decision's principal reasons
     if recourse:
         cols += [c for i in range(1, RECOURSE_COLUMNS + 1) for c in (f"recourse_{i}", f"recourse_score_{i}")]
@@ -365,8 +366,9 @@ def _chunk_rows(start: int, X: np.ndarray, space: Any, *, adapter: Adapter, ex: 
                 word = r.get("above_typical") if config.report.direction_words == "typical" else worded(r)
                 text = (template.reason(r["feature"], r["value"], above_typical=word) if d.adverse
                         else f"{r['feature']} = {r['value']} (supported this outcome)")
-                row += [text, r["feature"], r["value"], r["contribution"], r.get("direction")]
-            row += [None] * (5 * config.report.max_reasons - 5 * len(d.reasons))
+                row += [text, template.code(r["feature"]) if d.adverse else None, r["feature"], r["value"],
+                        r["contribution"], r.get("direction")]
+            row += [None] * (6 * config.report.max_reasons - 6 * len(d.reasons))
             named = [r["feature"] for r in d.reasons if r["feature"] in protected] if d.adverse else []
             row.append(", ".join(named) or None)
             if search is not None:

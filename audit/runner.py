@@ -116,7 +116,8 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         agreement=agreed, performance=performance, challenger=challenger, protected=protected,
         reproducibility=reproducibility_record(config, config_text, command_line, adapter.counter, clock.timings, plan),
         warnings=(*ds.warnings, *_protected_warning(config, protected_source, bases), *setup_warnings(config, adapter), *(f"explainer skipped: {s}" for s in skipped),
-                  *filter(None, [(challenger or {}).get("overfitting_warning"), plan and plan.finding]), *overrun),
+                  *filter(None, [(challenger or {}).get("overfitting_warning"), plan and plan.finding]),
+                  *_uncovered_reasons(config, reasons), *overrun),
         attributions=combined, background=background, typical=typical, recourse=recourse,
         outcomes=RowOutcomes(ds, score_all, labels_all), reason_directions=directions,
     )
@@ -138,6 +139,20 @@ def _protected_warning(config: AuditConfig, source: str, bases: dict[str, str]) 
     return [f"protected attributes inferred from column names ({config.report.template} template): "
             + ", ".join(f"{c} ({b})" for c, b in bases.items())
             + ". Set policy.protected_attributes to choose them, or [] to declare none."]
+
+
+def _uncovered_reasons(config: AuditConfig, reasons: list[Any]) -> list[str]:
+    """A finding naming the inputs that appear as an adverse decision's principal reason but have no text of
+    their own in the template's ``[reason_codes]`` (they are worded by its generic default)."""
+    from report_templates import load_template
+
+    template = load_template(config.report.template)
+    missing = sorted({r["feature"] for d in reasons if d.adverse for r in d.reasons if not template.has_text(r["feature"])})
+    if not missing:
+        return []
+    return [f"reason coverage: {len(missing)} input(s) appear as principal reasons for adverse decisions without a "
+            f"text of their own in the {template.name!r} template's [reason_codes] ({', '.join(missing[:20])}"
+            f"{', ...' if len(missing) > 20 else ''}); they are worded by its default. Add a code and a text for each."]
 
 
 def _performance(adapter: Adapter, ds: Dataset, score_all: np.ndarray, labels_all: np.ndarray,

@@ -64,6 +64,20 @@ class Template:
         return str(generic).format(value=value, feature=feature.replace("_", " "))
 
 
+    def code(self, feature: str) -> str | None:
+        """The reason code the template gives ``feature`` (``code`` in its ``[reason_codes]`` entry), if any.
+
+        >>> Template("t", "T", (), {}, {"duration": {"code": "D1", "text": "Duration"}}).code("duration")
+        'D1'
+        """
+        entry = self.reason_codes.get(feature)
+        return str(entry["code"]) if isinstance(entry, dict) and entry.get("code") else None
+
+    def has_text(self, feature: str) -> bool:
+        """Whether the template words ``feature`` itself (a reason without one gets the generic default)."""
+        entry = self.reason_codes.get(feature)
+        return isinstance(entry, str) or isinstance(entry, dict) and any(entry.get(k) for k in ("text", "high", "low"))
+
     def change(self, feature: str, old: str, new: str) -> str:
         """Plain-language phrase for one change of a counterfactual (``[recourse_phrases]``).
 

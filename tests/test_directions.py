@@ -88,3 +88,33 @@ def test_the_gate_fails_when_contradicted_words_would_be_printed(credit_gbm, tmp
     assert check.verdict == verdict and check.blocking
     assert check.value == (0 if words == "verified" else summary["contradicted"])
     assert (not result.gate.passed) if verdict == "fail" else True
+
+
+def test_reason_codes_and_directions_reach_audit_reasons_and_uncovered_inputs_are_a_finding(credit_logreg, tmp_path):
+    import pandas as pd
+
+    from audit.reasons import run_reasons
+
+    path = save_pickle(credit_logreg, tmp_path / "m.pkl")
+    config = parse_config(QUIET, overrides={"target": "risk"})
+    template = load_template("credit_decision")
+    run_reasons(path, CREDIT, tmp_path / "r.csv", config=config, template=template, explainer="coefficients")
+    out = pd.read_csv(tmp_path / "r.csv", dtype=str)
+    adverse = out[out["adverse"] == "True"]
+    assert len(adverse) > 50
+    for _, row in adverse.iterrows():
+        code, feature = row["reason_code_1"], row["feature_1"]
+        assert code == template.code(feature) and code.startswith("C")
+        assert row["reason_1"].startswith(template.reason(feature, row["value_1"], above_typical=None)[:12]) or \
+            row["direction_1"] == "confirmed"
+    assert set(adverse["direction_1"].dropna()) <= {"confirmed", "contradicted", "non_monotone"}
+    # the generic template words no input itself: every reason input is listed as uncovered
+    generic = parse_config(QUIET.replace("[policy]", "[report]\ntemplate = 'generic'\n[policy]"),
+                           overrides={"target": "risk", "explainers": ["coefficients"]})
+    result = run_audit(path, CREDIT, config=generic)
+    finding = next(w for w in result.warnings if w.startswith("reason coverage:"))
+    for feature in {r["feature"] for d in result.decisions if d.adverse for r in d.reasons}:
+        assert feature in finding
+    covered = run_audit(path, CREDIT, config=parse_config(QUIET, overrides={"target": "risk",
+                                                                             "explainers": ["coefficients"]}))
+    assert not any(w.startswith("reason coverage:") for w in covered.warnings)

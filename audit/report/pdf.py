@@ -656,6 +656,8 @@ class _Builder(_Pages):
         reason_rows = [["#", "Reason", t.wording.get("reason_value_header", "Input and value"), "Contribution"]]
         for i, reason in enumerate(d.reasons, start=1):
             text = t.reason(reason["feature"], reason["value"], above_typical=self.word(reason))
+            code = t.code(reason["feature"])
+            text = f"{code}: {text}" if code else text
             reason_rows.append([str(i), text, f"{reason['feature']} = {reason['value']}", f"{reason['contribution']:+.4f}"])
         if len(reason_rows) == 1:
             reason_rows.append(["-", "No input pushed this decision towards this outcome.", "", ""])
