@@ -111,6 +111,8 @@ class Policy(_Waivers):
                                             "unset with the credit_decision template: inferred from column names "
                                             "(sex, age, race, ...); [] declares none")
     max_protected_share: float = Field(0.2, ge=0, le=1)
+    min_reason_stability: float = Field(0.7, ge=0, le=1, description="least share of (adverse decision, redrawn "
+                                        "background) pairs whose principal-reason set is unchanged (reason_stability)")
     max_contradicted_reason_words: int = Field(0, ge=0, description="direction words on adverse reasons that the "
                                                "model contradicts and the report prints (reason_directions check)")
     min_explainers_passing: int = Field(1, ge=0)
@@ -237,6 +239,8 @@ class AuditConfig(_Frozen):
     stability_seeds: int = Field(5, ge=2)
     sensitivity_rows: int = Field(10, ge=2)
     randomisation_rows: int = Field(50, ge=5)
+    reason_stability_rows: int = Field(40, ge=0, description="adverse decisions whose principal reasons are re-derived "
+                                       "with 5 redrawn background samples (reason_stability; 0: not measured)")
     protected_rows: int = Field(1000, ge=10, description="rows for the protected-attribute flip test and proxies")
     max_model_bytes: int | None = Field(None, gt=0, description="byte budget for loading an untrusted model "
                                                                "(default: from the file size, 256 MiB to 4 GiB)")

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from audit.config import ComparePolicy, Policy
 
 __all__ = ["Check", "Gate", "threshold_check", "not_measured", "not_required", "STATUSES", "ExplainerEvidence", "ProtectedEvidence", "FairnessEvidence", "AgreementEvidence",
-           "evaluate", "CompareEvidence", "evaluate_compare", "recourse_checks", "direction_checks", "extend"]
+           "evaluate", "CompareEvidence", "evaluate_compare", "recourse_checks", "direction_checks", "stability_checks", "extend"]
 
 
 @dataclass(frozen=True)
@@ -559,6 +559,19 @@ def direction_checks(policy: Policy, summary: dict[str, Any]) -> list[Check]:
                             detail=f" (of {summary['claims']} worded reasons the model confirmed "
                                    f"{summary['confirmed']}, contradicted {summary['contradicted']}, found "
                                    f"{summary['non_monotone']} non-monotone; words {words})")]
+
+
+def stability_checks(policy: Policy, record: dict[str, Any] | None, why_not: str) -> list[Check]:
+    """Reason stability (:mod:`audit.reason_stability`): the share of adverse decisions' principal-reason sets
+    unchanged when the background is redrawn, against ``min_reason_stability`` (blocking)."""
+    name, t = "reason_stability", policy.min_reason_stability
+    if record is None:
+        return [not_required(name, t, why_not, higher_is_better=True)]
+    return [threshold_check(name, record["share_unchanged"], t, f"share of {record['decisions']} adverse decisions x "
+                            f"{record['redraws']} redrawn backgrounds whose principal reasons ({record['method']}) are "
+                            "unchanged", higher_is_better=True,
+                            suffix="" if record["share_unchanged"] >= t else
+                            "; the reasons follow the random draw of the reference sample, not the model")]
 
 
 def extend(gate: Gate, checks: list[Check]) -> Gate:

@@ -32,7 +32,7 @@ from audit.faithfulness.evaluate import (
     randomised_model,
 )
 from audit.faithfulness.oracle import known_oracle
-from audit.gate import Gate, direction_checks, evaluate, extend
+from audit.gate import Gate, direction_checks, evaluate, extend, stability_checks
 from audit.loading import load_data, load_model
 from audit.progress import Clock, Progress
 from audit.protected import check_protected_names, measure_protected, protected_evidence, settle_protected
@@ -98,7 +98,11 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
     with clock("recourse", "Recourse: counterfactuals for the adverse decisions, verified by the model"):
         reasons, gate, recourse = attach_recourse(reasons, gate, ds, adapter, favorable, config)
     directions = direction_summary(reasons, printed_words=config.report.direction_words)
-    gate = extend(gate, direction_checks(config.policy, directions))
+    with clock("reason_stability", "Reason stability: principal reasons with redrawn backgrounds"):
+        stability, why_not = _reason_stability(explainers, groups, ds, reasons, len(background), favorable, config)
+    gate = extend(gate, [*direction_checks(config.policy, directions),
+                         *stability_checks(config.policy, stability, why_not)])
+    directions = {**directions, "stability": stability}
     clock.timings["total_before_report"] = elapsed = time.perf_counter() - clock.start
     overrun = ([f"wall-clock limit exceeded: the audit took {elapsed:.0f} s on this machine, over time_limit_s = "
                 f"{config.time_limit_s:g} s. Nothing measured was changed by it (the work is counted, never timed); "
@@ -139,6 +143,24 @@ def _protected_warning(config: AuditConfig, source: str, bases: dict[str, str]) 
     return [f"protected attributes inferred from column names ({config.report.template} template): "
             + ", ".join(f"{c} ({b})" for c, b in bases.items())
             + ". Set policy.protected_attributes to choose them, or [] to declare none."]
+
+
+def _reason_stability(explainers: list[Any], groups: list[ExplainedGroup], ds: Dataset, reasons: list[Any],
+                      background_rows: int, favorable: Any, config: AuditConfig) -> tuple[dict[str, Any] | None, str]:
+    """The reporting explainer's principal reasons re-derived with redrawn backgrounds, or why not measured."""
+    from audit.reason_stability import measure_reason_stability
+
+    if favorable is None or len(groups) != 1 or not reasons:
+        return None, "no favourable class with a single explained class: there are no adverse reasons to redraw"
+    if config.reason_stability_rows == 0:
+        return None, "reason_stability_rows = 0"
+    ex = next(e for e in explainers if e.name == reasons[0].method)
+    adapter = groups[0].adapter
+    sign = 1.0 if str(adapter.explained_class) == str(favorable) else -1.0
+    record = measure_reason_stability(ex, adapter, ds.X, reasons, background_rows=background_rows, direction=-sign,
+                                      max_reasons=config.report.max_reasons, rows=config.reason_stability_rows,
+                                      seed=config.seed)
+    return record, "no adverse decision among the explained rows has a principal reason"
 
 
 def _uncovered_reasons(config: AuditConfig, reasons: list[Any]) -> list[str]:

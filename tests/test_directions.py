@@ -118,3 +118,21 @@ def test_reason_codes_and_directions_reach_audit_reasons_and_uncovered_inputs_ar
     covered = run_audit(path, CREDIT, config=parse_config(QUIET, overrides={"target": "risk",
                                                                              "explainers": ["coefficients"]}))
     assert not any(w.startswith("reason coverage:") for w in covered.warnings)
+
+
+@pytest.mark.parametrize("model,background,stable", [("credit_gbm", 5, False), ("credit_logreg", 800, True)])
+def test_reason_stability_catches_reasons_that_follow_the_random_draw(model, background, stable):
+    """A tiny random background (5 rows) makes TreeSHAP's reasons follow the draw: caught. Linear SHAP with a
+    large reference (800 of 1,000 rows) keeps nearly every reason set: passes."""
+    toml = TOP.replace("background = 40", f"background = {background}") + \
+        "[policy]\nprotected_attributes = []\nrequire_randomisation_check = false\n"
+    result = run_audit(SAMPLES / "models" / f"{model}.skops", CREDIT,
+                       config=parse_config(toml, overrides={"target": "risk", "explainers": ["shap"]}))
+    record = result.reason_directions["stability"]
+    check = result.gate.check("reason_stability")
+    assert record["decisions"] == 40 and record["redraws"] == 5 and record["background_rows"] == background
+    if stable:
+        assert record["share_unchanged"] > 0.95 and check.verdict == "pass"
+    else:
+        assert record["share_unchanged"] < 0.5 and check.verdict == "fail" and check.blocking
+        assert "follow the random draw" in check.message

@@ -632,9 +632,9 @@ class _Builder(_Pages):
         from reportlab.lib.units import cm
         from reportlab.platypus import CondPageBreak
 
-        # the heading, its introduction and the first decision (about 17 cm) share a page: start on a fresh
+        # the heading, its introduction and the first decision (up to about 20 cm) share a page: start on a fresh
         # one unless that much is left, so that no decision spills a few lines onto a page of its own
-        out = [CondPageBreak(21 * cm), *self.h1("Principal reasons for individual decisions"), self.p(_esc(intro))]
+        out = [CondPageBreak(24 * cm), *self.h1("Principal reasons for individual decisions"), self.p(_esc(intro))]
         if not adverse:
             out.append(self.p("No adverse outcome was found in the explained sample; the first decisions are shown instead."))
         for i, d in enumerate(chosen):
@@ -656,12 +656,12 @@ class _Builder(_Pages):
         reason_rows = [["#", "Reason", t.wording.get("reason_value_header", "Input and value"), "Contribution"]]
         for i, reason in enumerate(d.reasons, start=1):
             text = t.reason(reason["feature"], reason["value"], above_typical=self.word(reason))
-            code = t.code(reason["feature"])
-            text = f"{code}: {text}" if code else text
-            reason_rows.append([str(i), text, f"{reason['feature']} = {reason['value']}", f"{reason['contribution']:+.4f}"])
+            reason_rows.append([t.code(reason["feature"]) or str(i), text, f"{reason['feature']} = {reason['value']}", f"{reason['contribution']:+.4f}"])
         if len(reason_rows) == 1:
             reason_rows.append(["-", "No input pushed this decision towards this outcome.", "", ""])
-        out.append(self.table(reason_rows, widths=[0.7 * cm, 7.5 * cm, 5.8 * cm, 2.6 * cm]))
+        if any(t.code(x["feature"]) for x in d.reasons):
+            reason_rows[0][0] = "Code"
+        out.append(self.table(reason_rows, widths=[1.1 * cm, 7.1 * cm, 5.8 * cm, 2.6 * cm]))
         flagged = [x["feature"] for x in d.reasons if x["feature"] in r.protected.get("attributes", [])]
         if flagged:
             out.append(self.p("<b>Warning:</b> " + _esc(t.text("protected_reason_warning", features=", ".join(flagged))),
@@ -843,6 +843,39 @@ class _Builder(_Pages):
         for c in gate.checks:
             if c.name.endswith(f":{attr}") and c.name.split(":")[0] in _FAIRNESS_CHECKS and not c.passed:
                 out.append(self.p(("Finding: " if not c.blocking else "Failed: ") + _esc(c.message) + ".", "small"))
+        return out
+
+    def section_reason_accuracy(self) -> list:
+        """Direction words verified by the model, reason stability and coverage, with the gate's verdicts."""
+        from reportlab.lib.units import cm
+
+        out = [*self.h1("Reason accuracy")]
+        summary = self.r.reason_directions
+        if not summary:
+            return out + [self.p("No adverse decision was explained, so no reason was tested.")]
+        out.append(self.p(_esc(self.t.text("reason_accuracy_text"))))
+        rows = [["Measure", "Value"],
+                ["Worded adverse reasons tested", str(summary["claims"])],
+                ["Direction confirmed by the model", str(summary["confirmed"])],
+                ["Direction contradicted by the model", str(summary["contradicted"])],
+                ["Non-monotone (both ways or neither)", str(summary["non_monotone"])],
+                ["Contradicted words printed", f"{summary['contradicted_printed']} (words: {summary['printed_words']})"]]
+        stability = summary.get("stability")
+        if stability:
+            rows += [["Reason sets unchanged under redrawn backgrounds",
+                      f"{stability['share_unchanged']:.1%} of {stability['decisions']} decisions x "
+                      f"{stability['redraws']} draws of {stability['background_rows']} rows ({stability['method']})"],
+                     ["Decisions unchanged under every draw", f"{stability['decisions_always_unchanged']:.1%}"]]
+        out.append(self.table(rows, widths=[8 * cm, 9 * cm]))
+        for name in ("reason_directions", "reason_stability"):
+            check = self.r.gate.check(name)
+            if check is not None:
+                word, _ = self.verdict_cell(check)
+                out.append(self.p(_esc(f"Gate, {name}: {word}. {check.message}."), "small"))
+        coverage = [w for w in self.r.warnings if w.startswith("reason coverage:")]
+        out.append(self.p(_esc(coverage[0] if coverage else "Reason coverage: every input that appears as a principal "
+                                                             "reason has a code and a text of its own in the template."),
+                          "small"))
         return out
 
     def section_challenger(self) -> list:

@@ -24,6 +24,7 @@ SECTIONS: dict[str, str] = {
     "faithfulness": "faithfulness scorecard with controls and confidence intervals",
     "gate": "every policy check with value, threshold, verdict and whether it blocks",
     "decisions": "principal reasons per decision",
+    "reason_accuracy": "direction words verified by the model, reason stability under redrawn backgrounds, coverage",
     "protected": "influence of protected attributes",
     "fairness": "outcome fairness per protected group: selection rates, four-fifths rule, equalised odds",
     "challenger": "benchmark against an interpretable challenger",

@@ -1,0 +1,48 @@
+"""Reason stability: do an adverse decision's principal reasons survive a redraw of the reference sample?
+
+The contributions behind a reason are measured against a reference (the background sample). A reason
+that changes when that sample is merely redrawn is an artefact of the draw, not of the model (shap#630,
+#727). The reporting explainer re-explains the adverse decisions (at most ``reason_stability_rows``) with
+:data:`REDRAWS` backgrounds of the same size drawn from DATA with seeds derived from the audit's seed,
+and each decision's principal-reason set (the top ``max_reasons`` inputs pushing towards the adverse
+outcome) is compared with the reported one. The measure is the share of (decision, redraw) pairs whose
+set is unchanged; ``reason_stability`` in the gate compares it with ``policy.min_reason_stability``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from audit.decisions import principal_reasons
+
+__all__ = ["measure_reason_stability", "REDRAWS"]
+
+REDRAWS = 5
+
+
+def measure_reason_stability(ex: Any, adapter: Any, X: np.ndarray, decisions: Sequence[Any], *, background_rows: int,
+                             direction: float, max_reasons: int, rows: int, seed: int) -> dict[str, Any] | None:
+    """The stability record for the adverse ``decisions`` (rows of ``X`` by ``decision.row - 1``), or None when
+    there is no adverse decision with a reason to test."""
+    chosen = [d for d in decisions if d.adverse and d.reasons][:rows]
+    if not chosen:
+        return None
+    names = list(adapter.space.names)
+    idx = np.asarray([d.row - 1 for d in chosen])
+    reported = [frozenset(r["feature"] for r in d.reasons) for d in chosen]
+    unchanged = np.zeros((len(chosen), REDRAWS), dtype=bool)
+    for s in range(REDRAWS):
+        rng = np.random.default_rng([seed, 7727, s])
+        background = X[np.sort(rng.choice(len(X), size=min(background_rows, len(X)), replace=False))]
+        values = ex.explain(adapter, X[idx], background=background, seed=seed).values
+        for i, row in enumerate(values):
+            found = frozenset(names[j] for j in principal_reasons(np.asarray(row), max_reasons=max_reasons,
+                                                                  direction=direction))
+            unchanged[i, s] = found == reported[i]
+    return {"method": ex.name, "decisions": len(chosen), "redraws": REDRAWS, "background_rows": int(background_rows),
+            "share_unchanged": float(unchanged.mean()),
+            "decisions_always_unchanged": float(unchanged.all(axis=1).mean()),
+            "changed_rows": [int(d.row) for d, ok in zip(chosen, unchanged.all(axis=1)) if not ok][:50]}
