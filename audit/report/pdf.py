@@ -127,9 +127,9 @@ def _some(items: Any, what: str, where: str, *, limit: int = MAX_LISTED, none: s
 
 
 def _notes(warnings: Any, where: str) -> str:
-    """The run's warnings as one paragraph: each cut to 600 characters, at most ``MAX_LISTED`` of them."""
-    shown = " ".join(_cut(w, 600) for w in list(warnings)[:MAX_LISTED])
-    more = len(warnings) - MAX_LISTED
+    """The run's warnings as one paragraph: each cut to 300 characters, at most ten of them."""
+    shown = " ".join(_cut(w, 300) for w in list(warnings)[:10])
+    more = len(warnings) - 10
     return shown + (f" ({more} more notes are in {where}, warnings.)" if more > 0 else "")
 
 
@@ -213,12 +213,17 @@ class _Pages:
         return self.p(_esc(_cut(text, 200)), "H2")
 
     def config_text(self, text: str | None) -> Any:
-        """The configuration file as a paragraph of lines: at most ``MAX_CONFIG_LINES``, each cut to 300
-        characters (the JSON file keeps it whole, reproducibility.config_text)."""
+        """The configuration file as a paragraph of lines: at most ``MAX_CONFIG_LINES`` and 12,000 characters,
+        each line cut to 200 (the JSON file keeps it whole, reproducibility.config_text)."""
         lines = (text or "(no configuration text: built-in defaults)").splitlines()
-        shown = [_esc(_cut(line, 300)) for line in lines[:MAX_CONFIG_LINES]]
-        if len(lines) > MAX_CONFIG_LINES:
-            shown.append(_esc(f"… {len(lines) - MAX_CONFIG_LINES:,} more lines, in {self.json_name} "
+        shown, size = [], 0
+        for line in lines:
+            size += min(len(line), 200)
+            if len(shown) == MAX_CONFIG_LINES or size > 12_000:
+                break
+            shown.append(_esc(_cut(line, 200)))
+        if len(shown) < len(lines):
+            shown.append(_esc(f"… {len(lines) - len(shown):,} more lines, in {self.json_name} "
                               "(reproducibility.config_text)."))
         return self.p("<br/>".join(shown), "small")
 
@@ -257,27 +262,28 @@ class _Pages:
     def _fit(self, text: str, style: str, avail: float) -> Any:
         """A cell paragraph whose words fit ``avail`` points: a word too wide may break after '_', ':',
         '/' or '.' (identifiers), and what is still too wide is set in a smaller font, never split, unless
-        even 4.5 points is too wide (then it wraps). A cell taller than ``MAX_CELL_HEIGHT`` is cut with an
-        ellipsis; the full text is in the JSON file."""
+        even 4.5 points is too wide (then it wraps where the line is full). A cell taller than
+        ``MAX_CELL_HEIGHT`` is cut with an ellipsis; the full text is in the JSON file."""
+        from reportlab.pdfbase.pdfmetrics import stringWidth
+
+        text = _clean(text)
         st = self.s[style]
         # at worst every word starts a line and every character is an em wide: measure only cells that could
         # then be too tall (a few in a report; a full-page cell holds about 2,000 characters)
         worst = (len(text) * st.fontSize / max(avail, 1.0) + len(text.split()) + 1) * st.leading
         if worst <= MAX_CELL_HEIGHT:
-            return self._fit_once(_clean(text), style, avail)
-        if len(text) <= 4000:
-            para = self._fit_once(_clean(text), style, avail)
-            if para.wrap(avail, 1e9)[1] <= MAX_CELL_HEIGHT:
-                return para
-        lo, hi = 0, min(len(text), 4000)  # the longest start of the text whose cell fits
+            return self._fit_once(text, style, avail)
+        # the characters that fill the allowed lines at this text's mean width, then shorter until it fits
+        sample = text[:400]
+        per_line = max(avail / max(stringWidth(sample, st.fontName, st.fontSize) / len(sample), 0.1), 1.0)
+        keep = min(len(text), int(per_line * MAX_CELL_HEIGHT / st.leading))
         note = f" … (cut; in full in {self.json_name})"
-        while hi - lo > 8:
-            mid = (lo + hi) // 2
-            if self._fit_once(_clean(text[:mid]) + note, style, avail).wrap(avail, 1e9)[1] <= MAX_CELL_HEIGHT:
-                lo = mid
-            else:
-                hi = mid
-        return self._fit_once(_clean(text[:lo]) + note, style, avail)
+        for _ in range(8):
+            para = self._fit_once(text if keep >= len(text) else text[:keep] + note, style, avail)
+            if para.wrap(avail, 1e9)[1] <= MAX_CELL_HEIGHT or keep == 0:
+                return para
+            keep = int(keep * 0.7)
+        return self._fit_once(note.strip(), style, avail)
 
     def _fit_once(self, text: str, style: str, avail: float) -> Any:
         from reportlab.lib.styles import ParagraphStyle
@@ -287,15 +293,16 @@ class _Pages:
         words = text.split()
         out, widest = [], 0.0
         for w in words:
-            if stringWidth(w, st.fontName, st.fontSize) > avail:
+            width = stringWidth(w, st.fontName, st.fontSize)
+            if width > avail:
                 w = re.sub(r"([_:/.])(?=.)", "\\1\u200b", w)
             out.append(w)
-            widest = max([widest] + [stringWidth(x, st.fontName, st.fontSize) for x in w.split("\u200b")])
+            widest = max(widest, width)  # reportlab 5 does not break at U+200B: the whole word must fit
         if widest > avail > 0:
             size = st.fontSize * avail / widest
             if size >= 4.5:
                 st = ParagraphStyle(f"{style}{size:.2f}", parent=st, fontSize=size, leading=size * 1.25)
-            else:  # a word no font size fits (a very long name or value): it wraps inside the word
+            else:  # a word no font size fits (a very long name or value): it wraps where a line is full
                 st = ParagraphStyle(f"{style}-wrap", parent=st, splitLongWords=1)
         from reportlab.platypus import Paragraph
 
@@ -422,7 +429,7 @@ class _Builder(_Pages):
                 self.p(_esc(t.text("cover_statement")))]
         out += [Spacer(1, 0.3 * cm), self.verdict_box(self.verdict_line(), r.gate.passed), Spacer(1, 0.2 * cm)]
         for line in self.failed_lines(brief=True):
-            out.append(self.p("• " + _esc(_cut(line, 1000)), "small"))
+            out.append(self.p("• " + _esc(_cut(line, 400)), "small"))
         out.append(Spacer(1, 0.2 * cm))
         m, d = r.model, r.data
         rows = [
@@ -493,7 +500,7 @@ class _Builder(_Pages):
         if r.gate.failed:
             out.append(self.p(f"<b>Checks that did not pass ({len(r.gate.failed)}).</b> Each says why it does or "
                               "does not block the verdict:"))
-            out += [self.p("• " + _esc(_cut(line, 1500)), "small") for line in self.failed_lines()]
+            out += [self.p("• " + _esc(_cut(line, 600)), "small") for line in self.failed_lines()]
         if pe is not None:
             top = sorted(pe.global_importance.items(), key=lambda kv: kv[1], reverse=True)[:4]
             out.append(self.p(_esc(t.text("summary_drivers", drivers=", ".join(_cut(k) for k, _ in top)))))
@@ -536,7 +543,7 @@ class _Builder(_Pages):
         out.append(self.h2("Missing values per input"))
         mv = _capped(list(d["missing_values"].items()), rank=lambda kv: kv[1] == 0)  # those with gaps first
         out.append(self.table([["Input", "Missing", "Share"]] +
-                              [[k, str(v), f"{v / max(d['rows'], 1):.1%}"] for k, v in mv],
+                              [[_cut(k), str(v), f"{v / max(d['rows'], 1):.1%}"] for k, v in mv],
                               widths=[6 * cm, 3 * cm, 3 * cm]))
         return out + self.left_out(len(mv), len(d["missing_values"]), "inputs", "data.missing_values")
 
@@ -673,7 +680,7 @@ class _Builder(_Pages):
                                  "higher" if m.get("higher_is_better") else "lower", ""])
             out.append(self.table(rows, widths=[3.5 * cm, 3.8 * cm, 2.1 * cm, 2.1 * cm, 1.9 * cm, 1.5 * cm, 2.1 * cm]))
             for finding in e.findings:
-                out.append(self.p("Finding: " + _esc(_cut(finding, 1500)), "small"))
+                out.append(self.p("Finding: " + _esc(_cut(finding, 600)), "small"))
         return out
 
     def section_gate(self) -> list:
@@ -733,12 +740,13 @@ class _Builder(_Pages):
             out.append(self.p("<b>Decision path (tree model):</b> " + _esc(d.rule), "small"))
         out += self._recourse(d, what)
         out.append(self.p("<b>About this decision.</b> " + _esc(t.text("model_role"))))
-        contact = self.rc.get("review_contact")
+        contact = _cut(self.rc.get("review_contact") or "", 300)
         review = t.text("human_review") + (f" Contact: {contact}." if contact else
                                            " No review contact is configured (report.review_contact in audit.toml).")
         out.append(self.p("<b>Human review and contest.</b> " + _esc(review)))
         named = {x["feature"] for x in d.reasons}  # the reasons' inputs are always among the values shown
-        vals = _capped(list(d.values.items()), rank=lambda kv: kv[0] not in named, limit=2 * MAX_ROWS)
+        shown = _capped(list(d.values.items()), rank=lambda kv: kv[0] not in named, limit=2 * MAX_ROWS)
+        vals = [(_cut(k), _cut(v, 200)) for k, v in shown]
         half = (len(vals) + 1) // 2
         rows = [["Input", "Value", "Input", "Value"]]
         for i in range(half):
@@ -796,7 +804,7 @@ class _Builder(_Pages):
             fcheck = gate.check(f"protected_flip:{attr}")
             verdicts = [c for c in (direct, fcheck) if c is not None]
             word, colour = self.verdict_cell(next((c for c in verdicts if not c.passed), verdicts[0] if verdicts else None))
-            rows.append([attr, "yes" if attr in prot.get("direct_inputs", []) else "no",
+            rows.append([_cut(attr), "yes" if attr in prot.get("direct_inputs", []) else "no",
                          f"{flip['rate']:.1%} ({flip['ci95'][0]:.1%} to {flip['ci95'][1]:.1%})" if flip else
                          "not a model input: no direct effect", word])
             extra += [("BACKGROUND", (3, len(rows) - 1), (3, len(rows) - 1), self.colors.HexColor(colour)),
@@ -804,7 +812,7 @@ class _Builder(_Pages):
         out.append(self.table(rows, widths=[3.5 * cm, 2.2 * cm, 6.3 * cm, 5 * cm], extra=extra))
         for c in gate.checks:
             if c.name.startswith(("protected_input:", "protected_flip:", "protected_proxy:")) and not c.passed:
-                out.append(self.p("Finding: " + _esc(_cut(c.message, 1500)) + ".", "small"))
+                out.append(self.p("Finding: " + _esc(_cut(c.message, 600)) + ".", "small"))
         out.append(self.h2("Share of explanation weight"))
         rows = [["Method", "Share of attribution mass", "Per attribute", "Gate"]]
         for name, v in prot["by_explainer"].items():
@@ -825,7 +833,7 @@ class _Builder(_Pages):
             for attr, items in prot["proxies"].items():
                 for item in items:
                     shares = ", ".join(f"{k} {v:.1%}" for k, v in item.get("attribution_share", {}).items())
-                    rows.append([attr, item["feature"], f"{item['association']:.3f}", shares])
+                    rows.append([_cut(attr), _cut(item["feature"]), f"{item['association']:.3f}", shares])
             out.append(self.table(rows, widths=[3.5 * cm, 3.5 * cm, 2.5 * cm, 7.5 * cm]))
         if prot.get("not_model_inputs"):
             out.append(self.p(_esc("Configured but not model inputs (no direct influence): "
@@ -868,11 +876,14 @@ class _Builder(_Pages):
         ratio = a.get("selection_rate_ratio")
         ends = {ratio.get("highest"), ratio.get("lowest")} if ratio else set()
         # many groups: the two the ratio compares, then the judged ones, in the fairness module's order
-        groups = _capped(a["groups"], rank=lambda g: 0 if g["group"] in ends else 1 if g["judged"] else 2)
+        def rank(g: dict) -> int:
+            return 0 if g["group"] in ends else 1 if g["judged"] else 2
+
+        groups = _capped(a["groups"], rank=rank)
         for g in groups:
             ci = g["selection_rate_ci95"]
             interval = f" ({_f(ci[0])} to {_f(ci[1])})" if ci[0] is not None else ""
-            rows.append([g["group"], str(g["rows"]), _f(g["selection_rate"]) + interval]
+            rows.append([_cut(g["group"]), str(g["rows"]), _f(g["selection_rate"]) + interval]
                         + ([_f(g.get("true_positive_rate")), _f(g.get("false_positive_rate"))] if with_target else [])
                         + ["yes" if g["judged"] else "too small to judge"])
         widths = [4 * cm, 1.6 * cm, 4.4 * cm] + ([2.5 * cm, 2.5 * cm] if with_target else []) + [2 * cm]
@@ -882,7 +893,7 @@ class _Builder(_Pages):
         highest = next((g["selection_rate"] for g in a["groups"] if ratio and g["group"] == ratio["highest"]), None)
         threshold = policy.get("min_selection_rate_ratio")
         line = None if highest is None or threshold is None else threshold * highest
-        chart = self.image(charts.selection_rates(groups, line, f"{threshold:g} x the highest judged rate"
+        chart = self.image(charts.selection_rates(_capped(a["groups"], rank=rank, limit=charts.MAX_BARS), line, f"{threshold:g} x the highest judged rate"
                                                   if line is not None else ""), 13)
         rows = [["Measure", "Value (95% CI)", "Threshold", "Gate"]]
         extra = []
@@ -907,7 +918,7 @@ class _Builder(_Pages):
         out.append(KeepTogether([chart, self.table(rows, widths=[5.5 * cm, 5 * cm, 2.5 * cm, 4 * cm], extra=extra)]))
         for c in gate.checks:
             if c.name.endswith(f":{attr}") and c.name.split(":")[0] in _FAIRNESS_CHECKS and not c.passed:
-                out.append(self.p(("Finding: " if not c.blocking else "Failed: ") + _esc(_cut(c.message, 1500)) + ".", "small"))
+                out.append(self.p(("Finding: " if not c.blocking else "Failed: ") + _esc(_cut(c.message, 600)) + ".", "small"))
         return out
 
     def section_challenger(self) -> list:
@@ -1084,7 +1095,7 @@ class _CompareBuilder(_Pages):
         out += [Spacer(1, 0.3 * cm), self.verdict_box(line, g.passed), Spacer(1, 0.2 * cm)]
         for c in g.failed:
             kind = "blocking failure" if c.blocking else "finding, does not block"
-            out.append(self.p("• " + _esc(_cut(f"{c.name}: {c.message}", 1500) + f" ({kind})"), "small"))
+            out.append(self.p("• " + _esc(_cut(f"{c.name}: {c.message}", 600) + f" ({kind})"), "small"))
         d = r.data
         rows = [["Item", "Value"], *self._model_rows(r.baseline, "Baseline"), *self._model_rows(r.candidate, "Candidate"),
                 ["Data", f"{Path(d['path']).name} — {d['rows']} rows" + ("" if d["same_data"] else
@@ -1161,7 +1172,7 @@ class _CompareBuilder(_Pages):
         for c in self.r.gate.checks:
             if c.name in names or any(n.endswith(":") and c.name.startswith(n) for n in names):
                 word, _ = self.verdict_cell(c)
-                out.append(self.p(_esc(_cut(f"Gate, {c.name}: {word}. {c.message}", 1500) + "."), "small"))
+                out.append(self.p(_esc(_cut(f"Gate, {c.name}: {word}. {c.message}", 600) + "."), "small"))
         return out
 
     def section_compare_drift(self) -> list:
@@ -1225,7 +1236,7 @@ class _CompareBuilder(_Pages):
         transitions = _capped(list(f["transitions"].items()), rank=lambda kv: -kv[1])  # the most frequent
         for pair, n in transitions:
             a, b = pair.split(" -> ")
-            rows.append([f"{self.outcome(a)} → {self.outcome(b)}", str(n)])
+            rows.append([_cut(f"{self.outcome(a)} → {self.outcome(b)}", 250), str(n)])
         rows.append(["unchanged", str(f["rows"] - f["flipped"])])
         out.append(self.table(rows, widths=[10 * cm, 3 * cm]))
         out += self.left_out(len(transitions), len(f["transitions"]), "changes of decision", "flips.transitions")
@@ -1235,9 +1246,9 @@ class _CompareBuilder(_Pages):
             groups = _capped(g["groups"], rank=lambda grp: (grp["too_small"], -grp["rows"]))  # the largest
             for grp in groups:
                 if grp["too_small"]:
-                    rows.append([grp["group"], str(grp["rows"]), f"too small (under {f['min_group_rows']} rows)", "", "", ""])
+                    rows.append([_cut(grp["group"]), str(grp["rows"]), f"too small (under {f['min_group_rows']} rows)", "", "", ""])
                 else:
-                    rows.append([grp["group"], str(grp["rows"]), str(grp["flipped"]), f"{grp['rate']:.1%}",
+                    rows.append([_cut(grp["group"]), str(grp["rows"]), str(grp["flipped"]), f"{grp['rate']:.1%}",
                                  str(grp["to_adverse"]), f"{grp['adverse_rate']:.1%}"])
             out.append(self.table(rows, widths=[4 * cm, 1.8 * cm, 2.2 * cm, 2.6 * cm, 3.6 * cm, 2.8 * cm]))
             out += self.left_out(len(groups), len(g["groups"]), "groups", "flips.by_group")
