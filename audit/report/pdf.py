@@ -130,7 +130,7 @@ def _notes(warnings: Any, where: str) -> str:
     """The run's warnings as one paragraph: each cut to 300 characters, at most ten of them."""
     shown = " ".join(_cut(w, 300) for w in list(warnings)[:10])
     more = len(warnings) - 10
-    return shown + (f" ({more} more notes are in {where}, warnings.)" if more > 0 else "")
+    return shown + (f" ({more} more notes are in {where}, under warnings.)" if more > 0 else "")
 
 
 def _capped(items: list, rank: Any = None, limit: int = MAX_ROWS) -> list:
