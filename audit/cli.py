@@ -438,6 +438,12 @@ def _guarded(work: Any, err: Console, debug: bool) -> int:
     except Exception as exc:  # noqa: BLE001 - a bug: one line unless --debug
         if debug:
             raise
+        from audit.extras import missing_extra
+
+        missing = missing_extra(exc)  # an optional package imported where no loader checked for it first
+        if missing is not None:
+            err.print(f"[bold red]error:[/] {escape(str(missing))}", highlight=False)
+            return missing.exit_code
         err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))}. Re-run with --debug and "
                   "report it.", highlight=False)
         return 3

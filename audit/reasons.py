@@ -32,6 +32,7 @@ from audit.decisions import decisions, favorable_class
 from audit.directions import worded
 from audit.distributed import check_scheduler, cluster, map_in_order
 from audit.errors import GateRefusal, InputError
+from audit.extras import require
 from audit.loading import load_model
 from audit.loading._stream import is_parquet, iter_chunks, sample_file
 from audit.progress import Progress
@@ -182,6 +183,9 @@ def run_reasons(model_path: Path, data_path: Path, out: Path, *, config: AuditCo
         raise InputError(f"--out {out}: write reasons to a .csv or .parquet file.")
     if out.exists() and out.is_dir():
         raise InputError(f"--out {out}: is a folder; give a file name such as reasons.csv.")
+    for needs, where in ((out.suffix.lower() != ".csv", f"--out {out}"), (is_parquet(data_path), f"data {data_path}")):
+        if needs:  # Parquet in or out: pyarrow, checked before any work
+            require("pyarrow.parquet", where)
     if scheduler is not None:
         check_scheduler(scheduler)
     progress = progress or Progress()

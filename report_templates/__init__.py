@@ -104,15 +104,26 @@ def available_templates() -> list[str]:
 
 
 def load_template(name_or_path: str) -> Template:
-    """Load a shipped template by name, or a TOML file by path."""
+    """Load a shipped template by name, or a TOML file by path (``--template FILE.toml``).
+
+    A name resolves only among the shipped templates: one with a path in it (``../x/name``) is an error
+    that says to pass a ``.toml`` file instead, never a file outside this package.
+    """
     path = Path(name_or_path)
-    if path.suffix == ".toml" and path.is_file():
+    if path.suffix == ".toml":
+        if not path.is_file():
+            raise ConfigError(f"--template {name_or_path!r}: no such file. Give the path of a .toml template, "
+                              f"or the name of a shipped one: {', '.join(available_templates())}.")
         text, source = path.read_text(encoding="utf-8"), str(path)
     else:
-        res = resources.files(__name__) / f"{name_or_path}.toml"
-        if not res.is_file():
+        if any(sep in name_or_path for sep in ("/", "\\", ":")) or name_or_path.startswith(".") or not name_or_path:
+            raise ConfigError(f"--template {name_or_path!r}: a template name cannot hold a path; names are "
+                              f"{', '.join(available_templates())}. To use your own template, pass its file: "
+                              "--template path/to/template.toml.")
+        if name_or_path not in available_templates():
             raise ConfigError(f"--template {name_or_path!r}: no such template. Available: "
                               f"{', '.join(available_templates())}, or the path of a .toml file.")
+        res = resources.files(__name__) / f"{name_or_path}.toml"
         text, source = res.read_text(encoding="utf-8"), f"report_templates/{name_or_path}.toml"
     try:
         raw = tomllib.loads(text)

@@ -142,3 +142,22 @@ def test_a_bare_credit_audit_looks_at_sex_and_age(cli, tmp_path):
 
     cover = " ".join((PdfReader(out / "report.pdf").pages[0].extract_text() or "").split())
     assert "Protected attributes inferred from column names: sex (sex), age (age)" in cover
+
+
+def test_inferred_protected_columns_that_are_not_inputs_are_kept_on_the_narrow_read():
+    """With --target the reader parses only the columns it needs; inferred protected attributes that the model
+    does not take (the fair sample leaves out sex and age) are among them, for proxies and outcome fairness."""
+    from audit.adapters import describe_model
+    from audit.config import AuditConfig
+    from audit.loading import load_data, load_model
+    from audit.protected import settle_protected
+
+    loaded = load_model(SAMPLES / "models" / "credit_logreg_fair.skops")
+    spec = describe_model(loaded.obj, loaded.extra)
+    config = AuditConfig(target="risk")
+    ds = load_data(CREDIT, spec, target="risk", infer_target=True,
+                   keep=lambda columns, target: settle_protected(config, columns, target)[0].policy.protected_attributes)
+    assert set(ds.extra) == {"sex", "age"} and "sex" not in ds.feature_names
+    settled, source, bases = settle_protected(config, [*ds.feature_names, "risk", *ds.ignored_columns], "risk")
+    assert source == "inferred" and settled.policy.protected_attributes == ["sex", "age"]
+    assert bases == {"sex": "sex", "age": "age"}

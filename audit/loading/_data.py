@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import difflib
 import gzip
 import io
@@ -52,11 +53,25 @@ def load_data(path: Path, spec: ModelSpec, *, target: str | None = None,
     raw = read_bytes(path, "data")
     digest = sha256_bytes(raw)
     warnings: list[str] = []
-    frame = _read_parquet(path, raw) if raw[:4] == b"PAR1" else _read_csv(path, raw, warnings)
+    # Only the columns the audit uses are read when the header names them all and has others besides (a
+    # feature-store export: 20,000 unused columns cost no more than skipping them). Inferring the target
+    # or matching columns by position needs every column.
+    wanted = None
+    parquet = raw[:4] == b"PAR1"
+    text = None if parquet else _decode(path, raw, warnings)
+    header = None
+    if spec.feature_names is not None and (target is not None or not infer_target):
+        header = _parquet_header(raw) if parquet else _csv_header(text)
+        if callable(keep) and header:  # the kept columns are chosen from the header's names
+            keep = tuple(keep(list(header), target))
+        wanted = {*spec.feature_names, *(() if callable(keep) else keep), *([target] if target is not None else [])}
+    usecols = [c for c in header if c in wanted] if header and len(header) > len(wanted) else None
+    usecols = usecols or None  # none of them named: the full read's errors say which are missing
+    frame = _read_parquet(path, raw, usecols) if parquet else _read_csv(path, text, usecols)
     if frame.empty:
         raise DataError(f"data {path}: the header has no data rows below it. Add rows to audit.")
     frame.columns = [str(c) for c in frame.columns]
-    columns = list(frame.columns)
+    columns = list(header) if usecols is not None else list(frame.columns)
     long_names = [i for i, c in enumerate(columns) if len(c) > MAX_NAME_CHARS]
     if long_names:
         i = long_names[0]
@@ -159,17 +174,43 @@ def encode_columns(frame: pd.DataFrame, names: tuple[str, ...] | list[str], know
     return X, categories, numeric_dtypes
 
 
-def _read_csv(path: Path, raw: bytes, warnings: list[str]) -> pd.DataFrame:
-    text = _decode(path, raw, warnings)
+def _csv_header(text: str) -> list[str] | None:
+    """The header's column names as pandas reads them, or None when they could differ from pandas' (a
+    quoted line break, an empty or repeated name, which pandas renames)."""
+    line = _first_line(text).rstrip("\r")
+    if line.count('"') % 2:
+        return None
     try:
-        return pd.read_csv(io.StringIO(text), sep=_delimiter(text), skipinitialspace=True)
+        names = next(csv.reader([line], delimiter=_delimiter(text), skipinitialspace=True), [])
+    except csv.Error:  # a field over the csv module's limit: pandas reads it, and its length is refused
+        return None
+    if not names or any(not n for n in names) or len(set(names)) != len(names):
+        return None
+    return names
+
+
+def _parquet_header(raw: bytes) -> list[str] | None:
+    """A Parquet file's column names (None when pyarrow cannot read them: the full read says why)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        names = [str(n) for n in pq.ParquetFile(pa.BufferReader(raw)).schema_arrow.names]
+    except Exception:  # noqa: BLE001 - the full read reports a missing pyarrow or a damaged file
+        return None
+    return names if len(set(names)) == len(names) else None
+
+
+def _read_csv(path: Path, text: str, usecols: list[str] | None = None) -> pd.DataFrame:
+    try:
+        return pd.read_csv(io.StringIO(text), sep=_delimiter(text), skipinitialspace=True, usecols=usecols)
     except pd.errors.EmptyDataError:
         raise DataError(f"data {path}: the file has no header and no rows.") from None
     except pd.errors.ParserError as exc:
         raise DataError(f"data {path}: not a readable CSV ({str(exc).strip()}). Fix the file format.") from None
 
 
-def _read_parquet(path: Path, raw: bytes) -> pd.DataFrame:
+def _read_parquet(path: Path, raw: bytes, usecols: list[str] | None = None) -> pd.DataFrame:
     """A Parquet file (by its magic number) from the bytes that were hashed."""
     try:
         import pyarrow as pa
@@ -178,7 +219,7 @@ def _read_parquet(path: Path, raw: bytes) -> pd.DataFrame:
         raise InputError(f"data {path}: a Parquet file needs pyarrow. Install it with "
                          "pip install 'xai-audit[parquet]'.") from None
     try:
-        return pq.read_table(pa.BufferReader(raw)).to_pandas()
+        return pq.read_table(pa.BufferReader(raw), columns=usecols).to_pandas()
     except Exception as exc:  # noqa: BLE001 - pyarrow's own errors: one clear message
         raise DataError(f"data {path}: not a readable Parquet file ({str(exc)[:200]}).") from None
 
@@ -193,6 +234,7 @@ def target_candidates(frame: pd.DataFrame, spec: ModelSpec) -> list[str]:
     if spec.target is not None:
         return [spec.target] if spec.target in others else []
     found = []
+    classes = {_class_key(k) for k in spec.classes or ()}
     for c in others:
         col = frame[c]
         if col.isna().any():
@@ -201,8 +243,11 @@ def target_candidates(frame: pd.DataFrame, spec: ModelSpec) -> list[str]:
             if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
                 found.append(c)
             continue
-        values = {_class_key(v) for v in col.unique()}
-        if len(values) >= 2 and values <= {_class_key(k) for k in spec.classes or ()}:
+        unique = col.unique()
+        if len(unique) > len(classes) and pd.api.types.is_numeric_dtype(col.dtype):
+            continue  # distinct numbers are distinct classes: too many (cheap; a wide file has thousands)
+        values = {_class_key(v) for v in unique}
+        if len(values) >= 2 and values <= classes:
             found.append(c)
     return found
 
@@ -238,10 +283,16 @@ def _decode(path: Path, raw: bytes, warnings: list[str]) -> str:
 
 def _delimiter(text: str) -> str:
     """The header line's most frequent of , ; tab | (comma when none appears)."""
-    header = text.split("\n", 1)[0]
+    header = _first_line(text)
     counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] > counts[","] else ","
+
+
+def _first_line(text: str) -> str:
+    """The text up to its first line break (without copying the rest of a large file)."""
+    end = text.find("\n")
+    return text if end < 0 else text[:end]
 
 
 def _decimal_comma_hint(value: Any) -> str:

@@ -36,7 +36,6 @@ MAX_TREE_NODES = 1 << 22
 MAX_FEATURES = 1_000_000
 MAX_CLASSES = 10_000
 MAX_NATIVE_BYTES = 2 << 30
-_EXTRA = {"xgboost": "xgboost", "lightgbm": "lightgbm", "catboost": "catboost", "onnx": "onnx"}
 
 
 def _refuse(path: Path, what: str) -> UnsafeModelError:
@@ -65,14 +64,9 @@ def sniff_format(data: bytes) -> str | None:
 
 
 def _require(module: str, path: Path) -> Any:
-    import importlib
+    from audit.extras import require
 
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        extra = _EXTRA[module]
-        raise InputError(f"model {path}: a {module} model needs the {module} package: "
-                         f"pip install 'xai-audit[{extra}]'.") from None
+    return require(module, f"model {path}")  # exit 2 naming the extra (onnxruntime's included)
 
 
 def read_native_spec(path: Path) -> tuple[dict[str, Any] | None, dict[str, Any]]:

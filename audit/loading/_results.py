@@ -13,17 +13,25 @@ _NEEDED = ("model", "data", "gate", "explanations", "decisions")
 
 
 def load_results_file(path: Path, option: str) -> dict[str, Any] | None:
-    """The results.json at ``path`` as a dict, or None when the file is not one (a model file: any file
-    that is not a JSON object with ``schema_version`` and ``explanations``). A results.json of another
-    major version, or one missing a key compare needs, is an InputError naming the file and the key."""
+    """The results.json at ``path`` as a dict, or None when the file is a model (not ``.json``, or an XGBoost
+    JSON model). Any other ``.json`` is an InputError naming ``option``, the file and the keys it lacks, as
+    is a results.json of another major version or one missing a key compare needs."""
     if path.suffix.lower() != ".json" or not path.is_file():
         return None
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None
+    except (OSError, UnicodeDecodeError, RecursionError, json.JSONDecodeError) as exc:
+        raise InputError(f"{option} {path}: not a results.json: not readable as JSON ({str(exc)[:120]}). Give the "
+                         "results.json that `audit run` wrote, or a model file.") from None
+    if isinstance(record, dict) and "learner" in record:
+        return None  # an XGBoost model saved as JSON
     if not isinstance(record, dict) or "schema_version" not in record or "explanations" not in record:
-        return None
+        lacks = ["schema_version", *_NEEDED] if not isinstance(record, dict) else \
+            [k for k in ("schema_version", *_NEEDED) if k not in record]
+        what = f"a JSON {type(record).__name__}, not an object" if not isinstance(record, dict) else "a JSON object"
+        raise InputError(f"{option} {path}: not a results.json ({what} without the keys "
+                         f"{', '.join(repr(k) for k in lacks)}). Give the results.json that `audit run` wrote, "
+                         "or a model file.")
     version = str(record["schema_version"])
     if not version.startswith("1."):
         raise InputError(f"{option} {path}: results.json schema_version {version!r}; this tool reads 1.x. Re-run "

@@ -7,6 +7,20 @@ import io
 import numpy as np
 
 DPI = 200
+MAX_LABEL = 40  # characters of a tick label or title word run; the report's tables and results.json have the rest
+MAX_BARS = 30  # bars in one chart (the caller chooses which)
+
+
+def clip_label(text: object, limit: int = MAX_LABEL) -> str:
+    """``text`` as a chart label: cut to ``limit`` characters with an ellipsis, one line, and with '$' escaped
+    so that matplotlib never parses a data value as mathematics.
+
+    >>> clip_label("income " + "x" * 50, 12), clip_label("$5") == "\\\\$5"
+    ('income xxxx…', True)
+    """
+    text = " ".join(str(text).split())
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return "".join(c if c.isprintable() else "?" for c in text).replace("$", r"\$")
 
 
 def _fig_bytes(fig) -> bytes:
@@ -33,9 +47,11 @@ def importance_bars(importance: dict[str, float], title: str, colour: str = "#2f
     plt = _plt()
     items = sorted(importance.items(), key=lambda kv: kv[1], reverse=True)[:top][::-1]
     fig, ax = plt.subplots(figsize=(6.2, 0.28 * len(items) + 0.8))
-    ax.barh([k for k, _ in items], [v for _, v in items], color=colour, edgecolor="black", linewidth=0.4)
+    # positions, not names, place the bars: two names that are the same once cut stay two bars
+    ax.barh(range(len(items)), [v for _, v in items], color=colour, edgecolor="black", linewidth=0.4)
+    ax.set_yticks(range(len(items)), [clip_label(k) for k, _ in items])
     ax.set_xlabel("mean |contribution|")
-    ax.set_title(title, fontsize=9, loc="left")
+    ax.set_title(clip_label(title, 90), fontsize=9, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
     for y, (_, v) in enumerate(items):
         ax.text(v, y, f" {v:.3g}", va="center", fontsize=7)
@@ -50,8 +66,8 @@ def agreement_heatmap(methods: list[str], matrix: list[list[float]]) -> bytes:
     n = len(methods)
     fig, ax = plt.subplots(figsize=(2.5 + 0.75 * n, 1.5 + 0.6 * n))
     im = ax.imshow(m, cmap="RdYlGn", vmin=-1, vmax=1)
-    ax.set_xticks(range(len(methods)), methods, rotation=30, ha="right")
-    ax.set_yticks(range(len(methods)), methods)
+    ax.set_xticks(range(len(methods)), [clip_label(m) for m in methods], rotation=30, ha="right")
+    ax.set_yticks(range(len(methods)), [clip_label(m) for m in methods])
     for i in range(len(methods)):
         for j in range(len(methods)):
             ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=8 if n <= 6 else 7,
@@ -67,9 +83,9 @@ def reasons_bars(labels: list[str], values: list[float], xlabel: str = "contribu
     y = np.arange(len(labels))[::-1]
     ax.barh(y, values, color=["#b03a2e" if v < 0 else "#1e8449" for v in values], edgecolor="black",
             linewidth=0.4, hatch=None)
-    ax.set_yticks(y, labels)
+    ax.set_yticks(y, [clip_label(x, 60) for x in labels])
     ax.axvline(0, color="black", linewidth=0.6)
-    ax.set_xlabel(xlabel)
+    ax.set_xlabel(clip_label(xlabel, 100))
     ax.spines[["top", "right"]].set_visible(False)
     return _fig_bytes(fig)
 
@@ -90,9 +106,9 @@ def paired_importance(baseline: dict[str, float], candidate: dict[str, float], t
         for yi, n in zip(y, names):
             ax.text(values.get(n, 0.0), yi + offset, f" {values[n]:.3g}" if n in values else " not an input",
                     va="center", fontsize=6.5)
-    ax.set_yticks(y, names)
+    ax.set_yticks(y, [clip_label(n) for n in names])
     ax.set_xlabel("mean |contribution|")
-    ax.set_title(title, fontsize=9, loc="left")
+    ax.set_title(clip_label(title, 90), fontsize=9, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_xlim(0, max(list(baseline.values()) + list(candidate.values()) + [1e-12]) * 1.3)
     ax.legend(loc="lower right", fontsize=7, frameon=False)
@@ -103,6 +119,7 @@ def selection_rates(groups: list[dict], line: float | None, line_label: str) -> 
     """One protected attribute's groups: selection rate with its 95% CI, groups too small to judge in grey
     (hatched, labelled), and a dashed line at ``line`` (the least rate the policy's ratio allows)."""
     plt = _plt()
+    groups = groups[:MAX_BARS]
     fig, ax = plt.subplots(figsize=(6.2, 0.34 * len(groups) + 0.9))
     y = np.arange(len(groups))[::-1]
     rates = np.array([np.nan if g["selection_rate"] is None else g["selection_rate"] for g in groups], dtype=float)
@@ -115,9 +132,10 @@ def selection_rates(groups: list[dict], line: float | None, line_label: str) -> 
     for bar, j in zip(ax.patches, judged):
         if not j:
             bar.set_hatch("//")
-    ax.set_yticks(y, [g["group"] if j else f"{g['group']} (too small, n={g['rows']})" for g, j in zip(groups, judged)])
+    ax.set_yticks(y, [clip_label(g["group"]) if j else f"{clip_label(g['group'])} (too small, n={g['rows']})"
+                      for g, j in zip(groups, judged)])
     if line is not None:
-        ax.axvline(line, color="#b03a2e", linestyle="--", linewidth=1, label=line_label)
+        ax.axvline(line, color="#b03a2e", linestyle="--", linewidth=1, label=clip_label(line_label, 90))
         ax.legend(loc="lower left", bbox_to_anchor=(0, 1), fontsize=7, frameon=False)
     ax.set_xlim(0, 1.05)
     ax.set_xlabel("selection rate (share of rows given the favourable outcome), 95% CI")

@@ -21,6 +21,13 @@ GREEN, AMBER, RED, GREY = "#1e8449", "#8a5a00", "#b03a2e", "#595959"
 VERDICT_TEXT = "#ffffff"
 _FAIRNESS_CHECKS = ("selection_rate_ratio", "equalized_odds_difference", "equal_opportunity_difference", "group_size")
 
+# Bounds on what one table or sentence prints; whatever is left out stays in results.json (compare.json),
+# so that a file with 20,000 columns, a 10,000-character value or thousands of groups still lays out.
+MAX_LISTED = 20  # names listed in a cell or a sentence; the rest are counted
+MAX_ROWS = 40  # rows of a table that grows with the data (inputs, groups, transitions)
+MAX_NAME = 120  # characters of one name inside a list
+MAX_CELL_HEIGHT = 180.0  # points (about a quarter of a page): a taller cell is cut with an ellipsis
+MAX_CONFIG_LINES = 150  # lines of the configuration printed in an appendix
 
 
 def _fonts() -> tuple[str, str]:
@@ -76,8 +83,66 @@ def _command_words(command: str | None) -> str:
     return " ".join(shlex.quote(w) if w != "…" and not w.endswith("…") else w for w in kept)
 
 
+def _clean(text: Any) -> str:
+    """``text`` as something a PDF can hold: lone surrogates (a JSON escape can carry one) become U+FFFD and
+    control characters other than line breaks and tabs become spaces."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return _CONTROL.sub(" ", text)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def _esc(text: Any) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _clean(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _cut(text: Any, limit: int = MAX_NAME) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis.
+
+    >>> _cut("abcdef", 4)
+    'abc…'
+    """
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _some(items: Any, what: str, where: str, *, limit: int = MAX_LISTED, none: str = "none") -> str:
+    """A list for a cell or a sentence: every item when there are at most ``limit``, else the count, the
+    first ``limit`` and where all of them are (each item cut to ``MAX_NAME`` characters).
+
+    >>> _some(["a", "b"], "columns", "results.json")
+    'a, b'
+    >>> _some([f"c{i}" for i in range(30)], "columns not used by the model", "results.json", limit=2)
+    '30 columns not used by the model; the first 2: c0, c1; all are listed in results.json'
+    """
+    items = [str(i) for i in items]
+    if len(items) <= limit:
+        return ", ".join(_cut(i) for i in items) or none
+    return (f"{len(items):,} {what}; the first {limit}: {', '.join(_cut(i) for i in items[:limit])}; "
+            f"all are listed in {where}")
+
+
+def _notes(warnings: Any, where: str) -> str:
+    """The run's warnings as one paragraph: each cut to 300 characters, at most ten of them."""
+    shown = " ".join(_cut(w, 300) for w in list(warnings)[:10])
+    more = len(warnings) - 10
+    return shown + (f" ({more} more notes are in {where}, under warnings.)" if more > 0 else "")
+
+
+def _capped(items: list, rank: Any = None, limit: int = MAX_ROWS) -> list:
+    """At most ``limit`` of ``items``, kept in their order, chosen by ``rank(item)`` (lowest first; then order).
+
+    >>> _capped(list(range(10)), rank=lambda x: x % 2 == 0, limit=3)
+    [1, 3, 5]
+    """
+    if len(items) <= limit:
+        return list(items)
+    chosen = set(sorted(range(len(items)), key=lambda i: (rank(items[i]) if rank else 0, i))[:limit])
+    return [x for i, x in enumerate(items) if i in chosen]
 
 
 def _param(v: Any) -> str:
@@ -106,6 +171,7 @@ class _Pages:
 
         self.t = template
         self.colors = colors
+        self.json_name = "results.json"  # where every value a table cuts or leaves out is in full
         font, bold = _fonts()
         ss = getSampleStyleSheet()
         primary = colors.HexColor(template.style.get("primary", "#1f3b5a"))
@@ -144,7 +210,28 @@ class _Pages:
         return [CondPageBreak(14 * cm), self.p(_esc(text), "H1")]
 
     def h2(self, text: str) -> Any:
-        return self.p(_esc(text), "H2")
+        return self.p(_esc(_cut(text, 200)), "H2")
+
+    def config_text(self, text: str | None) -> Any:
+        """The configuration file as a paragraph of lines: at most ``MAX_CONFIG_LINES`` and 12,000 characters,
+        each line cut to 200 (the JSON file keeps it whole, reproducibility.config_text)."""
+        lines = (text or "(no configuration text: built-in defaults)").splitlines()
+        shown, size = [], 0
+        for line in lines:
+            size += min(len(line), 200)
+            if len(shown) == MAX_CONFIG_LINES or size > 12_000:
+                break
+            shown.append(_esc(_cut(line, 200)))
+        if len(shown) < len(lines):
+            shown.append(_esc(f"… {len(lines) - len(shown):,} more lines, in {self.json_name} "
+                              "(reproducibility.config_text)."))
+        return self.p("<br/>".join(shown), "small")
+
+    def left_out(self, shown: int, total: int, noun: str, key: str) -> list:
+        """The sentence under a table that shows ``shown`` of ``total`` rows (none when it shows all)."""
+        if shown >= total:
+            return []
+        return [self.p(_esc(f"{shown} of {total:,} {noun} are shown; all are in {self.json_name} ({key})."), "small")]
 
     def table(self, rows: list[list[Any]], widths: list[float] | None = None, header: bool = True,
               extra: list | None = None, white: set[tuple[int, int]] | None = None) -> Any:
@@ -174,7 +261,31 @@ class _Pages:
 
     def _fit(self, text: str, style: str, avail: float) -> Any:
         """A cell paragraph whose words fit ``avail`` points: a word too wide may break after '_', ':',
-        '/' or '.' (identifiers), and what is still too wide is set in a smaller font, never split."""
+        '/' or '.' (identifiers), and what is still too wide is set in a smaller font, never split, unless
+        even 4.5 points is too wide (then it wraps where the line is full). A cell taller than
+        ``MAX_CELL_HEIGHT`` is cut with an ellipsis; the full text is in the JSON file."""
+        from reportlab.pdfbase.pdfmetrics import stringWidth
+
+        text = _clean(text)
+        st = self.s[style]
+        # at worst every word starts a line and every character is an em wide: measure only cells that could
+        # then be too tall (a few in a report; a full-page cell holds about 2,000 characters)
+        worst = (len(text) * st.fontSize / max(avail, 1.0) + len(text.split()) + 1) * st.leading
+        if worst <= MAX_CELL_HEIGHT:
+            return self._fit_once(text, style, avail)
+        # the characters that fill the allowed lines at this text's mean width, then shorter until it fits
+        sample = text[:400]
+        per_line = max(avail / max(stringWidth(sample, st.fontName, st.fontSize) / len(sample), 0.1), 1.0)
+        keep = min(len(text), int(per_line * MAX_CELL_HEIGHT / st.leading))
+        note = f" … (cut; in full in {self.json_name})"
+        for _ in range(8):
+            para = self._fit_once(text if keep >= len(text) else text[:keep] + note, style, avail)
+            if para.wrap(avail, 1e9)[1] <= MAX_CELL_HEIGHT or keep == 0:
+                return para
+            keep = int(keep * 0.7)
+        return self._fit_once(note.strip(), style, avail)
+
+    def _fit_once(self, text: str, style: str, avail: float) -> Any:
         from reportlab.lib.styles import ParagraphStyle
         from reportlab.pdfbase.pdfmetrics import stringWidth
 
@@ -182,13 +293,17 @@ class _Pages:
         words = text.split()
         out, widest = [], 0.0
         for w in words:
-            if stringWidth(w, st.fontName, st.fontSize) > avail:
+            width = stringWidth(w, st.fontName, st.fontSize)
+            if width > avail:
                 w = re.sub(r"([_:/.])(?=.)", "\\1\u200b", w)
             out.append(w)
-            widest = max([widest] + [stringWidth(x, st.fontName, st.fontSize) for x in w.split("\u200b")])
+            widest = max(widest, width)  # reportlab 5 does not break at U+200B: the whole word must fit
         if widest > avail > 0:
-            size = max(4.5, st.fontSize * avail / widest)
-            st = ParagraphStyle(f"{style}{size:.2f}", parent=st, fontSize=size, leading=size * 1.25)
+            size = st.fontSize * avail / widest
+            if size >= 4.5:
+                st = ParagraphStyle(f"{style}{size:.2f}", parent=st, fontSize=size, leading=size * 1.25)
+            else:  # a word no font size fits (a very long name or value): it wraps where a line is full
+                st = ParagraphStyle(f"{style}-wrap", parent=st, splitLongWords=1)
         from reportlab.platypus import Paragraph
 
         return Paragraph(_esc(_rejoin(text, words, out)), st)
@@ -360,16 +475,16 @@ class _Builder(_Pages):
         out: list = []
         if rc.get("logo") and Path(rc["logo"]).is_file():
             out.append(Image(str(rc["logo"]), width=1.6 * cm, height=1.6 * cm, hAlign="LEFT", kind="proportional"))
-        out.append(self.p(_esc(rc.get("organisation") or "Organisation not set (report.organisation in audit.toml)"),
-                          "body"))
-        out += [Spacer(1, 0.3 * cm), self.p(_esc(rc.get("title") or t.title), "title"), Spacer(1, 0.2 * cm),
+        out.append(self.p(_esc(_cut(rc.get("organisation") or "Organisation not set (report.organisation in audit.toml)",
+                                    300)), "body"))
+        out += [Spacer(1, 0.3 * cm), self.p(_esc(_cut(rc.get("title") or t.title, 200)), "title"), Spacer(1, 0.2 * cm),
                 self.p(_esc(t.text("cover_statement")))]
         out += [Spacer(1, 0.3 * cm), self.verdict_box(self.verdict_line(), r.gate.passed), Spacer(1, 0.2 * cm)]
         for line in self.failed_lines(brief=True):
-            out.append(self.p("• " + _esc(line), "small"))
+            out.append(self.p("• " + _esc(_cut(line, 400)), "small"))
         for line in self.status_lines():
-            out.append(self.p("• " + _esc(line), "small"))
-        out.append(self.p(_esc(_protected_source_line(r.protected or {})), "small"))
+            out.append(self.p("• " + _esc(_cut(line, 400)), "small"))
+        out.append(self.p(_esc(_cut(_protected_source_line(r.protected or {}), 400)), "small"))
         out.append(Spacer(1, 0.2 * cm))
         m, d = r.model, r.data
         rows = [
@@ -440,10 +555,10 @@ class _Builder(_Pages):
         if r.gate.failed:
             out.append(self.p(f"<b>Checks that did not pass ({len(r.gate.failed)}).</b> Each says why it does or "
                               "does not block the verdict:"))
-            out += [self.p("• " + _esc(line), "small") for line in self.failed_lines()]
+            out += [self.p("• " + _esc(_cut(line, 600)), "small") for line in self.failed_lines()]
         if pe is not None:
             top = sorted(pe.global_importance.items(), key=lambda kv: kv[1], reverse=True)[:4]
-            out.append(self.p(_esc(t.text("summary_drivers", drivers=", ".join(k for k, _ in top)))))
+            out.append(self.p(_esc(t.text("summary_drivers", drivers=", ".join(_cut(k) for k, _ in top)))))
         worst = r.agreement.get("least_agreeing_pair")
         if worst:
             out.append(self.p(_esc(t.text("summary_agreement", a=worst["a"], b=worst["b"], rho=_f(worst["spearman"], 2)))))
@@ -459,7 +574,7 @@ class _Builder(_Pages):
         if r.challenger:
             out.append(self.p(_esc(r.challenger["summary"])))
         if r.warnings:
-            out.append(self.p("<b>Notes:</b> " + _esc(" ".join(r.warnings)), "small"))
+            out.append(self.p("<b>Notes:</b> " + _esc(_notes(r.warnings, self.json_name)), "small"))
         return out
 
     def section_scope(self) -> list:
@@ -468,22 +583,24 @@ class _Builder(_Pages):
         r, d = self.r, self.r.data
         out = [*self.h1("Scope and data"), self.p(_esc(self.t.text("scope_text")))]
         rows = [["Item", "Value"], ["File", Path(d["path"]).name], ["Rows", str(d["rows"])],
-                ["Model inputs", ", ".join(d["features"])],
-                ["Categorical inputs", ", ".join(d["categorical"]) or "none"],
+                ["Model inputs", _some(d["features"], "inputs", "results.json (data.features)")],
+                ["Categorical inputs", _some(d["categorical"], "categorical inputs", "results.json (data.categorical)")],
                 ["Target column", d["target"] or "not supplied"],
-                ["Ignored columns", ", ".join(d["ignored_columns"]) or "none"],
+                ["Ignored columns", _some(d["ignored_columns"], "columns not used by the model",
+                                          "results.json (data.ignored_columns)")],
                 ["Rows explained", f"{len(d['explained_rows'])} (sampled with seed {r.config['seed']})"],
                 ["Background rows", str(d["background_rows"])]]
         if d.get("class_balance"):
             total = sum(d["class_balance"].values())
-            rows.append(["Class balance (target)", "; ".join(f"{k}: {v} ({v / total:.1%})" for k, v in d["class_balance"].items())])
+            rows.append(["Class balance (target)", _some([f"{k}: {v} ({v / total:.1%})" for k, v in d["class_balance"].items()],
+                                                        "classes", "results.json (data.class_balance)")])
         out.append(self.table(rows, widths=[4 * cm, 13 * cm]))
         out.append(self.h2("Missing values per input"))
-        mv = d["missing_values"]
+        mv = _capped(list(d["missing_values"].items()), rank=lambda kv: kv[1] == 0)  # those with gaps first
         out.append(self.table([["Input", "Missing", "Share"]] +
-                              [[k, str(v), f"{v / max(d['rows'], 1):.1%}"] for k, v in mv.items()],
+                              [[_cut(k), str(v), f"{v / max(d['rows'], 1):.1%}"] for k, v in mv],
                               widths=[6 * cm, 3 * cm, 3 * cm]))
-        return out
+        return out + self.left_out(len(mv), len(d["missing_values"]), "inputs", "data.missing_values")
 
     def section_performance(self) -> list:
         from reportlab.lib.units import cm
@@ -501,7 +618,10 @@ class _Builder(_Pages):
                                          if isinstance(v, (int, float)) and k != "rows"]
         out.append(self.table(rows, widths=[6 * cm, 4 * cm]))
         cm_ = perf.get("confusion_matrix")
-        if cm_:
+        if cm_ and len(cm_["labels"]) > 8:  # a grid wider than the page: said, and left to results.json
+            out.append(self.p(_esc(f"The confusion matrix has {len(cm_['labels']):,} classes, too many to print "
+                                   "legibly; it is in results.json (performance.confusion_matrix)."), "small"))
+        elif cm_:
             labels = cm_["labels"]
             out.append(self.h2("Confusion matrix (rows: actual class, columns: predicted class)"))
             out.append(self.table([["actual \\ predicted"] + [f"predicted {self.outcome(lbl)}" for lbl in labels]] +
@@ -525,7 +645,8 @@ class _Builder(_Pages):
             coefs = e.algorithm.get("intercept")
             if coefs is not None:
                 extra.append(f"Intercept {coefs:.4g}. Standardised coefficients (|coef| x std, per raw input): "
-                             + ", ".join(f"{k} {v:.3g}" for k, v in e.algorithm.get("standardised_coefficients", {}).items()) + ".")
+                             + _some([f"{k} {v:.3g}" for k, v in e.algorithm.get("standardised_coefficients", {}).items()],
+                                     "inputs", "results.json (explanations[].algorithm)") + ".")
             if e.algorithm.get("reason"):
                 params = "; ".join(f"{k.replace('_', ' ')} {_param(v)}"
                                    for k, v in (e.algorithm.get("parameters") or {}).items())
@@ -614,7 +735,7 @@ class _Builder(_Pages):
                                  "higher" if m.get("higher_is_better") else "lower", ""])
             out.append(self.table(rows, widths=[3.5 * cm, 3.8 * cm, 2.1 * cm, 2.1 * cm, 1.9 * cm, 1.5 * cm, 2.1 * cm]))
             for finding in e.findings:
-                out.append(self.p("Finding: " + _esc(finding), "small"))
+                out.append(self.p("Finding: " + _esc(_cut(finding, 600)), "small"))
         return out
 
     def section_gate(self) -> list:
@@ -676,11 +797,13 @@ class _Builder(_Pages):
             out.append(self.p("<b>Decision path (tree model):</b> " + _esc(d.rule), "small"))
         out += self._recourse(d, what)
         out.append(self.p("<b>About this decision.</b> " + _esc(t.text("model_role"))))
-        contact = self.rc.get("review_contact")
+        contact = _cut(self.rc.get("review_contact") or "", 300)
         review = t.text("human_review") + (f" Contact: {contact}." if contact else
                                            " No review contact is configured (report.review_contact in audit.toml).")
         out.append(self.p("<b>Human review and contest.</b> " + _esc(review)))
-        vals = list(d.values.items())
+        named = {x["feature"] for x in d.reasons}  # the reasons' inputs are always among the values shown
+        shown = _capped(list(d.values.items()), rank=lambda kv: kv[0] not in named, limit=2 * MAX_ROWS)
+        vals = [(_cut(k), _cut(v, 200)) for k, v in shown]
         half = (len(vals) + 1) // 2
         rows = [["Input", "Value", "Input", "Value"]]
         for i in range(half):
@@ -690,7 +813,7 @@ class _Builder(_Pages):
         heading = t.wording.get("values_heading", "Input values")
         out.append(self.table([[heading, "", "", ""]] + rows, widths=[4 * cm, 4.2 * cm, 4 * cm, 4.2 * cm],
                               extra=[("SPAN", (0, 0), (-1, 0))]))
-        return out
+        return out + self.left_out(len(vals), len(d.values), "input values", "decisions[].applicant_values")
 
     def _recourse(self, d: Any, score_words: str) -> list:
         """'What would have changed the decision': the verified counterfactuals in the template's words, or
@@ -706,7 +829,7 @@ class _Builder(_Pages):
         if not rec["counterfactuals"]:
             none = t.text("recourse_none", outcome=favorable, why=rec["why_none"], max_changes=run.record["max_changes"])
             return out + [self.p(_esc(none or f"No change was found that changes the decision to: {favorable} ({rec['why_none']})."))]
-        immutable = ", ".join(run.record["immutable"]) or "none"
+        immutable = _some(run.record["immutable"], "inputs", "results.json (recourse.immutable)")
         out.append(self.p(_esc(t.text("recourse_intro", outcome=favorable, immutable=immutable)), "small"))
         rows = [["#", t.text("recourse_change_header") or "Change", t.text("recourse_score_header", score=score_words)
                  or f"New {score_words}"]]
@@ -739,21 +862,22 @@ class _Builder(_Pages):
             fcheck = gate.check(f"protected_flip:{attr}")
             verdicts = [c for c in (direct, fcheck) if c is not None]
             word, colour = self.verdict_cell(next((c for c in verdicts if not c.passed), verdicts[0] if verdicts else None))
-            rows.append([attr, "yes" if attr in prot.get("direct_inputs", []) else "no",
+            rows.append([_cut(attr), "yes" if attr in prot.get("direct_inputs", []) else "no",
                          _flip_cell(flip), word])
             extra += [("BACKGROUND", (3, len(rows) - 1), (3, len(rows) - 1), self.colors.HexColor(colour)),
                       ("TEXTCOLOR", (3, len(rows) - 1), (3, len(rows) - 1), self.colors.white)]
         out.append(self.table(rows, widths=[3.5 * cm, 2.2 * cm, 6.3 * cm, 5 * cm], extra=extra))
         for c in gate.checks:
             if c.name.startswith(("protected_input:", "protected_flip:", "protected_proxy:")) and not c.passed:
-                out.append(self.p("Finding: " + _esc(c.message) + ".", "small"))
+                out.append(self.p("Finding: " + _esc(_cut(c.message, 600)) + ".", "small"))
         out.append(self.h2("Share of explanation weight"))
         rows = [["Method", "Share of attribution mass", "Per attribute", "Gate"]]
         for name, v in prot["by_explainer"].items():
             check = gate.check(f"protected:{name}")
             word, _ = self.verdict_cell(check)
             limit = f" (max {check.threshold:.0%})" if check and check.threshold is not None else ""
-            rows.append([name, f"{v['share']:.1%}", ", ".join(f"{k}: {s:.1%}" for k, s in v["per_attribute"].items()),
+            rows.append([name, f"{v['share']:.1%}", _some([f"{k}: {s:.1%}" for k, s in v["per_attribute"].items()],
+                                                          "attributes", "results.json (protected_attributes)"),
                          word + limit])
         out.append(self.table(rows))
         if prot.get("proxies"):
@@ -766,10 +890,11 @@ class _Builder(_Pages):
             for attr, items in prot["proxies"].items():
                 for item in items:
                     shares = ", ".join(f"{k} {v:.1%}" for k, v in item.get("attribution_share", {}).items())
-                    rows.append([attr, item["feature"], f"{item['association']:.3f}", shares])
+                    rows.append([_cut(attr), _cut(item["feature"]), f"{item['association']:.3f}", shares])
             out.append(self.table(rows, widths=[3.5 * cm, 3.5 * cm, 2.5 * cm, 7.5 * cm]))
         if prot.get("not_model_inputs"):
-            out.append(self.p(_esc(f"Configured but not model inputs (no direct influence): {', '.join(prot['not_model_inputs'])}."), "small"))
+            out.append(self.p(_esc("Configured but not model inputs (no direct influence): "
+                                   + _some(prot["not_model_inputs"], "attributes", "results.json") + "."), "small"))
         return out
 
     def section_fairness(self) -> list:
@@ -805,19 +930,27 @@ class _Builder(_Pages):
         head = ["Group", "Rows", "Selection rate (95% CI)"] + (["True-positive rate", "False-positive rate"]
                                                                 if with_target else []) + ["Judged"]
         rows = [head]
-        for g in a["groups"]:
+        ratio = a.get("selection_rate_ratio")
+        ends = {ratio.get("highest"), ratio.get("lowest")} if ratio else set()
+        # many groups: the two the ratio compares, then the judged ones, in the fairness module's order
+        def rank(g: dict) -> int:
+            return 0 if g["group"] in ends else 1 if g["judged"] else 2
+
+        groups = _capped(a["groups"], rank=rank)
+        for g in groups:
             ci = g["selection_rate_ci95"]
             interval = f" ({_f(ci[0])} to {_f(ci[1])})" if ci[0] is not None else ""
-            rows.append([g["group"], str(g["rows"]), _f(g["selection_rate"]) + interval]
+            rows.append([_cut(g["group"]), str(g["rows"]), _f(g["selection_rate"]) + interval]
                         + ([_f(g.get("true_positive_rate")), _f(g.get("false_positive_rate"))] if with_target else [])
                         + ["yes" if g["judged"] else "too small to judge"])
         widths = [4 * cm, 1.6 * cm, 4.4 * cm] + ([2.5 * cm, 2.5 * cm] if with_target else []) + [2 * cm]
         out.append(self.table(rows, widths=widths))
-        ratio = a.get("selection_rate_ratio")
+        out += self.left_out(len(groups), len(a["groups"]), "groups",
+                             "protected_attributes.outcome_fairness.attributes[].groups")
         highest = next((g["selection_rate"] for g in a["groups"] if ratio and g["group"] == ratio["highest"]), None)
         threshold = policy.get("min_selection_rate_ratio")
         line = None if highest is None or threshold is None else threshold * highest
-        chart = self.image(charts.selection_rates(a["groups"], line, f"{threshold:g} x the highest judged rate"
+        chart = self.image(charts.selection_rates(_capped(a["groups"], rank=rank, limit=charts.MAX_BARS), line, f"{threshold:g} x the highest judged rate"
                                                   if line is not None else ""), 13)
         rows = [["Measure", "Value (95% CI)", "Threshold", "Gate"]]
         extra = []
@@ -842,7 +975,7 @@ class _Builder(_Pages):
         out.append(KeepTogether([chart, self.table(rows, widths=[5.5 * cm, 5 * cm, 2.5 * cm, 4 * cm], extra=extra)]))
         for c in gate.checks:
             if c.name.endswith(f":{attr}") and c.name.split(":")[0] in _FAIRNESS_CHECKS and not c.passed:
-                out.append(self.p(("Finding: " if not c.blocking else "Failed: ") + _esc(c.message) + ".", "small"))
+                out.append(self.p(("Finding: " if not c.blocking else "Failed: ") + _esc(_cut(c.message, 600)) + ".", "small"))
         return out
 
     def section_reason_accuracy(self) -> list:
@@ -979,7 +1112,7 @@ class _Builder(_Pages):
             f"looked for up to {rec['counterfactuals']} counterfactuals, each changing at most {rec['max_changes']} inputs "
             "that can be acted on: numbers to values at the 0th, 5th, ..., 100th percentiles of the data (within "
             "configured bounds and directions), categories to the 20 most frequent seen. Protected attributes "
-            f"and configured immutables never change ({', '.join(rec['immutable']) or 'none here'}). The cost of a "
+            f"and configured immutables never change ({_some(rec['immutable'], 'inputs', 'results.json', none='none here')}). The cost of a "
             "change grows with its size (numbers: the change over the interquartile range; a category: 1; times the "
             "configured weight). Each depth extends the most promising partial changes, and each solution is then made "
             "cheaper one input at a time; different counterfactuals change different sets of inputs, none containing "
@@ -1008,11 +1141,10 @@ class _Builder(_Pages):
         rows += [[f"package {k}", v] for k, v in rp["package_versions"].items()]
         out.append(self.table(rows, widths=[4 * cm, 13 * cm]))
         out.append(self.h2("Configuration used"))
-        cfg = rp.get("config_text") or "(no configuration text: built-in defaults)"
-        out.append(self.p(_esc(cfg).replace("\n", "<br/>"), "small"))
+        out.append(self.config_text(rp.get("config_text")))
         if rp.get("config_overrides"):
-            out.append(self.p(_esc("Overrides applied on top: " + ", ".join(
-                f"{k} = {v!r}" for k, v in rp["config_overrides"].items())), "small"))
+            out.append(self.p(_esc("Overrides applied on top: " + _some(
+                [f"{k} = {v!r}" for k, v in rp["config_overrides"].items()], "overrides", self.json_name)), "small"))
         out.append(self.p("Wall-clock timings and per-metric seconds are in results.json "
                           "(reproducibility.timings_seconds); they are left out of this document so that the same "
                           "inputs, configuration and SOURCE_DATE_EPOCH reproduce it byte for byte.", "small"))
@@ -1025,7 +1157,8 @@ class _CompareBuilder(_Pages):
     def __init__(self, result: CompareResult, template: Any) -> None:
         super().__init__(template)
         self.r = result
-        self.title = result.report.get("title") or template.text("compare_title") or "Model change comparison"
+        self.json_name = "compare.json"
+        self.title = _cut(result.report.get("title") or template.text("compare_title") or "Model change comparison", 200)
 
     def outcome(self, label: Any) -> str:
         """A class's label from ``[report.outcomes]``, else "class X"."""
@@ -1043,7 +1176,8 @@ class _CompareBuilder(_Pages):
 
         r = self.r
         g = r.gate
-        out = [self.p(_esc(r.report.get("organisation") or "Organisation not set (report.organisation in audit.toml)")),
+        out = [self.p(_esc(_cut(r.report.get("organisation") or "Organisation not set (report.organisation in audit.toml)",
+                                300))),
                Spacer(1, 0.3 * cm), self.p(_esc(self.title), "title"), Spacer(1, 0.2 * cm),
                self.p(_esc(self.t.text("compare_statement")))]
         blocking = [c for c in g.checks if c.blocking]
@@ -1052,7 +1186,7 @@ class _CompareBuilder(_Pages):
         out += [Spacer(1, 0.3 * cm), self.verdict_box(line, g.passed), Spacer(1, 0.2 * cm)]
         for c in g.failed:
             kind = "blocking failure" if c.blocking else "finding, does not block"
-            out.append(self.p("• " + _esc(f"{c.name}: {c.message} ({kind})"), "small"))
+            out.append(self.p("• " + _esc(_cut(f"{c.name}: {c.message}", 600) + f" ({kind})"), "small"))
         d = r.data
         rows = [["Item", "Value"], *self._model_rows(r.baseline, "Baseline"), *self._model_rows(r.candidate, "Candidate"),
                 ["Data", f"{Path(d['path']).name} — {d['rows']} rows" + ("" if d["same_data"] else
@@ -1082,8 +1216,9 @@ class _CompareBuilder(_Pages):
                                    f"of {_f(d['spearman'], 2)} and shares {_f(d['topk_overlap'], 2)} of its top-{d['k']} "
                                    f"inputs; faithfulness changes by {_f(d['faithfulness']['delta'], 2)}.")))
             if d["only_baseline"] or d["only_candidate"]:
-                out.append(self.p(_esc(f"Inputs only the baseline takes: {', '.join(d['only_baseline']) or 'none'}; "
-                                       f"only the candidate: {', '.join(d['only_candidate']) or 'none'}.")))
+                where = "compare.json (explanation_drift.by_method)"
+                out.append(self.p(_esc(f"Inputs only the baseline takes: {_some(d['only_baseline'], 'inputs', where)}; "
+                                       f"only the candidate: {_some(d['only_candidate'], 'inputs', where)}.")))
         if r.reasons:
             out.append(self.p(_esc(f"Reasons: on {r.reasons['rows']} rows both audits explained, the principal reason "
                                    f"changed for {r.reasons['principal_changed']} "
@@ -1099,7 +1234,7 @@ class _CompareBuilder(_Pages):
             out.append(self.p(_esc("Not measured in this mode: " + "; ".join(
                 f"{k.replace('_', ' ')} ({r.availability[k]['note']})" for k in gaps) + ".")))
         if r.warnings:
-            out.append(self.p("<b>Notes:</b> " + _esc(" ".join(r.warnings)), "small"))
+            out.append(self.p("<b>Notes:</b> " + _esc(_notes(r.warnings, self.json_name)), "small"))
         return out
 
     def section_compare_performance(self) -> list:
@@ -1128,7 +1263,7 @@ class _CompareBuilder(_Pages):
         for c in self.r.gate.checks:
             if c.name in names or any(n.endswith(":") and c.name.startswith(n) for n in names):
                 word, _ = self.verdict_cell(c)
-                out.append(self.p(_esc(f"Gate, {c.name}: {word}. {c.message}."), "small"))
+                out.append(self.p(_esc(_cut(f"Gate, {c.name}: {word}. {c.message}", 600) + "."), "small"))
         return out
 
     def section_compare_drift(self) -> list:
@@ -1189,21 +1324,25 @@ class _CompareBuilder(_Pages):
             return out + [self.p("Decision flips were not measured (a regression model, or no rows in common).")]
         out.append(self.p(_esc(self.t.text("compare_flips_text"))))
         rows = [["Change of decision", "Rows"]]
-        for pair, n in f["transitions"].items():
+        transitions = _capped(list(f["transitions"].items()), rank=lambda kv: -kv[1])  # the most frequent
+        for pair, n in transitions:
             a, b = pair.split(" -> ")
-            rows.append([f"{self.outcome(a)} → {self.outcome(b)}", str(n)])
+            rows.append([_cut(f"{self.outcome(a)} → {self.outcome(b)}", 250), str(n)])
         rows.append(["unchanged", str(f["rows"] - f["flipped"])])
         out.append(self.table(rows, widths=[10 * cm, 3 * cm]))
+        out += self.left_out(len(transitions), len(f["transitions"]), "changes of decision", "flips.transitions")
         for attr, g in f["by_group"].items():
             out.append(self.h2(f"By {attr}"))
             rows = [["Group", "Rows", "Flipped", "Share flipped", "To the adverse outcome", "Share to adverse"]]
-            for grp in g["groups"]:
+            groups = _capped(g["groups"], rank=lambda grp: (grp["too_small"], -grp["rows"]))  # the largest
+            for grp in groups:
                 if grp["too_small"]:
-                    rows.append([grp["group"], str(grp["rows"]), f"too small (under {f['min_group_rows']} rows)", "", "", ""])
+                    rows.append([_cut(grp["group"]), str(grp["rows"]), f"too small (under {f['min_group_rows']} rows)", "", "", ""])
                 else:
-                    rows.append([grp["group"], str(grp["rows"]), str(grp["flipped"]), f"{grp['rate']:.1%}",
+                    rows.append([_cut(grp["group"]), str(grp["rows"]), str(grp["flipped"]), f"{grp['rate']:.1%}",
                                  str(grp["to_adverse"]), f"{grp['adverse_rate']:.1%}"])
             out.append(self.table(rows, widths=[4 * cm, 1.8 * cm, 2.2 * cm, 2.6 * cm, 3.6 * cm, 2.8 * cm]))
+            out += self.left_out(len(groups), len(g["groups"]), "groups", "flips.by_group")
             out += self._verdicts(f"compare:group_flip:{attr}")
         return out + self._verdicts("compare:flip_rate")
 
@@ -1229,8 +1368,7 @@ class _CompareBuilder(_Pages):
         out.append(self.table(rows, widths=[4 * cm, 2 * cm, 11 * cm]))
         out.append(self.h2("Model-change policy ([policy.compare])"))
         out.append(self.table([["Key", "Value"]] + [[k, _param(v)] for k, v in r.policy.items()], widths=[7 * cm, 4 * cm]))
-        cfg = rp.get("config_text") or "(no configuration text: built-in defaults)"
-        out += [self.h2("Configuration used"), self.p(_esc(cfg).replace("\n", "<br/>"), "small")]
+        out += [self.h2("Configuration used"), self.config_text(rp.get("config_text"))]
         return out
 
 
@@ -1254,7 +1392,7 @@ def render_pdf(result: AuditResult, template: Any, path: Path) -> None:
     story: list = []
     for name in template.sections:
         story += getattr(b, f"section_{name}")()
-    footer = f"{template.title} — model {result.model['sha256'][:12]}… — {'PASSED' if result.gate.passed else 'FAILED'}"
+    footer = f"{_cut(template.title, 60)} — model {result.model['sha256'][:12]}… — {'PASSED' if result.gate.passed else 'FAILED'}"
     _write_document(b, story, path, footer=footer, title=template.title, created_at=result.created_at,
                     author=result.config.get("report", {}).get("organisation") or "xai-audit",
                     subject=f"Explainability audit of {Path(result.model['path']).name} (SHA-256 {result.model['sha256']})",
@@ -1268,7 +1406,7 @@ def render_compare_pdf(result: CompareResult, template: Any, path: Path) -> None
     for name in template.compare_sections:
         story += getattr(b, f"section_{name}")()
     base, cand = result.baseline, result.candidate
-    footer = (f"{b.title} — {base['sha256'][:12]}… against {cand['sha256'][:12]}… — "
+    footer = (f"{_cut(b.title, 60)} — {base['sha256'][:12]}… against {cand['sha256'][:12]}… — "
               f"{'PASSED' if result.gate.passed else 'FAILED'}")
     _write_document(b, story, path, footer=footer, title=b.title, created_at=result.created_at,
                     author=result.report.get("organisation") or "xai-audit",
@@ -1288,7 +1426,7 @@ def _write_document(b: _Pages, story: list, path: Path, *, footer: str, title: s
         canvas.saveState()
         canvas.setFont(b.font, 7.5)
         canvas.setFillColorRGB(0.35, 0.35, 0.35)
-        canvas.drawString(2 * cm, 1.2 * cm, footer)
+        canvas.drawString(2 * cm, 1.2 * cm, _clean(footer))
         canvas.drawRightString(A4[0] - 2 * cm, 1.2 * cm, f"Page {doc.page}")
         canvas.restoreState()
 
