@@ -57,6 +57,18 @@ def credit_gbm(credit):
     return credit_gbm().fit(credit[CATEGORICAL + NUMERIC], credit["risk"])
 
 
+@pytest.fixture(scope="session", autouse=True)
+def sample_models() -> Path:
+    """samples/models/, built as the README's quick start builds it when a fresh clone lacks it (it is not in
+    git): tests that audit the bundled samples use these files as a user does."""
+    from samples.make_samples import main
+
+    out = SAMPLES / "models"
+    if not all((out / f"{name}.skops").exists() for name in ("credit_logreg", "credit_gbm", "credit_logreg_fair")):
+        main(out)
+    return out
+
+
 @pytest.fixture()
 def fast_config(tmp_path) -> Path:
     path = tmp_path / "audit.toml"

@@ -27,6 +27,11 @@ class _Adapter:
     def explained_class(self):
         return None if self.class_index is None else self.classes[self.class_index]
 
+    def predict(self, X):
+        """The explained class's score: approval rises with income and falls with debt."""
+        good = 1 / (1 + np.exp(-(X[:, 0] - X[:, 1])))
+        return good if self.explained_class in ("good", 1) else 1 - good
+
 
 def test_favourable_class_is_configured_else_the_last_binary_class():
     assert favorable_class(_Adapter(("bad", "good"), "binary", 1), None) == "good"
@@ -67,4 +72,6 @@ def test_reasons_follow_the_explained_class(class_index, explained):
                     adapter, "good", "m", {"m": attr}, max_reasons=4)
     assert out[0].adverse and [r["feature"] for r in out[0].reasons] == ["debt", "income"]
     assert not out[1].adverse and [r["feature"] for r in out[1].reasons] == ["income", "debt"]
+    # the model confirms "debt too high" and "income too low" whichever class is explained (the sign flips)
+    assert [(r["above_typical"], r["direction"]) for r in out[0].reasons] == [(True, "confirmed"), (False, "confirmed")]
     assert out[0].row == 1 and out[0].values == {"income": "1", "debt": "5"}
