@@ -113,6 +113,8 @@ class Policy(_Waivers):
     max_protected_share: float = Field(0.2, ge=0, le=1)
     min_reason_stability: float = Field(0.7, ge=0, le=1, description="least share of (adverse decision, redrawn "
                                         "background) pairs whose principal-reason set is unchanged (reason_stability)")
+    reason_stability_blocks: bool = Field(False, description="reason_stability below its minimum fails the gate "
+                                          "(default: a finding, since small backgrounds move it)")
     max_contradicted_reason_words: int = Field(0, ge=0, description="direction words on adverse reasons that the "
                                                "model contradicts and the report prints (reason_directions check)")
     min_explainers_passing: int = Field(1, ge=0)

@@ -563,13 +563,14 @@ def direction_checks(policy: Policy, summary: dict[str, Any]) -> list[Check]:
 
 def stability_checks(policy: Policy, record: dict[str, Any] | None, why_not: str) -> list[Check]:
     """Reason stability (:mod:`audit.reason_stability`): the share of adverse decisions' principal-reason sets
-    unchanged when the background is redrawn, against ``min_reason_stability`` (blocking)."""
-    name, t = "reason_stability", policy.min_reason_stability
+    unchanged when the background is redrawn, against ``min_reason_stability`` (a finding; blocking with
+    ``reason_stability_blocks``)."""
+    name, t, blocks = "reason_stability", policy.min_reason_stability, policy.reason_stability_blocks
     if record is None:
-        return [not_required(name, t, why_not, higher_is_better=True)]
+        return [not_required(name, t, why_not, higher_is_better=True, blocking=blocks)]
     return [threshold_check(name, record["share_unchanged"], t, f"share of {record['decisions']} adverse decisions x "
                             f"{record['redraws']} redrawn backgrounds whose principal reasons ({record['method']}) are "
-                            "unchanged", higher_is_better=True,
+                            "unchanged", higher_is_better=True, blocking=blocks,
                             suffix="" if record["share_unchanged"] >= t else
                             "; the reasons follow the random draw of the reference sample, not the model")]
 

@@ -173,7 +173,7 @@ def _uncovered_reasons(config: AuditConfig, reasons: list[Any]) -> list[str]:
     if not missing:
         return []
     return [f"reason coverage: {len(missing)} input(s) appear as principal reasons for adverse decisions without a "
-            f"text of their own in the {template.name!r} template's [reason_codes] ({', '.join(missing[:20])}"
+            f"text of their own in the report template's [reason_codes] ({', '.join(missing[:20])}"
             f"{', ...' if len(missing) > 20 else ''}); they are worded by its default. Add a code and a text for each."]
 
 
