@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["verify_directions", "worded", "direction_summary", "STEPS", "MIN_STEP_STD", "DIRECTIONS"]
+__all__ = ["verify_directions", "worded", "printed_word", "direction_summary", "STEPS", "MIN_STEP_STD", "DIRECTIONS"]
 
 STEPS = (1 / 3, 2 / 3, 1.0)
 MIN_STEP_STD = 0.25
@@ -66,6 +66,16 @@ def verify_directions(favourable: Callable[[np.ndarray], np.ndarray], X: np.ndar
         out.append("confirmed" if claimed_helps and not other_helps
                    else "contradicted" if other_helps and not claimed_helps else "non_monotone")
     return out
+
+
+def printed_word(reason: dict[str, Any], words: str | None) -> bool | None:
+    """The ``above_typical`` a reason is printed with under ``report.direction_words``: the typical-value
+    comparison as it is (``"typical"``), else only a direction the model confirmed (:func:`worded`).
+
+    >>> printed_word({"above_typical": True, "direction": "contradicted"}, "typical")
+    True
+    """
+    return reason.get("above_typical") if words == "typical" else worded(reason)
 
 
 def worded(reason: dict[str, Any]) -> bool | None:

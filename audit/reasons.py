@@ -29,7 +29,7 @@ import numpy as np
 from audit.adapters import Adapter, describe_model, make_adapter
 from audit.config import AuditConfig
 from audit.decisions import decisions, favorable_class
-from audit.directions import worded
+from audit.directions import printed_word
 from audit.distributed import check_scheduler, cluster, map_in_order
 from audit.errors import GateRefusal, InputError
 from audit.extras import require
@@ -367,7 +367,7 @@ def _chunk_rows(start: int, X: np.ndarray, space: Any, *, adapter: Adapter, ex: 
             row = [start + d.row - 1, d.outcome, d.prediction, d.adverse, d.method]
             for r in d.reasons:
                 # adverse-action wording only for adverse decisions; otherwise what supported the outcome
-                word = r.get("above_typical") if config.report.direction_words == "typical" else worded(r)
+                word = printed_word(r, config.report.direction_words)
                 text = (template.reason(r["feature"], r["value"], above_typical=word) if d.adverse
                         else f"{r['feature']} = {r['value']} (supported this outcome)")
                 row += [text, template.code(r["feature"]) if d.adverse else None, r["feature"], r["value"],

@@ -422,9 +422,9 @@ class _Builder(_Pages):
     def word(self, reason: dict[str, Any]) -> bool | None:
         """The direction a reason is worded with: confirmed by the model only, unless the configuration asks
         for the typical-value comparison (``report.direction_words = "typical"``)."""
-        from audit.directions import worded
+        from audit.directions import printed_word
 
-        return reason.get("above_typical") if self.rc.get("direction_words") == "typical" else worded(reason)
+        return printed_word(reason, self.rc.get("direction_words"))
 
     def failed_lines(self, *, brief: bool = False) -> list[str]:
         """One line per check that did not pass: its name, what was measured and why it does or does
