@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from audit.reason_reference import Reference, draw_background
 from explainers._budget import model_cost
 
 __all__ = ["AuditPlan", "plan_audit", "budgeted", "sample", "MINIMUMS", "OVERHEAD_MODEL_ROWS", "PARALLEL_EFFICIENCY", "AUTO_PARALLEL_S"]
@@ -180,12 +181,14 @@ def _finding(plan: AuditPlan, free: list[str]) -> str | None:
             f"Raise audit_budget_s to explain more rows; to reproduce this run elsewhere set {options} in audit.toml.")
 
 
-def sample(ds: Any, config: Any) -> tuple[np.ndarray, np.ndarray]:
+def sample(ds: Any, config: Any, reference: Reference | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The explained rows (indices) and the background rows (encoded), both drawn with the seed: the
-    same rows whether ``rows`` was set or chosen by the budget."""
+    same rows whether ``rows`` was set or chosen by the budget. The background comes from the
+    ``reference``'s rows (:mod:`audit.reason_reference`; every row when None)."""
     rng = np.random.default_rng(config.seed)
     explain_rows = np.sort(rng.choice(ds.n_rows, size=min(config.rows, ds.n_rows), replace=False))
-    return explain_rows, ds.X[np.sort(rng.choice(ds.n_rows, size=min(config.background, ds.n_rows), replace=False))]
+    return explain_rows, draw_background(reference or Reference("background", "background", None), ds.X,
+                                         config.background, rng)
 
 
 def budgeted(adapter: Any, ds: Any, config: Any, explainers: list[Any]) -> tuple[Any, AuditPlan | None]:

@@ -207,6 +207,20 @@ class RecourseConfig(_Frozen):
         return value
 
 
+class ReasonsConfig(_Frozen):
+    """``[reasons]``: the reference principal reasons are measured against (Regulation B's official commentary,
+    comment 9(b)(2)-5; see :mod:`audit.reason_reference`)."""
+
+    reference: Literal["near_cutoff", "all_applicants", "background"] | None = Field(
+        None, description="near_cutoff: applicants at or slightly above the passing score; all_applicants: the "
+                          "average of all applicants; background: a uniform background sample (unset: near_cutoff "
+                          "for the credit_decision template, background otherwise)")
+    near_cutoff_band: float = Field(0.1, gt=0, le=1, description="near_cutoff: favourable scores from the lowest "
+                                    "passing score up to that score plus this width")
+    min_reference_rows: int = Field(30, ge=5, description="near_cutoff: fewest applicants the reference is drawn "
+                                    "from (the band is widened to the lowest passing scores to reach it)")
+
+
 class AuditConfig(_Frozen):
     """All run settings; CLI options override the file's values."""
 
@@ -254,6 +268,7 @@ class AuditConfig(_Frozen):
     policy: Policy = Field(default_factory=Policy)
     report: ReportConfig = Field(default_factory=ReportConfig)
     recourse: RecourseConfig = Field(default_factory=RecourseConfig)
+    reasons: ReasonsConfig = Field(default_factory=ReasonsConfig)
     explainer_settings: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="[explainers.NAME] tables: each explainer's own parameters")
     infer_target: bool = Field(True, description="without `target`, use the one column that fits the model's task")
@@ -287,7 +302,7 @@ class AuditConfig(_Frozen):
 
     def top_level(self) -> dict[str, Any]:
         """The top-level settings as plain values (explainers map some of them to their parameters)."""
-        return self.model_dump(exclude={"policy", "report", "explainer_settings", "recourse"})
+        return self.model_dump(exclude={"policy", "report", "explainer_settings", "recourse", "reasons"})
 
 
 def parse_config(text: str, *, source: str = "audit.toml", overrides: dict | None = None) -> AuditConfig:

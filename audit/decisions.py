@@ -18,26 +18,7 @@ from audit.errors import DataError
 from audit.results import Decision, ExplanationResult
 from audit.types import Attribution, Dataset
 
-__all__ = ["favorable_class", "primary_explainer", "principal_reasons", "decisions", "reference_values"]
-
-
-def reference_values(background: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """Each input's reference value for direction words: the background sample's mean, the point the
-    contributions are measured from (coefficients x (x - background mean); SHAP against the background),
-    so "too high" means above the reference the explanation used; the data's median where the background
-    has no value.
-
-    >>> reference_values(np.array([[1.0, np.nan], [3.0, np.nan]]), np.array([[0.0, 5.0], [9.0, 7.0]])).tolist()
-    [2.0, 6.0]
-    """
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            mean = np.nanmean(np.asarray(background, dtype=float), axis=0)
-            median = np.nanmedian(np.asarray(X, dtype=float), axis=0)
-    return np.where(np.isfinite(mean), mean, median)
+__all__ = ["favorable_class", "primary_explainer", "principal_reasons", "decisions"]
 
 
 def favorable_class(adapter: Adapter, configured: str | None) -> Any:
@@ -82,7 +63,7 @@ def decisions(ds: Dataset, rows: np.ndarray, score: np.ndarray, labels: np.ndarr
     """One :class:`Decision` per explained row, with reasons from every method and ``method``'s as primary.
 
     ``typical``: each input's reference value, against which a reason says "high" or "low" (the audit passes
-    :func:`reference_values`; default: the data's medians). Each adverse reason's word is then verified
+    :func:`audit.reason_reference.reference_values`; default: the data's medians). Each adverse reason's word is then verified
     with the model (:mod:`audit.directions`)."""
     if method not in attrs:
         return []

@@ -17,16 +17,21 @@ from typing import Any
 import numpy as np
 
 from audit.decisions import principal_reasons
+from audit.reason_reference import Reference, draw_background
 
-__all__ = ["measure_reason_stability", "REDRAWS"]
+EVERY_ROW = Reference("background", "background", None)
+
+__all__ = ["measure_reason_stability", "reason_agreement", "REDRAWS"]
 
 REDRAWS = 5
 
 
 def measure_reason_stability(ex: Any, adapter: Any, X: np.ndarray, decisions: Sequence[Any], *, background_rows: int,
-                             direction: float, max_reasons: int, rows: int, seed: int) -> dict[str, Any] | None:
+                             direction: float, max_reasons: int, rows: int, seed: int,
+                             reference: Reference | None = None) -> dict[str, Any] | None:
     """The stability record for the adverse ``decisions`` (rows of ``X`` by ``decision.row - 1``), or None when
-    there is no adverse decision with a reason to test."""
+    there is no adverse decision with a reason to test. Each redraw comes from the ``reference``'s rows (the
+    applicants the reasons are measured against; every row when None)."""
     chosen = [d for d in decisions if d.adverse and d.reasons][:rows]
     if not chosen:
         return None
@@ -36,7 +41,7 @@ def measure_reason_stability(ex: Any, adapter: Any, X: np.ndarray, decisions: Se
     unchanged = np.zeros((len(chosen), REDRAWS), dtype=bool)
     for s in range(REDRAWS):
         rng = np.random.default_rng([seed, 7727, s])
-        background = X[np.sort(rng.choice(len(X), size=min(background_rows, len(X)), replace=False))]
+        background = draw_background(reference or EVERY_ROW, X, background_rows, rng)
         values = ex.explain(adapter, X[idx], background=background, seed=seed).values
         for i, row in enumerate(values):
             found = frozenset(names[j] for j in principal_reasons(np.asarray(row), max_reasons=max_reasons,
@@ -46,3 +51,30 @@ def measure_reason_stability(ex: Any, adapter: Any, X: np.ndarray, decisions: Se
             "share_unchanged": float(unchanged.mean()),
             "decisions_always_unchanged": float(unchanged.all(axis=1).mean()),
             "changed_rows": [int(d.row) for d, ok in zip(chosen, unchanged.all(axis=1)) if not ok][:50]}
+
+
+def reason_agreement(decisions: Sequence[Any], methods: Sequence[str]) -> list[dict[str, Any]]:
+    """How far the explainers that passed the gate agree on the adverse decisions' principal reasons, per pair:
+    the share of decisions whose reason sets are identical, the mean overlap of the sets (shared reasons over
+    the larger set) and the share whose first reason is the same. Reasons that depend on which passing method
+    was asked are weaker evidence than reasons all of them give.
+
+    >>> from types import SimpleNamespace as D
+    >>> d = D(adverse=True, reasons_by_method={"a": ({"feature": "x"}, {"feature": "y"}), "b": ({"feature": "x"},)})
+    >>> reason_agreement([d], ["a", "b"])[0]["mean_overlap"]
+    0.5
+    """
+    adverse = [d for d in decisions if d.adverse]
+    out = []
+    for i, a in enumerate(methods):
+        for b in methods[i + 1:]:
+            pairs = [([r["feature"] for r in d.reasons_by_method[a]], [r["feature"] for r in d.reasons_by_method[b]])
+                     for d in adverse if a in d.reasons_by_method and b in d.reasons_by_method]
+            pairs = [(x, y) for x, y in pairs if x or y]
+            if not pairs:
+                continue
+            out.append({"methods": [a, b], "decisions": len(pairs),
+                        "same_set_share": float(np.mean([set(x) == set(y) for x, y in pairs])),
+                        "mean_overlap": float(np.mean([len(set(x) & set(y)) / max(len(x), len(y)) for x, y in pairs])),
+                        "same_first_share": float(np.mean([bool(x and y and x[0] == y[0]) for x, y in pairs]))})
+    return out

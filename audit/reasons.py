@@ -36,6 +36,13 @@ from audit.extras import require
 from audit.loading import load_model
 from audit.loading._stream import is_parquet, iter_chunks, sample_file
 from audit.progress import Progress
+from audit.reason_reference import (
+    choose_reference,
+    default_method,
+    draw_background,
+    favorable_scores,
+    reference_values,
+)
 from audit.types import Dataset
 from explainers import select
 
@@ -77,6 +84,7 @@ class ReasonsSummary:
     rows_by_algorithm: dict[str, int] = field(default_factory=dict)  # more than one: chunks differed
     explainer_gate: dict[str, Any] = field(default_factory=dict)  # the method's own gate result in the choice audit
     protected: tuple[str, ...] = ()  # protected attributes; an adverse reason naming one is flagged
+    reference: dict[str, Any] | None = None  # what the reasons are measured against (audit.reason_reference)
 
     @property
     def gate_warning(self) -> str | None:
@@ -215,14 +223,12 @@ def run_reasons(model_path: Path, data_path: Path, out: Path, *, config: AuditCo
                            explained_class=config.explained_class)
     adapter.prepare(X)
     (ex,), _ = select(adapter, [method], top_level=config.top_level(), settings=config.explainer_settings)
+    favorable = favorable_class(adapter, config.favorable_class)
     if audit is not None:  # the report's background and typical values: the same reasons as its pages
-        background, typical = audit.background, audit.typical
+        background, typical, reference = audit.background, audit.typical, audit.reason_reference
     else:  # from the first POOL_ROWS rows, whatever the chunk size, so chunking never changes a reason
         _, pool, _ = next(_chunks(data_path, spec, config, POOL_ROWS))
-        rng = np.random.default_rng(config.seed)
-        background = pool[np.sort(rng.choice(len(pool), size=min(config.background, len(pool)), replace=False))]
-        typical = np.nanmedian(pool, axis=0)
-    favorable = favorable_class(adapter, config.favorable_class)
+        background, typical, reference = _pool_reference(adapter, pool, config, favorable)
     search = _search(config, audit, adapter, favorable, data_path, spec) if recourse else None
     written = read = 0
     chosen: dict[str, Any] = {}
@@ -243,9 +249,23 @@ def run_reasons(model_path: Path, data_path: Path, out: Path, *, config: AuditCo
                 by_algorithm[label] = by_algorithm.get(label, 0) + len(rows)
             advance(n_rows)
     summary = ReasonsSummary(out, read, written, method, score, passed, None if favorable is None else str(favorable),
-                             chosen, out.with_name(out.name + ".meta.json"), by_algorithm, own_gate, protected)
+                             chosen, out.with_name(out.name + ".meta.json"), by_algorithm, own_gate, protected,
+                             reference)
     _write_metadata(summary, loaded.sha256, data_path, config, chunk_rows, scheduler)
     return summary
+
+
+def _pool_reference(adapter: Adapter, pool: np.ndarray, config: AuditConfig,
+                    favorable: Any) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """The background, reference values and reference record drawn from the first POOL_ROWS rows (a named
+    ``--explainer``), by the configured reference method as an audit would."""
+    method = config.reasons.reference or default_method(config.report.template)
+    passed = None if favorable is None else np.asarray([str(v) == str(favorable) for v in adapter.predict_label(pool)])
+    scores = favorable_scores(adapter, pool, favorable) if method == "near_cutoff" else None
+    reference = choose_reference(method, scores, passed, band_width=config.reasons.near_cutoff_band,
+                                 min_rows=config.reasons.min_reference_rows)
+    background = draw_background(reference, pool, config.background, np.random.default_rng(config.seed))
+    return background, reference_values(reference, background, pool), reference.record(len(background), len(pool))
 
 
 def _write_metadata(summary: ReasonsSummary, model_sha256: str, data_path: Path, config: AuditConfig,
@@ -259,7 +279,7 @@ def _write_metadata(summary: ReasonsSummary, model_sha256: str, data_path: Path,
             "seed": config.seed, "chunk_rows": chunk_rows, "scheduler": scheduler,
             "rows_by_algorithm": summary.rows_by_algorithm, "warning": summary.mixed,
             "explainer_gate": summary.explainer_gate, "gate_warning": summary.gate_warning,
-            "protected_attributes": list(summary.protected)}
+            "protected_attributes": list(summary.protected), "reason_reference": summary.reference}
     fd, tmp = tempfile.mkstemp(prefix=".reasons-meta-", suffix=".json", dir=summary.path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(meta, fh, indent=2, default=str)

@@ -20,7 +20,7 @@ from audit.adapters import Adapter, describe_model, first_predictions, make_adap
 from audit.agreement import agreement, agreement_evidence
 from audit.budget import budgeted, sample
 from audit.config import AuditConfig
-from audit.decisions import decisions, favorable_class, primary_explainer, reference_values
+from audit.decisions import decisions, favorable_class, primary_explainer
 from audit.directions import direction_summary
 from audit.fairness import measure_fairness
 from audit.faithfulness import Baseline, FaithfulnessContext
@@ -36,6 +36,8 @@ from audit.gate import Gate, direction_checks, evaluate, extend, stability_check
 from audit.loading import load_data, load_model
 from audit.progress import Clock, Progress
 from audit.protected import check_protected_names, measure_protected, protected_evidence, settle_protected
+from audit.reason_reference import Reference, choose_reference, default_method, favorable_scores, reference_values
+from audit.reason_stability import reason_agreement
 from audit.provenance import created_at, data_record, model_record, reproducibility_record, setup_warnings
 from audit.recourse import attach_recourse, check_recourse_names, data_columns
 from audit.results import AuditResult, RowOutcomes
@@ -76,8 +78,9 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
     with clock("plan", "Counting the model-agnostic work against audit_budget_s"):
         config, plan = budgeted(adapter, ds, config, select(adapter, config.explainers, top_level=config.top_level(),
                                                              settings=config.explainer_settings)[0])
-    explain_rows, background = sample(ds, config)
     favorable = favorable_class(adapter, config.favorable_class)
+    reference = _reference(config, adapter, ds, labels_all, favorable)
+    explain_rows, background = sample(ds, config, reference)
     groups = _groups(adapter, ds, explain_rows, config)
     explainers, skipped = select(adapter, config.explainers, top_level=config.top_level(),
                                  settings=config.explainer_settings)
@@ -91,7 +94,7 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         gate, protected, agreed = _gate(config, evaluations, combined, ds, adapter, (score_all, labels_all, favorable),
                                         performance)
         protected.update(protected_source=protected_source, inferred_bases=bases)
-    typical = reference_values(background, ds.X)
+    typical = reference_values(reference, background, ds.X)
     reasons = decisions(ds, explain_rows, score_all, labels_all, adapter, favorable,
                         primary_explainer(results, gate.passing_explainers), combined,
                         max_reasons=config.report.max_reasons, typical=typical)
@@ -99,10 +102,12 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         reasons, gate, recourse = attach_recourse(reasons, gate, ds, adapter, favorable, config)
     directions = direction_summary(reasons, printed_words=config.report.direction_words)
     with clock("reason_stability", "Reason stability: principal reasons with redrawn backgrounds"):
-        stability, why_not = _reason_stability(explainers, groups, ds, reasons, len(background), favorable, config)
+        stability, why_not = _reason_stability(explainers, groups, ds, reasons, (reference, len(background)),
+                                               favorable, config)
     gate = extend(gate, [*direction_checks(config.policy, directions),
                          *stability_checks(config.policy, stability, why_not)])
-    directions = {**directions, "stability": stability}
+    directions = {**directions, "stability": stability,
+                  "between_explainers": reason_agreement(reasons, gate.passing_explainers)}
     clock.timings["total_before_report"] = elapsed = time.perf_counter() - clock.start
     overrun = ([f"wall-clock limit exceeded: the audit took {elapsed:.0f} s on this machine, over time_limit_s = "
                 f"{config.time_limit_s:g} s. Nothing measured was changed by it (the work is counted, never timed); "
@@ -124,6 +129,7 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
                   *_uncovered_reasons(config, reasons), *overrun),
         attributions=combined, background=background, typical=typical, recourse=recourse,
         outcomes=RowOutcomes(ds, score_all, labels_all), reason_directions=directions,
+        reason_reference=reference.record(len(background), ds.n_rows),
     )
 
 
@@ -145,8 +151,18 @@ def _protected_warning(config: AuditConfig, source: str, bases: dict[str, str]) 
             + ". Set policy.protected_attributes to choose them, or [] to declare none."]
 
 
+def _reference(config: AuditConfig, adapter: Adapter, ds: Dataset, labels: np.ndarray, favorable: Any) -> Reference:
+    """The rows principal reasons are measured against (``[reasons] reference``, Regulation B's commentary)."""
+    method = config.reasons.reference or default_method(config.report.template)
+    passed = None if favorable is None else np.asarray([str(v) == str(favorable) for v in labels])
+    scores = favorable_scores(adapter, ds.X, favorable) if method == "near_cutoff" else None
+    return choose_reference(method, scores, passed, band_width=config.reasons.near_cutoff_band,
+                            min_rows=config.reasons.min_reference_rows)
+
+
 def _reason_stability(explainers: list[Any], groups: list[ExplainedGroup], ds: Dataset, reasons: list[Any],
-                      background_rows: int, favorable: Any, config: AuditConfig) -> tuple[dict[str, Any] | None, str]:
+                      background: tuple[Reference, int], favorable: Any,
+                      config: AuditConfig) -> tuple[dict[str, Any] | None, str]:
     """The reporting explainer's principal reasons re-derived with redrawn backgrounds, or why not measured."""
     from audit.reason_stability import measure_reason_stability
 
@@ -157,9 +173,10 @@ def _reason_stability(explainers: list[Any], groups: list[ExplainedGroup], ds: D
     ex = next(e for e in explainers if e.name == reasons[0].method)
     adapter = groups[0].adapter
     sign = 1.0 if str(adapter.explained_class) == str(favorable) else -1.0
+    reference, background_rows = background
     record = measure_reason_stability(ex, adapter, ds.X, reasons, background_rows=background_rows, direction=-sign,
                                       max_reasons=config.report.max_reasons, rows=config.reason_stability_rows,
-                                      seed=config.seed)
+                                      seed=config.seed, reference=reference)
     return record, "no adverse decision among the explained rows has a principal reason"
 
 

@@ -141,7 +141,20 @@ SCHEMA: dict[str, Any] = {
             "claims": {"type": "integer", "minimum": 0}, "confirmed": {"type": "integer", "minimum": 0},
             "contradicted": {"type": "integer", "minimum": 0}, "non_monotone": {"type": "integer", "minimum": 0},
             "accuracy": _NUM_OR_NULL, "printed_words": {"enum": ["verified", "typical"]},
-            "contradicted_printed": {"type": "integer", "minimum": 0}}},
+            "contradicted_printed": {"type": "integer", "minimum": 0},
+            "between_explainers": {"type": "array", "items": _obj(
+                {"methods": {"type": "array", "items": _STR, "minItems": 2, "maxItems": 2},
+                 "decisions": {"type": "integer", "minimum": 1},
+                 "same_set_share": {"type": "number", "minimum": 0, "maximum": 1},
+                 "mean_overlap": {"type": "number", "minimum": 0, "maximum": 1},
+                 "same_first_share": {"type": "number", "minimum": 0, "maximum": 1}}, {})}}},
+        "reason_reference": {"type": ["object", "null"], "properties": {
+            "method": {"enum": ["near_cutoff", "all_applicants", "background"]},
+            "configured": {"enum": ["near_cutoff", "all_applicants", "background"]}, "citation": _STR,
+            "candidate_rows": {"type": "integer", "minimum": 0}, "background_rows": {"type": "integer", "minimum": 0},
+            "cutoff": _NUM_OR_NULL, "band": {"type": ["array", "null"], "items": _NUM, "minItems": 2, "maxItems": 2},
+            "band_width": _NUM_OR_NULL, "fallback": _STR_OR_NULL},
+            "required": ["method", "configured", "candidate_rows", "background_rows"]},
     }),
 }
 

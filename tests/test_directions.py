@@ -123,8 +123,9 @@ def test_reason_codes_and_directions_reach_audit_reasons_and_uncovered_inputs_ar
 @pytest.mark.parametrize("model,background,stable", [("credit_gbm", 5, False), ("credit_logreg", 800, True)])
 def test_reason_stability_catches_reasons_that_follow_the_random_draw(model, background, stable):
     """A tiny random background (5 rows) makes TreeSHAP's reasons follow the draw: caught. Linear SHAP with a
-    large reference (800 of 1,000 rows) keeps nearly every reason set: passes."""
-    toml = TOP.replace("background = 40", f"background = {background}") + \
+    large reference (800 of the 1,000 applicants, Regulation B's all-applicants method) keeps nearly every
+    reason set: passes."""
+    toml = TOP.replace("background = 40", f"background = {background}") + "[reasons]\nreference = 'all_applicants'\n" + \
         "[policy]\nprotected_attributes = []\nrequire_randomisation_check = false\n"
     result = run_audit(SAMPLES / "models" / f"{model}.skops", CREDIT,
                        config=parse_config(toml, overrides={"target": "risk", "explainers": ["shap"]}))

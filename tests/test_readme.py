@@ -15,11 +15,11 @@ def test_ci_runs_the_readme_test_command():
 
 
 def test_readme_documents_every_setting():
-    from audit.config import AuditConfig, ComparePolicy, Policy, ReportConfig
+    from audit.config import AuditConfig, ComparePolicy, Policy, ReasonsConfig, ReportConfig
 
     readme = (ROOT / "README.md").read_text()
     assert "`[policy.compare]`" in readme
-    for model in (AuditConfig, Policy, ReportConfig, ComparePolicy):
+    for model in (AuditConfig, Policy, ReportConfig, ComparePolicy, ReasonsConfig):
         for name, field in model.model_fields.items():
             if name in ("policy", "report", "explainer_settings", "compare"):  # tables, documented below
                 continue
