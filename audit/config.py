@@ -132,6 +132,20 @@ class Policy(_Waivers):
     min_auc: float | None = Field(None, ge=0, le=1, description="performance floor (binary classifiers; needs a target)")
     min_accuracy: float | None = Field(None, ge=0, le=1, description="performance floor (classifiers; needs a target)")
     min_r2: float | None = Field(None, le=1, description="performance floor (regressors; needs a target)")
+    max_calibration_error: float | None = Field(None, ge=0, le=1, description="largest expected calibration error "
+                                                "of the favourable probability (10 quantile bins; needs a target; None: "
+                                                "reported only)")
+    psi_finding: float = Field(0.1, ge=0, description="population stability index (score) or characteristic "
+                               "stability index (an input) against --reference-data above which a shift is a finding")
+    psi_fail: float = Field(0.25, ge=0, description="PSI of the score above which the gate fails (a shift that "
+                            "invalidates the development evidence); an input's CSI above it is a finding")
+    expected_directions: dict[str, Literal["increasing", "decreasing"]] = Field(
+        default_factory=dict, description="[policy.expected_directions]: input -> how the favourable score should "
+                                          "move as it rises, checked with ICE curves and ALE")
+    max_direction_violation: float = Field(0.05, ge=0, le=1, description="largest share of explained rows whose ICE "
+                                           "curve moves against an expected direction")
+    direction_tolerance: float = Field(0.01, ge=0, description="a move of the favourable score against the expected "
+                                       "direction smaller than this is not a violation")
     min_reason_recourse_consistency: float = Field(
         0.5, ge=0, le=1, description="least share of adverse decisions whose principal reasons name an input a "
                                      "verified counterfactual changes (per explainer; below it: a finding)")
@@ -255,6 +269,8 @@ class AuditConfig(_Frozen):
     stability_seeds: int = Field(5, ge=2)
     sensitivity_rows: int = Field(10, ge=2)
     randomisation_rows: int = Field(50, ge=5)
+    effect_inputs: int = Field(3, ge=0, le=10, description="inputs pictured with ALE, PDP and ICE curves (the "
+                               "reporting explainer's highest ranked)")
     reason_stability_rows: int = Field(40, ge=0, description="adverse decisions whose principal reasons are re-derived "
                                        "with 5 redrawn background samples (reason_stability; 0: not measured)")
     protected_rows: int = Field(1000, ge=10, description="rows for the protected-attribute flip test and proxies")

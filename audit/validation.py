@@ -151,37 +151,39 @@ def score_bands(y: np.ndarray, p: np.ndarray, *, bands: int = 10) -> list[dict[s
     return out
 
 
-def psi(reference: np.ndarray, actual: np.ndarray, *, categorical: bool = False, bins: int = 10,
-        labels: Callable[[float], str] | None = None) -> dict[str, Any]:
-    """Population stability index of ``actual`` against ``reference``: sum of (a - r) ln(a / r) over bins.
+def _shares(ref_bin: np.ndarray, act_bin: np.ndarray, names: list[str]) -> dict[str, Any]:
+    rs = np.bincount(ref_bin, minlength=len(names)) / max(len(ref_bin), 1)
+    as_ = np.bincount(act_bin, minlength=len(names)) / max(len(act_bin), 1)
+    rf, af = np.maximum(rs, PSI_FLOOR), np.maximum(as_, PSI_FLOOR)
+    parts = (af - rf) * np.log(af / rf)
+    return {"psi": round(float(parts.sum()), 12), "bins": [
+        {"bin": n, "reference_share": float(x), "data_share": float(z), "contribution": round(float(c), 12)}
+        for n, x, z, c in zip(names, rs, as_, parts)]}
+
+
+def psi(reference: np.ndarray, actual: np.ndarray, *, categorical: bool = False, bins: int = 10) -> dict[str, Any]:
+    """Population stability index of ``actual`` against ``reference``: the sum over bins of (a - r) ln(a / r).
+    Numbers: the reference's deciles (a missing value is its own bin). Categories (``categorical``: arrays of
+    labels): one bin per level; a level the reference never shows is named in ``unseen_categories``.
 
     >>> x = np.arange(100.0)
     >>> psi(x, x)["psi"]
     0.0
     """
-    r, a = np.asarray(reference, dtype=float), np.asarray(actual, dtype=float)
     if categorical:
-        levels = np.unique(np.concatenate([r[~np.isnan(r)], a[~np.isnan(a)]]))
-        r_bin, a_bin = np.searchsorted(levels, r), np.searchsorted(levels, a)
-        names = [labels(v) if labels else f"{v:g}" for v in levels]
-        unseen = [names[i] for i, v in enumerate(levels) if not np.any(r == v)]
-    else:
-        edges = np.unique(np.nanquantile(r, np.linspace(0, 1, bins + 1)[1:-1])) if np.any(~np.isnan(r)) else np.array([])
-        r_bin, a_bin = np.searchsorted(edges, r, side="right"), np.searchsorted(edges, a, side="right")
-        bounds = [-np.inf, *edges, np.inf]
-        names = [f"[{lo:.4g}, {hi:.4g})" for lo, hi in zip(bounds, bounds[1:])]
-        unseen = []
-    k = len(names)
-    r_bin, a_bin = np.where(np.isnan(r), k, r_bin), np.where(np.isnan(a), k, a_bin)  # missing: its own bin
-    if np.isnan(r).any() or np.isnan(a).any():
+        r, a = np.asarray(reference, dtype=object).astype(str), np.asarray(actual, dtype=object).astype(str)
+        names = sorted(set(r) | set(a))
+        out = _shares(np.searchsorted(names, r), np.searchsorted(names, a), names)
+        return {**out, "unseen_categories": [n for n in names if n not in set(r)]}
+    r, a = np.asarray(reference, dtype=float), np.asarray(actual, dtype=float)
+    edges = np.unique(np.nanquantile(r, np.linspace(0, 1, bins + 1)[1:-1])) if np.any(~np.isnan(r)) else np.array([])
+    bounds = [-np.inf, *edges, np.inf]
+    names = [f"[{lo:.4g}, {hi:.4g})" for lo, hi in zip(bounds, bounds[1:])]
+    r_bin, a_bin = np.searchsorted(edges, r, side="right"), np.searchsorted(edges, a, side="right")
+    if np.isnan(r).any() or np.isnan(a).any():  # missing: its own bin
+        r_bin, a_bin = np.where(np.isnan(r), len(names), r_bin), np.where(np.isnan(a), len(names), a_bin)
         names = [*names, "missing"]
-    rs = np.bincount(r_bin, minlength=len(names)) / max(len(r), 1)
-    as_ = np.bincount(a_bin, minlength=len(names)) / max(len(a), 1)
-    rf, af = np.maximum(rs, PSI_FLOOR), np.maximum(as_, PSI_FLOOR)
-    parts = (af - rf) * np.log(af / rf)
-    return {"psi": round(float(parts.sum()), 12), "bins": [
-        {"bin": n, "reference_share": float(x), "data_share": float(z), "contribution": round(float(c), 12)}
-        for n, x, z, c in zip(names, rs, as_, parts)], "unseen_categories": unseen}
+    return {**_shares(r_bin, a_bin, names), "unseen_categories": []}
 
 
 def _grid(values: np.ndarray, points: int) -> np.ndarray:

@@ -84,8 +84,7 @@ def test_psi_is_zero_on_identical_data_hand_computed_on_a_shift_and_names_unseen
     r, a = np.maximum(r, PSI_FLOOR), np.maximum(a, PSI_FLOOR)
     assert rec["psi"] == pytest.approx(float(np.sum((a - r) * np.log(a / r))))
     assert rec["psi"] > 0.1
-    cats = psi(np.array([0.0, 0.0, 1.0, 1.0]), np.array([0.0, 1.0, 2.0, 2.0]), categorical=True,
-               labels=lambda v: ["A", "B", "C"][int(v)])
+    cats = psi(np.array(["A", "A", "B", "B"]), np.array(["A", "B", "C", "C"]), categorical=True)
     assert cats["unseen_categories"] == ["C"]
     c = next(b for b in cats["bins"] if b["bin"] == "C")
     assert c["reference_share"] == 0 and c["data_share"] == 0.5
@@ -123,3 +122,51 @@ def test_ale_of_a_linear_score_is_the_line_and_is_centred():
     assert np.allclose(np.diff(curve), 0.3 * np.diff(edges))
     mids = (curve[1:] + curve[:-1]) / 2
     assert np.sum(mids * np.asarray(rec["counts"])) == pytest.approx(0.0, abs=1e-9)
+
+
+def _credit_adapter(name="credit_gbm"):
+    from pathlib import Path
+
+    from audit.adapters import describe_model, make_adapter
+    from audit.loading import load_data, load_model
+    from tests.conftest import SAMPLES
+
+    loaded = load_model(SAMPLES / "models" / f"{name}.skops")
+    ds = load_data(Path(SAMPLES / "german_credit.csv"), describe_model(loaded.obj, loaded.extra), target="risk")
+    adapter = make_adapter(loaded.obj, ds.space, extra=loaded.extra)
+    adapter.prepare(ds.X)
+    return adapter, ds
+
+
+def test_evidence_on_the_credit_sample_and_its_checks():
+    from audit.config import parse_config
+    from audit.evidence import evidence_checks, measure_evidence
+
+    adapter, ds = _credit_adapter()
+    config = parse_config("[policy]\nmax_calibration_error = 0.05\nexpected_directions = {duration = 'decreasing'}\n",
+                          overrides={"target": "risk"})
+    rows = np.arange(0, ds.n_rows, 5)
+    X = np.array(ds.X, copy=True)
+    j = ds.feature_names.index("duration")
+    X[:, j] = X[:, j] * 1.6  # a development sample with much longer loans
+    shifted = type(ds)(path="shifted.csv", sha256="0" * 64, X=X, space=ds.space, target=ds.target,
+                       target_name=ds.target_name)
+    ev = measure_evidence(adapter, ds, rows, adapter.classes[-1], config, top_inputs=["credit_amount"],
+                          reference=shifted, reference_adapter=adapter).record()
+    assert ev["discrimination"]["rows"] == ds.n_rows and ev["calibration"]["ece"] > 0.05
+    assert ev["population_stability"]["inputs"]["duration"]["psi"] > 0.25
+    assert ev["population_stability"]["inputs"]["age"]["psi"] == 0.0
+    assert [e["feature"] for e in ev["effects"]] == ["duration", "credit_amount"]
+    checks = {c.name: c for c in evidence_checks(config.policy, ev)}
+    assert checks["calibration_error"].verdict == "fail"
+    assert checks["characteristic_stability:duration"].verdict == "finding"
+    assert "population_stability:score" in checks
+    assert checks["expected_direction:duration"].verdict == "fail"  # the GBM's duration curve rises in places
+    assert "duration" in checks["expected_direction:duration"].message
+    # no target: calibration is not required (never "passed"), and nothing is measured against a reference
+    blind = type(ds)(path=ds.path, sha256=ds.sha256, X=ds.X, space=ds.space)
+    ev = measure_evidence(adapter, blind, rows, adapter.classes[-1], config).record()
+    assert ev["calibration"] is None and "no target" in ev["not_measured"]["calibration"]
+    assert "reference-data" in ev["not_measured"]["population_stability"]
+    check = next(c for c in evidence_checks(config.policy, ev) if c.name == "calibration_error")
+    assert check.verdict == "not_required" and "no target" in check.message
