@@ -70,20 +70,31 @@ def _call(predict: Predict, baseline: Baseline, X: np.ndarray, mask: np.ndarray)
 def ablation_curves(predict: Predict, X: np.ndarray, A: np.ndarray, baseline: Baseline) -> tuple[np.ndarray, np.ndarray]:
     """Deletion and insertion curves, each (n x f+1): step k removes / keeps the top-k features.
 
-    One model call per step covers every row and both curves.
+    Few, large model calls: as many steps per call as :data:`CALL_ROWS` model rows allow, each covering
+    every row and both curves (a model scores rows independently, so the values do not change).
     """
     n, f = X.shape
     order = np.argsort(-A, axis=1, kind="stable")
     rank = np.empty_like(order)
     rank[np.arange(n)[:, None], order] = np.arange(f)[None, :]
-    deletion = np.empty((n, f + 1))
-    insertion = np.empty((n, f + 1))
-    for k in range(f + 1):
-        top = rank < k
-        both = np.concatenate([top, ~top])
-        y = _call(predict, baseline, np.concatenate([X, X]), both)
-        deletion[:, k], insertion[:, k] = y[:n], y[n:]
-    return deletion, insertion
+    masks = [np.concatenate([rank < k, ~(rank < k)]) for k in range(f + 1)]
+    y = _stacked(predict, baseline, np.concatenate([X, X]), masks)
+    return y[:, :n].T.copy(), y[:, n:].T.copy()
+
+
+CALL_ROWS = 200_000  # model rows in one call of a stacked perturbation (bounded memory)
+
+
+def _stacked(predict: Predict, baseline: Baseline, X: np.ndarray, masks: list[np.ndarray]) -> np.ndarray:
+    """``_call`` for each mask on the same rows, (len(masks) x n), in as few model calls as CALL_ROWS allows."""
+    n = len(X)
+    per_call = max(1, CALL_ROWS // max(1, n * len(baseline.rows)))
+    out = np.empty((len(masks), n))
+    for start in range(0, len(masks), per_call):
+        part = masks[start:start + per_call]
+        y = _call(predict, baseline, np.tile(X, (len(part), 1)), np.concatenate(part))
+        out[start:start + len(part)] = y.reshape(len(part), n)
+    return out
 
 
 def curve_auc(curve: np.ndarray) -> np.ndarray:
@@ -165,14 +176,14 @@ def infidelity(A: np.ndarray, probe: SubsetProbe) -> np.ndarray:
 
 
 def single_feature_effects(predict: Predict, X: np.ndarray, baseline: Baseline, full: np.ndarray) -> np.ndarray:
-    """f(x) - f(x with feature j removed), (n x f): the occlusion candidate of the reference. f batched calls."""
+    """f(x) - f(x with feature j removed), (n x f): the occlusion candidate of the reference, in few calls."""
     n, f = X.shape
-    out = np.empty((n, f))
+    masks = []
     for j in range(f):
         mask = np.zeros((n, f), dtype=bool)
         mask[:, j] = True
-        out[:, j] = full - _call(predict, baseline, X, mask)
-    return out
+        masks.append(mask)
+    return full[:, None] - _stacked(predict, baseline, X, masks).T
 
 
 def _rank(a: np.ndarray) -> np.ndarray:

@@ -93,7 +93,7 @@ def test_every_metric_has_control_oracle_ci_and_cost(synthetic):
     assert s.score_ci[0] <= s.score <= s.score_ci[1]
 
 
-def test_deletion_insertion_use_one_batched_call_per_step():
+def test_deletion_insertion_use_few_large_batched_calls(monkeypatch):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((1000, 30))
     w = rng.standard_normal(30)
@@ -105,12 +105,18 @@ def test_deletion_insertion_use_one_batched_call_per_step():
 
     baseline = Baseline(np.zeros((1, 30)))
     deletion, insertion = M.ablation_curves(predict, X, X * w, baseline)
-    assert len(calls) == 31  # steps k = 0..30, each one call over all rows (both curves)
-    assert all(n == 2000 for n in calls)
+    assert calls == [31 * 2000]  # every step k = 0..30 over all rows (both curves) in one call
     np.testing.assert_allclose(deletion[:, 0], X @ w)
     np.testing.assert_allclose(deletion[:, -1], 0.0, atol=1e-12)
     # the exact attribution removes the biggest positive contributions first: the curve falls
     assert (deletion[:, 1] <= deletion[:, 0] + 1e-12).all()
+    # a smaller call limit splits the steps over more calls and changes no value
+    calls.clear()
+    monkeypatch.setattr(M, "CALL_ROWS", 5000)
+    small_deletion, small_insertion = M.ablation_curves(predict, X, X * w, baseline)
+    assert calls == [4000] * 15 + [2000]
+    np.testing.assert_array_equal(small_deletion, deletion)
+    np.testing.assert_array_equal(small_insertion, insertion)
 
 
 def test_background_baseline_is_an_expectation_over_rows():

@@ -275,16 +275,16 @@ def test_units_count_the_move_to_the_all_removed_row_when_the_baseline_output_is
 
 
 def test_model_calls_are_counted_as_documented():
-    """'every model call covers all rows of one step at once': shared probes take 1 (f(x)) + 1 (subsets)
-    + f (single-feature effects) + 1 (all removed) calls; each scored attribution f + 1 (one per curve
-    step); the controls n_random + 1 (the given reference) times f + 1."""
+    """Few, large model calls: shared probes take 1 (f(x)) + 1 (subsets) + 1 (every single-feature effect)
+    + 1 (all removed) calls; each scored attribution 1 (every curve step at once); the controls n_random + 1
+    (the given reference) calls."""
     X = np.random.default_rng(0).normal(size=(8, 6))
     c = FaithfulnessContext(lambda Z: Z @ W, X, M.Baseline(np.zeros((1, 6))), seed=0, n_random=3,
                             n_bootstrap=10, oracle=X * W)
-    assert c.shared_calls == 6 + 3 and c.control_calls == (3 + 1) * 7
+    assert c.shared_calls == 4 and c.control_calls == 3 + 1
     before = c.calls()
     s = c.score(X * W)
-    assert c.calls() - before == 7 and all(s.metrics[m].calls == 7 for m in METRICS)
+    assert c.calls() - before == 1 and all(s.metrics[m].calls == 1 for m in METRICS)
     assert c.reference.kind == "exact attribution of a known generating function" == s.reference_kind
 
 
