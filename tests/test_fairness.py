@@ -156,8 +156,14 @@ def test_bootstrap_ci_agrees_with_an_independent_resampling_of_rows():
     for g in ("a", "b"):
         s = selected[groups == g]
         rates[g] = s[rng.integers(0, len(s), size=(4000, len(s)))].mean(1)
-    lo, hi = np.percentile(np.minimum(rates["a"], rates["b"]) / np.maximum(rates["a"], rates["b"]), [2.5, 97.5])
-    assert out["selection_rate_ratio"]["ci95"] == pytest.approx([lo, hi], abs=0.02)
+    ratio = np.minimum(rates["a"], rates["b"]) / np.maximum(rates["a"], rates["b"])
+    lo, hi = np.percentile(ratio, [2.5, 97.5])
+    got = out["selection_rate_ratio"]["ci95"]
+    assert got == pytest.approx([lo, hi], abs=0.02)
+    # the width decides the level: a 90% interval labelled 95% is about 16% narrower and must fail here
+    lo90, hi90 = np.percentile(ratio, [5, 95])
+    assert (hi90 - lo90) < 0.9 * (hi - lo)
+    assert got[1] - got[0] == pytest.approx(hi - lo, rel=0.06)
     assert hi - lo > 0.05  # not degenerate
 
 

@@ -1,0 +1,66 @@
+"""Every threshold compares inclusively: a value exactly at its threshold passes (``>=`` for a floor, ``<=`` for
+a ceiling), just past it fails, and NaN never passes (issue #28: a ``>`` for ``>=`` mutant must fail here)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from audit.config import Policy
+from audit.evidence import evidence_checks
+from audit.gate import direction_checks, stability_checks, threshold_check
+
+EPS = 1e-9
+
+
+@pytest.mark.parametrize("higher", [True, False])
+def test_the_value_at_the_threshold_passes_and_just_past_it_fails(higher):
+    at = threshold_check("x", 0.8, 0.8, "v", higher_is_better=higher)
+    past = threshold_check("x", 0.8 - EPS if higher else 0.8 + EPS, 0.8, "v", higher_is_better=higher)
+    assert at.passed and not past.passed
+    assert (">=" if higher else "<=") in at.message and ("<" if higher else ">") in past.message
+    assert not threshold_check("x", math.nan, 0.8, "v", higher_is_better=higher).passed
+
+
+@pytest.mark.parametrize("higher", [True, False])
+def test_the_conservative_bound_at_the_threshold_passes(higher):
+    bound = (0.8, 0.9) if higher else (0.7, 0.8)
+    ok = threshold_check("x", 0.85 if higher else 0.75, 0.8, "v", higher_is_better=higher, interval=bound,
+                         decide_on="interval")
+    moved = (0.8 - EPS, 0.9) if higher else (0.7, 0.8 + EPS)
+    bad = threshold_check("x", 0.85 if higher else 0.75, 0.8, "v", higher_is_better=higher, interval=moved,
+                          decide_on="interval")
+    assert ok.passed and not bad.passed
+
+
+def test_reason_stability_and_direction_words_at_their_limits():
+    record = {"share_unchanged": 0.7, "decisions": 10, "redraws": 5, "method": "shap"}
+    assert stability_checks(Policy(min_reason_stability=0.7), record, "")[0].passed
+    assert not stability_checks(Policy(min_reason_stability=0.7 + EPS), record, "")[0].passed
+    summary = {"claims": 4, "confirmed": 3, "contradicted": 1, "non_monotone": 0, "accuracy": 0.75,
+               "contradicted_printed": 1, "printed_words": "typical"}
+    assert direction_checks(Policy(max_contradicted_reason_words=1), summary)[0].passed
+    assert not direction_checks(Policy(max_contradicted_reason_words=0), summary)[0].passed
+
+
+def _evidence(ece=0.05, psi=0.1, violation=0.05):
+    return {"calibration": {"ece": ece}, "not_measured": {},
+            "population_stability": {"data_role": "holdout", "score": {"psi": psi},
+                                     "inputs": {"a": {"psi": psi, "unseen_categories": []}}},
+            "expected_directions": {"a": {"violation_share": violation, "rows": 100, "expected": "decreasing",
+                                          "tolerance": 0.01, "ale_change": -0.2, "ale_agrees": True}}}
+
+
+def test_validation_thresholds_are_inclusive():
+    policy = Policy(max_calibration_error=0.05, psi_finding=0.1, psi_fail=0.25, max_direction_violation=0.05)
+    at = {c.name: c for c in evidence_checks(policy, _evidence())}
+    assert all(c.passed for c in at.values()), [c.message for c in at.values() if not c.passed]
+    past = {c.name: c for c in evidence_checks(policy, _evidence(0.05 + EPS, 0.1 + EPS, 0.05 + EPS))}
+    assert past["calibration_error"].verdict == "fail"
+    assert past["population_stability:score"].verdict == "finding"
+    assert past["characteristic_stability:a"].verdict == "finding"
+    assert past["expected_direction:a"].verdict == "fail"
+    assert evidence_checks(policy, _evidence(psi=0.25))[0:2][1].verdict == "finding"
+    assert {c.name: c for c in evidence_checks(policy, _evidence(psi=0.25 + EPS))}[
+        "population_stability:score"].verdict == "fail"
