@@ -32,33 +32,51 @@ def credit_files(credit_logreg, tmp_path_factory):
     return save_pickle(credit_logreg, d / "logreg.pkl"), d / "credit.csv"
 
 
+def _task_log(scheduler):
+    """The scheduler's task stream (its TaskStreamPlugin, installed by the first call): every task a worker
+    ran, with the worker's address; the check that work really left this process."""
+    from dask.distributed import Client
+
+    with Client(scheduler, timeout="10s") as client:
+        return client.get_task_stream(), sorted(client.scheduler_info()["workers"])
+
+
 def test_reasons_on_a_cluster_are_identical_to_the_serial_run(credit_files, scheduler, tmp_path):
     """LIME samples per row: fails if chunks run on workers get other seeds, arrive out of order or are
-    lost (the two files must be byte-identical)."""
+    lost (the two files must be byte-identical), or if the chunks never ran on the workers (the
+    scheduler's task log must hold one task per chunk, run by the cluster's workers)."""
     model, data = credit_files
     cfg = parse_config(FAST_TOML, overrides={"target": "risk"})
     tpl = load_template("credit_decision")
     serial = run_reasons(model, data, tmp_path / "serial.csv", config=cfg, template=tpl, explainer="lime",
                          chunk_rows=25)
+    before, workers = _task_log(scheduler)
     dask = run_reasons(model, data, tmp_path / "dask.csv", config=cfg, template=tpl, explainer="lime",
                        chunk_rows=25, scheduler=scheduler)
+    after, _ = _task_log(scheduler)
+    chunks = [t for t in after[len(before):] if "_chunk_rows" in str(t["key"])]
+    assert len(chunks) == 5 and {t["worker"] for t in chunks} <= set(workers)  # 120 rows in chunks of 25
     assert serial.rows_written == dask.rows_written == 120
     assert (tmp_path / "serial.csv").read_bytes() == (tmp_path / "dask.csv").read_bytes()
 
 
-def test_audit_run_uses_the_cluster_for_lime_and_gets_the_serial_attributions(cli, credit_files, tmp_path):
-    """`--scheduler local:2` starts a cluster for the run: LIME's rows are spread over its 2 workers (n_jobs
-    recorded as 2) and every attribution equals the serial run's (fails if per-row seeds depend on the
-    split)."""
+def test_audit_run_uses_the_cluster_for_lime_and_gets_the_serial_attributions(cli, credit_files, scheduler, tmp_path):
+    """`--scheduler ADDRESS`: LIME's rows are spread over the cluster's 2 workers (n_jobs recorded as 2, and
+    the scheduler's task log shows the work ran there) and every attribution equals the serial run's (fails
+    if per-row seeds depend on the split)."""
     model, data = credit_files
     cfg = tmp_path / "audit.toml"
     cfg.write_text(FAST_TOML)
     runs = {}
-    for name, extra in (("serial", ()), ("dask", ("--scheduler", "local:2"))):
+    before, workers = _task_log(scheduler)
+    for name, extra in (("serial", ()), ("dask", ("--scheduler", scheduler))):
         code, _, err = cli("run", model, data, "--target", "risk", "--config", cfg, "--out", tmp_path / name,
                            "--explainers", "lime", "--trust-model", "--rows", "20", *extra)
         assert code in (0, 1), err
         runs[name] = json.loads((tmp_path / name / "results.json").read_text())
+    after, _ = _task_log(scheduler)
+    ran = after[len(before):]
+    assert len(ran) >= 2 and {t["worker"] for t in ran} == set(workers)  # both workers did LIME's rows
     assert runs["serial"]["config"]["n_jobs"] == 1 and runs["dask"]["config"]["n_jobs"] == 2
     lime = {k: next(e for e in r["explanations"] if e["method"] == "lime") for k, r in runs.items()}
     assert lime["serial"]["global_importance"] == lime["dask"]["global_importance"]
