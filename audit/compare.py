@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 
-from audit import __version__
 from audit.agreement import importance_agreement
 from audit.budget import MINIMUMS as BUDGETED
 from audit.config import AuditConfig
@@ -37,6 +36,7 @@ from audit.progress import Progress
 from audit.provenance import created_at, package_versions, sha256_text
 from audit.results import CompareResult, RowOutcomes
 from audit.types import Dataset
+from audit.version import __version__
 
 __all__ = ["compare_models", "compare_results", "decision_flips", "group_labels", "quartile_groups",
            "reason_change", "explanation_drift", "AVAILABILITY"]
