@@ -1,6 +1,7 @@
 """scikit-learn-like model files (pickle, joblib, skops), loaded so that it fails closed.
 
-The bytes are read once, hashed, and the hashed bytes are what gets loaded. Pickles (plain or
+``audit.loading.load_model`` reads the bytes once and hashes them; the hashed bytes (``LoadRequest``)
+are what gets loaded here, through the registry's ``pickle`` and ``skops`` entries. Pickles (plain or
 joblib) go through an unpickler whose ``find_class`` admits only exact allow-listed pairs, checked
 before anything is imported; a refused name is replaced by an inert marker so that *every* refused
 global can be reported, and the load then fails. skops files are loaded with an explicit trusted list
