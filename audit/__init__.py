@@ -5,7 +5,7 @@ Public surface: :func:`run_audit` and the configuration, result and error types.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from audit.version import __version__
 
 __all__ = ["__version__", "run_audit", "AuditConfig", "Policy", "AuditError"]
 

@@ -7,7 +7,7 @@ check. On a slow model (an SVC or a KNN over thousands of training rows) that is
 row is explained, the whole of that work is *counted*: each explainer's model calls and model rows per
 explained row (SHAP's automatic choice at its documented minimum quality), the controls and the recourse
 search (:data:`OVERHEAD_MODEL_ROWS` model rows per explained row), converted to reference seconds by the
-model's static cost (:func:`explainers._budget.model_cost`, read from the fitted model's structure at
+model's static cost (:func:`explainers.model_cost`, read from the fitted model's structure at
 fixed rates). No clock is read, so the plan, and with it everything measured, is a function of the
 model, the data, the configuration and the seed alone: the same on any machine under any load
 (``audit_budget_s`` is in those reference seconds). Then:
@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from audit.reason_reference import Reference, draw_background
-from explainers._budget import model_cost
+from explainers import model_cost
 
 __all__ = ["AuditPlan", "plan_audit", "budgeted", "sample", "MINIMUMS", "OVERHEAD_MODEL_ROWS", "PARALLEL_EFFICIENCY", "AUTO_PARALLEL_S"]
 

@@ -26,19 +26,20 @@ from typing import Any
 
 import numpy as np
 
-from audit import __version__
 from audit.agreement import importance_agreement
 from audit.budget import MINIMUMS as BUDGETED
 from audit.config import AuditConfig
 from audit.errors import DataError
 from audit.gate import CompareEvidence, evaluate_compare
+from audit.grouping import as_categorical, attribute_groups, holds
 from audit.performance import headline_measure, paired_deltas
 from audit.progress import Progress
 from audit.provenance import created_at, package_versions, sha256_text
 from audit.results import CompareResult, RowOutcomes
 from audit.types import Dataset
+from audit.version import __version__
 
-__all__ = ["compare_models", "compare_results", "decision_flips", "group_labels", "quartile_groups",
+__all__ = ["compare_models", "compare_results", "decision_flips", "group_labels",
            "reason_change", "explanation_drift", "AVAILABILITY"]
 
 _MODELS_ONLY = "needs the rows: compare two models on DATA"
@@ -266,7 +267,9 @@ def _flips(base: Mapping[str, Any], cand: Mapping[str, Any], rows: tuple[RowOutc
     """Flips on every row (two models, by protected group) or on the decisions both files show."""
     favorable = base["model"].get("favorable_class")
     if rows is not None:
-        groups = {a: group_labels(a, rows[0].dataset, rows[1].dataset) for a in config.policy.protected_attributes}
+        bins = config.policy.group_bins
+        groups = {a: group_labels(a, rows[0].dataset, rows[1].dataset, edges=bins.get(a))
+                  for a in config.policy.protected_attributes}
         return decision_flips(rows[0].label, rows[1].label, favorable,
                               {a: g for a, g in groups.items() if g is not None},
                               min_rows=config.policy.compare.min_group_rows)
@@ -330,46 +333,21 @@ def _group_flips(labels: Any, flipped: np.ndarray, adverse: np.ndarray, min_rows
             "low": low["group"]}
 
 
-def group_labels(attr: str, *datasets: Dataset) -> Any:
+def group_labels(attr: str, *datasets: Dataset, edges: Sequence[float] | None = None) -> Any:
     """Each row's group for a protected attribute (an ordered ``pandas.Categorical``), from the first
-    dataset that holds the column (a model input or a kept column): categories as they are, numbers with
-    more than five values in quartile bins (:func:`quartile_groups`). None when no dataset holds it."""
-    import pandas as pd
+    dataset that holds the column (a model input or a kept column), grouped as the fairness section groups
+    it (:mod:`audit.grouping`; ``edges``: the attribute's ``policy.group_bins``). None when no dataset holds it.
 
-    for ds in datasets:
-        if attr in ds.feature_names:
-            j = ds.feature_names.index(attr)
-            if ds.space.categories.get(attr) is None:
-                return quartile_groups(ds.X[:, j])
-            return pd.Categorical([ds.space.display(j, v) for v in ds.X[:, j]])
-        if attr in ds.extra:
-            numbers = pd.to_numeric(pd.Series(ds.extra[attr]), errors="coerce")
-            if numbers.notna().sum() == pd.Series(ds.extra[attr]).notna().sum():
-                return quartile_groups(numbers.to_numpy(dtype=float))
-            return pd.Categorical(pd.Series(ds.extra[attr]).fillna("missing").astype(str))
-    return None
-
-
-def quartile_groups(values: np.ndarray) -> Any:
-    """Numbers as ordered groups: each value when there are at most five, else quartile bins.
-
-    >>> list(quartile_groups(np.array([20., 30., 40., 50., 60., 70.])).categories)
-    ['under 32.5', '32.5 to under 45', '45 to under 57.5', '57.5 and over']
+    >>> from audit.types import Dataset, FeatureSpace
+    >>> ds = Dataset("d.csv", "", np.arange(12.0).reshape(12, 1), FeatureSpace(("age",), {}))
+    >>> list(group_labels("age", ds).categories), list(group_labels("age", ds, edges=[6]).categories)
+    (['< 2.75', '2.75 to < 5.5', '5.5 to < 8.25', '>= 8.25'], ['< 6', '>= 6'])
     """
-    import pandas as pd
-
-    values = np.asarray(values, dtype=float)
-    seen = values[~np.isnan(values)]
-    if len(np.unique(seen)) <= 5:
-        names = [f"{v:g}" for v in np.unique(seen)]
-        index = np.searchsorted(np.unique(seen), values)
-    else:
-        edges = np.unique(np.quantile(seen, (0.25, 0.5, 0.75)))
-        names = ([f"under {edges[0]:g}"] + [f"{lo:g} to under {hi:g}" for lo, hi in zip(edges[:-1], edges[1:])]
-                 + [f"{edges[-1]:g} and over"])
-        index = np.searchsorted(edges, values, side="right")
-    labels = [names[i] if v == v else "missing" for i, v in zip(index, values)]
-    return pd.Categorical(labels, categories=names + (["missing"] if np.isnan(values).any() else []), ordered=True)
+    for ds in datasets:
+        if holds(ds, attr):
+            labels, order, _how = attribute_groups(ds, attr, edges)
+            return as_categorical(labels, order)
+    return None
 
 
 def _missing(base: Mapping[str, Any], performance: dict[str, Any] | None, method: str | None,

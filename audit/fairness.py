@@ -5,9 +5,10 @@ equal opportunity, each with a bootstrap 95% confidence interval.
   without it, the last class, assumed and said so). Regression models make no decision to compare, and a
   multiclass model without ``favorable_class`` has no favourable outcome: both are recorded as not measured.
 - **Rows**: every row of DATA (only the predictions are needed, which the audit already has).
-- **Groups**: a categorical attribute's categories; a numeric one with at most ``MAX_CATEGORIES`` distinct
-  values is taken as categories too, a wider one is cut at ``policy.group_bins`` edges or, by default, at
-  its quartiles. Missing values form the group ``missing``.
+- **Groups** (:mod:`audit.grouping`, shared with the model comparison): a categorical attribute's
+  categories; a numeric one with at most ``MAX_CATEGORIES`` distinct values is taken as categories too, a
+  wider one is cut at ``policy.group_bins`` edges or, by default, at its quartiles. Missing values form the
+  group ``missing``.
 - **Too small to judge**: a group with fewer than ``policy.min_group_size`` rows is reported with its
   rates (without a confidence interval) but left out of every comparison, and the gate makes it a
   finding (never a pass).
@@ -34,55 +35,11 @@ import pandas as pd
 
 from audit.errors import ConfigError
 from audit.gate import FairnessEvidence
+from audit.grouping import MAX_CATEGORIES, attribute_groups, column_values, group_labels
 from audit.types import Dataset
 
 __all__ = ["MAX_CATEGORIES", "group_labels", "outcome_fairness", "measure_fairness", "fairness_evidence",
            "check_group_bins"]
-
-MAX_CATEGORIES = 10
-_QUARTILES = (0.25, 0.50, 0.75)
-MISSING = "missing"
-
-
-def _bin_names(edges: Sequence[float]) -> list[str]:
-    """Readable names of the bins cut at ``edges``: each bin holds its lower edge."""
-    e = [f"{x:g}" for x in edges]
-    return [f"< {e[0]}", *(f"{a} to < {b}" for a, b in zip(e, e[1:])), f">= {e[-1]}"]
-
-
-def group_labels(values: np.ndarray, categorical: bool, edges: Sequence[float] | None = None
-                 ) -> tuple[np.ndarray, list[str], str]:
-    """Each row's group, the groups in order, and how they were formed.
-
-    >>> labels, order, how = group_labels(np.array([19.0, 30, 45, 61, np.nan]), False, [25, 40])
-    >>> list(labels), order, how
-    (['< 25', '25 to < 40', '>= 40', '>= 40', 'missing'], ['< 25', '25 to < 40', '>= 40', 'missing'], 'edges from policy.group_bins')
-    """
-    series = pd.Series(values, dtype=object)
-    missing = series.isna().to_numpy()
-    if not categorical:
-        numbers = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
-        how = "edges from policy.group_bins"
-        if edges is None and len(np.unique(numbers[~missing])) > MAX_CATEGORIES:
-            edges, how = list(np.unique(np.quantile(numbers[~missing], _QUARTILES))), "quartiles"
-        if edges is not None:
-            names = _bin_names(edges)
-            codes = np.searchsorted(np.asarray(edges, dtype=float), np.where(missing, 0.0, numbers), side="right")
-            labels = np.where(missing, MISSING, np.asarray(names, dtype=object)[codes])
-            return labels.astype(object), names + ([MISSING] if missing.any() else []), how
-        series = pd.Series([f"{x:g}" for x in numbers], dtype=object).where(~missing)
-    labels = np.where(missing, MISSING, series.astype(str).to_numpy())
-    order = sorted(set(labels[~missing]), key=_natural) + ([MISSING] if missing.any() else [])
-    return labels.astype(object), order, "categories"
-
-
-def _natural(label: str) -> tuple:
-    """Numbers in numeric order, before other labels in text order."""
-    try:
-        return (0, float(label), "")
-    except ValueError:
-        return (1, 0.0, label)
-
 
 def _spread(selection: np.ndarray, tpr: np.ndarray | None, fpr: np.ndarray | None) -> dict[str, np.ndarray]:
     """The comparisons over the last axis (the judged groups): works on one estimate or on replicates."""
@@ -197,28 +154,10 @@ def _nan_none(x: Any) -> float | None:
     return None if x != x else x
 
 
-def _column(ds: Dataset, attr: str) -> tuple[np.ndarray, bool]:
-    """A protected attribute's raw values (category labels, or numbers) and whether it is categorical."""
-    names = list(ds.feature_names)
-    if attr in names:
-        j = names.index(attr)
-        col = ds.X[:, j]
-        cats = ds.space.categories.get(attr)
-        if cats is None:
-            return col, False
-        lookup = np.array([str(c) for c in cats] + [None], dtype=object)
-        return lookup[np.where(np.isnan(col), len(cats), col).astype(int)], True
-    raw = pd.Series(ds.extra[attr])
-    numbers = pd.to_numeric(raw, errors="coerce")
-    if numbers.notna().sum() == raw.notna().sum():
-        return numbers.to_numpy(dtype=float), False
-    return raw.where(raw.notna(), None).astype(object).to_numpy(), True
-
-
 def check_group_bins(ds: Dataset, bins: Mapping[str, Sequence[float]]) -> None:
     """Bins only for numeric columns of DATA, or one ConfigError naming the attribute (checked before the long work)."""
     for attr in bins:
-        if attr != ds.target_name and _column(ds, attr)[1]:
+        if attr != ds.target_name and column_values(ds, attr)[1]:
             raise ConfigError(f"policy.group_bins.{attr}: {attr!r} is categorical in {ds.path}; bins group numeric "
                               "attributes only. Remove it from group_bins.")
 
@@ -245,8 +184,7 @@ def measure_fairness(ds: Dataset, labels: np.ndarray, *, classes: Sequence[Any] 
     for attr in protected:
         if attr == ds.target_name:
             continue
-        values, categorical = _column(ds, attr)
-        groups, order, how = group_labels(values, categorical, bins.get(attr))
+        groups, order, how = attribute_groups(ds, attr, bins.get(attr))
         record = outcome_fairness(groups, order, selected, positive, min_group_size=min_group_size,
                                   n_bootstrap=n_bootstrap, rng=rng)
         out["attributes"][attr] = {"grouping": how, **record}

@@ -16,7 +16,6 @@ import copy
 import csv
 import itertools
 import json
-import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,14 +26,14 @@ from typing import Any
 import numpy as np
 
 from audit.adapters import Adapter, describe_model, make_adapter
+from audit.atomic import atomic_file
 from audit.config import AuditConfig
 from audit.decisions import decisions, favorable_class
 from audit.directions import printed_word
 from audit.distributed import check_scheduler, cluster, map_in_order
 from audit.errors import GateRefusal, InputError
 from audit.extras import require
-from audit.loading import load_model
-from audit.loading._stream import is_parquet, iter_chunks, sample_file
+from audit.loading import is_parquet, iter_chunks, load_model, sample_file
 from audit.progress import Progress
 from audit.reason_reference import (
     choose_reference,
@@ -126,11 +125,7 @@ def _columns(max_reasons: int, recourse: bool) -> list[str]:
 def _writer(out: Path, columns: list[str]) -> Iterator[Callable[[list[list[Any]]], None]]:
     """Append rows to a temporary file beside ``out``; it replaces ``out`` only when all went well."""
     parquet = out.suffix.lower() in (".parquet", ".pq")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".reasons-", suffix=out.suffix, dir=out.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_file(out, prefix=".reasons-") as tmp:
         if parquet:
             import pyarrow as pa
             import pyarrow.parquet as pq
@@ -144,9 +139,6 @@ def _writer(out: Path, columns: list[str]) -> Iterator[Callable[[list[list[Any]]
                 writer = csv.writer(fh)
                 writer.writerow(columns)
                 yield lambda rows: writer.writerows([[neutralise(c) for c in r] for r in rows])
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _choose(model_path: Path, data_path: Path, total_rows: int, config: AuditConfig, explainer: str | None,
@@ -280,10 +272,8 @@ def _write_metadata(summary: ReasonsSummary, model_sha256: str, data_path: Path,
             "rows_by_algorithm": summary.rows_by_algorithm, "warning": summary.mixed,
             "explainer_gate": summary.explainer_gate, "gate_warning": summary.gate_warning,
             "protected_attributes": list(summary.protected), "reason_reference": summary.reference}
-    fd, tmp = tempfile.mkstemp(prefix=".reasons-meta-", suffix=".json", dir=summary.path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+    with atomic_file(summary.metadata_path, prefix=".reasons-meta-") as tmp, open(tmp, "w", encoding="utf-8") as fh:
         json.dump(meta, fh, indent=2, default=str)
-    os.replace(tmp, summary.metadata_path)
 
 
 def _search(config: AuditConfig, audit: Any, adapter: Adapter, favorable: Any, data_path: Path, spec: Any) -> Any:

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from audit import __version__
 from audit.adapters import Adapter, describe_model, first_predictions, make_adapter
 from audit.agreement import agreement, agreement_evidence
 from audit.budget import budgeted, sample
@@ -42,6 +41,7 @@ from audit.provenance import created_at, data_record, model_record, reproducibil
 from audit.recourse import attach_recourse, check_recourse_names, data_columns
 from audit.results import AuditResult, RowOutcomes
 from audit.types import Dataset
+from audit.version import __version__
 from explainers import check_names, select
 
 __all__ = ["run_audit", "Progress"]

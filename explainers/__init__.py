@@ -13,6 +13,7 @@ from typing import Any
 
 from audit.errors import ConfigError, InputError
 from explainers._base import Explainer, ExplainerBase, ExplainerParams
+from explainers._budget import model_cost
 from explainers.captum_methods import CAPTUM_EXPLAINERS
 from explainers.coefficients import Coefficients
 from explainers.lime_tabular import Lime
@@ -20,7 +21,7 @@ from explainers.shap_explainer import Shap
 from explainers.tree_path import TreePath
 
 __all__ = ["Explainer", "ExplainerBase", "ExplainerParams", "registry", "select", "explainer_settings", "check_names",
-           "ENTRY_POINT_GROUP"]
+           "ENTRY_POINT_GROUP", "model_cost"]
 
 RESERVED = ("select",)  # a key of the [explainers] table, not an explainer name
 

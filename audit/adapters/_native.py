@@ -42,7 +42,7 @@ def with_native_info(obj: Any, extra: dict) -> dict:
     """``extra`` with the model's ``native`` description, read from the model when the loader gave none."""
     if extra.get("native") or type(obj).__module__.split(".")[0] != "catboost":
         return extra
-    from audit.loading._native import catboost_info
+    from audit.loading import catboost_info
 
     return {**extra, "native": catboost_info(obj)}
 

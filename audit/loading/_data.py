@@ -14,10 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from audit.adapters._base import ModelSpec
 from audit.errors import DataError, InputError, name_some
-from audit.loading._model import read_bytes, sha256_bytes
-from audit.types import Dataset, FeatureSpace
+from audit.loading._base import read_bytes, sha256_bytes
+from audit.types import Dataset, FeatureSpace, ModelSpec
 
 __all__ = ["load_data", "encode_columns", "MAX_NAME_CHARS", "MAX_MODEL_COLUMNS"]
 
@@ -51,11 +50,37 @@ def load_data(path: Path, spec: ModelSpec, *, target: str | None = None,
         raise DataError(f"data {path}: expected a .csv file (.tsv, .txt, .csv.gz and .parquet also work), "
                         f"got {path.suffix or 'no extension'!r}.")
     raw = read_bytes(path, "data")
-    digest = sha256_bytes(raw)
     warnings: list[str] = []
-    # Only the columns the audit uses are read when the header names them all and has others besides (a
-    # feature-store export: 20,000 unused columns cost no more than skipping them). Inferring the target
-    # or matching columns by position needs every column.
+    frame, columns, keep = _read_frame(path, raw, spec, target, keep, infer_target, warnings)
+    target_source = "given" if target is not None else "none"
+    if target is None and infer_target:
+        target = _infer_target(frame, spec, warnings)
+        target_source = "inferred" if target is not None else target_source
+    y = _target_values(path, frame, columns, target)
+    candidates = [c for c in columns if c != target]
+    names = _model_columns(path, spec, columns, candidates, warnings)
+    ignored = tuple(c for c in candidates if c not in names)
+    if ignored:
+        warnings.append(f"{len(ignored)} column(s) not used by the model were ignored: {name_some(list(ignored), 8)}.")
+
+    X, categories, numeric_dtypes = encode_columns(frame, names, spec.categorical, path, warnings)
+    space = FeatureSpace(tuple(names), categories, as_frame=spec.as_frame, numeric_dtypes=numeric_dtypes,
+                         frame_categories={n: spec.categorical[n] for n in spec.frame_categorical})
+    if callable(keep):
+        keep = tuple(keep(columns, target))
+    extra = {c: frame[c].to_numpy() for c in keep if c in ignored}
+    return Dataset(path=str(path), sha256=sha256_bytes(raw), X=X, space=space, target=y, target_name=target,
+                   ignored_columns=ignored, warnings=tuple(warnings), extra=extra, target_source=target_source)
+
+
+def _read_frame(path: Path, raw: bytes, spec: ModelSpec, target: str | None, keep: Any, infer_target: bool,
+                warnings: list[str]) -> tuple[pd.DataFrame, list[str], Any]:
+    """The file's rows, its column names and ``keep`` (resolved to names when the header chose them).
+
+    Only the columns the audit uses are read when the header names them all and has others besides (a
+    feature-store export: 20,000 unused columns cost no more than skipping them). Inferring the target
+    or matching columns by position needs every column.
+    """
     wanted = None
     parquet = raw[:4] == b"PAR1"
     text = None if parquet else _decode(path, raw, warnings)
@@ -77,31 +102,42 @@ def load_data(path: Path, spec: ModelSpec, *, target: str | None = None,
         i = long_names[0]
         raise DataError(f"data {path}: column {i + 1}'s name is {len(columns[i]):,} characters long (starts "
                         f"{columns[i][:40]!r}); names are limited to {MAX_NAME_CHARS:,}. Shorten the header.")
+    return frame, columns, keep
 
-    target_source = "given" if target is not None else "none"
-    if target is None and infer_target:
-        found = target_candidates(frame, spec)
-        if len(found) == 1:
-            target, target_source = found[0], "inferred"
-            warnings.append(f"target column {target!r} inferred: the only column that is not a model input and "
-                            f"whose values fit the model's {spec.task} task. Pass --target COL to choose another, "
-                            "or --no-target.")
-        elif len(found) > 1:
-            warnings.append(f"no target column used: {len(found)} columns could be the target "
-                            f"({name_some(found, 8)}). Pass --target COL (or --no-target to silence this).")
-    y = None
-    if target is not None:
-        if target not in columns:
-            raise DataError(
-                f"data {path}: --target column {target!r} is not in the file.{_closest(target, columns)} "
-                f"Columns are: {name_some(columns, 12)}."
-            )
-        y = frame[target].to_numpy()
-        if pd.isna(frame[target]).any():
-            row = int(np.flatnonzero(pd.isna(frame[target]).to_numpy())[0]) + 1
-            raise DataError(f"data {path}: target column {target!r} is empty at row {row} (line {row + 1}).")
 
-    candidates = [c for c in columns if c != target]
+def _infer_target(frame: pd.DataFrame, spec: ModelSpec, warnings: list[str]) -> str | None:
+    """The one column that can be the target, or None with a warning listing several."""
+    found = target_candidates(frame, spec)
+    if len(found) == 1:
+        warnings.append(f"target column {found[0]!r} inferred: the only column that is not a model input and "
+                        f"whose values fit the model's {spec.task} task. Pass --target COL to choose another, "
+                        "or --no-target.")
+        return found[0]
+    if len(found) > 1:
+        warnings.append(f"no target column used: {len(found)} columns could be the target "
+                        f"({name_some(found, 8)}). Pass --target COL (or --no-target to silence this).")
+    return None
+
+
+def _target_values(path: Path, frame: pd.DataFrame, columns: list[str], target: str | None) -> np.ndarray | None:
+    """The target column's values; a missing column or an empty cell is a DataError."""
+    if target is None:
+        return None
+    if target not in columns:
+        raise DataError(
+            f"data {path}: --target column {target!r} is not in the file.{_closest(target, columns)} "
+            f"Columns are: {name_some(columns, 12)}."
+        )
+    y = frame[target].to_numpy()
+    if pd.isna(frame[target]).any():
+        row = int(np.flatnonzero(pd.isna(frame[target]).to_numpy())[0]) + 1
+        raise DataError(f"data {path}: target column {target!r} is empty at row {row} (line {row + 1}).")
+    return y
+
+
+def _model_columns(path: Path, spec: ModelSpec, columns: list[str], candidates: list[str],
+                   warnings: list[str]) -> tuple[str, ...]:
+    """The model's input columns: by name when the model records them, else by position."""
     if spec.feature_names is not None:
         missing = [n for n in spec.feature_names if n not in columns]
         if missing:
@@ -126,18 +162,7 @@ def load_data(path: Path, spec: ModelSpec, *, target: str | None = None,
     if len(names) > MAX_MODEL_COLUMNS:
         raise DataError(f"data {path}: the model would use {len(names):,} columns; at most {MAX_MODEL_COLUMNS:,} "
                         "can be audited and reported. Select the model's columns (or reduce the features).")
-    ignored = tuple(c for c in candidates if c not in names)
-    if ignored:
-        warnings.append(f"{len(ignored)} column(s) not used by the model were ignored: {name_some(list(ignored), 8)}.")
-
-    X, categories, numeric_dtypes = encode_columns(frame, names, spec.categorical, path, warnings)
-    space = FeatureSpace(tuple(names), categories, as_frame=spec.as_frame, numeric_dtypes=numeric_dtypes,
-                         frame_categories={n: spec.categorical[n] for n in spec.frame_categorical})
-    if callable(keep):
-        keep = tuple(keep(columns, target))
-    extra = {c: frame[c].to_numpy() for c in keep if c in ignored}
-    return Dataset(path=str(path), sha256=digest, X=X, space=space, target=y, target_name=target,
-                   ignored_columns=ignored, warnings=tuple(warnings), extra=extra, target_source=target_source)
+    return names
 
 
 def encode_columns(frame: pd.DataFrame, names: tuple[str, ...] | list[str], known: Mapping[str, tuple[Any, ...]],

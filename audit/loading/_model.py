@@ -1,6 +1,7 @@
-"""Model loading that fails closed.
+"""scikit-learn-like model files (pickle, joblib, skops), loaded so that it fails closed.
 
-The bytes are read once, hashed, and the hashed bytes are what gets loaded. Pickles (plain or
+``audit.loading.load_model`` reads the bytes once and hashes them; the hashed bytes (``LoadRequest``)
+are what gets loaded here, through the registry's ``pickle`` and ``skops`` entries. Pickles (plain or
 joblib) go through an unpickler whose ``find_class`` admits only exact allow-listed pairs, checked
 before anything is imported; a refused name is replaced by an inert marker so that *every* refused
 global can be reported, and the load then fails. skops files are loaded with an explicit trusted list
@@ -13,63 +14,27 @@ before anything predicts with it (``audit.loading._validate``). Any failure is a
 
 from __future__ import annotations
 
-import hashlib
 import io
 import pickle
 import pickletools
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audit.errors import AuditError, InputError, ModelError, UnsafeModelError, name_some
+from audit.errors import AuditError, ModelError, UnsafeModelError, name_some
 from audit.loading._allowlist import allowed_pairs
+from audit.loading._base import WAY_OUT as _WAY_OUT
+from audit.loading._base import LoadedModel, LoadRequest, short, user_code_missing
 from audit.loading._limits import Limits, limits_for
-from audit.loading._unpickler import BoundedReader, Refusal, joblib_unpickler, plain_unpickler
+from audit.loading._skops import load_skops
+from audit.loading._unpickler import BoundedReader, Refusal, check_partial, joblib_unpickler, plain_unpickler
+from audit.loading._validate import validate_model
 
-__all__ = ["LoadedModel", "load_model", "sha256_bytes", "PICKLE_SUFFIXES"]
+__all__ = ["load_pickled", "PICKLE_SUFFIXES", "SKOPS_SUFFIXES"]
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
 SKOPS_SUFFIXES = (".skops",)
-TORCH_SUFFIXES = (".pt", ".pth", ".safetensors", ".pt2", ".ts", ".jit")
-_WAY_OUT = (
-    "If you trust this file completely, re-run with --trust-model; better, save the model with "
-    "skops (skops.io.dump) or as a plain scikit-learn estimator/pipeline."
-)
 # joblib's compressed containers start with these magic numbers.
 _COMPRESSED_MAGIC = (b"\x78", b"\x1f\x8b", b"BZh", b"\xfd7zXZ", b"\x5d\x00\x00", b"\x04\x22\x4d\x18", b"ZF")
-
-
-@dataclass(frozen=True, eq=False)
-class LoadedModel:
-    """A model object plus where it came from and how it was loaded."""
-
-    obj: Any
-    path: str
-    sha256: str
-    format: str
-    trusted: bool
-    how: str
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def read_bytes(path: Path, what: str) -> bytes:
-    """Read a whole input file, turning OS errors into one clear message."""
-    if not path.exists():
-        raise InputError(f"{what} {path}: file not found. Check the path.")
-    if path.is_dir():
-        raise InputError(f"{what} {path}: is a directory, expected a file.")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{what} {path}: cannot be read ({exc.strerror}).") from None
-    if not data:
-        raise InputError(f"{what} {path}: the file is empty. Give the saved model file.")
-    return data
 
 
 def _scan_plain_pickle(data: bytes, path: Path) -> None:
@@ -111,7 +76,7 @@ def _joblib_stream(data: bytes, path: Path, limits: Limits) -> BoundedReader:
             stream = _buffered_read_file(_COMPRESSORS[name].decompressor_file(raw))
         except (ValueError, ImportError, OSError) as exc:
             raise UnsafeModelError(f"model {path}: a joblib file compressed with {name!r}, which cannot be "
-                                   f"read here ({_short(exc)}). Re-save it with compress=3 (zlib) or "
+                                   f"read here ({short(exc)}). Re-save it with compress=3 (zlib) or "
                                    "without compression.") from None
     else:
         stream = raw
@@ -160,13 +125,7 @@ def _run_load(unpickler: Any) -> tuple[Any, str | None]:
     except MemoryError:
         return None, "refused: it asks for more memory than is available"
     except Exception as exc:  # noqa: BLE001 - reported with refusals or as a parse error
-        return None, f"{type(exc).__name__}: {_short(exc)}"
-
-
-def _short(exc: BaseException, limit: int = 200) -> str:
-    """One line of an exception's text, cut to ``limit`` characters."""
-    text = " ".join(str(exc).split())
-    return text if len(text) <= limit else text[:limit] + "..."
+        return None, f"{type(exc).__name__}: {short(exc)}"
 
 
 def _check_callable_params(obj: Any, path: Path) -> None:
@@ -181,8 +140,6 @@ def _check_callable_params(obj: Any, path: Path) -> None:
 
     import numpy as np
 
-    from audit.loading._unpickler import check_partial
-
     get_params = getattr(obj, "get_params", None)
     if get_params is None:
         return
@@ -192,7 +149,7 @@ def _check_callable_params(obj: Any, path: Path) -> None:
         params = get_params(deep=True)
     except Exception as exc:  # noqa: BLE001 - a damaged estimator state is the file's fault
         raise ModelError(f"model {path}: the {type(obj).__name__} in it has incomplete or damaged parameters "
-                         f"({type(exc).__name__}: {_short(exc)}). Re-save the fitted model.") from None
+                         f"({type(exc).__name__}: {short(exc)}). Re-save the fitted model.") from None
     for key, value in params.items():
         if not callable(value) or hasattr(value, "get_params") or isinstance(value, type):
             continue
@@ -215,67 +172,29 @@ def _check_callable_params(obj: Any, path: Path) -> None:
         )
 
 
-def user_code_missing(exc: BaseException, path: Path) -> ModelError | None:
-    """The error for a pickle that names the user's own class or module, absent here (for example a
-    class defined in the training script, which pickle records as ``__main__.Clip``); None otherwise."""
-    text = str(exc)
-    found = re.search(r"Can't get attribute '([^']+)' on <module '([^']+)'", text)
-    if isinstance(exc, AttributeError) and found:
-        name, module = found.groups()
-    elif isinstance(exc, ModuleNotFoundError) and exc.name:
-        name, module = None, exc.name
-    else:
-        return None
-    what = f"{name} in module {module}" if name else f"module {module}"
-    where = " (the training script that was run, not an importable module)" if module == "__main__" else ""
-    return ModelError(
-        f"model {path}: the file refers to {what}{where}, which cannot be imported here. Define "
-        f"{name or 'that code'} in an importable module (for example mypkg/transforms.py, imported by the "
-        f"training script), fit and save the model again, and load it with --trust-model with that module on "
-        f"PYTHONPATH; or save it with skops.io.dump."
-    )
-
-
-def load_model(path: Path, *, trust_model: bool = False, model_class: str | None = None,
-               max_model_bytes: int | None = None) -> LoadedModel:
-    """Load a model file safely; ``trust_model`` lifts the allow-list for files the user vouches for.
-
-    ``max_model_bytes`` raises or lowers the byte budget of a load (default: from
-    ``XAI_AUDIT_MAX_MODEL_BYTES``, else derived from the file size; see ``audit.loading._limits``).
-
-    >>> load_model(Path("missing.pkl"))  # doctest: +IGNORE_EXCEPTION_DETAIL
-    Traceback (most recent call last):
-    audit.errors.InputError: model missing.pkl: file not found. Check the path.
-    """
-    from audit.loading._native import NATIVE_SUFFIXES, load_native, sniff_format
-
-    suffix = path.suffix.lower()
-    supported = PICKLE_SUFFIXES + SKOPS_SUFFIXES + TORCH_SUFFIXES + NATIVE_SUFFIXES
-    data = read_bytes(path, "model") if suffix in supported or path.is_file() else b""
-    native = sniff_format(data) or ("onnx" if suffix == ".onnx" else None)  # by content, whatever the suffix
-    if native is None and suffix not in supported:
-        raise InputError(
-            f"model {path}: unsupported file type {suffix or '(none)'!r}. Supported: {', '.join(supported)}."
+def load_pickled(req: LoadRequest) -> LoadedModel:
+    """Load a pickle, joblib or skops file; ``trust_model`` lifts the allow-list for files the user vouches
+    for. ``max_model_bytes`` raises or lowers the byte budget of a load (default: from
+    ``XAI_AUDIT_MAX_MODEL_BYTES``, else derived from the file size; see ``audit.loading._limits``)."""
+    path = req.path
+    obj, fmt, how, trusted = _checked_load(req)
+    if not (hasattr(obj, "predict") or hasattr(obj, "predict_proba")):
+        raise ModelError(
+            f"model {path}: loaded a {type(obj).__name__}, which has no predict method. "
+            "Save the fitted estimator or pipeline itself."
         )
-    data = data or read_bytes(path, "model")
-    digest = sha256_bytes(data)
-    if native is not None:
-        return load_native(data, path, digest, native, max_bytes=max_model_bytes)
-    if suffix in NATIVE_SUFFIXES:
-        raise InputError(f"model {path}: the content is not an XGBoost JSON/UBJSON, LightGBM text, CatBoost "
-                         f"(.cbm) or ONNX model, which {suffix!r} files must be. Give the file saved by the "
-                         "library's save_model, or the right suffix.")
-    if suffix in TORCH_SUFFIXES:
-        from audit.loading._torch import load_torch_model
+    _check_supported_kind(obj, path)
+    return LoadedModel(obj=obj, path=str(path), sha256=req.digest, format=fmt, trusted=trusted, how=how)
 
-        return load_torch_model(data, path, digest, trust_model=trust_model, model_class=model_class)
-    limits = limits_for(len(data), max_model_bytes)
+
+def _checked_load(req: LoadRequest) -> tuple[Any, str, str, bool]:
+    """The loaded and (unless trusted) structurally validated object; every failure an AuditError."""
+    path = req.path
+    limits = limits_for(len(req.data), req.max_model_bytes)
     try:
-        obj, fmt, how, trusted = _load_sklearn_like(data, path, suffix, trust_model, limits)
+        obj, fmt, how, trusted = _load_sklearn_like(req.data, path, req.suffix, req.trust_model, limits)
         if not trusted:
             _check_callable_params(obj, path)
-            from audit.loading._validate import validate_model
-
             validate_model(obj, path)
     except AuditError:
         raise
@@ -288,15 +207,9 @@ def load_model(path: Path, *, trust_model: bool = False, model_class: str | None
         missing = user_code_missing(exc, path)
         if missing is not None:
             raise missing from None
-        raise ModelError(f"model {path}: could not be loaded ({type(exc).__name__}: {_short(exc)}). "
+        raise ModelError(f"model {path}: could not be loaded ({type(exc).__name__}: {short(exc)}). "
                          "Re-save the fitted model with this scikit-learn version.") from None
-    if not (hasattr(obj, "predict") or hasattr(obj, "predict_proba")):
-        raise ModelError(
-            f"model {path}: loaded a {type(obj).__name__}, which has no predict method. "
-            "Save the fitted estimator or pipeline itself."
-        )
-    _check_supported_kind(obj, path)
-    return LoadedModel(obj=obj, path=str(path), sha256=digest, format=fmt, trusted=trusted, how=how)
+    return obj, fmt, how, trusted
 
 
 _UNSUPPORTED_KINDS = {"clusterer": "a clusterer", "outlier_detector": "an outlier detector",
@@ -325,8 +238,6 @@ def _check_supported_kind(obj: Any, path: Path) -> None:
 def _load_sklearn_like(data: bytes, path: Path, suffix: str, trust_model: bool,
                        limits: Limits) -> tuple[Any, str, str, bool]:
     if suffix in SKOPS_SUFFIXES:
-        from audit.loading._skops import load_skops
-
         return load_skops(data, path, limits), "skops", "skops.io with the explicit allow-list", False
     if trust_model:
         if _is_joblib(data, path):

@@ -25,9 +25,10 @@ from typing import Any
 import numpy as np
 
 from audit.errors import AuditError, InputError, ModelError, UnsafeModelError
-from audit.loading._model import LoadedModel, sha256_bytes
+from audit.loading._base import LoadedModel, LoadRequest, require_extra, sha256_bytes
 
-__all__ = ["NATIVE_SUFFIXES", "sniff_format", "load_native", "MAX_TREES", "MAX_NODES"]
+__all__ = ["NATIVE_SUFFIXES", "sniff_format", "sniff_native", "load_native", "load_native_request", "catboost_info",
+           "MAX_TREES", "MAX_NODES"]
 
 NATIVE_SUFFIXES = (".json", ".ubj", ".txt", ".lgb", ".cbm", ".onnx")
 MAX_TREES = 100_000
@@ -63,10 +64,18 @@ def sniff_format(data: bytes) -> str | None:
     return None
 
 
-def _require(module: str, path: Path) -> Any:
-    from audit.extras import require
+def sniff_native(data: bytes, suffix: str) -> str | None:
+    """The registry's content sniff: a native format by content, whatever the suffix, or ONNX by suffix."""
+    return sniff_format(data) or ("onnx" if suffix == ".onnx" else None)
 
-    return require(module, f"model {path}")  # exit 2 naming the extra (onnxruntime's included)
+
+def load_native_request(req: LoadRequest) -> LoadedModel:
+    """The registry's entry: a file with a native suffix must hold a native model by content."""
+    if req.fmt is None:
+        raise InputError(f"model {req.path}: the content is not an XGBoost JSON/UBJSON, LightGBM text, CatBoost "
+                         f"(.cbm) or ONNX model, which {req.suffix!r} files must be. Give the file saved by the "
+                         "library's save_model, or the right suffix.")
+    return load_native(req.data, req.path, req.digest, req.fmt, max_bytes=req.max_model_bytes)
 
 
 def read_native_spec(path: Path) -> tuple[dict[str, Any] | None, dict[str, Any]]:
@@ -133,7 +142,7 @@ def _load_xgboost(data: bytes, path: Path, fmt: str) -> tuple[Any, dict[str, Any
         except UbjError as exc:
             raise _refuse(path, f"not well-formed UBJSON ({exc})") from None
     info = check_xgboost_document(doc, path)
-    xgb = _require("xgboost", path)
+    xgb = require_extra("xgboost", path)
     booster = xgb.Booster()
     booster.load_model(bytearray(data))
     info["how"] = f"xgboost.Booster.load_model ({'JSON' if fmt == 'xgboost-json' else 'UBJSON'}), structure checked"
@@ -224,7 +233,7 @@ def _load_lightgbm(data: bytes, path: Path) -> tuple[Any, dict[str, Any]]:
     except UnicodeDecodeError as exc:
         raise _refuse(path, f"a LightGBM text model that is not UTF-8 (byte {exc.start})") from None
     info = check_lightgbm_text(text, path)
-    lgb = _require("lightgbm", path)
+    lgb = require_extra("lightgbm", path)
     booster = lgb.Booster(model_str=text)
     info["how"] = "lightgbm.Booster(model_str=...) (text format), structure checked"
     return booster, info
@@ -317,7 +326,7 @@ def _load_catboost(data: bytes, path: Path) -> tuple[Any, dict[str, Any]]:
     core = int.from_bytes(data[4:8], "little")
     if core <= 0 or 8 + core > len(data):
         raise _refuse(path, f"its CatBoost header declares a {core:,}-byte model core in a {len(data):,}-byte file")
-    cb = _require("catboost", path)
+    cb = require_extra("catboost", path)
     model = cb.CatBoost()
     model.load_model(blob=data)
     info = catboost_info(model)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from audit.errors import InputError, UnsafeModelError
+from audit.loading._base import require_extra
 
 __all__ = ["load_onnx", "MAX_TENSOR_ELEMENTS"]
 
@@ -76,10 +77,8 @@ def check_onnx(model: Any, path: Path, size: int) -> None:
 
 def load_onnx(data: bytes, path: Path) -> tuple[Any, dict[str, Any]]:
     """An onnxruntime session over the checked bytes, and what the graph says about its task."""
-    from audit.loading._native import _require
-
-    onnx = _require("onnx", path)
-    _require("onnxruntime", path)
+    onnx = require_extra("onnx", path)
+    require_extra("onnxruntime", path)
     import onnxruntime as ort
 
     try:

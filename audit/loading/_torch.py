@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from audit.errors import InputError, ModelError, UnsafeModelError
+from audit.loading._base import LoadedModel, LoadRequest, sha256_bytes, user_code_missing
 from audit.loading._imports import import_object
-from audit.loading._model import LoadedModel, sha256_bytes
+
+TORCH_SUFFIXES = (".pt", ".pth", ".safetensors", ".pt2", ".ts", ".jit")
 
 _EXPORT_HINT = (
     "Save the weights instead: torch.save(model.state_dict(), 'model.pt') (or safetensors), then run with "
@@ -61,8 +63,6 @@ def _is_torchscript(data: bytes) -> bool:
 def _trusted(load: Any, path: Path) -> Any:
     """Run a --trust-model load; a failure on the user's file (code it names that is not importable here,
     a damaged archive) is bad input (exit 2), never an internal error."""
-    from audit.loading._model import user_code_missing
-
     try:
         return load()
     except Exception as exc:  # noqa: BLE001 - the file is the user's input
@@ -73,7 +73,14 @@ def _trusted(load: Any, path: Path) -> Any:
                          f"{str(exc).splitlines()[0][:200] if str(exc) else ''}).") from None
 
 
+def load_torch_request(req: LoadRequest) -> LoadedModel:
+    """The registry's entry for the torch suffixes."""
+    return load_torch_model(req.data, req.path, req.digest, trust_model=req.trust_model, model_class=req.model_class)
+
+
 def load_torch_model(data: bytes, path: Path, digest: str, *, trust_model: bool, model_class: str | None) -> LoadedModel:
+    """Load a torch model file, the executable kinds only with ``trust_model``; weights are rebuilt into
+    ``model_class``."""
     try:
         import torch
     except ImportError:
@@ -81,6 +88,22 @@ def load_torch_model(data: bytes, path: Path, digest: str, *, trust_model: bool,
     spec, spec_path, spec_sha = read_spec(path)
     suffix = path.suffix.lower()
     extra = {"spec": spec, "spec_path": str(spec_path), "spec_sha256": spec_sha, "model_class": model_class}
+    program = _load_program(torch, data, path, suffix, trust_model)
+    if program is not None:
+        model, fmt, how = program
+        return LoadedModel(model, str(path), digest, fmt, True, how, extra)
+    state, how = _load_state(torch, data, path, suffix, trust_model)
+    if isinstance(state, torch.nn.Module):  # a fully pickled module, loaded with --trust-model
+        return LoadedModel(state, str(path), digest, "torch-pickle", True,
+                           "torch.load(weights_only=False) (--trust-model)", extra)
+    model = _rebuild(state, spec, path, model_class)
+    return LoadedModel(model, str(path), digest, "state_dict" if suffix != ".safetensors" else "safetensors", False,
+                       how, extra)
+
+
+def _load_program(torch: Any, data: bytes, path: Path, suffix: str, trust_model: bool) -> tuple[Any, str, str] | None:
+    """A TorchScript archive or torch.export program (executable code: only with --trust-model) as
+    (module, format, how); None for a weights file."""
     if suffix in (".ts", ".jit") or (suffix in (".pt", ".pth") and _is_torchscript(data)):
         if not trust_model:
             raise UnsafeModelError(
@@ -88,7 +111,7 @@ def load_torch_model(data: bytes, path: Path, digest: str, *, trust_model: bool,
                 f"--trust-model. {_EXPORT_HINT}"
             )
         model = _trusted(lambda: torch.jit.load(io.BytesIO(data), map_location="cpu"), path)
-        return LoadedModel(model, str(path), digest, "torchscript", True, "torch.jit.load (--trust-model)", extra)
+        return model, "torchscript", "torch.jit.load (--trust-model)"
     if suffix == ".pt2":
         if not trust_model:
             raise UnsafeModelError(
@@ -96,8 +119,13 @@ def load_torch_model(data: bytes, path: Path, digest: str, *, trust_model: bool,
                 f"{_EXPORT_HINT}"
             )
         program = _trusted(lambda: torch.export.load(io.BytesIO(data)), path)
-        return LoadedModel(program.module(), str(path), digest, "torch.export", True,
-                           "torch.export.load (--trust-model)", extra)
+        return program.module(), "torch.export", "torch.export.load (--trust-model)"
+    return None
+
+
+def _load_state(torch: Any, data: bytes, path: Path, suffix: str, trust_model: bool) -> tuple[Any, str]:
+    """The weights (a state_dict) and how they were read; with --trust-model, a fully pickled
+    ``nn.Module`` in their place."""
     if suffix == ".safetensors":
         from safetensors.torch import load as load_safetensors
 
@@ -105,24 +133,26 @@ def load_torch_model(data: bytes, path: Path, digest: str, *, trust_model: bool,
             state = load_safetensors(data)
         except Exception as exc:  # noqa: BLE001
             raise InputError(f"model {path}: not a readable safetensors file ({exc}).") from None
-        how = "safetensors + --model-class"
-    else:
-        try:
-            state = torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
-        except Exception as exc:  # noqa: BLE001 - weights_only refuses anything but tensors and containers
-            if not trust_model:
-                raise UnsafeModelError(
-                    f"model {path}: not a plain state_dict (torch.load with weights_only=True refused it: "
-                    f"{str(exc).splitlines()[0][:200]}). A fully pickled module runs code when loaded. {_EXPORT_HINT}"
-                ) from None
-            obj = _trusted(lambda: torch.load(io.BytesIO(data), weights_only=False, map_location="cpu"), path)
-            if not isinstance(obj, torch.nn.Module):
-                raise ModelError(f"model {path}: loaded a {type(obj).__name__}, not a torch.nn.Module.") from None
-            return LoadedModel(obj, str(path), digest, "torch-pickle", True,
-                               "torch.load(weights_only=False) (--trust-model)", extra)
-        how = "torch.load(weights_only=True) + --model-class"
-        if isinstance(state, torch.nn.Module):  # pragma: no cover - weights_only never returns modules
-            raise UnsafeModelError(f"model {path}: a pickled module; refused. {_EXPORT_HINT}")
+        return state, "safetensors + --model-class"
+    try:
+        state = torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
+    except Exception as exc:  # noqa: BLE001 - weights_only refuses anything but tensors and containers
+        if not trust_model:
+            raise UnsafeModelError(
+                f"model {path}: not a plain state_dict (torch.load with weights_only=True refused it: "
+                f"{str(exc).splitlines()[0][:200]}). A fully pickled module runs code when loaded. {_EXPORT_HINT}"
+            ) from None
+        obj = _trusted(lambda: torch.load(io.BytesIO(data), weights_only=False, map_location="cpu"), path)
+        if not isinstance(obj, torch.nn.Module):
+            raise ModelError(f"model {path}: loaded a {type(obj).__name__}, not a torch.nn.Module.") from None
+        return obj, "torch.load(weights_only=False) (--trust-model)"
+    if isinstance(state, torch.nn.Module):  # pragma: no cover - weights_only never returns modules
+        raise UnsafeModelError(f"model {path}: a pickled module; refused. {_EXPORT_HINT}")
+    return state, "torch.load(weights_only=True) + --model-class"
+
+
+def _rebuild(state: Any, spec: dict[str, Any], path: Path, model_class: str | None) -> Any:
+    """The user's module class, built from the spec's ``model_kwargs`` and given the weights strictly."""
     if not isinstance(state, dict):
         raise InputError(f"model {path}: expected a state_dict (a dict of tensors), got {type(state).__name__}.")
     if model_class is None:
@@ -136,5 +166,4 @@ def load_torch_model(data: bytes, path: Path, digest: str, *, trust_model: bool,
         model.load_state_dict(state, strict=True)
     except Exception as exc:  # noqa: BLE001
         raise ModelError(f"model {path}: {model_class} could not take these weights ({exc}).") from None
-    return LoadedModel(model, str(path), digest, "state_dict" if suffix != ".safetensors" else "safetensors", False,
-                       how, extra)
+    return model

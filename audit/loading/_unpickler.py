@@ -341,23 +341,8 @@ class _Bounded:
             _cls, base, state = args
             if state is not None:
                 self._check_call(base, (state,), None, depth + 1)
-        elif name in ("__randomstate_ctor", "__generator_ctor"):
-            gen = args[0] if args else "MT19937"
-            ctor = args[1] if len(args) > 1 else None
-            from numpy.random import _pickle as nprp
-            from numpy.random.bit_generator import BitGenerator
-
-            named = isinstance(gen, BitGenerator) or (isinstance(gen, str) and len(gen) <= 64)
-            if not named or kwargs or len(args) > 2 or (
-                    ctor is not None and ctor is not getattr(nprp, "__bit_generator_ctor")):
-                raise Refusal(f"numpy.random.{name} may only name a bit generator")
-        elif name == "__bit_generator_ctor":
-            from numpy.random.bit_generator import BitGenerator
-
-            gen = args[0] if args else "MT19937"
-            if kwargs or len(args) > 1 or not (isinstance(gen, str) or (
-                    isinstance(gen, type) and issubclass(gen, BitGenerator))):
-                raise Refusal("numpy.random.__bit_generator_ctor may only name a bit generator")
+        elif name in ("__randomstate_ctor", "__generator_ctor", "__bit_generator_ctor"):
+            _check_random_ctor(name, args, kwargs)
         elif func in (set, frozenset, dict) or name == "OrderedDict":
             if args:
                 self._charge_hash([args[0]])
@@ -459,6 +444,26 @@ class _Bounded:
         if len(b) != n:
             raise Refusal("the pickle ends inside a buffer")
         self.append(b)  # type: ignore[attr-defined]
+
+
+def _check_random_ctor(name: str, args: tuple, kwargs: dict) -> None:
+    """numpy.random's pickle constructors may only name a bit generator (a class or a short name), never
+    call anything else while loading."""
+    from numpy.random import _pickle as nprp
+    from numpy.random.bit_generator import BitGenerator
+
+    if name == "__bit_generator_ctor":
+        gen = args[0] if args else "MT19937"
+        if kwargs or len(args) > 1 or not (isinstance(gen, str) or (
+                isinstance(gen, type) and issubclass(gen, BitGenerator))):
+            raise Refusal("numpy.random.__bit_generator_ctor may only name a bit generator")
+        return
+    gen = args[0] if args else "MT19937"
+    ctor = args[1] if len(args) > 1 else None
+    named = isinstance(gen, BitGenerator) or (isinstance(gen, str) and len(gen) <= 64)
+    if not named or kwargs or len(args) > 2 or (
+            ctor is not None and ctor is not getattr(nprp, "__bit_generator_ctor")):
+        raise Refusal(f"numpy.random.{name} may only name a bit generator")
 
 
 def _check_tree_args(args: Any) -> None:

@@ -1,20 +1,18 @@
 """Writing the outputs: results.json, report.pdf and optional JUnit XML, atomically.
 
-Everything is rendered into a temporary folder beside ``out``; only when all files are complete are
-they moved into place, so a failed run never leaves a half-written report that looks complete.
+Everything is rendered into a temporary folder beside ``out`` (:mod:`audit.atomic`); only when all files
+are complete are they moved into place, so a failed run never leaves a half-written report that looks
+complete.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from audit.errors import InputError
+from audit.atomic import atomic_outputs
 from audit.results import AuditResult, CompareResult
 
 __all__ = ["write_outputs", "write_compare_outputs", "junit_xml"]
@@ -70,28 +68,15 @@ def write_compare_outputs(result: CompareResult, out: Path, *, template: Any,
 
 def _write_atomically(out: Path, files: dict[str, tuple[str, Callable[[Path], None]]], junit_text: str | None,
                       junit: Path | None) -> dict[str, Path]:
-    """Render every file (key -> (name, writer)) into a temporary folder beside ``out``, then move them into
-    place; nothing is placed unless everything rendered."""
+    """Render every file (key -> (name, writer)) through :func:`audit.atomic.atomic_outputs`: nothing is
+    placed in ``out`` (or at ``junit``) unless everything rendered."""
     out = Path(out)
-    parent = out.resolve().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".audit-tmp-", dir=parent))
-    except OSError as exc:
-        raise InputError(f"--out {out}: cannot write there ({exc.strerror}). Choose a writable folder.") from None
-    try:
-        for name, write in files.values():
-            write(tmp / name)
+    paths = {key: out / name for key, (name, _) in files.items()}
+    if junit is not None:
+        paths["junit"] = Path(junit)
+    with atomic_outputs(paths, beside=out, what=f"--out {out}") as staged:
+        for key, (_, write) in files.items():
+            write(staged[key])
         if junit is not None:
-            (tmp / "junit.xml").write_text(junit_text or "", encoding="utf-8")
-        out.mkdir(parents=True, exist_ok=True)
-        paths = {key: out / name for key, (name, _) in files.items()}
-        for key, (name, _) in files.items():
-            os.replace(tmp / name, paths[key])
-        if junit is not None:
-            junit.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(tmp / "junit.xml"), junit)
-            paths["junit"] = junit
-        return paths
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+            staged["junit"].write_text(junit_text or "", encoding="utf-8")
+    return paths

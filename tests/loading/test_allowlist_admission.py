@@ -18,9 +18,8 @@ import skops.io as sio
 from sklearn.utils.validation import check_array
 
 from audit.errors import ModelError, UnsafeModelError
-from audit.loading import _allowlist
+from audit.loading import _allowlist, load_model
 from audit.loading._allowlist import NEVER, allowed_pairs, describe, is_allowed, reference_functions
-from audit.loading._model import load_model
 from audit.loading._validate import validate_model
 
 RNG = np.random.default_rng(0)

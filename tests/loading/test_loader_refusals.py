@@ -19,9 +19,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from audit.errors import InputError, ModelError, UnsafeModelError
-from audit.loading import _allowlist
+from audit.loading import _allowlist, load_model
 from audit.loading._allowlist import NEVER, allowed_pairs, allowed_type_names, is_allowed
-from audit.loading._model import _check_callable_params, _short, load_model
+from audit.loading._base import short as _short
+from audit.loading._model import _check_callable_params
 
 
 def _model():
