@@ -35,9 +35,15 @@ from audit.gate import Gate, direction_checks, evaluate, extend, stability_check
 from audit.loading import load_data, load_model
 from audit.progress import Clock, Progress
 from audit.protected import check_protected_names, measure_protected, protected_evidence, settle_protected
-from audit.reason_reference import Reference, choose_reference, default_method, favorable_scores, reference_values
-from audit.reason_stability import reason_agreement
 from audit.provenance import created_at, data_record, model_record, reproducibility_record, setup_warnings
+from audit.reason_reference import (
+    Reference,
+    choose_reference,
+    default_method,
+    favorable_scores,
+    reference_values,
+)
+from audit.reason_stability import reason_agreement
 from audit.recourse import attach_recourse, check_recourse_names, data_columns
 from audit.results import AuditResult, RowOutcomes
 from audit.types import Dataset
