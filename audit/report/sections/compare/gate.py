@@ -1,0 +1,16 @@
+"""Every [policy.compare] check with value, threshold and verdict."""
+
+from __future__ import annotations
+
+from audit.report.context import CompareContext as Context
+from audit.report.formatting import esc
+
+__all__ = ["render"]
+
+
+def render(ctx: Context) -> list:
+    lay = ctx.lay
+    return [*lay.h1("Model-change policy gate"),
+            lay.p(esc("Each check applies a [policy.compare] threshold to a measured difference between the two "
+                        "models. A measure that could not be taken is reported as a finding saying why.")),
+            lay.gate_table(ctx.r.gate)]
