@@ -105,20 +105,18 @@ class CompareContext:
         return out
 
 
-def protected_source_line(prot: dict[str, Any]) -> str:
-    """Where the protected attributes came from, in one sentence (cover and protected section)."""
+def protected_source_line(template: Any, prot: dict[str, Any]) -> str:
+    """Where the protected attributes came from, in one sentence of the template's (cover and protected
+    section)."""
     attrs, source = prot.get("attributes") or [], prot.get("protected_source", "configured")
     bases = prot.get("inferred_bases") or {}
     if source == "inferred" and attrs:
         named = ", ".join(f"{a} ({bases.get(a, 'prohibited basis')})" for a in attrs)
-        return (f"Protected attributes inferred from column names: {named}. The credit_decision template treats "
-                "columns named after a prohibited basis as protected; set policy.protected_attributes to choose them, "
-                "or [] to declare none.")
+        return template.text("protected_source_inferred", attributes=named)
     if source == "inferred":
-        return ("Protected attributes: none inferred (no column is named after a prohibited basis such as sex, age, "
-                "race or marital status); set policy.protected_attributes to name them.")
+        return template.text("protected_source_none_inferred")
     if source == "declared_none":
-        return "Protected attributes: declared none (policy.protected_attributes = [])."
+        return template.text("protected_source_declared_none")
     if source == "none" or not attrs:
-        return "Protected attributes: none configured (policy.protected_attributes)."
-    return f"Protected attributes (policy.protected_attributes): {', '.join(attrs)}."
+        return template.text("protected_source_none")
+    return template.text("protected_source_configured", attributes=", ".join(attrs))

@@ -27,7 +27,5 @@ def render(ctx: Context) -> list:
     if rp.get("config_overrides"):
         out.append(lay.p(esc("Overrides applied on top: " + some(
             [f"{k} = {v!r}" for k, v in rp["config_overrides"].items()], "overrides", lay.json_name)), "small"))
-    out.append(lay.p("Wall-clock timings and per-metric seconds are in results.json "
-                      "(reproducibility.timings_seconds); they are left out of this document so that the same "
-                      "inputs, configuration and SOURCE_DATE_EPOCH reproduce it byte for byte.", "small"))
+    out.append(lay.p(ctx.t.text("appendix_timings"), "small"))
     return out

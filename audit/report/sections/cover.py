@@ -9,7 +9,7 @@ from audit.report.context import protected_source_line
 from audit.report.formatting import cut, esc
 from audit.results import SCHEMA_VERSION
 
-__all__ = ["render", "status_lines", "verdict_line", "target_words", "favorable_words"]
+__all__ = ["render"]
 
 
 def render(ctx: Context) -> list:
@@ -25,12 +25,12 @@ def render(ctx: Context) -> list:
                                 300)), "body"))
     out += [Spacer(1, 0.3 * cm), lay.p(esc(cut(rc.get("title") or t.title, 200)), "title"), Spacer(1, 0.2 * cm),
             lay.p(esc(t.text("cover_statement")))]
-    out += [Spacer(1, 0.3 * cm), lay.verdict_box(verdict_line(ctx), r.gate.passed), Spacer(1, 0.2 * cm)]
+    out += [Spacer(1, 0.3 * cm), lay.verdict_box(_verdict_line(ctx), r.gate.passed), Spacer(1, 0.2 * cm)]
     for line in ctx.failed_lines(brief=True):
         out.append(lay.p("• " + esc(cut(line, 400)), "small"))
-    for line in status_lines(ctx):
+    for line in _status_lines(ctx):
         out.append(lay.p("• " + esc(cut(line, 400)), "small"))
-    out.append(lay.p(esc(cut(protected_source_line(r.protected or {}), 400)), "small"))
+    out.append(lay.p(esc(cut(protected_source_line(ctx.t, r.protected or {}), 400)), "small"))
     out.append(Spacer(1, 0.2 * cm))
     m, d = r.model, r.data
     rows = [
@@ -41,11 +41,11 @@ def render(ctx: Context) -> list:
         ["Data", f"{Path(d['path']).name} — {d['rows']} rows, {len(d['features'])} model inputs"],
         ["Data role", {"holdout": "holdout (not used to train the model)", "training": "training data (in-sample)"}
          .get(d.get("role", "unknown"), "unknown: not stated whether the model was trained on this data (--data-role)")],
-        ["Target column", target_words(ctx)],
+        ["Target column", _target_words(ctx)],
         ["Data SHA-256", d["sha256"]],
     ]
     if m.get("favorable_class") is not None:
-        rows.append(["Favourable outcome", favorable_words(ctx)])
+        rows.append(["Favourable outcome", _favorable_words(ctx)])
     rows += [["Audit date (UTC)", r.created_at],
              ["Tool", f"xai-audit {r.tool_version}, results schema {SCHEMA_VERSION}"]]
     out.append(lay.table(rows, widths=[4 * cm, 13 * cm]))
@@ -53,13 +53,14 @@ def render(ctx: Context) -> list:
     return out
 
 
-def status_lines(ctx: Context) -> list[str]:
+def _status_lines(ctx: Context) -> list[str]:
     """The checks the policy waived (with its reason) and those it did not require, one line each."""
     return [f"{c.name}: {'WAIVED' if c.status == 'waived' else 'not required'} — {c.message}"
             for c in ctx.r.gate.checks if c.status in ("waived", "not_required")]
 
 
-def verdict_line(ctx: Context) -> str:
+def _verdict_line(ctx: Context) -> str:
+    """The verdict box's line: the verdict and the counts of checks behind it."""
     g = ctx.r.gate
     blocking = [c for c in g.checks if c.blocking]
     failed_blocking = [c for c in g.failed if c.blocking]
@@ -75,7 +76,8 @@ def verdict_line(ctx: Context) -> str:
     return f"{head} — {tail}"
 
 
-def target_words(ctx: Context) -> str:
+def _target_words(ctx: Context) -> str:
+    """The target column and how it was chosen (or why there is none)."""
     d = ctx.r.data
     if d.get("target") is None:
         return "none: performance, challenger and the model-randomisation check need one (--target)"
@@ -83,7 +85,8 @@ def target_words(ctx: Context) -> str:
     return f"{d['target']} ({how.get(d.get('target_source'), 'given with --target or target')})"
 
 
-def favorable_words(ctx: Context) -> str:
+def _favorable_words(ctx: Context) -> str:
+    """The favourable class and where it came from; an assumed one is said to be assumed."""
     m = ctx.r.model
     if m.get("favorable_class_source") == "config":
         return f"class {m['favorable_class']} ({ctx.outcome(m['favorable_class'])}), from favorable_class"

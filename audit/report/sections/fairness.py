@@ -9,7 +9,7 @@ from audit.report.context import AuditContext as Context
 from audit.report.formatting import capped, cut, esc, fmt
 from audit.report.layout import GREY
 
-__all__ = ["render", "fairness_attribute"]
+__all__ = ["render"]
 
 
 def render(ctx: Context) -> list:
@@ -24,11 +24,8 @@ def render(ctx: Context) -> list:
     out.append(lay.p(esc(ctx.t.text("fairness_text"))))
     source = "" if fair["favorable_class_source"] == "config" else " (assumed: favorable_class is not set)"
     out.append(lay.p(esc(
-        f"Selected means the model's decision is {ctx.outcome(fair['favorable_class'])}{source}, counted on all "
-        f"{fair['rows']} rows of the data. A group with fewer than {fair['min_group_size']} rows is too small to "
-        "judge: it is shown, but left out of every comparison, and the gate reports it as a finding. The gate "
-        "judges the point estimate against the threshold; the 95% confidence intervals come from "
-        f"{fair['bootstrap']} bootstrap resamples within each group"
+        ctx.t.text("fairness_method", selected=ctx.outcome(fair["favorable_class"]) + source, rows=fair["rows"],
+                   min_group_size=fair["min_group_size"], bootstrap=fair["bootstrap"])
         + (" and true outcome." if fair["with_target"] else ". Without a target only selection rates are compared.")),
         "small"))
     for attr, a in fair["attributes"].items():

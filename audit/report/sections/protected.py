@@ -16,9 +16,9 @@ def render(ctx: Context) -> list:
     prot = ctx.r.protected
     out = [*lay.h1("Influence of protected attributes")]
     if not prot.get("attributes"):
-        return out + [lay.p(esc(protected_source_line(prot)) + " Their influence was therefore not measured. "
+        return out + [lay.p(esc(protected_source_line(ctx.t, prot)) + " Their influence was therefore not measured. "
                              "Set policy.protected_attributes to have this section assess them.")]
-    out.append(lay.p(esc(protected_source_line(prot))))
+    out.append(lay.p(esc(protected_source_line(ctx.t, prot))))
     out.append(lay.p(esc(ctx.t.text("protected_text"))))
     out.append(lay.h2("Direct use and the counterfactual flip test"))
     out.append(lay.p(esc(ctx.t.text("protected_flip_text", rows=prot.get("rows", 0))), "small"))

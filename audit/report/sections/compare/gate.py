@@ -11,6 +11,5 @@ __all__ = ["render"]
 def render(ctx: Context) -> list:
     lay = ctx.lay
     return [*lay.h1("Model-change policy gate"),
-            lay.p(esc("Each check applies a [policy.compare] threshold to a measured difference between the two "
-                        "models. A measure that could not be taken is reported as a finding saying why.")),
+            lay.p(esc(ctx.t.text("compare_gate_text"))),
             lay.gate_table(ctx.r.gate)]

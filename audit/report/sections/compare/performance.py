@@ -18,9 +18,8 @@ def render(ctx: Context) -> list:
         return out + [lay.p("Performance was not compared: no target column (--target).")]
     paired = perf["paired_bootstrap"]
     out.append(lay.p(esc(f"Both models measured on the same {perf['rows']} rows. " + (
-        f"The 95% confidence intervals of the differences come from a paired bootstrap ({paired} resamples of the "
-        "rows, each measuring both models), so they reflect the difference between the models, not the sampling "
-        "noise they share." if paired else "No confidence intervals: the rows are not in the results.json files."))))
+        ctx.t.text("compare_paired_bootstrap", resamples=paired) if paired
+        else "No confidence intervals: the rows are not in the results.json files."))))
     rows = [["Measure", "Baseline", "Candidate", "Difference", "95% CI of the difference"]]
     for k, v in perf["values"].items():
         ci = v["delta_ci95"]
