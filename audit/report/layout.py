@@ -102,7 +102,7 @@ class Layout:
             shown.append(esc(cut(line, 200)))
         if len(shown) < len(lines):
             shown.append(esc(f"… {len(lines) - len(shown):,} more lines, in {self.json_name} "
-                              "(reproducibility.config_text)."))
+                             "(reproducibility.config_text)."))
         return self.p("<br/>".join(shown), "small")
 
     def left_out(self, shown: int, total: int, noun: str, key: str) -> list:
@@ -261,7 +261,7 @@ def _timestamp(iso: str) -> Any:
 
 
 def write_document(b: Layout, story: list, path: Path, *, footer: str, title: str, created_at: str, author: str,
-                    subject: str, creator: str) -> None:
+                   subject: str, creator: str) -> None:
     """Lay ``story`` out on A4 with the footer, page numbers, bookmarks and contents, reproducibly."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import cm

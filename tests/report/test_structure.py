@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 from pathlib import Path
 
 import audit
@@ -35,6 +36,18 @@ def test_the_shared_wording_reaches_every_template_and_is_not_a_template_itself(
     for name in available_templates():
         wording = load_template(name).wording
         assert all(key in wording for key in shared), name
+
+
+def test_every_wording_key_a_section_reads_is_in_every_shipped_template():
+    """Prose is the templates': a key the code reads but a template lacks would print an empty paragraph."""
+    keys: set[str] = set()
+    for path in REPORT.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        keys |= set(re.findall(r'\.text\(\s*"(\w+)"', text)) | set(re.findall(r'\.wording\.get\(\s*"(\w+)"', text))
+    assert {"methodology_recourse", "fairness_method", "compare_gate_text"} <= keys
+    for name in available_templates():
+        wording = load_template(name).wording
+        assert [k for k in sorted(keys) if not wording.get(k)] == [], name
 
 
 def test_no_report_module_over_400_lines_and_no_function_over_60():

@@ -19,7 +19,7 @@ def render(ctx: Context) -> list:
     out += [lay.image(charts.agreement_heatmap(a["methods"], a["spearman"]), min(17.0, 7.0 + 1.0 * n)),
             lay.p(esc(ctx.t.text("agreement_text")))]
     out.append(lay.p(esc(f"Share of each row's top-{a['k']} inputs (by size) that two methods have in common "
-                            "(1 = the same inputs)."), "small"))
+                         "(1 = the same inputs)."), "small"))
     # Columns are numbered so that ten methods still fit across the page.
     rows = [["#", "method"] + [str(i) for i in range(1, n + 1)]]
     for i, (name, row) in enumerate(zip(a["methods"], a["topk_overlap"]), start=1):

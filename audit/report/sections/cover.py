@@ -22,7 +22,7 @@ def render(ctx: Context) -> list:
     if rc.get("logo") and Path(rc["logo"]).is_file():
         out.append(Image(str(rc["logo"]), width=1.6 * cm, height=1.6 * cm, hAlign="LEFT", kind="proportional"))
     out.append(lay.p(esc(cut(rc.get("organisation") or "Organisation not set (report.organisation in audit.toml)",
-                                300)), "body"))
+                             300)), "body"))
     out += [Spacer(1, 0.3 * cm), lay.p(esc(cut(rc.get("title") or t.title, 200)), "title"), Spacer(1, 0.2 * cm),
             lay.p(esc(t.text("cover_statement")))]
     out += [Spacer(1, 0.3 * cm), lay.verdict_box(_verdict_line(ctx), r.gate.passed), Spacer(1, 0.2 * cm)]

@@ -59,13 +59,13 @@ def _decision_page(ctx: Context, d: Any) -> list:
     flagged = [x["feature"] for x in d.reasons if x["feature"] in r.protected.get("attributes", [])]
     if flagged:
         out.append(lay.p("<b>Warning:</b> " + esc(t.text("protected_reason_warning", features=", ".join(flagged))),
-                          "small"))
+                         "small"))
     if d.reasons:
         labels = [f"{x['feature']} = {x['value']}" for x in d.reasons]
         axis = t.text("reasons_axis", outcome=target)
         out.append(lay.image(charts.reasons_bars(labels, [x["contribution"] for x in d.reasons], axis), 11))
     out.append(lay.p(esc(t.text("selection_method", method=d.method, score=fmt(e.faithfulness_score, 2),
-                                  ci=f"{fmt(e.faithfulness_score_ci[0], 2)} to {fmt(e.faithfulness_score_ci[1], 2)}")), "small"))
+                                ci=f"{fmt(e.faithfulness_score_ci[0], 2)} to {fmt(e.faithfulness_score_ci[1], 2)}")), "small"))
     if d.rule:
         out.append(lay.p("<b>Decision path (tree model):</b> " + esc(d.rule), "small"))
     out += _recourse(ctx, d, what)
@@ -85,7 +85,7 @@ def _decision_page(ctx: Context, d: Any) -> list:
     # The heading is the table's own first row, so it never sits alone at a page foot.
     heading = t.wording.get("values_heading", "Input values")
     out.append(lay.table([[heading, "", "", ""]] + rows, widths=[4 * cm, 4.2 * cm, 4 * cm, 4.2 * cm],
-                          extra=[("SPAN", (0, 0), (-1, 0))]))
+                         extra=[("SPAN", (0, 0), (-1, 0))]))
     return out + lay.left_out(len(vals), len(d.values), "input values", "decisions[].applicant_values")
 
 

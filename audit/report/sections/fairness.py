@@ -65,7 +65,7 @@ def _groups_table(ctx: Context, a: dict[str, Any], with_target: bool, rank: Any)
 
     lay = ctx.lay
     head = ["Group", "Rows", "Selection rate (95% CI)"] + (["True-positive rate", "False-positive rate"]
-                                                            if with_target else []) + ["Judged"]
+                                                           if with_target else []) + ["Judged"]
     rows = [head]
     groups = capped(a["groups"], rank=rank)
     for g in groups:

@@ -27,7 +27,7 @@ def render(ctx: Context) -> list:
         if coefs is not None:
             extra.append(f"Intercept {coefs:.4g}. Standardised coefficients (|coef| x std, per raw input): "
                          + some([f"{k} {v:.3g}" for k, v in e.algorithm.get("standardised_coefficients", {}).items()],
-                                 "inputs", "results.json (explanations[].algorithm)") + ".")
+                                "inputs", "results.json (explanations[].algorithm)") + ".")
         if e.algorithm.get("reason"):
             params = "; ".join(f"{k.replace('_', ' ')} {param(v)}"
                                for k, v in (e.algorithm.get("parameters") or {}).items())

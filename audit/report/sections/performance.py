@@ -27,11 +27,11 @@ def render(ctx: Context) -> list:
     cm_ = perf.get("confusion_matrix")
     if cm_ and len(cm_["labels"]) > 8:  # a grid wider than the page: said, and left to results.json
         out.append(lay.p(esc(f"The confusion matrix has {len(cm_['labels']):,} classes, too many to print "
-                               "legibly; it is in results.json (performance.confusion_matrix)."), "small"))
+                             "legibly; it is in results.json (performance.confusion_matrix)."), "small"))
     elif cm_:
         labels = cm_["labels"]
         out.append(lay.h2("Confusion matrix (rows: actual class, columns: predicted class)"))
         out.append(lay.table([["actual \\ predicted"] + [f"predicted {ctx.outcome(lbl)}" for lbl in labels]] +
-                              [[f"actual {ctx.outcome(lbl)}"] + [str(v) for v in row]
+                             [[f"actual {ctx.outcome(lbl)}"] + [str(v) for v in row]
                                for lbl, row in zip(labels, cm_["matrix"])]))
     return out

@@ -17,7 +17,7 @@ def render(ctx: Context) -> list:
     out = [*lay.h1("Influence of protected attributes")]
     if not prot.get("attributes"):
         return out + [lay.p(esc(protected_source_line(ctx.t, prot)) + " Their influence was therefore not measured. "
-                             "Set policy.protected_attributes to have this section assess them.")]
+                            "Set policy.protected_attributes to have this section assess them.")]
     out.append(lay.p(esc(protected_source_line(ctx.t, prot))))
     out.append(lay.p(esc(ctx.t.text("protected_text"))))
     out.append(lay.h2("Direct use and the counterfactual flip test"))

@@ -39,5 +39,5 @@ def render(ctx: Context) -> list:
     coverage = [w for w in ctx.r.warnings if w.startswith("reason coverage:")]
     out.append(lay.p(esc(coverage[0] if coverage else "Reason coverage: every input that appears as a principal "
                                                          "reason has a code and a text of its own in the template."),
-                      "small"))
+                     "small"))
     return out

@@ -21,7 +21,7 @@ def render(ctx: Context) -> list:
             ["Categorical inputs", some(d["categorical"], "categorical inputs", "results.json (data.categorical)")],
             ["Target column", d["target"] or "not supplied"],
             ["Ignored columns", some(d["ignored_columns"], "columns not used by the model",
-                                      "results.json (data.ignored_columns)")],
+                                     "results.json (data.ignored_columns)")],
             ["Rows explained", f"{len(d['explained_rows'])} (sampled with seed {r.config['seed']})"],
             ["Background rows", str(d["background_rows"])]]
     if d.get("class_balance"):
@@ -32,6 +32,6 @@ def render(ctx: Context) -> list:
     out.append(lay.h2("Missing values per input"))
     mv = capped(list(d["missing_values"].items()), rank=lambda kv: kv[1] == 0)  # those with gaps first
     out.append(lay.table([["Input", "Missing", "Share"]] +
-                          [[cut(k), str(v), f"{v / max(d['rows'], 1):.1%}"] for k, v in mv],
-                          widths=[6 * cm, 3 * cm, 3 * cm]))
+                         [[cut(k), str(v), f"{v / max(d['rows'], 1):.1%}"] for k, v in mv],
+                         widths=[6 * cm, 3 * cm, 3 * cm]))
     return out + lay.left_out(len(mv), len(d["missing_values"]), "inputs", "data.missing_values")

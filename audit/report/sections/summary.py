@@ -19,12 +19,12 @@ def render(ctx: Context) -> list:
     pe = ctx.expl.get(primary)
     out = [*lay.h1("Executive summary"),
            lay.p(esc(t.text("summary_intro", model_type=m["type"], model_file=Path(m["path"]).name,
-                              rows=r.data["rows"], explained=len(r.data["explained_rows"]),
-                              n_methods=len(r.explanations))))]
+                            rows=r.data["rows"], explained=len(r.data["explained_rows"]),
+                            n_methods=len(r.explanations))))]
     if r.gate.passed:
         out.append(lay.p("<b>" + esc(t.text("summary_pass", min_pass=param(r.gate.check("explainers_passing").threshold),
-                                              primary=primary, primary_score=fmt(pe.faithfulness_score if pe else None, 2)))
-                          + "</b>"))
+                                            primary=primary, primary_score=fmt(pe.faithfulness_score if pe else None, 2)))
+                         + "</b>"))
     else:
         failed = "; ".join(c.name for c in r.gate.failed if c.blocking)
         out.append(lay.p("<b>" + esc(t.text("summary_fail", failed=failed)) + "</b>"))
@@ -33,7 +33,7 @@ def render(ctx: Context) -> list:
             out.append(lay.p(esc(t.text("summary_fail_faithfulness"))))
     if r.gate.failed:
         out.append(lay.p(f"<b>Checks that did not pass ({len(r.gate.failed)}).</b> Each says why it does or "
-                          "does not block the verdict:"))
+                         "does not block the verdict:"))
         out += [lay.p("• " + esc(cut(line, 600)), "small") for line in ctx.failed_lines()]
     if pe is not None:
         top = sorted(pe.global_importance.items(), key=lambda kv: kv[1], reverse=True)[:4]

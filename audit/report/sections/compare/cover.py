@@ -19,7 +19,7 @@ def render(ctx: Context) -> list:
     r = ctx.r
     g = r.gate
     out = [lay.p(esc(cut(r.report.get("organisation") or "Organisation not set (report.organisation in audit.toml)",
-                            300))),
+                         300))),
            Spacer(1, 0.3 * cm), lay.p(esc(ctx.title), "title"), Spacer(1, 0.2 * cm),
            lay.p(esc(ctx.t.text("compare_statement")))]
     blocking = [c for c in g.checks if c.blocking]

@@ -33,5 +33,5 @@ def render(ctx: Context) -> list:
     for side in ("only_baseline", "only_candidate"):
         if drift[side]:
             out.append(lay.p(esc(f"Explainers run {side.replace('_', ' by the ')} audit only: "
-                                   f"{', '.join(drift[side])}."), "small"))
+                                 f"{', '.join(drift[side])}."), "small"))
     return out + ctx.verdicts("importance_rank", "importance_topk", "faithfulness")
