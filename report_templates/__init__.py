@@ -100,7 +100,16 @@ class Template:
 
 
 def available_templates() -> list[str]:
-    return sorted(p.name[:-5] for p in resources.files(__name__).iterdir() if p.name.endswith(".toml"))
+    """The shipped templates' names (``_base.toml``, the wording they share, is not one)."""
+    return sorted(p.name[:-5] for p in resources.files(__name__).iterdir()
+                  if p.name.endswith(".toml") and not p.name.startswith("_"))
+
+
+def base_wording() -> dict[str, str]:
+    """The wording every template shares unless it sets the same key (``_base.toml``): the report's fixed
+    paragraphs (methodology, method notes), so that a template of one's own need not copy them."""
+    text = (resources.files(__name__) / "_base.toml").read_text(encoding="utf-8")
+    return dict(tomllib.loads(text).get("wording", {}))
 
 
 def load_template(name_or_path: str) -> Template:
@@ -142,6 +151,6 @@ def load_template(name_or_path: str) -> Template:
         raise ConfigError(f"template {source}: {', '.join(moved)} belong in audit.toml ([report] organisation, "
                           "logo, review_contact; favorable_class and [report.outcomes]). Move them there.")
     return Template(name=raw.get("name", path.stem), title=raw.get("title", "Explainability audit report"),
-                    sections=sections, wording=raw.get("wording", {}),
+                    sections=sections, wording={**base_wording(), **raw.get("wording", {})},
                     reason_codes=raw.get("reason_codes", {}), style=raw.get("style", {}),
                     compare_sections=compare_sections, recourse_phrases=raw.get("recourse_phrases", {}))

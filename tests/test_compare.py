@@ -274,12 +274,10 @@ def test_every_compare_section_has_a_builder_and_templates_order_only_those(tmp_
     """Catches a compare section registered without a renderer (or the reverse), and a template naming one
     that does not exist."""
     from audit.errors import ConfigError
-    from audit.report.pdf import _CompareBuilder
     from audit.report.sections import COMPARE_SECTIONS
     from report_templates import available_templates, load_template
 
-    builders = {name[len("section_"):] for name in vars(_CompareBuilder) if name.startswith("section_")}
-    assert builders == set(COMPARE_SECTIONS)
+    assert COMPARE_SECTIONS and all(callable(render) for render in COMPARE_SECTIONS.values())
     for name in available_templates():
         assert set(load_template(name).compare_sections) <= set(COMPARE_SECTIONS)
     (tmp_path / "t.toml").write_text('compare_sections = ["compare_cover", "compare_flops"]\n')

@@ -285,15 +285,14 @@ def _contrast(a: str, b: str) -> float:
     return (hi + 0.05) / (lo + 0.05)
 
 
-def test_verdict_colours_meet_wcag_aa_and_cells_are_drawn_white(neutral):
-    from audit.report import pdf
+def test_verdict_colours_meet_wcag_aa_and_cells_are_drawn_white():
+    from audit.report import layout
 
-    for fill in (pdf.GREEN, pdf.AMBER, pdf.RED, pdf.GREY):
-        assert _contrast(fill, pdf.VERDICT_TEXT) >= 4.5, fill
-    result, _, _ = neutral
-    b = pdf._Builder(result, load_template("credit_decision"))
-    cell = b.table([["Result"], ["PASS"]], white={(0, 1)})._cellvalues[1][0]
-    assert cell.style.textColor.hexval().lower() == "0x" + pdf.VERDICT_TEXT.lstrip("#").lower()
+    for fill in (layout.GREEN, layout.AMBER, layout.RED, layout.GREY):
+        assert _contrast(fill, layout.VERDICT_TEXT) >= 4.5, fill
+    lay = layout.Layout(load_template("credit_decision"))
+    cell = lay.table([["Result"], ["PASS"]], white={(0, 1)})._cellvalues[1][0]
+    assert cell.style.textColor.hexval().lower() == "0x" + layout.VERDICT_TEXT.lstrip("#").lower()
 
 
 def test_headers_and_check_names_never_break_inside_a_word(neutral, tmp_path):

@@ -1,0 +1,1 @@
+"""The compare report's sections (``audit compare``), registered in ``audit.report.sections.COMPARE_SECTIONS``."""
