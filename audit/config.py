@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import (
     BaseModel,
@@ -27,7 +27,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["Policy", "ExplainerPolicy", "ComparePolicy", "RecourseConfig", "AuditConfig", "parse_config"]
+__all__ = ["Policy", "ExplainerPolicy", "ComparePolicy", "RecourseConfig", "AuditConfig", "ProtectedInput",
+           "parse_config"]
 
 
 class _Frozen(BaseModel):
@@ -120,7 +121,8 @@ class Policy(_Waivers):
     min_explainers_passing: int = Field(1, ge=0)
     protected_as_input: Literal["auto", "fail", "finding"] = Field(
         "auto", description="a protected attribute that is a model input: fail the gate, or report it as a "
-                            "finding; auto = fail with the credit_decision template, finding otherwise")
+                            "finding; auto = the report template's default ([policy_defaults] protected_as_input: "
+                            "fail with credit_decision, finding with generic)")
     max_protected_flip_rate: float = Field(0.01, ge=0, le=1, description="share of decisions that may change when "
                                                                          "only a protected attribute is changed")
     max_proxy_association: float | None = Field(None, ge=0, le=1, description="normalised mutual information "
@@ -207,6 +209,18 @@ class RecourseConfig(_Frozen):
         return value
 
 
+_PROTECTED_INPUT_FAIL = ("Remove it from the model's inputs, or set policy.protected_as_input = 'finding' to report "
+                         "it without blocking")  # a template without its own protected_input_fail wording
+
+
+class ProtectedInput(NamedTuple):
+    """The settled protected-input policy: ``fail`` blocks the gate, ``finding`` reports it; ``fail_note`` is
+    what a blocking check says to do (the template's legal context, e.g. ECOA / Regulation B for credit)."""
+
+    action: Literal["fail", "finding"]
+    fail_note: str
+
+
 class AuditConfig(_Frozen):
     """All run settings; CLI options override the file's values."""
 
@@ -284,6 +298,23 @@ class AuditConfig(_Frozen):
         raw["explainers"] = selected
         raw["explainer_settings"] = {**table, **raw.get("explainer_settings", {})}
         return raw
+
+    @property
+    def protected_input(self) -> ProtectedInput:
+        """What a protected attribute used as a model input is (``fail`` or ``finding``) and the wording of its
+        blocking check: ``policy.protected_as_input``, or with ``auto`` the report template's default. Read
+        from the current template each time, so a template set after parsing (``--template``) decides.
+
+        >>> AuditConfig().protected_input.action, AuditConfig(report={"template": "generic"}).protected_input.action
+        ('fail', 'finding')
+        """
+        from report_templates import load_template
+
+        template = load_template(self.report.template)
+        action = self.policy.protected_as_input
+        if action == "auto":
+            action = template.policy_defaults.get("protected_as_input", "finding")
+        return ProtectedInput(action, template.text("protected_input_fail") or _PROTECTED_INPUT_FAIL)
 
     def top_level(self) -> dict[str, Any]:
         """The top-level settings as plain values (explainers map some of them to their parameters)."""

@@ -245,11 +245,12 @@ def measure_protected(ds: Dataset, attrs: Mapping[str, Attribution], protected: 
     return out
 
 
-def protected_evidence(measured: Mapping[str, Any], action: str) -> ProtectedEvidence:
-    """The gate's view of :func:`measure_protected`'s record."""
+def protected_evidence(measured: Mapping[str, Any], action: str, note: str | None = None) -> ProtectedEvidence:
+    """The gate's view of :func:`measure_protected`'s record; ``action`` and ``note`` are the settled
+    protected-input policy and the template's wording of its blocking check (``AuditConfig.protected_input``)."""
     return ProtectedEvidence(
         attributes=tuple(measured.get("attributes", ())), direct_inputs=tuple(measured.get("direct_inputs", ())),
-        input_action=action,
+        input_action=action, **({"input_note": note} if note is not None else {}),
         flip_rates={k: (v["rate"], tuple(v["ci95"]), v["rows"]) for k, v in measured.get("flip_test", {}).items()
                     if v["rate"] is not None},
         flip_not_measured={k: v["not_measured"] for k, v in measured.get("flip_test", {}).items() if v["rate"] is None},
