@@ -11,11 +11,14 @@ same steps for the chunks it streams) start from the same sequence, written here
    them (``n_jobs``, ``explain_budget_s``; :func:`explainers.reconfigure`), never re-selects them;
 5. the explained rows and the background are drawn from the seed (:func:`audit.budget.sample`).
 
-The result is an :class:`AuditSession`, a frozen value the runner reads and never rebuilds.
+The result is an :class:`AuditSession`, a frozen value the runner reads and never rebuilds. ``audit
+reasons`` streams DATA in chunks rather than reading it whole: :func:`prepare_stream` takes steps 1, 3 and
+4 (one named explainer, no budget) on DATA's first chunk, with the background of its choice audit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +35,7 @@ from audit.recourse import check_recourse_names, data_columns
 from audit.types import Dataset, FeatureSpace
 from explainers import check_names, reconfigure, select
 
-__all__ = ["AuditSession", "prepare", "open_model", "adapt", "build_explainers"]
+__all__ = ["AuditSession", "prepare", "StreamSession", "prepare_stream", "open_model", "adapt", "build_explainers"]
 
 
 @dataclass(frozen=True)
@@ -121,3 +124,40 @@ def _read(data_path: Path, spec: Any, config: AuditConfig) -> tuple[Dataset, Aud
 def _columns(ds: Dataset) -> list[str]:
     """Every column of DATA: the model's inputs, the target and the ignored ones."""
     return [*ds.feature_names, *([ds.target_name] if ds.target_name else []), *ds.ignored_columns]
+
+
+@dataclass(frozen=True)
+class StreamSession:
+    """What ``audit reasons`` explains DATA's chunks with: the same loading, adapter and explainer building as
+    an audit, for data read in chunks (DATA is never held whole). ``first`` is DATA's first chunk (its start
+    row, encoded rows and feature space); ``rest`` yields the others."""
+
+    loaded: Any
+    spec: Any  # the model's description of DATA (the chunks are read against it)
+    adapter: Adapter
+    explainer: Any
+    background: np.ndarray
+    typical: np.ndarray
+    first: tuple[int, np.ndarray, FeatureSpace]
+    rest: Iterator[tuple[int, np.ndarray, FeatureSpace]]
+
+
+def prepare_stream(model_path: Path, config: AuditConfig, *, method: str,
+                   chunks: Callable[[Any, int], Iterator[tuple[int, np.ndarray, FeatureSpace]]], chunk_rows: int,
+                   reference: tuple[np.ndarray, np.ndarray] | None = None, pool_rows: int = 5000,
+                   trust_model: bool = False, model_class: str | None = None) -> StreamSession:
+    """Load the model, read DATA's first chunk (``chunks(spec, rows)`` iterates DATA in chunks of ``rows``),
+    adapt the model to it and build ``method``. ``reference``: the background and typical values to explain
+    with (an audit's, so reasons match its report); otherwise both come from DATA's first ``pool_rows`` rows,
+    drawn with the seed whatever the chunk size, so chunking never changes a reason."""
+    loaded, spec = open_model(model_path, config, trust_model=trust_model, model_class=model_class)
+    rest = chunks(spec, chunk_rows)
+    first = next(rest)
+    adapter = adapt(loaded, first[2], first[1], config)
+    (explainer,), _ = build_explainers(adapter, config, [method])
+    if reference is None:
+        _, pool, _ = next(chunks(spec, pool_rows))
+        rng = np.random.default_rng(config.seed)
+        reference = (pool[np.sort(rng.choice(len(pool), size=min(config.background, len(pool)), replace=False))],
+                     np.nanmedian(pool, axis=0))
+    return StreamSession(loaded, spec, adapter, explainer, reference[0], reference[1], first, rest)
