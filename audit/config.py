@@ -209,7 +209,7 @@ class RecourseConfig(_Frozen):
         return value
 
 
-_PROTECTED_INPUT_FAIL = ("Remove it from the model's inputs, or set policy.protected_as_input = 'finding' to report "
+PROTECTED_INPUT_FAIL = ("Remove it from the model's inputs, or set policy.protected_as_input = 'finding' to report "
                          "it without blocking")  # a template without its own protected_input_fail wording
 
 
@@ -314,7 +314,7 @@ class AuditConfig(_Frozen):
         action = self.policy.protected_as_input
         if action == "auto":
             action = template.policy_defaults.get("protected_as_input", "finding")
-        return ProtectedInput(action, template.text("protected_input_fail") or _PROTECTED_INPUT_FAIL)
+        return ProtectedInput(action, template.text("protected_input_fail") or PROTECTED_INPUT_FAIL)
 
     def top_level(self) -> dict[str, Any]:
         """The top-level settings as plain values (explainers map some of them to their parameters)."""

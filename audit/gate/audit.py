@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from audit.config import Policy
+from audit.config import PROTECTED_INPUT_FAIL, Policy
 from audit.gate.checks import (
     Check,
     Gate,
@@ -69,8 +69,7 @@ class ProtectedEvidence:
     attributes: tuple[str, ...] = ()
     direct_inputs: tuple[str, ...] = ()
     input_action: str = "fail"  # "fail" | "finding": the settled policy (AuditConfig.protected_input)
-    input_note: str = "Remove it from the model's inputs, or set policy.protected_as_input = 'finding'"  # the
-    # blocking check's advice, worded by the report template (the legal context of its use)
+    input_note: str = PROTECTED_INPUT_FAIL  # the blocking check's advice: the template's, in a run
     flip_rates: dict[str, tuple[float, tuple[float, float], int]] = field(default_factory=dict)  # rate, CI, rows
     flip_not_measured: dict[str, str] = field(default_factory=dict)  # attribute -> why the flip test could not run
     strongest_proxy: dict[str, tuple[str, float]] = field(default_factory=dict)  # attribute -> (input, NMI)
