@@ -109,8 +109,8 @@ class Policy(_Waivers):
 
     _metrics = field_validator("metric_minimums")(_known_metrics)
     protected_attributes: list[str] = Field(default_factory=list, description="columns of DATA that are protected; "
-                                            "unset with the credit_decision template: inferred from column names "
-                                            "(sex, age, race, ...); [] declares none")
+                                            "unset: the report template's [policy_defaults] decides (credit_decision: "
+                                            "inferred from column names, sex, age, race, ...); [] declares none")
     max_protected_share: float = Field(0.2, ge=0, le=1)
     min_reason_stability: float = Field(0.7, ge=0, le=1, description="least share of (adverse decision, redrawn "
                                         "background) pairs whose principal-reason set is unchanged (reason_stability)")
@@ -315,6 +315,21 @@ class AuditConfig(_Frozen):
         if action == "auto":
             action = template.policy_defaults.get("protected_as_input", "finding")
         return ProtectedInput(action, template.text("protected_input_fail") or PROTECTED_INPUT_FAIL)
+
+    @property
+    def infers_protected(self) -> bool:
+        """Whether the protected attributes are inferred from DATA's column names: ``policy.protected_attributes``
+        is unset and the report template's ``[policy_defaults]`` says ``protected_attributes = "inferred"``
+        (credit_decision does; ``[]`` in audit.toml declares none).
+
+        >>> AuditConfig().infers_protected, parse_config("[policy]\nprotected_attributes = []").infers_protected
+        (True, False)
+        """
+        from report_templates import load_template
+
+        if "protected_attributes" in self.policy.model_fields_set:
+            return False
+        return load_template(self.report.template).policy_defaults.get("protected_attributes") == "inferred"
 
     def top_level(self) -> dict[str, Any]:
         """The top-level settings as plain values (explainers map some of them to their parameters)."""

@@ -169,12 +169,13 @@ def settle_protected(config: Any, columns: Sequence[str], target: str | None) ->
     """The configuration with its protected attributes settled, where they came from (``configured``,
     ``declared_none``, ``inferred`` or ``none``) and, when inferred, each column's basis.
 
-    With the ``credit_decision`` template and ``policy.protected_attributes`` unset, the columns of DATA
-    whose names say a prohibited basis are protected; ``protected_attributes = []`` declares none."""
+    With ``policy.protected_attributes`` unset and a template whose ``[policy_defaults]`` infers them
+    (``config.infers_protected``; credit_decision), the columns of DATA whose names say a prohibited basis
+    are protected; ``protected_attributes = []`` declares none."""
     policy = config.policy
     if "protected_attributes" in policy.model_fields_set:
         return config, "configured" if policy.protected_attributes else "declared_none", {}
-    if config.report.template != "credit_decision":
+    if not config.infers_protected:
         return config, "none", {}
     found = {c: b for c, b in infer_protected([c for c in columns if c != target]).items()}
     if not found:

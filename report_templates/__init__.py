@@ -150,12 +150,16 @@ def load_template(name_or_path: str) -> Template:
                     policy_defaults=defaults)
 
 
-_POLICY_DEFAULTS = {"protected_as_input": ("fail", "finding")}  # key -> the values a template may give it
+_POLICY_DEFAULTS = {  # key -> the values a template may give it
+    "protected_as_input": ("fail", "finding"),  # what policy.protected_as_input = "auto" means
+    "protected_attributes": ("inferred", "none"),  # policy.protected_attributes unset: inferred from column names
+}
 
 
 def _policy_defaults(table: Any, source: str) -> dict[str, str]:
-    """``[policy_defaults]``: what a policy setting left at ``auto`` means with this template (a credit template
-    blocks on a protected attribute used as an input; a generic one reports it), checked like audit.toml."""
+    """``[policy_defaults]``: what a policy setting left at ``auto`` (or unset) means with this template (a credit
+    template infers the protected attributes and blocks on one used as an input; a generic one declares none
+    and reports it), checked like audit.toml."""
     if not isinstance(table, dict):
         raise ConfigError(f"template {source}: policy_defaults must be a table ([policy_defaults]).")
     for key, value in table.items():
