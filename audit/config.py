@@ -322,7 +322,7 @@ class AuditConfig(_Frozen):
         is unset and the report template's ``[policy_defaults]`` says ``protected_attributes = "inferred"``
         (credit_decision does; ``[]`` in audit.toml declares none).
 
-        >>> AuditConfig().infers_protected, parse_config("[policy]\nprotected_attributes = []").infers_protected
+        >>> AuditConfig().infers_protected, parse_config("[policy]\\nprotected_attributes = []").infers_protected
         (True, False)
         """
         from report_templates import load_template
