@@ -12,14 +12,20 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from audit import __version__
+
+if TYPE_CHECKING:
+    from audit.config import AuditConfig
+    from audit.results import AuditResult
+    from report_templates import Template
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Explainability audit for regulated models: explanations, measured faithfulness, "
@@ -146,10 +152,11 @@ def run(
 
     def work() -> int:
         _check_format(format_)
-        result, code = _run(model, data, target, config, out, explainers, seed, trust_model, model_class, oracle,
-                            device, class_, template, rows, junit, err if not quiet else None,
-                            {"infer_target": False if no_target else None, "data_role": data_role},
-                            scheduler=scheduler, mlflow=mlflow)
+        opts = RunOptions(model, data, out, config=config, target=target, explainers=explainers, seed=seed,
+                          trust_model=trust_model, model_class=model_class, oracle=oracle, device=device,
+                          class_=class_, template=template, rows=rows, junit=junit, no_target=no_target,
+                          data_role=data_role, scheduler=scheduler, mlflow=mlflow)
+        result, code = _run(opts, err if not quiet else None)
         if format_ == "github":
             typer.echo(github_annotations(result))
         return code
@@ -184,50 +191,63 @@ def github_annotations(result: Any) -> str:
     return "\n".join(lines)
 
 
-def _run(model: Path, data: Path, target, config_path, out, explainers, seed, trust_model, model_class, oracle,
-         device, class_, template, rows, junit, console: Console | None, more: dict, *,
-         scheduler: str | None = None, mlflow: bool = False) -> int:
-    from audit.errors import InputError
-    from audit.loading import import_object, load_config_file
+@dataclass(frozen=True)
+class RunOptions:
+    """``audit run``'s command line: the paths, and each option as given (None: not given, so audit.toml or
+    the default decides)."""
+
+    model: Path
+    data: Path
+    out: Path
+    config: Path | None = None
+    target: str | None = None
+    explainers: str | None = None
+    seed: int | None = None
+    trust_model: bool = False
+    model_class: str | None = None
+    oracle: str | None = None
+    device: str | None = None
+    class_: str | None = None
+    template: str | None = None
+    rows: int | None = None
+    junit: Path | None = None
+    no_target: bool = False
+    data_role: str | None = None
+    scheduler: str | None = None
+    mlflow: bool = False
+
+    def overrides(self) -> dict[str, Any]:
+        """The audit.toml keys the options set (a None value leaves the file's)."""
+        return {"target": self.target, "seed": self.seed, "device": self.device, "class": self.class_,
+                "rows": self.rows, "explainers": _names(self.explainers),
+                "infer_target": False if self.no_target else None, "data_role": self.data_role}
+
+
+def _run(opts: RunOptions, console: Console | None) -> tuple[AuditResult, int]:
+    """The audit of ``opts``, its outputs written: the result and the exit code (0 passed, 1 failed)."""
+    from audit.distributed import on_cluster
+    from audit.loading import import_object
     from audit.report import write_outputs
-    from audit.runner import run_audit
+    from audit.runner import Progress, run_audit
 
-    overrides = {"target": target, "seed": seed, "device": device, "class": class_, "rows": rows,
-                 "explainers": _names(explainers), **more}
-    if target is not None and more.get("infer_target") is False:
-        raise InputError("--target and --no-target contradict each other. Give one of them.")
-    cfg, text = load_config_file(config_path, overrides)
-    if template:
-        cfg = cfg.model_copy(update={"report": cfg.report.model_copy(update={"template": template})})
-    from report_templates import load_template
-
-    tpl = load_template(cfg.report.template)  # fail on a bad template before the long work
-    _check_output_paths(out, junit)
-    if mlflow:
-        from audit.tracking import check_mlflow
-
-        check_mlflow()
-    from audit.distributed import check_scheduler, on_cluster
-    from audit.runner import Progress
-
-    if scheduler is not None:
-        check_scheduler(scheduler)
-
+    cfg, text, tpl = _settings(opts)
     progress = _ConsoleProgress(console) if console else Progress()
     command = "audit " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    oracle_fn = import_object(oracle, "--oracle", "function") if oracle else None
+    oracle_fn = import_object(opts.oracle, "--oracle", "function") if opts.oracle else None
     if oracle_fn is not None and not callable(oracle_fn):
-        raise InputError(f"--oracle {oracle!r}: names a {type(oracle_fn).__name__}, not a function.")
-    with on_cluster(scheduler, cfg) as cfg:  # row-parallel explainers run on the cluster's workers
-        result = run_audit(model, data, config=cfg, config_text=text, trust_model=trust_model,
-                           model_class=model_class, progress=progress, command_line=command, oracle=oracle_fn)
+        from audit.errors import InputError
+
+        raise InputError(f"--oracle {opts.oracle!r}: names a {type(oracle_fn).__name__}, not a function.")
+    with on_cluster(opts.scheduler, cfg) as cfg:  # row-parallel explainers run on the cluster's workers
+        result = run_audit(opts.model, opts.data, config=cfg, config_text=text, trust_model=opts.trust_model,
+                           model_class=opts.model_class, progress=progress, command_line=command, oracle=oracle_fn)
     for warning in result.warnings:
         progress.note(warning)
     if console and result.data.get("target_source") == "inferred":
         typer.echo(f"Target column {result.data['target']!r} inferred (pass --target COL or --no-target to change).")
     with progress.step("Writing report.pdf and results.json"):
-        paths = write_outputs(result, out, template=tpl, junit=junit)
-    if mlflow:
+        paths = write_outputs(result, opts.out, template=tpl, junit=opts.junit)
+    if opts.mlflow:
         from audit.tracking import log_audit
 
         with progress.step("Logging to MLflow"):
@@ -236,18 +256,47 @@ def _run(model: Path, data: Path, target, config_path, out, explainers, seed, tr
             console.print(f"MLflow run {escape(run_id)}: report, results, scores, verdict and SHA-256s logged.",
                           highlight=False)
     if console:
-        verdict = "[bold green]PASSED[/]" if result.gate.passed else "[bold red]FAILED[/]"
-        console.print(f"Gate {verdict}: {sum(c.passed for c in result.gate.checks)}/{len(result.gate.checks)} checks "
-                      f"passed. Report: {escape(str(paths['pdf']))}  Results: {escape(str(paths['json']))}",
-                      highlight=False)
-        failed = [c for c in result.gate.checks if not c.passed]
-        summary = next(c for c in result.gate.checks if c.name == "explainers_passing")
-        if result.gate.passed and failed:
-            console.print(f"  {escape(summary.message)}: the failed checks below are findings, not blockers "
-                          f"(see the policy gate in the report).", highlight=False)
-        for c in failed:
-            console.print(f"  [red]✗[/] {escape(c.name)}: {escape(c.message)}", highlight=False)
+        _print_verdict(console, result, paths)
     return result, 0 if result.gate.passed else 1
+
+
+def _settings(opts: RunOptions) -> tuple[AuditConfig, str, Template]:
+    """The configuration (audit.toml with the options applied), its text and the report template, every
+    path, extra and scheduler checked: a mistake fails here, before the long work."""
+    from audit.distributed import check_scheduler
+    from audit.errors import InputError
+    from audit.loading import load_config_file
+    from report_templates import load_template
+
+    if opts.target is not None and opts.no_target:
+        raise InputError("--target and --no-target contradict each other. Give one of them.")
+    cfg, text = load_config_file(opts.config, opts.overrides())
+    if opts.template:
+        cfg = cfg.model_copy(update={"report": cfg.report.model_copy(update={"template": opts.template})})
+    tpl = load_template(cfg.report.template)  # fail on a bad template before the long work
+    _check_output_paths(opts.out, opts.junit)
+    if opts.mlflow:
+        from audit.tracking import check_mlflow
+
+        check_mlflow()
+    if opts.scheduler is not None:
+        check_scheduler(opts.scheduler)
+    return cfg, text, tpl
+
+
+def _print_verdict(console: Console, result: AuditResult, paths: dict[str, Path]) -> None:
+    """The gate's verdict, where the outputs are, and each failed check (findings said to be findings)."""
+    verdict = "[bold green]PASSED[/]" if result.gate.passed else "[bold red]FAILED[/]"
+    console.print(f"Gate {verdict}: {sum(c.passed for c in result.gate.checks)}/{len(result.gate.checks)} checks "
+                  f"passed. Report: {escape(str(paths['pdf']))}  Results: {escape(str(paths['json']))}",
+                  highlight=False)
+    failed = [c for c in result.gate.checks if not c.passed]
+    summary = next(c for c in result.gate.checks if c.name == "explainers_passing")
+    if result.gate.passed and failed:
+        console.print(f"  {escape(summary.message)}: the failed checks below are findings, not blockers "
+                      f"(see the policy gate in the report).", highlight=False)
+    for c in failed:
+        console.print(f"  [red]✗[/] {escape(c.name)}: {escape(c.message)}", highlight=False)
 
 
 def _check_output_paths(out: Path, junit: Path | None) -> None:

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import (
     BaseModel,
@@ -27,7 +27,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["Policy", "ExplainerPolicy", "ComparePolicy", "RecourseConfig", "AuditConfig", "parse_config"]
+__all__ = ["Policy", "ExplainerPolicy", "ComparePolicy", "RecourseConfig", "AuditConfig", "ProtectedInput",
+           "parse_config"]
 
 
 class _Frozen(BaseModel):
@@ -108,8 +109,8 @@ class Policy(_Waivers):
 
     _metrics = field_validator("metric_minimums")(_known_metrics)
     protected_attributes: list[str] = Field(default_factory=list, description="columns of DATA that are protected; "
-                                            "unset with the credit_decision template: inferred from column names "
-                                            "(sex, age, race, ...); [] declares none")
+                                            "unset: the report template's [policy_defaults] decides (credit_decision: "
+                                            "inferred from column names, sex, age, race, ...); [] declares none")
     max_protected_share: float = Field(0.2, ge=0, le=1)
     min_reason_stability: float = Field(0.7, ge=0, le=1, description="least share of (adverse decision, redrawn "
                                         "background) pairs whose principal-reason set is unchanged (reason_stability)")
@@ -120,7 +121,8 @@ class Policy(_Waivers):
     min_explainers_passing: int = Field(1, ge=0)
     protected_as_input: Literal["auto", "fail", "finding"] = Field(
         "auto", description="a protected attribute that is a model input: fail the gate, or report it as a "
-                            "finding; auto = fail with the credit_decision template, finding otherwise")
+                            "finding; auto = the report template's default ([policy_defaults] protected_as_input: "
+                            "fail with credit_decision, finding with generic)")
     max_protected_flip_rate: float = Field(0.01, ge=0, le=1, description="share of decisions that may change when "
                                                                          "only a protected attribute is changed")
     max_proxy_association: float | None = Field(None, ge=0, le=1, description="normalised mutual information "
@@ -221,14 +223,27 @@ class RecourseConfig(_Frozen):
         return value
 
 
+PROTECTED_INPUT_FAIL = ("Remove it from the model's inputs, or set policy.protected_as_input = 'finding' to report "
+                         "it without blocking")  # a template without its own protected_input_fail wording
+
+
+class ProtectedInput(NamedTuple):
+    """The settled protected-input policy: ``fail`` blocks the gate, ``finding`` reports it; ``fail_note`` is
+    what a blocking check says to do (the template's legal context, e.g. ECOA / Regulation B for credit)."""
+
+    action: Literal["fail", "finding"]
+    fail_note: str
+
+
 class ReasonsConfig(_Frozen):
     """``[reasons]``: the reference principal reasons are measured against (Regulation B's official commentary,
     comment 9(b)(2)-5; see :mod:`audit.reason_reference`)."""
 
     reference: Literal["near_cutoff", "all_applicants", "background"] | None = Field(
         None, description="near_cutoff: applicants at or slightly above the passing score; all_applicants: the "
-                          "average of all applicants; background: a uniform background sample (unset: near_cutoff "
-                          "for the credit_decision template, background otherwise)")
+                          "average of all applicants; background: a uniform background sample (unset: the report "
+                          "template's [policy_defaults] reason_reference; credit_decision: near_cutoff, generic: "
+                          "background)")
     near_cutoff_band: float = Field(0.1, gt=0, le=1, description="near_cutoff: favourable scores from the lowest "
                                     "passing score up to that score plus this width")
     min_reference_rows: int = Field(30, ge=5, description="near_cutoff: fewest applicants the reference is drawn "
@@ -315,6 +330,53 @@ class AuditConfig(_Frozen):
         raw["explainers"] = selected
         raw["explainer_settings"] = {**table, **raw.get("explainer_settings", {})}
         return raw
+
+    @property
+    def protected_input(self) -> ProtectedInput:
+        """What a protected attribute used as a model input is (``fail`` or ``finding``) and the wording of its
+        blocking check: ``policy.protected_as_input``, or with ``auto`` the report template's default. Read
+        from the current template each time, so a template set after parsing (``--template``) decides.
+
+        >>> AuditConfig().protected_input.action, AuditConfig(report={"template": "generic"}).protected_input.action
+        ('fail', 'finding')
+        """
+        from report_templates import load_template
+
+        template = load_template(self.report.template)
+        action = self.policy.protected_as_input
+        if action == "auto":
+            action = template.policy_defaults.get("protected_as_input", "finding")
+        return ProtectedInput(action, template.text("protected_input_fail") or PROTECTED_INPUT_FAIL)
+
+    @property
+    def infers_protected(self) -> bool:
+        """Whether the protected attributes are inferred from DATA's column names: ``policy.protected_attributes``
+        is unset and the report template's ``[policy_defaults]`` says ``protected_attributes = "inferred"``
+        (credit_decision does; ``[]`` in audit.toml declares none).
+
+        >>> AuditConfig().infers_protected, parse_config("[policy]\\nprotected_attributes = []").infers_protected
+        (True, False)
+        """
+        from report_templates import load_template
+
+        if "protected_attributes" in self.policy.model_fields_set:
+            return False
+        return load_template(self.report.template).policy_defaults.get("protected_attributes") == "inferred"
+
+    @property
+    def reason_reference(self) -> str:
+        """The reference principal reasons are measured against: ``[reasons] reference``, or when unset the
+        report template's ``[policy_defaults] reason_reference`` (credit_decision: near_cutoff, Regulation B's
+        first method; generic: background).
+
+        >>> AuditConfig().reason_reference, AuditConfig(report={"template": "generic"}).reason_reference
+        ('near_cutoff', 'background')
+        """
+        from report_templates import load_template
+
+        if self.reasons.reference is not None:
+            return self.reasons.reference
+        return load_template(self.report.template).policy_defaults.get("reason_reference", "background")
 
     def top_level(self) -> dict[str, Any]:
         """The top-level settings as plain values (explainers map some of them to their parameters)."""

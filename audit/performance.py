@@ -123,10 +123,21 @@ def model_performance(adapter: Any, ds: Dataset, score: np.ndarray, labels: np.n
 def challenger_benchmark(adapter: Any, ds: Dataset, performance: dict[str, Any], *, seed: int) -> dict[str, Any]:
     """Fit an interpretable challenger (logistic/linear regression on one-hot inputs, and a depth-3
     tree) and compare: in-sample like the audited model's figures, and 5-fold cross-validated."""
+    X = np.asarray(ds.X)
+    y = np.asarray(ds.target)
+    regression = adapter.task == "regression"
+    classes = [str(c) for c in adapter.classes] if adapter.classes is not None else None
+    ys = y.astype(float) if regression else class_labels(y, classes)
+    results = {name: _fit_and_score(model, X, ys, adapter.task, classes)
+               for name, model in _challengers(ds, regression, seed).items()}
+    return _against_challengers(performance, results, regression)
+
+
+def _challengers(ds: Dataset, regression: bool, seed: int) -> dict[str, Any]:
+    """The interpretable challengers, unfitted: a linear model on one-hot inputs and a depth-3 tree."""
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.linear_model import LogisticRegression, Ridge
-    from sklearn.model_selection import cross_val_predict
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
@@ -137,36 +148,38 @@ def challenger_benchmark(adapter: Any, ds: Dataset, performance: dict[str, Any],
         ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")), cat),
         ("num", make_pipeline(SimpleImputer(), StandardScaler()), num),
     ])
-    X = np.asarray(ds.X)
-    y = np.asarray(ds.target)
-    regression = adapter.task == "regression"
-    candidates = {
+    return {
         "logistic regression" if not regression else "ridge regression":
             make_pipeline(pre, LogisticRegression(max_iter=2000) if not regression else Ridge()),
         "decision tree (depth 3)": make_pipeline(pre, (DecisionTreeRegressor if regression else DecisionTreeClassifier)(
             max_depth=3, random_state=seed)),
     }
-    classes = [str(c) for c in adapter.classes] if adapter.classes is not None else None
-    results = {}
-    ys = y.astype(float) if regression else class_labels(y, classes)
-    for name, model in candidates.items():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model.fit(X, ys)
-            if regression:
-                s_in = model.predict(X)
-                s_cv = cross_val_predict(model, X, ys, cv=5)
-                results[name] = {"in_sample": _metrics("regression", ys, s_in, s_in, None),
-                                 "cross_validated": _metrics("regression", ys, s_cv, s_cv, None)}
-            else:
-                pos = list(model.classes_).index(classes[-1]) if classes[-1] in list(model.classes_) else -1
-                p_in = model.predict_proba(X)
-                p_cv = cross_val_predict(model, X, ys, cv=5, method="predict_proba")
-                labels = np.asarray(model.classes_)
-                results[name] = {
-                    "in_sample": _metrics(adapter.task, ys, p_in[:, pos], labels[np.argmax(p_in, 1)], classes),
-                    "cross_validated": _metrics(adapter.task, ys, p_cv[:, pos], labels[np.argmax(p_cv, 1)], classes),
-                }
+
+
+def _fit_and_score(model: Any, X: np.ndarray, ys: np.ndarray, task: str, classes: list[str] | None
+                   ) -> dict[str, dict[str, Any]]:
+    """One challenger's measures in-sample (fitted on all of DATA) and 5-fold cross-validated."""
+    from sklearn.model_selection import cross_val_predict
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, ys)
+        if task == "regression":
+            s_in = model.predict(X)
+            s_cv = cross_val_predict(model, X, ys, cv=5)
+            return {"in_sample": _metrics("regression", ys, s_in, s_in, None),
+                    "cross_validated": _metrics("regression", ys, s_cv, s_cv, None)}
+        pos = list(model.classes_).index(classes[-1]) if classes[-1] in list(model.classes_) else -1
+        p_in = model.predict_proba(X)
+        p_cv = cross_val_predict(model, X, ys, cv=5, method="predict_proba")
+        labels = np.asarray(model.classes_)
+        return {"in_sample": _metrics(task, ys, p_in[:, pos], labels[np.argmax(p_in, 1)], classes),
+                "cross_validated": _metrics(task, ys, p_cv[:, pos], labels[np.argmax(p_cv, 1)], classes)}
+
+
+def _against_challengers(performance: dict[str, Any], results: dict[str, Any], regression: bool) -> dict[str, Any]:
+    """The audited model's headline measure against the best challenger, with a possible-overfitting warning
+    when it beats every cross-validated challenger by more than OVERFIT_MARGIN on non-holdout data."""
     key = "r2" if regression else ("auc" if "auc" in performance else "accuracy")
     best = max(results, key=lambda k: results[k]["in_sample"].get(key, float("-inf")))
     gap = performance.get(key, float("nan")) - results[best]["in_sample"].get(key, float("nan"))

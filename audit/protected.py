@@ -169,12 +169,13 @@ def settle_protected(config: Any, columns: Sequence[str], target: str | None) ->
     """The configuration with its protected attributes settled, where they came from (``configured``,
     ``declared_none``, ``inferred`` or ``none``) and, when inferred, each column's basis.
 
-    With the ``credit_decision`` template and ``policy.protected_attributes`` unset, the columns of DATA
-    whose names say a prohibited basis are protected; ``protected_attributes = []`` declares none."""
+    With ``policy.protected_attributes`` unset and a template whose ``[policy_defaults]`` infers them
+    (``config.infers_protected``; credit_decision), the columns of DATA whose names say a prohibited basis
+    are protected; ``protected_attributes = []`` declares none."""
     policy = config.policy
     if "protected_attributes" in policy.model_fields_set:
         return config, "configured" if policy.protected_attributes else "declared_none", {}
-    if config.report.template != "credit_decision":
+    if not config.infers_protected:
         return config, "none", {}
     found = {c: b for c, b in infer_protected([c for c in columns if c != target]).items()}
     if not found:
@@ -245,11 +246,12 @@ def measure_protected(ds: Dataset, attrs: Mapping[str, Attribution], protected: 
     return out
 
 
-def protected_evidence(measured: Mapping[str, Any], action: str) -> ProtectedEvidence:
-    """The gate's view of :func:`measure_protected`'s record."""
+def protected_evidence(measured: Mapping[str, Any], action: str, note: str | None = None) -> ProtectedEvidence:
+    """The gate's view of :func:`measure_protected`'s record; ``action`` and ``note`` are the settled
+    protected-input policy and the template's wording of its blocking check (``AuditConfig.protected_input``)."""
     return ProtectedEvidence(
         attributes=tuple(measured.get("attributes", ())), direct_inputs=tuple(measured.get("direct_inputs", ())),
-        input_action=action,
+        input_action=action, **({"input_note": note} if note is not None else {}),
         flip_rates={k: (v["rate"], tuple(v["ci95"]), v["rows"]) for k, v in measured.get("flip_test", {}).items()
                     if v["rate"] is not None},
         flip_not_measured={k: v["not_measured"] for k, v in measured.get("flip_test", {}).items() if v["rate"] is None},

@@ -30,7 +30,7 @@ from typing import Any, Literal
 import numpy as np
 
 __all__ = ["Reference", "METHODS", "CITATION", "choose_reference", "draw_background", "reference_values",
-           "favorable_scores", "default_method", "describe"]
+           "favorable_scores", "describe", "session_reference"]
 
 Method = Literal["near_cutoff", "all_applicants", "background"]
 METHODS: tuple[str, ...] = ("near_cutoff", "all_applicants", "background")
@@ -61,12 +61,6 @@ class Reference:
                 "background_rows": int(background_rows), "cutoff": self.cutoff,
                 "band": list(self.band) if self.band is not None else None, "band_width": self.band_width,
                 "fallback": self.fallback}
-
-
-def default_method(template_name: str) -> str:
-    """The reference when ``[reasons] reference`` is unset: near_cutoff for credit decisions (the
-    Regulation B reading), the background sample otherwise."""
-    return "near_cutoff" if template_name == "credit_decision" else "background"
 
 
 def favorable_scores(adapter: Any, X: np.ndarray, favorable: Any) -> np.ndarray | None:
@@ -143,3 +137,12 @@ def describe(record: dict[str, Any], template: Any) -> str:
               "citation": CITATION, "configured": record["configured"], "fallback": record.get("fallback") or ""}
     text = template.text(f"reference_{record['method']}", **values)
     return f"{text} {template.text('reference_fallback', **values)}" if record.get("fallback") else text
+
+
+def session_reference(config: Any, adapter: Any, X: np.ndarray, labels: np.ndarray, favorable: Any) -> Reference:
+    """The configured reference (``config.reason_reference``) for rows ``X`` with decisions ``labels``."""
+    method = config.reason_reference
+    passed = None if favorable is None else np.asarray([str(v) == str(favorable) for v in labels])
+    scores = favorable_scores(adapter, X, favorable) if method == "near_cutoff" else None
+    return choose_reference(method, scores, passed, band_width=config.reasons.near_cutoff_band,
+                            min_rows=config.reasons.min_reference_rows)

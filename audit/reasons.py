@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from audit.adapters import Adapter, describe_model, make_adapter
+from audit.adapters import Adapter
 from audit.atomic import atomic_file
 from audit.config import AuditConfig
 from audit.decisions import decisions, favorable_class
@@ -33,17 +33,10 @@ from audit.directions import printed_word
 from audit.distributed import check_scheduler, cluster, map_in_order
 from audit.errors import GateRefusal, InputError
 from audit.extras import require
-from audit.loading import is_parquet, iter_chunks, load_model, sample_file
+from audit.loading import is_parquet, iter_chunks, sample_file
 from audit.progress import Progress
-from audit.reason_reference import (
-    choose_reference,
-    default_method,
-    draw_background,
-    favorable_scores,
-    reference_values,
-)
+from audit.session import StreamSession, prepare_stream
 from audit.types import Dataset
-from explainers import select
 
 __all__ = ["run_reasons", "ReasonsSummary", "neutralise"]
 
@@ -179,15 +172,7 @@ def run_reasons(model_path: Path, data_path: Path, out: Path, *, config: AuditCo
     verified counterfactuals per adverse row (the audit's support and rules, or with ``explainer`` named,
     a support from the first 5,000 rows).
     """
-    if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
-        raise InputError(f"--out {out}: write reasons to a .csv or .parquet file.")
-    if out.exists() and out.is_dir():
-        raise InputError(f"--out {out}: is a folder; give a file name such as reasons.csv.")
-    for needs, where in ((out.suffix.lower() != ".csv", f"--out {out}"), (is_parquet(data_path), f"data {data_path}")):
-        if needs:  # Parquet in or out: pyarrow, checked before any work
-            require("pyarrow.parquet", where)
-    if scheduler is not None:
-        check_scheduler(scheduler)
+    _check_paths(out, data_path, scheduler)
     progress = progress or Progress()
     if run is None:
         from audit.runner import run_audit as run
@@ -197,67 +182,70 @@ def run_reasons(model_path: Path, data_path: Path, out: Path, *, config: AuditCo
                                                trust_model, model_class)
     own_gate = explainer_gate(audit.gate, method)
     if explainer is None and not own_gate["passed"]:
-        failed = "; ".join(own_gate["failed_checks"][:5]) or "no explainer passed every check"
-        raise GateRefusal(f"audit reasons: no explainer passed the policy gate in the choice audit; the most faithful, "
-                          f"{method}, failed: {failed}. No reasons were written: reasons must come from an explainer "
-                          "the gate backs. Fix the model or the policy, or pass --explainer NAME to write that "
-                          "explainer's reasons anyway (its gate result is then recorded in OUT.meta.json and printed).")
+        _refuse(method, own_gate)
     protected = tuple(audit.protected.get("attributes", ()))
     if explainer is not None:
         audit = None  # a named explainer keeps its documented background (the first POOL_ROWS rows)
-    loaded = load_model(model_path, trust_model=trust_model, model_class=model_class,
-                        max_model_bytes=config.max_model_bytes)
-    spec = describe_model(loaded.obj, loaded.extra)
-    chunks = _chunks(data_path, spec, config, chunk_rows)
-    first = next(chunks)
-    _, X, space = first
-    adapter = make_adapter(loaded.obj, space, extra={**loaded.extra, "device": config.device},
-                           explained_class=config.explained_class)
-    adapter.prepare(X)
-    (ex,), _ = select(adapter, [method], top_level=config.top_level(), settings=config.explainer_settings)
-    favorable = favorable_class(adapter, config.favorable_class)
-    if audit is not None:  # the report's background and typical values: the same reasons as its pages
-        background, typical, reference = audit.background, audit.typical, audit.reason_reference
-    else:  # from the first POOL_ROWS rows, whatever the chunk size, so chunking never changes a reason
-        _, pool, _ = next(_chunks(data_path, spec, config, POOL_ROWS))
-        background, typical, reference = _pool_reference(adapter, pool, config, favorable)
-    search = _search(config, audit, adapter, favorable, data_path, spec) if recourse else None
-    written = read = 0
-    chosen: dict[str, Any] = {}
-    by_algorithm: dict[str, int] = {}
-    columns = _columns(config.report.max_reasons, recourse)
-    shared = {"adapter": adapter, "ex": ex, "background": background, "favorable": favorable, "config": config,
-              "typical": typical, "template": template, "adverse_only": adverse_only, "search": search,
-              "protected": protected}
-    with _writer(out, columns) as write, progress.bar(f"Reasons with {method}", total_rows) as advance, \
-            cluster(scheduler) as client:
-        for n_rows, rows, meta in map_in_order(client, _chunk_rows, itertools.chain([first], chunks), shared):
-            write(rows)
-            read += n_rows
-            written += len(rows)
-            chosen = chosen or meta
-            if meta:
-                label = algorithm_label(meta)
-                by_algorithm[label] = by_algorithm.get(label, 0) + len(rows)
-            advance(n_rows)
+    stream = prepare_stream(model_path, config, method=method, chunk_rows=chunk_rows, pool_rows=POOL_ROWS,
+                            chunks=lambda spec, rows: _chunks(data_path, spec, config, rows),
+                            reference=None if audit is None else (audit.background, audit.typical,
+                                                                  audit.reason_reference),
+                            trust_model=trust_model, model_class=model_class)
+    favorable = favorable_class(stream.adapter, config.favorable_class)
+    search = _search(config, audit, stream.adapter, favorable, data_path, stream.spec) if recourse else None
+    shared = {"adapter": stream.adapter, "ex": stream.explainer, "background": stream.background,
+              "favorable": favorable, "config": config, "typical": stream.typical, "template": template,
+              "adverse_only": adverse_only, "search": search, "protected": protected}
+    with _writer(out, _columns(config.report.max_reasons, recourse)) as write, \
+            progress.bar(f"Reasons with {method}", total_rows) as advance, cluster(scheduler) as client:
+        read, written, chosen, by_algorithm = _explain_chunks(stream, shared, client, write, advance)
     summary = ReasonsSummary(out, read, written, method, score, passed, None if favorable is None else str(favorable),
                              chosen, out.with_name(out.name + ".meta.json"), by_algorithm, own_gate, protected,
-                             reference)
-    _write_metadata(summary, loaded.sha256, data_path, config, chunk_rows, scheduler)
+                             stream.reference)
+    _write_metadata(summary, stream.loaded.sha256, data_path, config, chunk_rows, scheduler)
     return summary
 
 
-def _pool_reference(adapter: Adapter, pool: np.ndarray, config: AuditConfig,
-                    favorable: Any) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    """The background, reference values and reference record drawn from the first POOL_ROWS rows (a named
-    ``--explainer``), by the configured reference method as an audit would."""
-    method = config.reasons.reference or default_method(config.report.template)
-    passed = None if favorable is None else np.asarray([str(v) == str(favorable) for v in adapter.predict_label(pool)])
-    scores = favorable_scores(adapter, pool, favorable) if method == "near_cutoff" else None
-    reference = choose_reference(method, scores, passed, band_width=config.reasons.near_cutoff_band,
-                                 min_rows=config.reasons.min_reference_rows)
-    background = draw_background(reference, pool, config.background, np.random.default_rng(config.seed))
-    return background, reference_values(reference, background, pool), reference.record(len(background), len(pool))
+def _check_paths(out: Path, data_path: Path, scheduler: str | None) -> None:
+    """Refuse an unusable ``--out``, a missing Parquet engine or a bad scheduler before any work."""
+    if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
+        raise InputError(f"--out {out}: write reasons to a .csv or .parquet file.")
+    if out.exists() and out.is_dir():
+        raise InputError(f"--out {out}: is a folder; give a file name such as reasons.csv.")
+    for needs, where in ((out.suffix.lower() != ".csv", f"--out {out}"), (is_parquet(data_path), f"data {data_path}")):
+        if needs:  # Parquet in or out: pyarrow, checked before any work
+            require("pyarrow.parquet", where)
+    if scheduler is not None:
+        check_scheduler(scheduler)
+
+
+def _refuse(method: str, own_gate: dict[str, Any]) -> None:
+    """No explainer passed the gate in the choice audit: reasons must come from one the gate backs."""
+    failed = "; ".join(own_gate["failed_checks"][:5]) or "no explainer passed every check"
+    raise GateRefusal(f"audit reasons: no explainer passed the policy gate in the choice audit; the most faithful, "
+                      f"{method}, failed: {failed}. No reasons were written: reasons must come from an explainer "
+                      "the gate backs. Fix the model or the policy, or pass --explainer NAME to write that "
+                      "explainer's reasons anyway (its gate result is then recorded in OUT.meta.json and printed).")
+
+
+def _explain_chunks(stream: StreamSession, shared: dict[str, Any], client: Any,
+                    write: Callable[[list[list[Any]]], None], advance: Callable[[int], None]
+                    ) -> tuple[int, int, dict[str, Any], dict[str, int]]:
+    """Every chunk explained (on ``client``'s workers when there is a cluster) and written in row order:
+    rows read, rows written, the first explained chunk's algorithm choice and rows per algorithm."""
+    written = read = 0
+    chosen: dict[str, Any] = {}
+    by_algorithm: dict[str, int] = {}
+    for n_rows, rows, meta in map_in_order(client, _chunk_rows, itertools.chain([stream.first], stream.rest), shared):
+        write(rows)
+        read += n_rows
+        written += len(rows)
+        chosen = chosen or meta
+        if meta:
+            label = algorithm_label(meta)
+            by_algorithm[label] = by_algorithm.get(label, 0) + len(rows)
+        advance(n_rows)
+    return read, written, chosen, by_algorithm
 
 
 def _write_metadata(summary: ReasonsSummary, model_sha256: str, data_path: Path, config: AuditConfig,

@@ -15,11 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from audit.adapters import Adapter, describe_model, first_predictions, make_adapter
+from audit.adapters import Adapter
 from audit.agreement import agreement, agreement_evidence
-from audit.budget import budgeted, sample
 from audit.config import AuditConfig
-from audit.decisions import decisions, favorable_class, primary_explainer
+from audit.decisions import decisions, primary_explainer
 from audit.directions import direction_summary
 from audit.fairness import measure_fairness
 from audit.faithfulness import Baseline, FaithfulnessContext
@@ -32,23 +31,16 @@ from audit.faithfulness.evaluate import (
 )
 from audit.faithfulness.oracle import known_oracle
 from audit.gate import Gate, direction_checks, evaluate, extend, stability_checks
-from audit.loading import load_data, load_model
 from audit.progress import Clock, Progress
-from audit.protected import check_protected_names, measure_protected, protected_evidence, settle_protected
+from audit.protected import measure_protected, protected_evidence
 from audit.provenance import created_at, data_record, model_record, reproducibility_record, setup_warnings
-from audit.reason_reference import (
-    Reference,
-    choose_reference,
-    default_method,
-    favorable_scores,
-    reference_values,
-)
+from audit.reason_reference import reference_values
 from audit.reason_stability import reason_agreement
-from audit.recourse import attach_recourse, check_recourse_names, data_columns
+from audit.recourse import attach_recourse
 from audit.results import AuditResult, RowOutcomes
+from audit.session import AuditSession, prepare
 from audit.types import Dataset
 from audit.version import __version__
-from explainers import check_names, select
 
 __all__ = ["run_audit", "Progress"]
 
@@ -64,84 +56,77 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
     It replaces the model's own reference as the upper control of every faithfulness metric.
     """
     clock = Clock(progress or Progress())
-    check_names(config.policy.explainers, "[policy.explainers.{name}]")
-    with clock("load", f"Loading model {model_path.name}"):
-        loaded = load_model(model_path, trust_model=trust_model, model_class=model_class,
-                            max_model_bytes=config.max_model_bytes)
-        spec = describe_model(loaded.obj, loaded.extra)
-    with clock("load", f"Reading data {data_path.name}"):
-        ds = load_data(data_path, spec, target=config.target, infer_target=config.infer_target,
-                       keep=lambda columns, target: settle_protected(config, columns, target)[0].policy.protected_attributes)
-        config, protected_source, bases = settle_protected(config, _columns(ds), ds.target_name)
-        check_protected_names(config.policy.protected_attributes, ds, bins=config.policy.group_bins)
-        check_recourse_names(config, ds.space, data_columns(ds))
-        adapter = make_adapter(loaded.obj, ds.space, extra={**loaded.extra, "device": config.device},
-                               explained_class=config.explained_class)
-        adapter.prepare(ds.X)
-        score_all = first_predictions(adapter, ds)
-        labels_all = adapter.predict_label(ds.X)
-
-    with clock("plan", "Counting the model-agnostic work against audit_budget_s"):
-        config, plan = budgeted(adapter, ds, config, select(adapter, config.explainers, top_level=config.top_level(),
-                                                             settings=config.explainer_settings)[0])
-    favorable = favorable_class(adapter, config.favorable_class)
-    reference = _reference(config, adapter, ds, labels_all, favorable)
-    explain_rows, background = sample(ds, config, reference)
-    groups = _groups(adapter, ds, explain_rows, config)
-    explainers, skipped = select(adapter, config.explainers, top_level=config.top_level(),
-                                 settings=config.explainer_settings)
+    session = prepare(model_path, data_path, config=config, trust_model=trust_model, model_class=model_class,
+                      clock=clock)
+    config, ds, adapter, background = session.config, session.dataset, session.adapter, session.background
+    favorable = session.favorable
+    groups = _groups(adapter, ds, session.explain_rows, config)
     with clock("controls", "Measuring controls (random and oracle attributions)"):
         baseline = _measure_controls(groups, ds, background, config, oracle)
-    evaluations = _explain_and_score(explainers, groups, ds, adapter, background, config, clock)
+    evaluations = _explain_and_score(list(session.explainers), groups, ds, adapter, background, config, clock)
     results = [e.result for e in evaluations]
     combined = {e.result.method: e.attribution for e in evaluations}
-    performance, challenger = _performance(adapter, ds, score_all, labels_all, config, clock)
+    performance, challenger = _performance(adapter, ds, session.scores, session.labels, config, clock)
     with clock("protected", "Protected attributes: flip test, proxies and outcome fairness"):
-        gate, protected, agreed = _gate(config, evaluations, combined, ds, adapter, (score_all, labels_all, favorable),
-                                        performance)
-        protected.update(protected_source=protected_source, inferred_bases=bases)
-    typical = reference_values(reference, background, ds.X)
-    reasons = decisions(ds, explain_rows, score_all, labels_all, adapter, favorable,
+        gate, protected, agreed = _gate(config, evaluations, combined, ds, adapter,
+                                        (session.scores, session.labels, favorable), performance)
+        protected.update(protected_source=session.protected_source, inferred_bases=session.inferred_bases)
+    typical = reference_values(session.reference, background, ds.X)
+    reasons = decisions(ds, session.explain_rows, session.scores, session.labels, adapter, favorable,
                         primary_explainer(results, gate.passing_explainers), combined,
                         max_reasons=config.report.max_reasons, typical=typical)
     with clock("recourse", "Recourse: counterfactuals for the adverse decisions, verified by the model"):
         reasons, gate, recourse = attach_recourse(reasons, gate, ds, adapter, favorable, config)
+    directions, gate = _reason_checks(session, groups, reasons, favorable, gate, clock)
+    clock.timings["total_before_report"] = elapsed = time.perf_counter() - clock.start
+    return AuditResult(
+        tool_version=__version__, created_at=created_at(),
+        model=model_record(session.loaded, adapter, explained_class=groups[0].adapter.explained_class,
+                           per_row=len(groups) > 1, favorable=favorable, device=getattr(adapter, "device", "cpu"),
+                           favorable_configured=config.favorable_class is not None),
+        data=data_record(ds, _classes(adapter), session.explain_rows, len(background), role=config.data_role),
+        config=config.model_dump(mode="json", by_alias=True), gate=gate, explanations=tuple(results),
+        controls=controls_record(groups, baseline.kind, config.random_controls), decisions=tuple(reasons),
+        agreement=agreed, performance=performance, challenger=challenger, protected=protected,
+        reproducibility=reproducibility_record(config, config_text, command_line, adapter.counter, clock.timings,
+                                               session.plan),
+        warnings=_warnings(session, challenger, reasons, elapsed),
+        attributions=combined, background=background, typical=typical, recourse=recourse,
+        outcomes=RowOutcomes(ds, session.scores, session.labels), reason_directions=directions,
+        reason_reference=session.reference.record(len(background), ds.n_rows),
+    )
+
+
+def _classes(adapter: Adapter) -> list[str] | None:
+    """The model's classes as text (None for a regressor)."""
+    return [str(c) for c in adapter.classes] if adapter.classes is not None else None
+
+
+def _reason_checks(session: AuditSession, groups: list[ExplainedGroup], reasons: list[Any], favorable: Any,
+                   gate: Gate, clock: Clock) -> tuple[dict[str, Any], Gate]:
+    """The reported reasons' direction words and their stability under redrawn backgrounds, as checks."""
+    config = session.config
     directions = direction_summary(reasons, printed_words=config.report.direction_words)
     with clock("reason_stability", "Reason stability: principal reasons with redrawn backgrounds"):
-        stability, why_not = _reason_stability(explainers, groups, ds, reasons, (reference, len(background)),
-                                               favorable, config)
+        stability, why_not = _reason_stability(list(session.explainers), groups, session, reasons, favorable)
     gate = extend(gate, [*direction_checks(config.policy, directions),
                          *stability_checks(config.policy, stability, why_not)])
-    directions = {**directions, "stability": stability,
-                  "between_explainers": reason_agreement(reasons, gate.passing_explainers)}
-    clock.timings["total_before_report"] = elapsed = time.perf_counter() - clock.start
+    return {**directions, "stability": stability,
+            "between_explainers": reason_agreement(reasons, gate.passing_explainers)}, gate
+
+
+def _warnings(session: AuditSession, challenger: dict[str, Any] | None, reasons: list[Any],
+              elapsed: float) -> tuple[str, ...]:
+    """Every warning of the run, in the order stdout and results.json list them."""
+    config, plan = session.config, session.plan
     overrun = ([f"wall-clock limit exceeded: the audit took {elapsed:.0f} s on this machine, over time_limit_s = "
                 f"{config.time_limit_s:g} s. Nothing measured was changed by it (the work is counted, never timed); "
                 "raise the limit, or lower audit_budget_s or rows"]
                if config.time_limit_s is not None and elapsed > config.time_limit_s else [])
-    classes = [str(c) for c in adapter.classes] if adapter.classes is not None else None
-    return AuditResult(
-        tool_version=__version__, created_at=created_at(),
-        model=model_record(loaded, adapter, explained_class=groups[0].adapter.explained_class,
-                           per_row=len(groups) > 1, favorable=favorable, device=getattr(adapter, "device", "cpu"),
-                           favorable_configured=config.favorable_class is not None),
-        data=data_record(ds, classes, explain_rows, len(background), role=config.data_role),
-        config=config.model_dump(mode="json", by_alias=True), gate=gate, explanations=tuple(results),
-        controls=controls_record(groups, baseline.kind, config.random_controls), decisions=tuple(reasons),
-        agreement=agreed, performance=performance, challenger=challenger, protected=protected,
-        reproducibility=reproducibility_record(config, config_text, command_line, adapter.counter, clock.timings, plan),
-        warnings=(*ds.warnings, *_protected_warning(config, protected_source, bases), *setup_warnings(config, adapter), *(f"explainer skipped: {s}" for s in skipped),
-                  *filter(None, [(challenger or {}).get("overfitting_warning"), plan and plan.finding]),
-                  *_uncovered_reasons(config, reasons), *overrun),
-        attributions=combined, background=background, typical=typical, recourse=recourse,
-        outcomes=RowOutcomes(ds, score_all, labels_all), reason_directions=directions,
-        reason_reference=reference.record(len(background), ds.n_rows),
-    )
-
-
-def _columns(ds: Dataset) -> list[str]:
-    """Every column of DATA: the model's inputs, the target and the ignored ones."""
-    return [*ds.feature_names, *([ds.target_name] if ds.target_name else []), *ds.ignored_columns]
+    return (*session.dataset.warnings, *_protected_warning(config, session.protected_source, session.inferred_bases),
+            *setup_warnings(config, session.adapter), *(f"explainer skipped: {s}" for s in session.skipped),
+            *filter(None, [(challenger or {}).get("overfitting_warning"), plan and plan.finding]),
+            *_uncovered_reasons(config, reasons), *overrun)
 
 
 def _protected_warning(config: AuditConfig, source: str, bases: dict[str, str]) -> list[str]:
@@ -157,20 +142,13 @@ def _protected_warning(config: AuditConfig, source: str, bases: dict[str, str]) 
             + ". Set policy.protected_attributes to choose them, or [] to declare none."]
 
 
-def _reference(config: AuditConfig, adapter: Adapter, ds: Dataset, labels: np.ndarray, favorable: Any) -> Reference:
-    """The rows principal reasons are measured against (``[reasons] reference``, Regulation B's commentary)."""
-    method = config.reasons.reference or default_method(config.report.template)
-    passed = None if favorable is None else np.asarray([str(v) == str(favorable) for v in labels])
-    scores = favorable_scores(adapter, ds.X, favorable) if method == "near_cutoff" else None
-    return choose_reference(method, scores, passed, band_width=config.reasons.near_cutoff_band,
-                            min_rows=config.reasons.min_reference_rows)
-
-
-def _reason_stability(explainers: list[Any], groups: list[ExplainedGroup], ds: Dataset, reasons: list[Any],
-                      background: tuple[Reference, int], favorable: Any,
-                      config: AuditConfig) -> tuple[dict[str, Any] | None, str]:
-    """The reporting explainer's principal reasons re-derived with redrawn backgrounds, or why not measured."""
+def _reason_stability(explainers: list[Any], groups: list[ExplainedGroup], session: AuditSession, reasons: list[Any],
+                      favorable: Any) -> tuple[dict[str, Any] | None, str]:
+    """The reporting explainer's principal reasons re-derived with backgrounds redrawn from the reference's rows,
+    or why not measured."""
     from audit.reason_stability import measure_reason_stability
+
+    config, ds = session.config, session.dataset
 
     if favorable is None or len(groups) != 1 or not reasons:
         return None, "no favourable class with a single explained class: there are no adverse reasons to redraw"
@@ -179,10 +157,9 @@ def _reason_stability(explainers: list[Any], groups: list[ExplainedGroup], ds: D
     ex = next(e for e in explainers if e.name == reasons[0].method)
     adapter = groups[0].adapter
     sign = 1.0 if str(adapter.explained_class) == str(favorable) else -1.0
-    reference, background_rows = background
-    record = measure_reason_stability(ex, adapter, ds.X, reasons, background_rows=background_rows, direction=-sign,
-                                      max_reasons=config.report.max_reasons, rows=config.reason_stability_rows,
-                                      seed=config.seed, reference=reference)
+    record = measure_reason_stability(ex, adapter, ds.X, reasons, background_rows=len(session.background),
+                                      direction=-sign, max_reasons=config.report.max_reasons,
+                                      rows=config.reason_stability_rows, seed=config.seed, reference=session.reference)
     return record, "no adverse decision among the explained rows has a principal reason"
 
 
@@ -240,10 +217,8 @@ def _gate(config: AuditConfig, evaluations: list[Any], combined: dict[str, Any],
                                   decide=adapter.predict_label if classifier else adapter.predict,
                                   tolerance=None if classifier else 0.1 * float(np.std(score_all)),
                                   rows=config.protected_rows, seed=config.seed)
-    action = policy.protected_as_input
-    if action == "auto":
-        action = "fail" if config.report.template == "credit_decision" else "finding"
-    protected["input_action"] = action
+    settled = config.protected_input  # policy.protected_as_input, "auto" settled by the report template
+    protected["input_action"] = settled.action
     protected["outcome_fairness"] = measure_fairness(
         ds, labels_all, classes=adapter.classes, favorable=favorable, protected=policy.protected_attributes,
         favorable_source="config" if config.favorable_class is not None else "assumed", bins=policy.group_bins,
@@ -251,8 +226,8 @@ def _gate(config: AuditConfig, evaluations: list[Any], combined: dict[str, Any],
     agreed = agreement(combined)
     gate = evaluate(policy, [e.evidence for e in evaluations],
                     {k: v["share"] for k, v in protected.get("by_explainer", {}).items()},
-                    protected=protected_evidence(protected, action), agreement=agreement_evidence(agreed),
-                    performance=performance)
+                    protected=protected_evidence(protected, settled.action, settled.fail_note),
+                    agreement=agreement_evidence(agreed), performance=performance)
     return gate, protected, agreed
 
 

@@ -21,7 +21,7 @@ from explainers.shap_explainer import Shap
 from explainers.tree_path import TreePath
 
 __all__ = ["Explainer", "ExplainerBase", "ExplainerParams", "registry", "select", "explainer_settings", "check_names",
-           "ENTRY_POINT_GROUP", "model_cost"]
+           "reconfigure", "ENTRY_POINT_GROUP", "model_cost"]
 
 RESERVED = ("select",)  # a key of the [explainers] table, not an explainer name
 
@@ -96,6 +96,31 @@ def select(adapter: Any, names: list[str] | None = None, *, top_level: Mapping[s
                          f"Applicable here: {', '.join(applicable)}.")
     chosen.sort(key=lambda e: wanted.index(type(e)))
     return chosen, skipped
+
+
+def reconfigure(explainers: list[Any], *, before: Mapping[str, Any], after: Mapping[str, Any],
+                settings: Mapping[str, Mapping[str, Any]] | None = None) -> list[Any]:
+    """The explainers :func:`select` built from the top-level settings ``before``, with the parameters the
+    settings ``after`` give them (the audit's budget sets ``n_jobs`` and ``explain_budget_s`` once it has asked
+    the built explainers their cost). The selection, its order and each ``supports`` answer stay; an explainer
+    whose parameters are unchanged is returned as it is, one whose parameters changed as a copy with them
+    re-validated (a third-party class not derived from ``ExplainerBase`` is constructed with them).
+
+    >>> from explainers.lime_tabular import Lime
+    >>> [e.params.n_jobs for e in reconfigure([Lime(n_jobs=1)], before={"n_jobs": 1}, after={"n_jobs": 4})]
+    [4]
+    """
+    out = []
+    for ex in explainers:
+        table = (settings or {}).get(ex.name)
+        params = explainer_settings(type(ex), after, table)
+        if params == explainer_settings(type(ex), before, table):
+            out.append(ex)
+        elif isinstance(ex, ExplainerBase):
+            out.append(ex.with_params(**params))
+        else:
+            out.append(_build(type(ex), params))
+    return out
 
 
 def _build(cls: type, params: dict[str, Any]) -> Any:

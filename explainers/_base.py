@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -76,6 +77,16 @@ class ExplainerBase(ABC):
 
     def __init__(self, **params: Any) -> None:
         self.params = validate_params(self.name, self.Params, params)
+
+    def with_params(self, **params: Any) -> ExplainerBase:
+        """This explainer with ``params`` instead of its own (validated), itself when they are the same: the
+        audit's budget changes ``n_jobs`` and SHAP's budget after the explainers were built and asked their cost."""
+        validated = validate_params(self.name, self.Params, params)
+        if validated == self.params:
+            return self
+        other = copy.copy(self)
+        other.params = validated
+        return other
 
     @abstractmethod
     def supports(self, adapter: Adapter) -> bool:

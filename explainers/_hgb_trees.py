@@ -570,12 +570,11 @@ def _weights(size: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _shap_pairs(roots, feature, left, right, leaf, value, gx, gb, p, max_stack, wx, wz, out):  # pragma: no cover - jitted
-    """Sum over background rows of each pair's Shapley values, added to ``out`` (rows x features).
+    """Sum over background rows of each pair's Shapley values, added to ``out`` (rows x features): every
+    (row, background row, tree) walked by :func:`_shap_pair_tree` with one set of work arrays.
 
-    Depth-first over the nodes either row of a pair can reach: where x and z agree there is one way on;
-    where they differ on a feature already assigned to x's side (or z's) that side's way is taken; otherwise
-    both ways, the feature joining S_x on x's and S_z on z's. ``side[f]`` holds each feature's assignment on
-    the current path and ``trail`` the assignments made, undone when the search backs up past them.
+    ``side[f]`` holds each feature's assignment on the current path (1: x's side, 2: z's) and ``trail`` the
+    assignments made, undone when the search backs up past them; the stacks hold the nodes still to visit.
     """
     n, m = gx.shape[0], gb.shape[0]
     side = np.zeros(p, np.int8)
@@ -588,63 +587,76 @@ def _shap_pairs(roots, feature, left, right, leaf, value, gx, gb, p, max_stack, 
     for i in range(n):
         for j in range(m):
             for t in range(roots.shape[0]):
-                top = 0
-                stack_node[0], stack_depth[0], stack_feat[0], stack_side[0] = roots[t], 0, -1, 0
-                top = 1
-                trail = 0
-                na = 0
-                nb = 0
-                while top > 0:
-                    top -= 1
-                    node, d, f_new, s_new = stack_node[top], stack_depth[top], stack_feat[top], stack_side[top]
-                    while trail > 0 and trail_depth[trail - 1] >= d:
-                        trail -= 1
-                        f_old = trail_feat[trail]
-                        if side[f_old] == 1:
-                            na -= 1
-                        else:
-                            nb -= 1
-                        side[f_old] = 0
-                    if f_new >= 0:
-                        side[f_new] = s_new
-                        trail_feat[trail], trail_depth[trail] = f_new, d
-                        trail += 1
-                        if s_new == 1:
-                            na += 1
-                        else:
-                            nb += 1
-                    if leaf[node]:
-                        v = value[node]
-                        if v != 0.0 and trail > 0:
-                            up = v * wx[na, nb]
-                            down = v * wz[na, nb]
-                            for k in range(trail):
-                                f = trail_feat[k]
-                                if side[f] == 1:
-                                    out[i, f] += up
-                                else:
-                                    out[i, f] -= down
-                        continue
-                    f = feature[node]
-                    x_left, z_left = gx[i, node], gb[j, node]
-                    x_next = left[node] if x_left else right[node]
-                    if x_left == z_left or side[f] == 1:
-                        stack_node[top], stack_depth[top], stack_feat[top], stack_side[top] = x_next, d + 1, -1, 0
-                        top += 1
-                        continue
-                    z_next = right[node] if x_left else left[node]
-                    if side[f] == 2:
-                        stack_node[top], stack_depth[top], stack_feat[top], stack_side[top] = z_next, d + 1, -1, 0
-                        top += 1
-                        continue
-                    stack_node[top], stack_depth[top], stack_feat[top], stack_side[top] = z_next, d + 1, f, 2
-                    top += 1
-                    stack_node[top], stack_depth[top], stack_feat[top], stack_side[top] = x_next, d + 1, f, 1
-                    top += 1
-                # the path state must be clean for the next pair
-                while trail > 0:
-                    trail -= 1
-                    side[trail_feat[trail]] = 0
+                _shap_pair_tree(roots[t], feature, left, right, leaf, value, gx[i], gb[j], wx, wz, out[i], side,
+                                stack_node, stack_depth, stack_feat, stack_side, trail_feat, trail_depth)
+
+
+def _add_leaf(up, down, trail, trail_feat, side, out_i):  # pragma: no cover - jitted
+    """A reached leaf's share: ``up`` to each feature on x's side of the path, ``-down`` to each on z's."""
+    for k in range(trail):
+        f = trail_feat[k]
+        if side[f] == 1:
+            out_i[f] += up
+        else:
+            out_i[f] -= down
+
+
+def _shap_pair_tree(root, feature, left, right, leaf, value, gxi, gbj, wx, wz, out_i, side, stack_node, stack_depth,
+                    stack_feat, stack_side, trail_feat, trail_depth):  # pragma: no cover - jitted
+    """One pair's Shapley values in one tree, added to ``out_i`` (``gxi``, ``gbj``: which way each node sends
+    the explained row x and the background row z).
+
+    Depth-first over the nodes either row of the pair can reach: where x and z agree there is one way on;
+    where they differ on a feature already assigned to x's side (or z's) that side's way is taken; otherwise
+    both ways, the feature joining S_x on x's and S_z on z's. Leaves ``side`` clean for the next pair.
+    """
+    stack_node[0], stack_depth[0], stack_feat[0], stack_side[0] = root, 0, -1, 0
+    top = 1
+    trail = 0
+    na = 0
+    nb = 0
+    while top > 0:
+        top -= 1
+        node, d, f_new, s_new = stack_node[top], stack_depth[top], stack_feat[top], stack_side[top]
+        while trail > 0 and trail_depth[trail - 1] >= d:
+            trail -= 1
+            f_old = trail_feat[trail]
+            if side[f_old] == 1:
+                na -= 1
+            else:
+                nb -= 1
+            side[f_old] = 0
+        if f_new >= 0:
+            side[f_new] = s_new
+            trail_feat[trail], trail_depth[trail] = f_new, d
+            trail += 1
+            if s_new == 1:
+                na += 1
+            else:
+                nb += 1
+        if leaf[node]:
+            if value[node] != 0.0 and trail > 0:
+                _add_leaf(value[node] * wx[na, nb], value[node] * wz[na, nb], trail, trail_feat, side, out_i)
+            continue
+        f = feature[node]
+        x_left, z_left = gxi[node], gbj[node]
+        x_next = left[node] if x_left else right[node]
+        if x_left == z_left or side[f] == 1:
+            stack_node[top], stack_depth[top], stack_feat[top], stack_side[top] = x_next, d + 1, -1, 0
+            top += 1
+            continue
+        z_next = right[node] if x_left else left[node]
+        if side[f] == 2:
+            stack_node[top], stack_depth[top], stack_feat[top], stack_side[top] = z_next, d + 1, -1, 0
+            top += 1
+            continue
+        stack_node[top], stack_depth[top], stack_feat[top], stack_side[top] = z_next, d + 1, f, 2
+        top += 1
+        stack_node[top], stack_depth[top], stack_feat[top], stack_side[top] = x_next, d + 1, f, 1
+        top += 1
+    while trail > 0:  # the path state must be clean for the next pair
+        trail -= 1
+        side[trail_feat[trail]] = 0
 
 
 _COMPILED: dict[str, Any] = {}
@@ -662,6 +674,7 @@ def _jit(fn: Any) -> Any:
         else:
             compile_ = numba.njit(cache=True, nogil=True)
         space = globals()
-        for name in ("_popcount", "_cache_slot", "_leaf_unsat", "_accumulate", "_accumulate_path", "_shap_pairs"):
+        for name in ("_popcount", "_cache_slot", "_leaf_unsat", "_accumulate", "_accumulate_path", "_add_leaf",
+                     "_shap_pair_tree", "_shap_pairs"):
             _COMPILED[name] = space[name] = compile_(space[name])
     return _COMPILED[fn.__name__]

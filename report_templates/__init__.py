@@ -34,6 +34,7 @@ class Template:
     style: dict[str, Any] = field(default_factory=dict)
     compare_sections: tuple[str, ...] = tuple(COMPARE_SECTIONS)  # the audit compare report's sections
     recourse_phrases: dict[str, str] = field(default_factory=dict)
+    policy_defaults: dict[str, str] = field(default_factory=dict)  # what policy "auto" settings mean here
 
     def text(self, key: str, **values: Any) -> str:
         """A wording entry with its ``{name}`` fields filled in."""
@@ -150,7 +151,32 @@ def load_template(name_or_path: str) -> Template:
     if moved:  # identity and outcome semantics are facts about the audit, not wording
         raise ConfigError(f"template {source}: {', '.join(moved)} belong in audit.toml ([report] organisation, "
                           "logo, review_contact; favorable_class and [report.outcomes]). Move them there.")
+    defaults = _policy_defaults(raw.get("policy_defaults", {}), source)
     return Template(name=raw.get("name", path.stem), title=raw.get("title", "Explainability audit report"),
                     sections=sections, wording={**base_wording(), **raw.get("wording", {})},
                     reason_codes=raw.get("reason_codes", {}), style=raw.get("style", {}),
-                    compare_sections=compare_sections, recourse_phrases=raw.get("recourse_phrases", {}))
+                    compare_sections=compare_sections, recourse_phrases=raw.get("recourse_phrases", {}),
+                    policy_defaults=defaults)
+
+
+_POLICY_DEFAULTS = {  # key -> the values a template may give it
+    "protected_as_input": ("fail", "finding"),  # what policy.protected_as_input = "auto" means
+    "protected_attributes": ("inferred", "none"),  # policy.protected_attributes unset: inferred from column names
+    "reason_reference": ("near_cutoff", "all_applicants", "background"),  # [reasons] reference unset
+}
+
+
+def _policy_defaults(table: Any, source: str) -> dict[str, str]:
+    """``[policy_defaults]``: what a policy setting left at ``auto`` (or unset) means with this template (a credit
+    template infers the protected attributes and blocks on one used as an input; a generic one declares none
+    and reports it), checked like audit.toml."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"template {source}: policy_defaults must be a table ([policy_defaults]).")
+    for key, value in table.items():
+        if key not in _POLICY_DEFAULTS:
+            raise ConfigError(f"template {source}: unknown key {key!r} in [policy_defaults]. Valid keys: "
+                              f"{', '.join(_POLICY_DEFAULTS)}.")
+        if value not in _POLICY_DEFAULTS[key]:
+            raise ConfigError(f"template {source}: [policy_defaults] {key} = {value!r}; valid values: "
+                              f"{', '.join(map(repr, _POLICY_DEFAULTS[key]))}.")
+    return dict(table)
