@@ -34,7 +34,7 @@ __all__ = ["Reference", "METHODS", "CITATION", "choose_reference", "draw_backgro
 
 Method = Literal["near_cutoff", "all_applicants", "background"]
 METHODS: tuple[str, ...] = ("near_cutoff", "all_applicants", "background")
-CITATION = "12 CFR 1002.9(b)(2), official commentary comment 9(b)(2)-5"
+CITATION = "12 CFR 1002.9(b)(2), comment 9(b)(2)-5"
 
 
 @dataclass(frozen=True)

@@ -152,3 +152,20 @@ def test_audit_reasons_records_the_reference(credit_logreg, tmp_path):
     meta = json.loads((tmp_path / "r.csv.meta.json").read_text())
     assert meta["reason_reference"]["method"] == "near_cutoff"
     assert meta["reason_reference"]["background_rows"] == 40
+
+
+def test_every_decision_page_and_the_methodology_name_the_reference(tmp_path):
+    from pypdf import PdfReader
+
+    from audit.report import write_outputs
+
+    model_path, data, _, _ = _threshold_data(tmp_path)
+    result = _run(model_path, data, explainers=["coefficients"])
+    write_outputs(result, tmp_path / "out", template=load_template("credit_decision"))
+    pages = [" ".join(p.extract_text().split()) for p in PdfReader(tmp_path / "out" / "report.pdf").pages]
+    decision_pages = [p for p in pages if "Principal reasons" in p and "Decision for data row" in p]
+    assert decision_pages
+    n = result.reason_reference["candidate_rows"]
+    for page in decision_pages:
+        assert "at or slightly above the passing score" in page and f"{n} applicants" in page
+    assert any("Reference of the reasons." in p and "9(b)(2)-5" in p for p in pages)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from audit.reason_reference import describe
 from audit.report import charts
 from audit.report.context import AuditContext as Context
 from audit.report.formatting import MAX_ROWS, capped, cut, esc, fmt, some
@@ -66,6 +67,8 @@ def _decision_page(ctx: Context, d: Any) -> list:
         out.append(lay.image(charts.reasons_bars(labels, [x["contribution"] for x in d.reasons], axis), 11))
     out.append(lay.p(esc(t.text("selection_method", method=d.method, score=fmt(e.faithfulness_score, 2),
                                 ci=f"{fmt(e.faithfulness_score_ci[0], 2)} to {fmt(e.faithfulness_score_ci[1], 2)}")), "small"))
+    if ctx.r.reason_reference:
+        out.append(lay.p(esc(describe(ctx.r.reason_reference, t)), "small"))
     if d.rule:
         out.append(lay.p("<b>Decision path (tree model):</b> " + esc(d.rule), "small"))
     out += _recourse(ctx, d, what)

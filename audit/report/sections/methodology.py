@@ -4,6 +4,7 @@ this module fills in the figures of the run."""
 
 from __future__ import annotations
 
+from audit.reason_reference import describe
 from audit.report.context import AuditContext as Context
 from audit.report.formatting import esc, fmt, some
 
@@ -13,7 +14,9 @@ __all__ = ["render"]
 def render(ctx: Context) -> list:
     lay, t = ctx.lay, ctx.t
     out = [*lay.h1("Methodology and limitations")]
-    text = [t.text("methodology_explanations"), t.text("methodology_faithfulness"), *_budget_method(ctx),
+    reference = ["<b>Reference of the reasons.</b> " + esc(describe(ctx.r.reason_reference, t))] \
+        if ctx.r.reason_reference else []
+    text = [t.text("methodology_explanations"), *reference, t.text("methodology_faithfulness"), *_budget_method(ctx),
             t.text("methodology_protected"), *_recourse_method(ctx), t.text("methodology_fairness"),
             t.text("methodology_regulation"), "<b>Limitations.</b> " + esc(t.text("limitations"))]
     return out + [lay.p(x) for x in text]

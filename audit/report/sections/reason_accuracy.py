@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from audit.reason_reference import describe
 from audit.report.context import AuditContext as Context
 from audit.report.formatting import esc
 
@@ -18,6 +19,8 @@ def render(ctx: Context) -> list:
     if not summary:
         return out + [lay.p("No adverse decision was explained, so no reason was tested.")]
     out.append(lay.p(esc(ctx.t.text("reason_accuracy_text"))))
+    if ctx.r.reason_reference:
+        out.append(lay.p(esc(describe(ctx.r.reason_reference, ctx.t)), "small"))
     rows = [["Measure", "Value"],
             ["Worded adverse reasons tested", str(summary["claims"])],
             ["Direction confirmed by the model", str(summary["confirmed"])],
@@ -31,6 +34,7 @@ def render(ctx: Context) -> list:
                   f"{stability['redraws']} draws of {stability['background_rows']} rows ({stability['method']})"],
                  ["Decisions unchanged under every draw", f"{stability['decisions_always_unchanged']:.1%}"]]
     out.append(lay.table(rows, widths=[8 * cm, 9 * cm]))
+    out += _between(ctx, summary.get("between_explainers") or [])
     for name in ("reason_directions", "reason_stability"):
         check = ctx.r.gate.check(name)
         if check is not None:
@@ -41,3 +45,17 @@ def render(ctx: Context) -> list:
                                                          "reason has a code and a text of its own in the template."),
                      "small"))
     return out
+
+
+def _between(ctx: Context, pairs: list[dict]) -> list:
+    """How far the explainers that passed the gate agree on the adverse decisions' principal reasons."""
+    from reportlab.lib.units import cm
+
+    lay = ctx.lay
+    if not pairs:
+        return [lay.p(esc(ctx.t.text("reason_agreement_none")), "small")]
+    rows = [["Explainers", "Decisions", "Same reason set", "Mean overlap", "Same first reason"]]
+    rows += [[" and ".join(p["methods"]), str(p["decisions"]), f"{p['same_set_share']:.0%}",
+              f"{p['mean_overlap']:.0%}", f"{p['same_first_share']:.0%}"] for p in pairs]
+    return [lay.p(esc(ctx.t.text("reason_agreement_text")), "small"),
+            lay.table(rows, widths=[5 * cm, 2.3 * cm, 3.2 * cm, 3 * cm, 3.5 * cm])]
