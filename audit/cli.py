@@ -138,6 +138,9 @@ def run(
                                                                  "not given.")] = False,
     data_role: Annotated[str | None, typer.Option(help="holdout|training: what DATA is to the model (default "
                                                        "unknown); labels the performance figures.")] = None,
+    reference_data: Annotated[Path | None, typer.Option(help="The development or training sample (CSV or "
+                                                             "Parquet, read like DATA): population stability (PSI "
+                                                             "of the score, CSI of each input) against it.")] = None,
     format_: Annotated[str, typer.Option("--format", help="text, or github: also print the gate's failures as "
                                                           "GitHub Actions annotations on stdout.")] = "text",
     mlflow: Annotated[bool, typer.Option("--mlflow", help="Also log report.pdf, results.json, faithfulness scores, "
@@ -155,7 +158,7 @@ def run(
         opts = RunOptions(model, data, out, config=config, target=target, explainers=explainers, seed=seed,
                           trust_model=trust_model, model_class=model_class, oracle=oracle, device=device,
                           class_=class_, template=template, rows=rows, junit=junit, no_target=no_target,
-                          data_role=data_role, scheduler=scheduler, mlflow=mlflow)
+                          data_role=data_role, scheduler=scheduler, mlflow=mlflow, reference_data=reference_data)
         result, code = _run(opts, err if not quiet else None)
         if format_ == "github":
             typer.echo(github_annotations(result))
@@ -215,6 +218,7 @@ class RunOptions:
     data_role: str | None = None
     scheduler: str | None = None
     mlflow: bool = False
+    reference_data: Path | None = None
 
     def overrides(self) -> dict[str, Any]:
         """The audit.toml keys the options set (a None value leaves the file's)."""
@@ -240,7 +244,8 @@ def _run(opts: RunOptions, console: Console | None) -> tuple[AuditResult, int]:
         raise InputError(f"--oracle {opts.oracle!r}: names a {type(oracle_fn).__name__}, not a function.")
     with on_cluster(opts.scheduler, cfg) as cfg:  # row-parallel explainers run on the cluster's workers
         result = run_audit(opts.model, opts.data, config=cfg, config_text=text, trust_model=opts.trust_model,
-                           model_class=opts.model_class, progress=progress, command_line=command, oracle=oracle_fn)
+                           model_class=opts.model_class, progress=progress, command_line=command, oracle=oracle_fn,
+                           reference_data=opts.reference_data)
     for warning in result.warnings:
         progress.note(warning)
     if console and result.data.get("target_source") == "inferred":

@@ -4,7 +4,7 @@ Calibration, discrimination and the score bands need a target and a probabilisti
 favourable class; population stability needs ``--reference-data`` (the development or training sample,
 read by the same loader as DATA); the expected directions need ``[policy.expected_directions]``. What a
 run cannot measure is recorded with the reason, never as a pass. The effect curves (ALE, PDP and a thinned
-ICE overlay) are drawn for the ``effect_inputs`` inputs the reporting explainer ranks highest.
+ICE overlay) are drawn for the ``effect_inputs`` numeric inputs the reporting explainer ranks highest.
 
 Model calls are counted, not timed: ICE uses at most :data:`ICE_ROWS` explained rows over
 :data:`GRID_POINTS` values, ALE at most :data:`ALE_ROWS` rows of DATA drawn with the seed.
@@ -22,7 +22,8 @@ from audit.reason_reference import favorable_scores
 from audit.types import Dataset
 from audit.validation import ale, calibration, discrimination, ice_directions, psi, score_bands
 
-__all__ = ["ValidationEvidence", "measure_evidence", "ICE_ROWS", "ALE_ROWS", "GRID_POINTS", "ICE_SHOWN"]
+__all__ = ["ValidationEvidence", "measure_evidence", "check_direction_names", "ICE_ROWS", "ALE_ROWS", "GRID_POINTS",
+           "ICE_SHOWN"]
 
 ICE_ROWS = 200  # explained rows whose ICE curves are computed (directions and pictures)
 ALE_ROWS = 2000  # rows of DATA the ALE curves average over (seeded sample when DATA is larger)
@@ -79,7 +80,7 @@ def _performance_part(ds: Dataset, p: np.ndarray | None, favorable: Any, config:
 
 
 def _stability(ds: Dataset, reference: Dataset | None, p: np.ndarray | None, p_ref: np.ndarray | None,
-               role: str) -> dict[str, Any] | None:
+               role: str, bands: dict[str, float]) -> dict[str, Any] | None:
     """PSI of the score and CSI of every input against the reference sample."""
     if reference is None:
         return None
@@ -94,7 +95,7 @@ def _stability(ds: Dataset, reference: Dataset | None, p: np.ndarray | None, p_r
             inputs[name] = psi(reference.X[:, k], ds.X[:, j])
     score = psi(p_ref, p) if p is not None and p_ref is not None else None
     return {"reference": reference.path, "reference_rows": int(reference.n_rows), "reference_sha256": reference.sha256,
-            "data_role": role, "score": score, "inputs": inputs}
+            "data_role": role, "score": score, "inputs": inputs, "bands": bands}
 
 
 def _score_fn(adapter: Any, favorable: Any):
@@ -148,10 +149,11 @@ def measure_evidence(adapter: Any, ds: Dataset, rows: np.ndarray, favorable: Any
     parts = _performance_part(ds, p, favorable, config)
     p_ref = favorable_scores(reference_adapter, reference.X, favorable) \
         if p is not None and reference is not None and reference_adapter is not None else None
-    stability = _stability(ds, reference, p, p_ref, config.data_role)
+    stability = _stability(ds, reference, p, p_ref, config.data_role,
+                           {"finding": config.policy.psi_finding, "fail": config.policy.psi_fail})
     expected = dict(config.policy.expected_directions)
-    directions, effects = _effects(adapter, ds, rows, favorable, list(top_inputs)[:config.effect_inputs],
-                                   expected, config)
+    numeric = [n for n in top_inputs if not ds.space.categorical_mask[ds.feature_names.index(n)]]
+    directions, effects = _effects(adapter, ds, rows, favorable, numeric[:config.effect_inputs], expected, config)
     missing = dict(parts.pop("not_measured", {}))
     if reference is None:
         missing["population_stability"] = ("no --reference-data: PSI of the score and CSI of every input compare "
@@ -172,59 +174,3 @@ def check_direction_names(policy: Any, ds: Dataset) -> None:
         if ds.space.categorical_mask[ds.feature_names.index(name)]:
             raise ConfigError(f"policy.expected_directions names {name!r}, a categorical input: only a number has a "
                               "direction. Remove it from audit.toml.")
-
-
-def evidence_checks(policy: Any, record: dict[str, Any]) -> list[Any]:
-    """The gate's checks on the validator's evidence: calibration error (when ``max_calibration_error`` is
-    set), the score's PSI and each input's CSI (with --reference-data), and each expected direction."""
-    from audit.gate import not_required, threshold_check
-
-    checks = []
-    cal = record["calibration"]
-    if policy.max_calibration_error is not None:
-        t = policy.max_calibration_error
-        checks.append(threshold_check("calibration_error", cal["ece"], t, "expected calibration error of the "
-                                      "favourable probability (10 quantile bins)", higher_is_better=False)
-                      if cal is not None else
-                      not_required("calibration_error", t, record["not_measured"].get("calibration", ""),
-                                   higher_is_better=False))
-    stability = record["population_stability"]
-    if stability is not None:
-        checks += _stability_checks(policy, stability)
-    for name, rec in record["expected_directions"].items():
-        checks.append(threshold_check(
-            f"expected_direction:{name}", rec["violation_share"], policy.max_direction_violation,
-            f"share of {rec['rows']} explained rows whose favourable score moves against the expected direction "
-            f"({rec['expected']} in {name}) by more than {rec['tolerance']:g}", higher_is_better=False,
-            detail=f" (ALE end-to-end change {rec['ale_change']:+.3f}"
-                   f"{'' if rec['ale_agrees'] else ', against the expected direction'})"))
-    return checks
-
-
-def _stability_checks(policy: Any, stability: dict[str, Any]) -> list[Any]:
-    """PSI of the score (above psi_fail blocks, above psi_finding a finding) and the inputs' CSI (findings)."""
-    from audit.gate import threshold_check
-
-    checks = []
-    role = f"; DATA role: {stability['data_role']}"
-    if stability.get("score") is not None:
-        value = stability["score"]["psi"]
-        blocking = value > policy.psi_fail
-        checks.append(threshold_check("population_stability:score", value,
-                                      policy.psi_fail if blocking else policy.psi_finding,
-                                      "population stability index of the favourable score against the reference "
-                                      "sample", higher_is_better=False, blocking=blocking, suffix=role))
-    shifted = {n: r["psi"] for n, r in stability["inputs"].items() if r["psi"] > policy.psi_finding}
-    for name, value in sorted(shifted.items(), key=lambda kv: -kv[1]):
-        unseen = stability["inputs"][name]["unseen_categories"]
-        checks.append(threshold_check(f"characteristic_stability:{name}", value, policy.psi_finding,
-                                      f"characteristic stability index of {name} against the reference sample",
-                                      higher_is_better=False, blocking=False,
-                                      detail=f" (categories absent from the reference: {', '.join(unseen[:5])})"
-                                      if unseen else ""))
-    if not shifted and stability["inputs"]:
-        worst = max(stability["inputs"].items(), key=lambda kv: kv[1]["psi"])
-        checks.append(threshold_check("characteristic_stability", worst[1]["psi"], policy.psi_finding,
-                                      f"largest characteristic stability index of an input ({worst[0]})",
-                                      higher_is_better=False, blocking=False))
-    return checks

@@ -15,7 +15,7 @@ from audit.types import Dataset
 __all__ = ["SCHEMA_VERSION", "COMPARE_SCHEMA_VERSION", "ExplanationResult", "Decision", "RowOutcomes", "AuditResult",
            "CompareResult", "to_jsonable"]
 
-SCHEMA_VERSION = "1.5"  # 1.5: reason_reference (Regulation B reference), reason_directions.between_explainers; 1.4: checks' status (not_measured / not_required / waived) and interval, protected_source, the audit plan in model evaluations; 1.3: reproducibility.audit_plan; 1.2: decisions[].recourse, the recourse record, protected_attributes.outcome_fairness
+SCHEMA_VERSION = "1.6"  # 1.6: validation (calibration, discrimination, score bands, population stability, expected directions, effect curves); 1.5: reason_reference (Regulation B reference), reason_directions.between_explainers; 1.4: checks' status (not_measured / not_required / waived) and interval, protected_source, the audit plan in model evaluations; 1.3: reproducibility.audit_plan; 1.2: decisions[].recourse, the recourse record, protected_attributes.outcome_fairness
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,7 @@ class AuditResult:
     recourse: Any = None  # audit.recourse.RecourseRun: the search's record and the data's support
     reason_directions: dict[str, Any] | None = None  # audit.directions.direction_summary of the reported reasons
     reason_reference: dict[str, Any] | None = None  # audit.reason_reference.Reference.record: what reasons measure against
+    validation: dict[str, Any] | None = None  # audit.evidence.ValidationEvidence.record: the validator's evidence
 
     def to_json(self) -> dict[str, Any]:
         return to_jsonable({
@@ -118,6 +119,7 @@ class AuditResult:
             "reproducibility": self.reproducibility, "warnings": list(self.warnings),
             "recourse": self.recourse.record if self.recourse is not None else None,
             "reason_directions": self.reason_directions, "reason_reference": self.reason_reference,
+            "validation": self.validation,
         })
 
     def dumps(self) -> str:

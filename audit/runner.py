@@ -20,6 +20,7 @@ from audit.agreement import agreement, agreement_evidence
 from audit.config import AuditConfig
 from audit.decisions import decisions, primary_explainer
 from audit.directions import direction_summary
+from audit.evidence import measure_evidence
 from audit.fairness import measure_fairness
 from audit.faithfulness import Baseline, FaithfulnessContext
 from audit.faithfulness.evaluate import (
@@ -30,7 +31,7 @@ from audit.faithfulness.evaluate import (
     randomised_model,
 )
 from audit.faithfulness.oracle import known_oracle
-from audit.gate import Gate, direction_checks, evaluate, extend, stability_checks
+from audit.gate import Gate, direction_checks, evaluate, evidence_checks, extend, stability_checks
 from audit.progress import Clock, Progress
 from audit.protected import measure_protected, protected_evidence
 from audit.provenance import created_at, data_record, model_record, reproducibility_record, setup_warnings
@@ -47,17 +48,19 @@ __all__ = ["run_audit", "Progress"]
 
 def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_text: str = "",
               trust_model: bool = False, model_class: str | None = None, progress: Progress | None = None,
-              command_line: str | None = None, oracle: Callable[[Any, Any], Any] | None = None) -> AuditResult:
+              command_line: str | None = None, oracle: Callable[[Any, Any], Any] | None = None,
+              reference_data: Path | None = None) -> AuditResult:
     """Run a whole audit and return its :class:`AuditResult` (nothing is written here).
 
     ``oracle``: the exact attribution of a known generating function (validation on synthetic data),
     called as ``oracle(rows, background)`` with DataFrames of raw input values and returning one value
     per row and model input (an array in the data's column order, or a DataFrame with those columns).
     It replaces the model's own reference as the upper control of every faithfulness metric.
+    ``reference_data``: the development or training sample population stability is measured against.
     """
     clock = Clock(progress or Progress())
     session = prepare(model_path, data_path, config=config, trust_model=trust_model, model_class=model_class,
-                      clock=clock)
+                      clock=clock, reference_data=reference_data)
     config, ds, adapter, background = session.config, session.dataset, session.adapter, session.background
     favorable = session.favorable
     groups = _groups(adapter, ds, session.explain_rows, config)
@@ -78,6 +81,7 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
     with clock("recourse", "Recourse: counterfactuals for the adverse decisions, verified by the model"):
         reasons, gate, recourse = attach_recourse(reasons, gate, ds, adapter, favorable, config)
     directions, gate = _reason_checks(session, groups, reasons, favorable, gate, clock)
+    evidence, gate = _validator_evidence(session, results, gate, clock)
     clock.timings["total_before_report"] = elapsed = time.perf_counter() - clock.start
     return AuditResult(
         tool_version=__version__, created_at=created_at(),
@@ -93,7 +97,7 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         warnings=_warnings(session, challenger, reasons, elapsed),
         attributions=combined, background=background, typical=typical, recourse=recourse,
         outcomes=RowOutcomes(ds, session.scores, session.labels), reason_directions=directions,
-        reason_reference=session.reference.record(len(background), ds.n_rows),
+        reason_reference=session.reference.record(len(background), ds.n_rows), validation=evidence,
     )
 
 
@@ -113,6 +117,20 @@ def _reason_checks(session: AuditSession, groups: list[ExplainedGroup], reasons:
                          *stability_checks(config.policy, stability, why_not)])
     return {**directions, "stability": stability,
             "between_explainers": reason_agreement(reasons, gate.passing_explainers)}, gate
+
+
+def _validator_evidence(session: AuditSession, results: list[Any], gate: Gate,
+                        clock: Clock) -> tuple[dict[str, Any], Gate]:
+    """Calibration, discrimination, population stability, expected directions and effect curves of the
+    inputs the reporting explainer ranks highest (:mod:`audit.evidence`), with their checks."""
+    primary = primary_explainer(results, gate.passing_explainers) if results else None
+    importance = next((r.global_importance for r in results if r.method == primary), {})
+    top = sorted(importance, key=lambda k: -importance[k])
+    with clock("validation", "The validator's evidence: calibration, discrimination, stability, effect curves"):
+        record = measure_evidence(session.adapter, session.dataset, session.explain_rows, session.favorable,
+                                  session.config, top_inputs=top, reference=session.development,
+                                  reference_adapter=session.development_adapter).record()
+    return record, extend(gate, evidence_checks(session.config.policy, record))
 
 
 def _warnings(session: AuditSession, challenger: dict[str, Any] | None, reasons: list[Any],

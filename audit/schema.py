@@ -148,6 +148,20 @@ SCHEMA: dict[str, Any] = {
                  "same_set_share": {"type": "number", "minimum": 0, "maximum": 1},
                  "mean_overlap": {"type": "number", "minimum": 0, "maximum": 1},
                  "same_first_share": {"type": "number", "minimum": 0, "maximum": 1}}, {})}}},
+        "validation": {"type": ["object", "null"], "required": ["calibration", "discrimination", "score_bands",
+                                                                "population_stability", "expected_directions",
+                                                                "effects", "not_measured"], "properties": {
+            "calibration": {"type": ["object", "null"], "properties": {
+                "ece": _NUM, "brier": _NUM, "intercept": _NUM, "slope": _NUM,
+                "bins": {"type": "array", "items": _obj({"count": {"type": "integer", "minimum": 1},
+                                                         "mean_predicted": _NUM, "observed_rate": _NUM})}}},
+            "discrimination": {"type": ["object", "null"]},
+            "score_bands": {"type": ["array", "null"], "items": _obj({"count": {"type": "integer", "minimum": 1}})},
+            "population_stability": {"type": ["object", "null"], "properties": {
+                "data_role": _STR, "reference_rows": {"type": "integer", "minimum": 1},
+                "inputs": {"type": "object", "additionalProperties": _obj({"psi": _NUM, "bins": {"type": "array"}})}}},
+            "expected_directions": {"type": "object"}, "effects": {"type": "array"},
+            "not_measured": {"type": "object", "additionalProperties": _STR}}},
         "reason_reference": {"type": ["object", "null"], "properties": {
             "method": {"enum": ["near_cutoff", "all_applicants", "background"]},
             "configured": {"enum": ["near_cutoff", "all_applicants", "background"]}, "citation": _STR,

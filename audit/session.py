@@ -31,6 +31,7 @@ from audit.adapters import Adapter, describe_model, first_predictions, make_adap
 from audit.budget import AuditPlan, budgeted, sample
 from audit.config import AuditConfig
 from audit.decisions import favorable_class
+from audit.evidence import check_direction_names
 from audit.loading import load_data, load_model
 from audit.progress import Clock, Progress
 from audit.protected import check_protected_names, settle_protected
@@ -65,6 +66,8 @@ class AuditSession:
     inferred_bases: dict[str, str]  # inferred protected column -> its prohibited basis
     reference: Reference  # the applicants the background is drawn from (Regulation B's reference methods)
     favorable: Any  # the favourable class (None without one)
+    development: Dataset | None = None  # --reference-data: the development sample population stability compares with
+    development_adapter: Adapter | None = None  # the model's adapter over that sample's feature space
 
 
 def open_model(model_path: Path, config: AuditConfig, *, trust_model: bool = False,
@@ -92,10 +95,12 @@ def build_explainers(adapter: Adapter, config: AuditConfig, names: list[str] | N
 
 
 def prepare(model_path: Path, data_path: Path, *, config: AuditConfig, trust_model: bool = False,
-            model_class: str | None = None, clock: Clock | None = None) -> AuditSession:
+            model_class: str | None = None, clock: Clock | None = None,
+            reference_data: Path | None = None) -> AuditSession:
     """Load, validate, adapt, build the explainers, plan the budget and sample: the start of every audit.
 
-    ``clock`` times the steps and shows them as progress (default: silent)."""
+    ``clock`` times the steps and shows them as progress (default: silent). ``reference_data``: the
+    development or training sample (``--reference-data``), read and validated like DATA."""
     clock = clock or Clock(Progress())
     check_names(config.policy.explainers, "[policy.explainers.{name}]")
     with clock("load", f"Loading model {model_path.name}"):
@@ -105,6 +110,8 @@ def prepare(model_path: Path, data_path: Path, *, config: AuditConfig, trust_mod
         adapter = adapt(loaded, ds.space, ds.X, config)
         scores = first_predictions(adapter, ds)
         labels = adapter.predict_label(ds.X)
+        check_direction_names(config.policy, ds)
+        development = _development(reference_data, spec, loaded, config)
     built, skipped = build_explainers(adapter, config)
     with clock("plan", "Counting the model-agnostic work against audit_budget_s"):
         planned, plan = budgeted(adapter, ds, config, built)
@@ -115,7 +122,17 @@ def prepare(model_path: Path, data_path: Path, *, config: AuditConfig, trust_mod
     reference = session_reference(config, adapter, ds.X, labels, favorable)
     explain_rows, background = sample(ds, config, reference)
     return AuditSession(loaded, ds, adapter, tuple(explainers), tuple(skipped), config, plan, explain_rows,
-                        background, scores, labels, source, bases, reference, favorable)
+                        background, scores, labels, source, bases, reference, favorable, *development)
+
+
+def _development(path: Path | None, spec: Any, loaded: Any, config: AuditConfig
+                 ) -> tuple[Dataset | None, Adapter | None]:
+    """The ``--reference-data`` sample read like DATA (the same model description), and the model's adapter
+    over its feature space (its categories may be coded differently from DATA's)."""
+    if path is None:
+        return None, None
+    development = load_data(path, spec, target=None, infer_target=False)
+    return development, adapt(loaded, development.space, development.X, config)
 
 
 def _read(data_path: Path, spec: Any, config: AuditConfig) -> tuple[Dataset, AuditConfig, str, dict[str, str]]:

@@ -140,7 +140,8 @@ def _credit_adapter(name="credit_gbm"):
 
 def test_evidence_on_the_credit_sample_and_its_checks():
     from audit.config import parse_config
-    from audit.evidence import evidence_checks, measure_evidence
+    from audit.evidence import measure_evidence
+    from audit.gate import evidence_checks
 
     adapter, ds = _credit_adapter()
     config = parse_config("[policy]\nmax_calibration_error = 0.05\nexpected_directions = {duration = 'decreasing'}\n",

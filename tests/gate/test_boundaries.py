@@ -8,8 +8,7 @@ import math
 import pytest
 
 from audit.config import Policy
-from audit.evidence import evidence_checks
-from audit.gate import direction_checks, stability_checks, threshold_check
+from audit.gate import direction_checks, evidence_checks, stability_checks, threshold_check
 
 EPS = 1e-9
 

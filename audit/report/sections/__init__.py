@@ -33,6 +33,7 @@ from audit.report.sections import (
                                    reason_accuracy,
                                    scope,
                                    summary,
+                                   validation,
 )
 from audit.report.sections.compare import appendix as compare_appendix
 from audit.report.sections.compare import cover as compare_cover
@@ -53,6 +54,7 @@ SECTIONS: dict[str, Render] = {
     "summary": summary.render,  # executive summary in plain language
     "scope": scope.render,  # data used, columns, missing values
     "performance": performance.render,  # performance measures and confusion matrix (with a target)
+    "validation": validation.render,  # calibration, discrimination, score bands, population stability, effects
     "global": importance.render,  # global importance per method, each chart with a sentence
     "agreement": agreement.render,  # agreement between methods (rank correlation, top-k overlap)
     "faithfulness": faithfulness.render,  # faithfulness scorecard with controls and confidence intervals
