@@ -332,3 +332,30 @@ def test_low_consistency_is_a_finding_that_never_blocks():
     assert "does not block the gate" in checks[0].role and "reasons point away" in checks[0].message
     gate = extend(Gate(passed=True, checks=(), passing_explainers=("shap",)), checks)
     assert gate.passed and gate.passing_explainers == ("shap",) and len(gate.checks) == 2
+
+
+def test_verify_drops_a_counterfactual_the_model_does_not_confirm_and_keeps_the_confirmed_one():
+    """Issue #28: verify() must call the model and drop what it does not confirm (a verify that kept every
+    proposal, or dropped every one, fails here), recording the model's decision and score on what it keeps."""
+
+    from audit.recourse import verify
+    from audit.recourse.search import Counterfactual, RowRecourse
+
+    class Threshold:  # approves (class 1) when the first input is at least 5
+        classes = np.array([0, 1])
+
+        def predict_label(self, Z):
+            return (Z[:, 0] >= 5).astype(int)
+
+        def predict(self, Z):
+            return Z[:, 0] / 10
+
+    rows = [np.array([1.0, 0.0])]
+    good = Counterfactual(((0, 1.0, 6.0),), 1.0, 0.1, 1.0)
+    bad = Counterfactual(((0, 1.0, 4.0),), 0.5, 0.1, 1.0)
+    out = verify(Threshold(), rows, [RowRecourse((bad, good), 10)], favorable=1)
+    assert [cf.changes for cf in out[0].counterfactuals] == [good.changes]
+    kept = out[0].counterfactuals[0]
+    assert kept.verified and kept.outcome == "1" and kept.score == pytest.approx(0.6)
+    none = verify(Threshold(), rows, [RowRecourse((bad,), 10)], favorable=1)
+    assert none[0].counterfactuals == () and none[0].why_none == "the model did not confirm the change"
