@@ -10,6 +10,7 @@ The checks on the reported reasons, measured after this gate, are in :mod:`audit
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,7 +142,9 @@ def _randomisation_check(policy: Policy, ev: ExplainerEvidence) -> Check:
                             f"{ev.randomisation_note or 'no target column'}", explainer=ev.name, blocking=False,
                             higher_is_better=False)
     signed, absolute = ev.randomisation_similarity, ev.randomisation_similarity_abs
-    worst = signed if absolute is None else max(signed, absolute)
+    # the larger of the two; a NaN in either is unknown, never ignored (max(0.3, nan) would be 0.3)
+    worst = signed if absolute is None else (math.nan if math.isnan(signed) or math.isnan(absolute)
+                                             else max(signed, absolute))
     both = f"{signed:.3f}" + ("" if absolute is None else f" (of |attribution|: {absolute:.3f})")
     return threshold_check(name, worst, t, f"rank correlation with explanations of the randomised model "
                            f"({ev.randomisation_method or 'refit on permuted labels'})", higher_is_better=False,

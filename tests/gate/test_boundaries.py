@@ -63,3 +63,17 @@ def test_validation_thresholds_are_inclusive():
     assert evidence_checks(policy, _evidence(psi=0.25))[0:2][1].verdict == "finding"
     assert {c.name: c for c in evidence_checks(policy, _evidence(psi=0.25 + EPS))}[
         "population_stability:score"].verdict == "fail"
+
+
+@pytest.mark.parametrize("signed,absolute", [(0.3, math.nan), (math.nan, 0.3)])
+def test_a_nan_in_either_randomisation_similarity_never_passes(signed, absolute):
+    """max(0.3, nan) is 0.3 in Python: a NaN correlation of the sizes must not be dropped silently."""
+    from audit.gate import ExplainerEvidence, explainer_checks
+
+    ev = ExplainerEvidence(name="lime", score=0.9, score_ci=(0.8, 0.95), randomisation_similarity=signed,
+                           randomisation_similarity_abs=absolute)
+    check = next(c for c in explainer_checks(Policy(), ev) if c.kind == "randomisation")
+    assert not check.passed
+    ok = ExplainerEvidence(name="lime", score=0.9, score_ci=(0.8, 0.95), randomisation_similarity=0.3,
+                           randomisation_similarity_abs=0.2)
+    assert next(c for c in explainer_checks(Policy(), ok) if c.kind == "randomisation").passed
