@@ -7,7 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from audit.records import ChallengerRecord, ChallengerScoresRecord, PerformanceRecord, ScoresRecord
+from audit.records import (
+    ChallengerRecord,
+    ChallengerScoresRecord,
+    PerformanceDeltaRecord,
+    PerformanceRecord,
+    ScoresRecord,
+)
 from audit.types import Dataset
 
 __all__ = ["model_performance", "challenger_benchmark", "class_labels", "paired_deltas", "headline_measure",
@@ -74,7 +80,7 @@ def headline_measure(task: str) -> str:
 
 def paired_deltas(task: str, classes: list[str] | None, explained: str | None, target: np.ndarray,
                   a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray], *, n_bootstrap: int,
-                  seed: int) -> dict[str, dict[str, Any]]:
+                  seed: int) -> dict[str, PerformanceDeltaRecord]:
     """Each scalar performance measure of model ``a`` and model ``b`` (each a (score, label) pair on the same
     rows), their difference b - a and its 95% CI from a paired bootstrap: every replicate resamples the
     rows once and measures both models on them, so the CI reflects the models' difference and not the

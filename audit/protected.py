@@ -33,7 +33,7 @@ QUANTILES = (0.10, 0.25, 0.50, 0.75, 0.90)
 
 
 def protected_shares(attrs: Mapping[str, Attribution], protected: Sequence[str],
-                     feature_names: Sequence[str]) -> dict[str, Any]:
+                     feature_names: Sequence[str]) -> ProtectedMeasures:
     """Per explainer, the share of mean |attribution| on the protected attributes that are model inputs.
 
     >>> a = Attribution(np.array([[3.0, -1.0]]), np.zeros(1), ("income", "sex"), "m", "approximate")

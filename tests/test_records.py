@@ -35,8 +35,7 @@ def _hints(tp: Any) -> dict[str, Any]:
 
 def _is_alias_ref(tp: Any) -> bool:
     """A forward reference the JSON alias leaves to itself (nothing else in the records is left unresolved)."""
-    name = tp.__forward_arg__ if isinstance(tp, ForwardRef) else tp
-    return isinstance(name, str) and name.replace(" ", "") in (JSON_ALIAS, f"dict[str,{JSON_ALIAS}]")
+    return (tp.__forward_arg__ if isinstance(tp, ForwardRef) else tp) == JSON_ALIAS
 
 
 def _any_in(tp: Any, path: str, seen: set[int]) -> Iterator[str]:
@@ -165,8 +164,8 @@ def _field_problems(result: Any, record: dict[str, Any], path: str) -> list[str]
         key = JSON_KEY.get(name, name)
         if name == "recourse" and isinstance(result, AuditResult):
             hint = records.RecourseRecord | None  # written as the run's record
-        elif key not in record or name in ("gate", "explanations", "decisions"):
-            continue  # not in the JSON (attributions, background, ...), or checked on its own
+        elif key not in record or any(dataclasses.is_dataclass(t) for t in (hint, *get_args(hint))):
+            continue  # not in the JSON (attributions, background, ...), or a dataclass with its own to_json
         out += _problems(record[key], hint, f"{path}.{key}")
     return out
 
