@@ -13,12 +13,13 @@ import numpy as np
 
 from audit.faithfulness import metrics as M
 from audit.gate import AgreementEvidence
+from audit.records import AgreementRecord
 from audit.types import Attribution
 
 __all__ = ["agreement", "agreement_evidence", "importance_agreement"]
 
 
-def agreement(attrs: Mapping[str, Attribution]) -> dict[str, Any]:
+def agreement(attrs: Mapping[str, Attribution]) -> AgreementRecord:
     """Pairwise mean per-row Spearman correlation and top-k overlap (k = 3 or fewer), and the least
     agreeing pair.
 

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from audit.reason_reference import Reference, draw_background
+from audit.records import AuditPlanRecord
 from explainers import model_cost
 
 __all__ = ["AuditPlan", "plan_audit", "budgeted", "sample", "MINIMUMS", "OVERHEAD_MODEL_ROWS", "PARALLEL_EFFICIENCY", "AUTO_PARALLEL_S"]
@@ -63,7 +64,7 @@ class AuditPlan:
     explain_budget_s: float | None  # what model-agnostic SHAP was given (None: unchanged)
     finding: str | None
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> AuditPlanRecord:
         return {"budget_seconds": self.budget_seconds, "n_jobs": self.n_jobs,
                 "planned_parallel_speedup": round(_speedup(self.n_jobs), 2),
                 "planned_seconds_per_row": {k: round(v, 5) for k, v in self.seconds_per_row.items()},

@@ -35,6 +35,16 @@ from audit.grouping import as_categorical, attribute_groups, holds
 from audit.performance import headline_measure, paired_deltas
 from audit.progress import Progress
 from audit.provenance import created_at, package_versions, sha256_text
+from audit.records import (
+    ComparePerformanceRecord,
+    CompareReproducibilityRecord,
+    CompareSideRecord,
+    ExplanationDriftRecord,
+    FlipsRecord,
+    GroupFlipsRecord,
+    JSONObject,
+    ReasonChangeRecord,
+)
 from audit.results import CompareResult, RowOutcomes
 from audit.types import Dataset
 from audit.version import __version__
@@ -134,7 +144,7 @@ def _evidence(base: Mapping[str, Any], performance: dict[str, Any] | None, drift
         adverse_flips=base["model"].get("favorable_class") is not None, missing=missing)
 
 
-def _side(record: Mapping[str, Any]) -> dict[str, Any]:
+def _side(record: Mapping[str, Any]) -> CompareSideRecord:
     """What compare.json keeps of one audit: its identity, its own verdict and its explainers."""
     m = record["model"]
     return {"path": m["path"], "sha256": m["sha256"], "type": m["type"], "task": m["task"],
@@ -144,7 +154,7 @@ def _side(record: Mapping[str, Any]) -> dict[str, Any]:
             "favorable_class": m.get("favorable_class"), "created_at": record.get("created_at")}
 
 
-def _report(config: AuditConfig, base: Mapping[str, Any]) -> dict[str, Any]:
+def _report(config: AuditConfig, base: Mapping[str, Any]) -> JSONObject:
     """``[report]`` of the configuration, its unset values (organisation, outcome labels...) taken from the
     baseline audit's own configuration (what a results.json carries)."""
     own = config.report.model_dump(mode="json")
@@ -152,7 +162,7 @@ def _report(config: AuditConfig, base: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v if v or k not in audited else audited[k] for k, v in own.items()}
 
 
-def _reproducibility(config: AuditConfig, command_line: str | None) -> dict[str, Any]:
+def _reproducibility(config: AuditConfig, command_line: str | None) -> CompareReproducibilityRecord:
     text, overrides = config.source
     return {"seed": config.seed, "config_sha256": sha256_text(text), "config_text": text,
             "config_overrides": overrides, "command_line": command_line, "package_versions": package_versions()}
@@ -172,7 +182,7 @@ def _warnings(base: Mapping[str, Any], cand: Mapping[str, Any], same_data: bool)
     return out
 
 
-def explanation_drift(base: Mapping[str, Any], cand: Mapping[str, Any], k: int = 3) -> dict[str, Any]:
+def explanation_drift(base: Mapping[str, Any], cand: Mapping[str, Any], k: int = 3) -> ExplanationDriftRecord:
     """Per explainer both audits ran: rank correlation and top-``k`` overlap of global importance, and the
     faithfulness delta. ``method`` is the one the gate judges: the baseline's reporting method (the one its
     reasons come from) when the candidate ran it too, else the first explainer both ran.
@@ -208,7 +218,7 @@ def _principal(reasons: Sequence[Mapping[str, Any]]) -> str | None:
 
 
 def reason_change(base: Sequence[Mapping[str, Any]], cand: Sequence[Mapping[str, Any]], *,
-                  examples: int = 10) -> dict[str, Any] | None:
+                  examples: int = 10) -> ReasonChangeRecord | None:
     """On the rows both audits explained: the share whose principal (first) reason changed and the share
     whose set of reasons changed, for the reasons each audit reports (what an applicant would be told)
     and for every explainer both ran. None when no row is shared.
@@ -242,7 +252,7 @@ def reason_change(base: Sequence[Mapping[str, Any]], cand: Sequence[Mapping[str,
 
 
 def _performance(base: Mapping[str, Any], cand: Mapping[str, Any], rows: tuple[RowOutcomes, RowOutcomes] | None,
-                 config: AuditConfig) -> dict[str, Any] | None:
+                 config: AuditConfig) -> ComparePerformanceRecord | None:
     """Paired deltas on DATA's rows (two models), or the difference of the two files' figures."""
     m = base["model"]
     measure = headline_measure(m["task"])
@@ -298,7 +308,7 @@ def decision_flips(base: np.ndarray, cand: np.ndarray, favorable: str | None, gr
     flipped = a != b
     adverse = flipped & (a == str(favorable)) if favorable is not None else flipped
     pairs, counts = np.unique(np.char.add(np.char.add(a[flipped], " -> "), b[flipped]), return_counts=True)
-    out: dict[str, Any] = {"rows": int(len(a)), "flipped": int(flipped.sum()), "rate": float(flipped.mean()),
+    out: FlipsRecord = {"rows": int(len(a)), "flipped": int(flipped.sum()), "rate": float(flipped.mean()),
                            "favorable_class": favorable, "transitions": dict(zip(pairs.tolist(), counts.tolist())),
                            "min_group_rows": min_rows}
     if favorable is not None:
@@ -308,7 +318,7 @@ def decision_flips(base: np.ndarray, cand: np.ndarray, favorable: str | None, gr
     return out
 
 
-def _group_flips(labels: Any, flipped: np.ndarray, adverse: np.ndarray, min_rows: int) -> dict[str, Any]:
+def _group_flips(labels: Any, flipped: np.ndarray, adverse: np.ndarray, min_rows: int) -> GroupFlipsRecord:
     """Counts and rates per group (in the categories' order), and the gap between the rated groups."""
     import pandas as pd
 

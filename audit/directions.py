@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from audit.records import DirectionCounts
+
 __all__ = ["verify_directions", "worded", "printed_word", "direction_summary", "STEPS", "MIN_STEP_STD", "DIRECTIONS"]
 
 STEPS = (1 / 3, 2 / 3, 1.0)
@@ -89,7 +91,7 @@ def worded(reason: dict[str, Any]) -> bool | None:
     return reason.get("above_typical") if direction in (None, "confirmed") else None
 
 
-def direction_summary(decisions: Sequence[Any], *, printed_words: str) -> dict[str, Any]:
+def direction_summary(decisions: Sequence[Any], *, printed_words: str) -> DirectionCounts:
     """Counts over the reported reasons of adverse decisions that could carry a direction word: how many the
     model confirmed, contradicted or found non-monotone, the share confirmed, and how many contradicted
     words the report prints (none with ``printed_words = "verified"``; with ``"typical"`` every one).

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from audit.reason_reference import favorable_scores
+from audit.records import ValidationRecord
 from audit.types import Dataset
 from audit.validation import ale, calibration, discrimination, ice_directions, psi, score_bands
 
@@ -45,7 +46,7 @@ class ValidationEvidence:
     effects: list[dict[str, Any]] = field(default_factory=list)
     not_measured: dict[str, str] = field(default_factory=dict)
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> ValidationRecord:
         """results.json's ``validation``."""
         return {"calibration": self.calibration, "discrimination": self.discrimination,
                 "score_bands": self.score_bands, "score_histogram": self.score_histogram,

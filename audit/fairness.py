@@ -36,6 +36,7 @@ import pandas as pd
 from audit.errors import ConfigError
 from audit.gate import FairnessEvidence
 from audit.grouping import MAX_CATEGORIES, attribute_groups, column_values, group_labels
+from audit.records import OutcomeFairnessRecord
 from audit.types import Dataset
 
 __all__ = ["MAX_CATEGORIES", "group_labels", "outcome_fairness", "measure_fairness", "fairness_evidence",
@@ -164,7 +165,7 @@ def check_group_bins(ds: Dataset, bins: Mapping[str, Sequence[float]]) -> None:
 
 def measure_fairness(ds: Dataset, labels: np.ndarray, *, classes: Sequence[Any] | None, favorable: Any,
                      favorable_source: str, protected: Sequence[str], bins: Mapping[str, Sequence[float]],
-                     min_group_size: int, n_bootstrap: int, seed: int) -> dict[str, Any]:
+                     min_group_size: int, n_bootstrap: int, seed: int) -> OutcomeFairnessRecord:
     """Outcome fairness for every protected attribute that is a column of DATA (the target excepted), on
     every row; ``labels`` are the model's decisions for those rows."""
     if not protected:

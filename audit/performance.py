@@ -7,6 +7,13 @@ from typing import Any
 
 import numpy as np
 
+from audit.records import (
+    ChallengerRecord,
+    ChallengerScoresRecord,
+    PerformanceDeltaRecord,
+    PerformanceRecord,
+    ScoresRecord,
+)
 from audit.types import Dataset
 
 __all__ = ["model_performance", "challenger_benchmark", "class_labels", "paired_deltas", "headline_measure",
@@ -43,7 +50,7 @@ def class_labels(y: np.ndarray, classes: list[str] | None) -> np.ndarray:
     return np.array([one(v) for v in np.asarray(y)], dtype=object).astype(str)
 
 
-def _metrics(task: str, y: np.ndarray, score: np.ndarray, labels: np.ndarray, classes: list[str] | None) -> dict[str, Any]:
+def _metrics(task: str, y: np.ndarray, score: np.ndarray, labels: np.ndarray, classes: list[str] | None) -> ScoresRecord:
     from sklearn import metrics as skm
 
     if task == "regression":
@@ -51,7 +58,7 @@ def _metrics(task: str, y: np.ndarray, score: np.ndarray, labels: np.ndarray, cl
         return {"r2": float(skm.r2_score(y, score)), "rmse": float(np.sqrt(skm.mean_squared_error(y, score))),
                 "mae": float(skm.mean_absolute_error(y, score))}
     ys, ls = y.astype(str), labels.astype(str)
-    out: dict[str, Any] = {"accuracy": float(skm.accuracy_score(ys, ls)),
+    out: ScoresRecord = {"accuracy": float(skm.accuracy_score(ys, ls)),
                            "balanced_accuracy": float(skm.balanced_accuracy_score(ys, ls))}
     if task == "binary" and classes is not None and len(set(ys)) == 2:
         out["auc"] = float(skm.roc_auc_score(ys == classes[-1], score))
@@ -73,7 +80,7 @@ def headline_measure(task: str) -> str:
 
 def paired_deltas(task: str, classes: list[str] | None, explained: str | None, target: np.ndarray,
                   a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray], *, n_bootstrap: int,
-                  seed: int) -> dict[str, dict[str, Any]]:
+                  seed: int) -> dict[str, PerformanceDeltaRecord]:
     """Each scalar performance measure of model ``a`` and model ``b`` (each a (score, label) pair on the same
     rows), their difference b - a and its 95% CI from a paired bootstrap: every replicate resamples the
     rows once and measures both models on them, so the CI reflects the models' difference and not the
@@ -108,7 +115,7 @@ def paired_deltas(task: str, classes: list[str] | None, explained: str | None, t
 
 
 def model_performance(adapter: Any, ds: Dataset, score: np.ndarray, labels: np.ndarray, *,
-                      role: str = "unknown") -> dict[str, Any]:
+                      role: str = "unknown") -> PerformanceRecord:
     """Performance of the audited model on DATA, labelled with DATA's ``role`` (holdout, training, unknown)."""
     classes = [str(c) for c in adapter.classes] if adapter.classes is not None else None
     explained = str(adapter.explained_class) if adapter.classes is not None else None
@@ -120,7 +127,7 @@ def model_performance(adapter: Any, ds: Dataset, score: np.ndarray, labels: np.n
     return out
 
 
-def challenger_benchmark(adapter: Any, ds: Dataset, performance: dict[str, Any], *, seed: int) -> dict[str, Any]:
+def challenger_benchmark(adapter: Any, ds: Dataset, performance: PerformanceRecord, *, seed: int) -> ChallengerRecord:
     """Fit an interpretable challenger (logistic/linear regression on one-hot inputs, and a depth-3
     tree) and compare: in-sample like the audited model's figures, and 5-fold cross-validated."""
     X = np.asarray(ds.X)
@@ -157,7 +164,7 @@ def _challengers(ds: Dataset, regression: bool, seed: int) -> dict[str, Any]:
 
 
 def _fit_and_score(model: Any, X: np.ndarray, ys: np.ndarray, task: str, classes: list[str] | None
-                   ) -> dict[str, dict[str, Any]]:
+                   ) -> ChallengerScoresRecord:
     """One challenger's measures in-sample (fitted on all of DATA) and 5-fold cross-validated."""
     from sklearn.model_selection import cross_val_predict
 
@@ -177,7 +184,8 @@ def _fit_and_score(model: Any, X: np.ndarray, ys: np.ndarray, task: str, classes
                 "cross_validated": _metrics(task, ys, p_cv[:, pos], labels[np.argmax(p_cv, 1)], classes)}
 
 
-def _against_challengers(performance: dict[str, Any], results: dict[str, Any], regression: bool) -> dict[str, Any]:
+def _against_challengers(performance: PerformanceRecord, results: dict[str, ChallengerScoresRecord], regression: bool
+                         ) -> ChallengerRecord:
     """The audited model's headline measure against the best challenger, with a possible-overfitting warning
     when it beats every cross-validated challenger by more than OVERFIT_MARGIN on non-holdout data."""
     key = "r2" if regression else ("auc" if "auc" in performance else "accuracy")

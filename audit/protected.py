@@ -23,6 +23,7 @@ import numpy as np
 from audit.errors import ConfigError, name_some
 from audit.fairness import check_group_bins, fairness_evidence
 from audit.gate import ProtectedEvidence
+from audit.records import FlipTestRecord, ProtectedMeasures
 from audit.types import Attribution, Dataset
 
 __all__ = ["infer_protected", "settle_protected", "PROHIBITED_BASES", "protected_shares", "flip_test", "proxies", "QUANTILES", "check_protected_names", "measure_protected",
@@ -32,7 +33,7 @@ QUANTILES = (0.10, 0.25, 0.50, 0.75, 0.90)
 
 
 def protected_shares(attrs: Mapping[str, Attribution], protected: Sequence[str],
-                     feature_names: Sequence[str]) -> dict[str, Any]:
+                     feature_names: Sequence[str]) -> ProtectedMeasures:
     """Per explainer, the share of mean |attribution| on the protected attributes that are model inputs.
 
     >>> a = Attribution(np.array([[3.0, -1.0]]), np.zeros(1), ("income", "sex"), "m", "approximate")
@@ -62,7 +63,7 @@ def _alternatives(values: np.ndarray, categorical: bool) -> np.ndarray:
 
 
 def flip_test(decide: Callable[[np.ndarray], np.ndarray], X: np.ndarray, j: int, *, categorical: bool,
-              rng: np.random.Generator, n_bootstrap: int = 200, tolerance: float | None = None) -> dict[str, Any]:
+              rng: np.random.Generator, n_bootstrap: int = 200, tolerance: float | None = None) -> FlipTestRecord:
     """Share of rows whose decision changes when only column ``j`` is set to another observed value.
 
     ``decide`` maps encoded rows to decisions (labels, or any array compared with ``!=``). One batched
@@ -214,7 +215,7 @@ def _extra_codes(values: np.ndarray) -> tuple[np.ndarray, bool]:
 
 def measure_protected(ds: Dataset, attrs: Mapping[str, Attribution], protected: Sequence[str], *,
                       decide: Callable[[np.ndarray], np.ndarray], tolerance: float | None, rows: int,
-                      seed: int) -> dict[str, Any]:
+                      seed: int) -> ProtectedMeasures:
     """Shares, the flip test for each protected model input, and proxies for every protected attribute,
     on up to ``rows`` rows of the data sampled with ``seed``."""
     out = protected_shares(attrs, protected, ds.feature_names)

@@ -12,6 +12,7 @@ import numpy as np
 
 from audit.adapters import Adapter
 from audit.loading import sha256_bytes
+from audit.records import DataRecord, ModelRecord, ReproducibilityRecord
 from audit.types import Dataset
 
 __all__ = ["created_at", "package_versions", "model_record", "data_record", "class_balance", "reproducibility_record",
@@ -41,7 +42,7 @@ def _s(x: Any) -> Any:
 
 
 def model_record(loaded: Any, adapter: Adapter, *, explained_class: Any, per_row: bool, favorable: Any,
-                 device: str, favorable_configured: bool = True) -> dict[str, Any]:
+                 device: str, favorable_configured: bool = True) -> ModelRecord:
     """results.json's ``model``: identity, how it was loaded, task, classes and the explained class."""
     classes = [str(c) for c in adapter.classes] if adapter.classes is not None else None
     return {
@@ -65,7 +66,7 @@ def class_balance(ds: Dataset, classes: list[str] | None) -> dict[str, int] | No
 
 
 def data_record(ds: Dataset, classes: list[str] | None, explain_rows: np.ndarray, n_background: int, *,
-                role: str = "unknown") -> dict[str, Any]:
+                role: str = "unknown") -> DataRecord:
     """results.json's ``data``: identity, columns, gaps, class balance, the rows explained, where the target
     came from (``given``, ``inferred`` or ``none``) and the data's role (``holdout``, ``training``, ``unknown``)."""
     return {"target_source": ds.target_source, "role": role,
@@ -79,7 +80,7 @@ def data_record(ds: Dataset, classes: list[str] | None, explain_rows: np.ndarray
 
 
 def reproducibility_record(config: Any, config_text: str, command_line: str | None, counter: Any,
-                           timings: dict[str, float], plan: Any = None) -> dict[str, Any]:
+                           timings: dict[str, float], plan: Any = None) -> ReproducibilityRecord:
     """results.json's ``reproducibility``. Through the Python API the text ``parse_config`` was given is
     recorded (with its overrides), and the command line is None: only a CLI run has one."""
     source_text, overrides = config.source

@@ -29,6 +29,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from audit.records import ReasonReferenceRecord
+
 __all__ = ["Reference", "METHODS", "CITATION", "choose_reference", "draw_background", "reference_values",
            "favorable_scores", "describe", "session_reference"]
 
@@ -54,7 +56,7 @@ class Reference:
         """How many applicants the reference is drawn from (None: all of DATA)."""
         return None if self.candidates is None else int(len(self.candidates))
 
-    def record(self, background_rows: int, data_rows: int) -> dict[str, Any]:
+    def record(self, background_rows: int, data_rows: int) -> ReasonReferenceRecord:
         """results.json's ``reason_reference`` and ``audit reasons``' OUT.meta.json entry."""
         return {"method": self.method, "configured": self.configured, "citation": CITATION,
                 "candidate_rows": self.rows if self.rows is not None else data_rows,

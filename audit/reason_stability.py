@@ -18,6 +18,7 @@ import numpy as np
 
 from audit.decisions import principal_reasons
 from audit.reason_reference import Reference, draw_background
+from audit.records import ExplainerReasonAgreement, ReasonStabilityRecord
 
 EVERY_ROW = Reference("background", "background", None)
 
@@ -28,7 +29,7 @@ REDRAWS = 5
 
 def measure_reason_stability(ex: Any, adapter: Any, X: np.ndarray, decisions: Sequence[Any], *, background_rows: int,
                              direction: float, max_reasons: int, rows: int, seed: int,
-                             reference: Reference | None = None) -> dict[str, Any] | None:
+                             reference: Reference | None = None) -> ReasonStabilityRecord | None:
     """The stability record for the adverse ``decisions`` (rows of ``X`` by ``decision.row - 1``), or None when
     there is no adverse decision with a reason to test. Each redraw comes from the ``reference``'s rows (the
     applicants the reasons are measured against; every row when None)."""
@@ -53,7 +54,7 @@ def measure_reason_stability(ex: Any, adapter: Any, X: np.ndarray, decisions: Se
             "changed_rows": [int(d.row) for d, ok in zip(chosen, unchanged.all(axis=1)) if not ok][:50]}
 
 
-def reason_agreement(decisions: Sequence[Any], methods: Sequence[str]) -> list[dict[str, Any]]:
+def reason_agreement(decisions: Sequence[Any], methods: Sequence[str]) -> list[ExplainerReasonAgreement]:
     """How far the explainers that passed the gate agree on the adverse decisions' principal reasons, per pair:
     the share of decisions whose reason sets are identical, the mean overlap of the sets (shared reasons over
     the larger set) and the share whose first reason is the same. Reasons that depend on which passing method

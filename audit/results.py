@@ -5,12 +5,42 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from audit.gate import Gate
-from audit.types import Dataset
+from audit.records import (
+    AgreementRecord,
+    AvailabilityRecord,
+    ChallengerRecord,
+    CompareDataRecord,
+    ComparePerformanceRecord,
+    CompareReproducibilityRecord,
+    CompareSideRecord,
+    ControlsRecord,
+    DataRecord,
+    DecisionRecourseRecord,
+    ExplanationDriftRecord,
+    FaithfulnessSummaryRecord,
+    FlipsRecord,
+    JSONObject,
+    MetricRecord,
+    ModelRecord,
+    PerformanceRecord,
+    ProtectedRecord,
+    RandomisationRecord,
+    ReasonChangeRecord,
+    ReasonDirectionsRecord,
+    ReasonRecord,
+    ReasonReferenceRecord,
+    ReproducibilityRecord,
+    ValidationRecord,
+)
+from audit.types import Attribution, Dataset
+
+if TYPE_CHECKING:  # audit.recourse imports this module; its search module does not, but its package does
+    from audit.recourse.search import RecourseRun
 
 __all__ = ["SCHEMA_VERSION", "COMPARE_SCHEMA_VERSION", "ExplanationResult", "Decision", "RowOutcomes", "AuditResult",
            "CompareResult", "to_jsonable"]
@@ -25,18 +55,18 @@ class ExplanationResult:
     rows_explained: int
     seconds: float
     global_importance: dict[str, float]
-    faithfulness: dict[str, Any]
+    faithfulness: dict[str, MetricRecord]
     faithfulness_score: float
     faithfulness_score_ci: tuple[float, float]
-    algorithm: dict[str, Any]
+    algorithm: JSONObject  # the explainer's own meta (third-party explainers write their own keys)
     output_space: str
     stability: float | None = None
     max_sensitivity: float | None = None
     additivity_error: float | None = None
-    randomisation: dict[str, Any] | None = None
+    randomisation: RandomisationRecord | None = None
     mean_local_r2: float | None = None
     findings: tuple[str, ...] = ()
-    faithfulness_summary: dict[str, Any] = field(default_factory=dict)
+    faithfulness_summary: FaithfulnessSummaryRecord = field(default_factory=dict)  # type: ignore[arg-type]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -58,12 +88,12 @@ class Decision:
     prediction: float
     outcome: str
     adverse: bool
-    reasons: tuple[dict[str, Any], ...]
+    reasons: tuple[ReasonRecord, ...]
     method: str
     values: dict[str, str] = field(default_factory=dict)
     rule: str | None = None
-    reasons_by_method: dict[str, tuple[dict[str, Any], ...]] = field(default_factory=dict)
-    recourse: dict[str, Any] | None = None  # counterfactuals verified by the model (adverse decisions searched)
+    reasons_by_method: dict[str, tuple[ReasonRecord, ...]] = field(default_factory=dict)
+    recourse: DecisionRecourseRecord | None = None  # counterfactuals verified by the model (adverse decisions searched)
 
     def to_json(self) -> dict[str, Any]:
         return {"row": self.row, "prediction": self.prediction, "outcome": self.outcome, "adverse": self.adverse,
@@ -87,27 +117,28 @@ class RowOutcomes:
 class AuditResult:
     tool_version: str
     created_at: str
-    model: dict[str, Any]
-    data: dict[str, Any]
-    config: dict[str, Any]
+    model: ModelRecord
+    data: DataRecord
+    config: JSONObject  # the validated AuditConfig as JSON
     gate: Gate
     explanations: tuple[ExplanationResult, ...]
-    controls: dict[str, Any]
+    controls: ControlsRecord
     decisions: tuple[Decision, ...]
-    agreement: dict[str, Any]
-    performance: dict[str, Any] | None
-    challenger: dict[str, Any] | None
-    protected: dict[str, Any]
-    reproducibility: dict[str, Any]
+    agreement: AgreementRecord
+    performance: PerformanceRecord | None
+    challenger: ChallengerRecord | None
+    protected: ProtectedRecord
+    reproducibility: ReproducibilityRecord
     warnings: tuple[str, ...] = ()
-    attributions: dict[str, Any] = field(default_factory=dict, repr=False)
-    background: Any = field(default=None, repr=False)  # the encoded background rows (not in results.json)
-    typical: Any = field(default=None, repr=False)  # each input's median over DATA (reasons say high / low)
+    attributions: dict[str, Attribution] = field(default_factory=dict, repr=False)
+    # the encoded background rows, and each input's typical value (reasons say high / low); not in results.json
+    background: np.ndarray | None = field(default=None, repr=False)
+    typical: np.ndarray | None = field(default=None, repr=False)
     outcomes: RowOutcomes | None = field(default=None, repr=False)  # every row's score and label
-    recourse: Any = None  # audit.recourse.RecourseRun: the search's record and the data's support
-    reason_directions: dict[str, Any] | None = None  # audit.directions.direction_summary of the reported reasons
-    reason_reference: dict[str, Any] | None = None  # audit.reason_reference.Reference.record: what reasons measure against
-    validation: dict[str, Any] | None = None  # audit.evidence.ValidationEvidence.record: the validator's evidence
+    recourse: RecourseRun | None = None  # the search's record and the data's support
+    reason_directions: ReasonDirectionsRecord | None = None  # the reported reasons' direction words checked
+    reason_reference: ReasonReferenceRecord | None = None  # what the reasons measure against
+    validation: ValidationRecord | None = None  # audit.evidence.ValidationEvidence.record: the validator's evidence
 
     def to_json(self) -> dict[str, Any]:
         return to_jsonable({
@@ -164,18 +195,18 @@ class CompareResult:
     tool_version: str
     created_at: str
     mode: str  # "models" (both audited on DATA) or "results" (two results.json files)
-    baseline: dict[str, Any]
-    candidate: dict[str, Any]
-    data: dict[str, Any]
+    baseline: CompareSideRecord
+    candidate: CompareSideRecord
+    data: CompareDataRecord
     gate: Gate
-    availability: dict[str, dict[str, Any]]
-    performance: dict[str, Any] | None
-    explanation_drift: dict[str, Any]
-    reasons: dict[str, Any] | None
-    flips: dict[str, Any] | None
-    policy: dict[str, Any]
-    reproducibility: dict[str, Any]
-    report: dict[str, Any] = field(default_factory=dict)  # [report]: organisation, title, outcome labels
+    availability: dict[str, AvailabilityRecord]
+    performance: ComparePerformanceRecord | None
+    explanation_drift: ExplanationDriftRecord
+    reasons: ReasonChangeRecord | None
+    flips: FlipsRecord | None
+    policy: JSONObject  # the validated [policy.compare] as JSON
+    reproducibility: CompareReproducibilityRecord
+    report: JSONObject = field(default_factory=dict)  # [report] as JSON: organisation, title, outcome labels
     warnings: tuple[str, ...] = ()
     audits: tuple[AuditResult, ...] = field(default=(), repr=False)
 

@@ -37,6 +37,7 @@ from audit.protected import measure_protected, protected_evidence
 from audit.provenance import created_at, data_record, model_record, reproducibility_record, setup_warnings
 from audit.reason_reference import reference_values
 from audit.reason_stability import reason_agreement
+from audit.records import ChallengerRecord, PerformanceRecord, ReasonDirectionsRecord, ValidationRecord
 from audit.recourse import attach_recourse
 from audit.results import AuditResult, RowOutcomes
 from audit.session import AuditSession, prepare
@@ -107,7 +108,7 @@ def _classes(adapter: Adapter) -> list[str] | None:
 
 
 def _reason_checks(session: AuditSession, groups: list[ExplainedGroup], reasons: list[Any], favorable: Any,
-                   gate: Gate, clock: Clock) -> tuple[dict[str, Any], Gate]:
+                   gate: Gate, clock: Clock) -> tuple[ReasonDirectionsRecord, Gate]:
     """The reported reasons' direction words and their stability under redrawn backgrounds, as checks."""
     config = session.config
     directions = direction_summary(reasons, printed_words=config.report.direction_words)
@@ -120,7 +121,7 @@ def _reason_checks(session: AuditSession, groups: list[ExplainedGroup], reasons:
 
 
 def _validator_evidence(session: AuditSession, results: list[Any], gate: Gate,
-                        clock: Clock) -> tuple[dict[str, Any], Gate]:
+                        clock: Clock) -> tuple[ValidationRecord, Gate]:
     """Calibration, discrimination, population stability, expected directions and effect curves of the
     inputs the reporting explainer ranks highest (:mod:`audit.evidence`), with their checks."""
     primary = primary_explainer(results, gate.passing_explainers) if results else None
@@ -133,7 +134,7 @@ def _validator_evidence(session: AuditSession, results: list[Any], gate: Gate,
     return record, extend(gate, evidence_checks(session.config.policy, record))
 
 
-def _warnings(session: AuditSession, challenger: dict[str, Any] | None, reasons: list[Any],
+def _warnings(session: AuditSession, challenger: ChallengerRecord | None, reasons: list[Any],
               elapsed: float) -> tuple[str, ...]:
     """Every warning of the run, in the order stdout and results.json list them."""
     config, plan = session.config, session.plan
@@ -196,7 +197,7 @@ def _uncovered_reasons(config: AuditConfig, reasons: list[Any]) -> list[str]:
 
 
 def _performance(adapter: Adapter, ds: Dataset, score_all: np.ndarray, labels_all: np.ndarray,
-                 config: AuditConfig, clock: Clock) -> tuple[Any, Any]:
+                 config: AuditConfig, clock: Clock) -> tuple[PerformanceRecord | None, ChallengerRecord | None]:
     """Performance and the interpretable challenger, when there is a target."""
     if ds.target is None:
         return None, None

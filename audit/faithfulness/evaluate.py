@@ -22,6 +22,7 @@ from audit.adapters import Adapter
 from audit.faithfulness import metrics as M
 from audit.faithfulness.scoring import FaithfulnessContext, FaithfulnessScores, max_sensitivity, stability
 from audit.gate import ExplainerEvidence
+from audit.records import ControlsRecord, RandomisationRecord
 from audit.results import ExplanationResult
 from audit.types import Attribution, Dataset
 
@@ -256,7 +257,7 @@ def randomisation_similarity(A: np.ndarray, A_random: np.ndarray) -> tuple[float
 
 def _randomisation(ex: Any, adapter: Adapter, X0: np.ndarray, A0: Attribution, background: np.ndarray,
                    settings: EvaluationSettings, randomised: Adapter | Exception | None,
-                   note: str | None) -> tuple[dict[str, Any], float | None, str | None]:
+                   note: str | None) -> tuple[RandomisationRecord, float | None, str | None]:
     """The model-randomisation sanity check (Adebayo et al. 2018) for this explainer."""
     if randomised is None or isinstance(randomised, Exception):
         if isinstance(randomised, Exception):
@@ -295,22 +296,22 @@ def _combined(name: str, groups: list[ExplainedGroup], A0: Attribution) -> Attri
                        rules=None if any(r is None for r in rules) else tuple(np.concatenate(rules)[order]))
 
 
-def controls_record(groups: list[ExplainedGroup], baseline: str, draws: int) -> dict[str, Any]:
-    """results.json's ``controls``: the random and reference metric values and what they cost."""
-    out: dict[str, Any] = {"random": {}, "oracle": {}}
+def controls_record(groups: list[ExplainedGroup], baseline: str, draws: int) -> ControlsRecord:
+    """results.json's ``controls``: the random and reference metric values and what they cost (summed over
+    the groups; per group label where a multiclass model is explained one predicted class at a time)."""
+    random: dict[str, float] = {}
+    oracle: dict[str, float] = {}
     for g in groups:
-        out["random"].update({k: float(np.mean(v)) for k, v in g.ctx.random.items()})
-        out["oracle"].update({k: float(np.mean(v)) for k, v in g.ctx.oracle.items()})
-        out["oracle_kind"] = g.ctx.oracle_kind
-        out.setdefault("uninformative_metrics", {})[g.label] = list(g.ctx.uninformative)
-        out.setdefault("reference_winners", {})[g.label] = g.ctx.reference_winners
-        out["reference_model_calls"] = out.get("reference_model_calls", 0) + g.ctx.reference.model_calls
-        out["baseline"] = baseline
-        out["random_draws"] = draws
-        for key, value in (("shared_probe_model_calls", g.ctx.shared_calls), ("control_model_calls", g.ctx.control_calls),
-                           ("control_seconds", g.ctx.control_seconds)):
-            out[key] = out.get(key, 0) + value
-    return out
+        random.update({k: float(np.mean(v)) for k, v in g.ctx.random.items()})
+        oracle.update({k: float(np.mean(v)) for k, v in g.ctx.oracle.items()})
+    return {"random": random, "oracle": oracle, "oracle_kind": groups[-1].ctx.oracle_kind,
+            "uninformative_metrics": {g.label: list(g.ctx.uninformative) for g in groups},
+            "reference_winners": {g.label: g.ctx.reference_winners for g in groups},
+            "reference_model_calls": sum(g.ctx.reference.model_calls for g in groups),
+            "baseline": baseline, "random_draws": draws,
+            "shared_probe_model_calls": sum(g.ctx.shared_calls for g in groups),
+            "control_model_calls": sum(g.ctx.control_calls for g in groups),
+            "control_seconds": sum(g.ctx.control_seconds for g in groups)}
 
 
 def randomised_model(adapter: Adapter, ds: Dataset, seed: int) -> tuple[Any, str | None]:

@@ -18,7 +18,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -26,7 +26,8 @@ import numpy as np
 from audit.config import AuditConfig
 from audit.errors import ConfigError, name_some
 from audit.gate import Gate, extend, recourse_checks
-from audit.recourse.search import Counterfactual, RowRecourse, Rules, Search
+from audit.records import DecisionRecourseRecord, RecourseRecord
+from audit.recourse.search import Counterfactual, RecourseRun, RowRecourse, Rules, Search
 from audit.recourse.support import Support
 from audit.results import Decision
 from audit.types import Dataset, FeatureSpace
@@ -35,14 +36,6 @@ __all__ = ["RecourseRun", "attach_recourse", "build_search", "check_recourse_nam
 
 METHOD = "seeded beam search over observed values (own implementation)"
 _DIRECTION = {"increase": 1.0, "decrease": -1.0, "any": 0.0}
-
-
-@dataclass(frozen=True)
-class RecourseRun:
-    """The ``recourse`` record of results.json and the search (its support and rules) that produced it."""
-
-    record: dict[str, Any]
-    search: Search | None
 
 
 def check_recourse_names(config: AuditConfig, space: FeatureSpace, columns: Sequence[str] | None) -> None:
@@ -105,7 +98,7 @@ def verify(adapter: Any, rows: Sequence[np.ndarray], found: Sequence[RowRecourse
             for r, k in zip(found, kept)]
 
 
-def describe(r: RowRecourse, space: FeatureSpace) -> dict[str, Any]:
+def describe(r: RowRecourse, space: FeatureSpace) -> DecisionRecourseRecord:
     """The results.json form of one decision's recourse (values as the data shows them)."""
     return {"found": bool(r.counterfactuals), "why_none": r.why_none, "evaluations": r.evaluations,
             "counterfactuals": [{
@@ -159,7 +152,7 @@ def attach_recourse(decisions: Sequence[Decision], gate: Gate, ds: Dataset, adap
 
 
 def _record(config: AuditConfig, search: Search, space: FeatureSpace, found: Sequence[RowRecourse],
-            agree: dict[str, tuple[float | None, int]]) -> dict[str, Any]:
+            agree: dict[str, tuple[float | None, int]]) -> RecourseRecord:
     """The top-level ``recourse`` record of results.json."""
     s = config.recourse
     return {"method": METHOD, "decisions_searched": len(found),

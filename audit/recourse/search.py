@@ -25,9 +25,10 @@ from typing import Any
 
 import numpy as np
 
+from audit.records import RecourseRecord
 from audit.recourse.support import Support
 
-__all__ = ["Rules", "Counterfactual", "RowRecourse", "Search", "BEAM"]
+__all__ = ["Rules", "Counterfactual", "RowRecourse", "Search", "RecourseRun", "BEAM"]
 
 BEAM = 10  # partial counterfactuals (distinct feature sets) carried to the next depth
 SEARCH_SHARE = 0.75  # of a decision's budget for the search; the rest makes its solutions cheaper
@@ -310,3 +311,12 @@ def _diverse(candidates: list[tuple[float, tuple[int, ...]]], moves: _Moves,
         if len(chosen) == n:
             break
     return chosen
+
+
+@dataclass(frozen=True)
+class RecourseRun:
+    """The ``recourse`` record of results.json and the search (its support and rules) that produced it (here,
+    beside the search, so that ``audit.results`` can name it without importing ``audit.recourse``)."""
+
+    record: RecourseRecord
+    search: Search | None
