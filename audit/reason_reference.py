@@ -130,15 +130,18 @@ def reference_values(reference: Reference | None, background: np.ndarray, X: np.
     return np.where(np.isfinite(mean), mean, median)
 
 
-def describe(record: dict[str, Any], template: Any) -> str:
-    """One sentence naming the reference (decision-page footnotes, methodology), worded by the template's
-    ``reference_<method>`` entry (and ``reference_fallback`` when the configured method could not be used)."""
+def describe(record: dict[str, Any], template: Any, *, short: bool = False) -> str:
+    """One sentence naming the reference (the methodology and Reason accuracy), worded by the template's
+    ``reference_<method>`` entry (and ``reference_fallback`` when the configured method could not be used);
+    ``short``: the decision pages' one-line footnote (``reference_short_<method>``)."""
     lo, hi = record["band"] or (None, None)
     values = {"rows": record["candidate_rows"], "background_rows": record["background_rows"],
               "low": f"{lo:.3f}" if lo is not None else "", "high": f"{hi:.3f}" if hi is not None else "",
               "citation": CITATION, "configured": record["configured"], "fallback": record.get("fallback") or ""}
-    text = template.text(f"reference_{record['method']}", **values)
-    return f"{text} {template.text('reference_fallback', **values)}" if record.get("fallback") else text
+    text = template.text(f"reference_{'short_' if short else ''}{record['method']}", **values)
+    if short or not record.get("fallback"):
+        return text
+    return f"{text} {template.text('reference_fallback', **values)}"
 
 
 def session_reference(config: Any, adapter: Any, X: np.ndarray, labels: np.ndarray, favorable: Any) -> Reference:

@@ -253,7 +253,9 @@ def test_each_threshold_decides_its_check_at_the_measured_value(changed):
         performance=("auc", auc["delta"], tuple(auc["delta_ci95"])), method="coefficients",
         importance_rank=drift["spearman"], importance_topk=drift["topk_overlap"],
         reason_change=(reasons["principal_change_rate"], reasons["rows"]),
-        faithfulness_delta=drift["faithfulness"]["delta"], flip_rate=(flips["rate"], flips["rows"]),
+        # a drop (negative delta) of the measured size, whichever model was the more faithful: the policy's
+        # max_faithfulness_drop cannot be below 0, so the edge must be a drop
+        faithfulness_delta=-abs(drift["faithfulness"]["delta"]), flip_rate=(flips["rate"], flips["rows"]),
         group_gaps={a: (g["gap"], g["high"], g["low"]) for a, g in flips["by_group"].items()})
     eps = 1e-6
     # key -> (check, the threshold at which the measured value sits exactly, +1 when a larger threshold is laxer)
@@ -261,7 +263,7 @@ def test_each_threshold_decides_its_check_at_the_measured_value(changed):
              "min_importance_rank_correlation": ("compare:importance_rank", drift["spearman"], -1),
              "min_importance_topk_overlap": ("compare:importance_topk", drift["topk_overlap"], -1),
              "max_reason_change_rate": ("compare:reason_change", reasons["principal_change_rate"], 1),
-             "max_faithfulness_drop": ("compare:faithfulness", -drift["faithfulness"]["delta"], 1),
+             "max_faithfulness_drop": ("compare:faithfulness", abs(drift["faithfulness"]["delta"]), 1),
              "max_flip_rate": ("compare:flip_rate", flips["rate"], 1),
              "max_group_flip_gap": ("compare:group_flip:age", flips["by_group"]["age"]["gap"], 1)}
     for key, (check, edge, lax) in cases.items():

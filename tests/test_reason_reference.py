@@ -116,7 +116,8 @@ def test_every_reference_sentence_names_the_method_and_its_citation(template_nam
     base = {"candidate_rows": 112, "background_rows": 40, "cutoff": 0.5, "band": [0.5, 0.6], "fallback": None}
     for method in ("near_cutoff", "all_applicants", "background"):
         text = describe({**base, "method": method, "configured": method}, template)
-        assert "112" in text and "40" in text and "9(b)(2)-5" in text and "{" not in text
+        assert "112" in text and "40" in text and "{" not in text
+        assert ("9(b)(2)-5" in text) == (template_name == "credit_decision")  # the citation is credit wording
     fallback = describe({**base, "method": "all_applicants", "configured": "near_cutoff", "band": None,
                          "fallback": "the model has no favourable class"}, template)
     assert "near_cutoff" in fallback and "no favourable class" in fallback
@@ -167,5 +168,6 @@ def test_every_decision_page_and_the_methodology_name_the_reference(tmp_path):
     assert decision_pages
     n = result.reason_reference["candidate_rows"]
     for page in decision_pages:
-        assert "at or slightly above the passing score" in page and f"{n} applicants" in page
+        assert f"Reference: the {n} applicants at or slightly above the passing score" in page
+        assert "9(b)(2)-5" in page
     assert any("Reference of the reasons." in p and "9(b)(2)-5" in p for p in pages)

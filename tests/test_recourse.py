@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from audit.adapters import describe_model, make_adapter
 from audit.config import RecourseConfig, parse_config
+from audit.results import SCHEMA_VERSION
 from audit.errors import ConfigError
 from audit.loading import load_data
 from audit.recourse import build_search, verify
@@ -303,7 +304,7 @@ def test_consistency_check_is_in_the_gate_and_matches_the_decisions(german_repor
         assert check["value"] == pytest.approx(np.mean(hits)) and check["blocking"] is False
         assert check["verdict"] == ("pass" if np.mean(hits) >= 0.5 else "finding")
         assert results["recourse"]["consistency"][method]["decisions"] == len(searched)
-    assert results["schema_version"] == "1.4"
+    assert results["schema_version"] == SCHEMA_VERSION
 
 
 def test_reasons_cli_adds_verified_recourse_for_adverse_rows(german_report, cli):

@@ -65,10 +65,10 @@ def _decision_page(ctx: Context, d: Any) -> list:
         labels = [f"{x['feature']} = {x['value']}" for x in d.reasons]
         axis = t.text("reasons_axis", outcome=target)
         out.append(lay.image(charts.reasons_bars(labels, [x["contribution"] for x in d.reasons], axis), 11))
+    reference = f" {describe(ctx.r.reason_reference, t, short=True)}" if ctx.r.reason_reference else ""
     out.append(lay.p(esc(t.text("selection_method", method=d.method, score=fmt(e.faithfulness_score, 2),
-                                ci=f"{fmt(e.faithfulness_score_ci[0], 2)} to {fmt(e.faithfulness_score_ci[1], 2)}")), "small"))
-    if ctx.r.reason_reference:
-        out.append(lay.p(esc(describe(ctx.r.reason_reference, t)), "small"))
+                                ci=f"{fmt(e.faithfulness_score_ci[0], 2)} to {fmt(e.faithfulness_score_ci[1], 2)}")
+                         + reference), "small"))
     if d.rule:
         out.append(lay.p("<b>Decision path (tree model):</b> " + esc(d.rule), "small"))
     out += _recourse(ctx, d, what)
