@@ -12,7 +12,7 @@ __all__ = ["__version__", "run_audit", "AuditConfig", "Policy", "AuditError"]
 
 def __getattr__(name: str):  # lazy: `import audit` stays cheap for the CLI's --help
     if name == "run_audit":
-        from audit.runner import run_audit
+        from audit.commands.runner import run_audit
 
         return run_audit
     if name in ("AuditConfig", "Policy"):

@@ -229,10 +229,10 @@ class RunOptions:
 
 def _run(opts: RunOptions, console: Console | None) -> tuple[AuditResult, int]:
     """The audit of ``opts``, its outputs written: the result and the exit code (0 passed, 1 failed)."""
-    from audit.distributed import on_cluster
+    from audit.commands.distributed import on_cluster
+    from audit.commands.runner import Progress, run_audit
     from audit.loading import import_object
     from audit.report import write_outputs
-    from audit.runner import Progress, run_audit
 
     cfg, text, tpl = _settings(opts)
     progress = _ConsoleProgress(console) if console else Progress()
@@ -253,7 +253,7 @@ def _run(opts: RunOptions, console: Console | None) -> tuple[AuditResult, int]:
     with progress.step("Writing report.pdf and results.json"):
         paths = write_outputs(result, opts.out, template=tpl, junit=opts.junit)
     if opts.mlflow:
-        from audit.tracking import log_audit
+        from audit.commands.tracking import log_audit
 
         with progress.step("Logging to MLflow"):
             run_id = log_audit(result, paths)
@@ -268,7 +268,7 @@ def _run(opts: RunOptions, console: Console | None) -> tuple[AuditResult, int]:
 def _settings(opts: RunOptions) -> tuple[AuditConfig, str, Template]:
     """The configuration (audit.toml with the options applied), its text and the report template, every
     path, extra and scheduler checked: a mistake fails here, before the long work."""
-    from audit.distributed import check_scheduler
+    from audit.commands.distributed import check_scheduler
     from audit.errors import InputError
     from audit.loading import load_config_file
     from report_templates import load_template
@@ -281,7 +281,7 @@ def _settings(opts: RunOptions) -> tuple[AuditConfig, str, Template]:
     tpl = load_template(cfg.report.template)  # fail on a bad template before the long work
     _check_output_paths(opts.out, opts.junit)
     if opts.mlflow:
-        from audit.tracking import check_mlflow
+        from audit.commands.tracking import check_mlflow
 
         check_mlflow()
     if opts.scheduler is not None:
@@ -350,9 +350,9 @@ def reasons(
     err = Console(stderr=True, soft_wrap=True)
 
     def work() -> int:
+        from audit.commands.reasons import run_reasons
+        from audit.commands.runner import Progress
         from audit.loading import load_config_file
-        from audit.reasons import run_reasons
-        from audit.runner import Progress
         from report_templates import load_template
 
         overrides = {"target": target, "seed": seed}
@@ -422,11 +422,11 @@ def _compare(baseline: Path, candidate: Path, data: Path | None, config_path: Pa
              template: str | None, out: Path, junit: Path | None, trust_model: bool, model_class: str | None,
              console: Console | None) -> Any:
     """Both audits (or both results.json files), the comparison and its outputs."""
-    from audit.compare import compare_models, compare_results
+    from audit.commands.compare import compare_models, compare_results
+    from audit.commands.runner import Progress
     from audit.errors import InputError
     from audit.loading import load_config_file, load_results_file
     from audit.report import write_compare_outputs
-    from audit.runner import Progress
     from report_templates import load_template
 
     cfg, text = load_config_file(config_path, overrides)

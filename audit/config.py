@@ -237,7 +237,7 @@ class ProtectedInput(NamedTuple):
 
 class ReasonsConfig(_Frozen):
     """``[reasons]``: the reference principal reasons are measured against (Regulation B's official commentary,
-    comment 9(b)(2)-5; see :mod:`audit.reason_reference`)."""
+    comment 9(b)(2)-5; see :mod:`audit.measures.reason_reference`)."""
 
     reference: Literal["near_cutoff", "all_applicants", "background"] | None = Field(
         None, description="near_cutoff: applicants at or slightly above the passing score; all_applicants: the "

@@ -57,7 +57,7 @@ def model_record(loaded: Any, adapter: Adapter, *, explained_class: Any, per_row
 
 
 def class_balance(ds: Dataset, classes: list[str] | None) -> dict[str, int] | None:
-    from audit.performance import class_labels
+    from audit.measures.performance import class_labels
 
     if ds.target is None:
         return None

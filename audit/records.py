@@ -1,7 +1,7 @@
 """The typed records of results.json and compare.json: one ``TypedDict`` per record a producer writes.
 
-Each record is the JSON object its producer returns (``audit/provenance.py``, ``audit/performance.py``,
-``audit/protected.py``, ...) and the result dataclasses of ``audit/results.py`` hold; ``tests/test_records.py``
+Each record is the JSON object its producer returns (``audit/provenance.py``, ``audit/measures/performance.py``,
+``audit/measures/protected.py``, ...) and the result dataclasses of ``audit/results.py`` hold; ``tests/test_records.py``
 checks that a real audit writes exactly the keys declared here. A key that only some runs write is declared
 in a ``total=False`` subclass of the record's required keys (``NotRequired`` needs Python 3.11). Only values
 that are genuinely free-form JSON (the validated configuration, an explainer's own parameters) are
@@ -40,7 +40,7 @@ JSONObject = dict[str, JSONValue]
 Interval = list[float | None]  # a [low, high] 95% interval; None where not measurable
 
 
-# --- model, data, reproducibility (audit/provenance.py, audit/budget.py) -----------------------------------
+# --- model, data, reproducibility (audit/provenance.py, audit/commands/budget.py) -----------------------------------
 
 class _ModelRequired(TypedDict):
     path: str
@@ -87,7 +87,7 @@ class DataRecord(TypedDict):
     background_rows: int
 
 
-BudgetedCounts = dict[str, int]  # audit.budget.MINIMUMS' counts: rows, stability_rows, ... -> value
+BudgetedCounts = dict[str, int]  # audit.commands.budget.MINIMUMS' counts: rows, stability_rows, ... -> value
 
 
 class AuditPlanRecord(TypedDict):
@@ -207,7 +207,7 @@ class RandomisationRecord(_RandomisationRequired, total=False):
     not_run: str
 
 
-# --- agreement, performance, challenger (audit/agreement.py, audit/performance.py) ------------------------
+# --- agreement, performance, challenger (audit/measures/agreement.py, audit/measures/performance.py) ------------------------
 
 class PairRecord(TypedDict):
     a: str
@@ -272,7 +272,7 @@ class ChallengerRecord(TypedDict):
     summary: str
 
 
-# --- protected attributes and outcome fairness (audit/protected.py, audit/fairness.py) --------------------
+# --- protected attributes and outcome fairness (audit/measures/protected.py, audit/measures/fairness.py) --------------------
 
 class ShareRecord(TypedDict):
     share: float
@@ -383,7 +383,7 @@ class ProtectedRecord(ProtectedMeasures, _ProtectedAdded):
     where the protected attributes came from (the runner adds these)."""
 
 
-# --- reasons and their directions (audit/decisions.py, audit/directions.py, audit/reason_*.py) ------------
+# --- reasons and their directions (audit/measures/decisions.py, audit/measures/directions.py, audit/reason_*.py) ------------
 
 class _ReasonRequired(TypedDict):
     feature: str
@@ -517,7 +517,7 @@ class RecourseRecord(TypedDict):
     consistency: dict[str, ConsistencyRecord]
 
 
-# --- compare.json (audit/compare.py) ---------------------------------------------------------------------------
+# --- compare.json (audit/commands/compare.py) ---------------------------------------------------------------------------
 
 class CompareSideRecord(TypedDict):
     """compare.json's ``baseline`` and ``candidate`` (``compare._side``)."""

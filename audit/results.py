@@ -138,7 +138,7 @@ class AuditResult:
     recourse: RecourseRun | None = None  # the search's record and the data's support
     reason_directions: ReasonDirectionsRecord | None = None  # the reported reasons' direction words checked
     reason_reference: ReasonReferenceRecord | None = None  # what the reasons measure against
-    validation: ValidationRecord | None = None  # audit.evidence.ValidationEvidence.record: the validator's evidence
+    validation: ValidationRecord | None = None  # audit.measures.evidence.ValidationEvidence.record: the validator's evidence
 
     def to_json(self) -> dict[str, Any]:
         return to_jsonable({

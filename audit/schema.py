@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit.budget import MINIMUMS as BUDGETED_COUNTS
+from audit.commands.budget import MINIMUMS as BUDGETED_COUNTS
 from audit.results import COMPARE_SCHEMA_VERSION, SCHEMA_VERSION
 
 __all__ = ["SCHEMA", "schema", "COMPARE_SCHEMA", "compare_schema"]

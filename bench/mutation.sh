@@ -10,7 +10,7 @@ mkdir -p "$OUT"
 declare -A MODULE TESTS
 MODULE[gate]=audit/gate.py
 TESTS[gate]="tests/gate"
-MODULE[decisions]=audit/decisions.py
+MODULE[decisions]=audit/measures/decisions.py
 TESTS[decisions]="tests/test_decisions.py tests/test_decisions_signs.py -k \"not tree_path\""
 MODULE[metrics]=audit/faithfulness/metrics.py
 TESTS[metrics]="--noconftest tests/faithfulness/test_metrics_values.py"

@@ -18,9 +18,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
+    from audit.commands.runner import run_audit
     from audit.config import parse_config
     from audit.report import write_outputs
-    from audit.runner import run_audit
     from report_templates import load_template
 
     models = ROOT / "samples" / "models"

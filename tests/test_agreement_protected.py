@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from audit.agreement import agreement
-from audit.protected import protected_shares
+from audit.measures.agreement import agreement
+from audit.measures.protected import protected_shares
 from audit.types import Attribution
 
 NAMES = ("a", "b", "c", "d")

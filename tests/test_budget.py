@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audit.budget import MINIMUMS, plan_audit, reruns
+from audit.commands.budget import MINIMUMS, plan_audit, reruns
+from audit.commands.runner import run_audit
 from audit.config import AuditConfig, parse_config
-from audit.runner import run_audit
 from explainers.lime_tabular import Lime
 from explainers.shap_explainer import Shap
 from tests.adapters.test_toy_framework import CallableAdapter
@@ -154,16 +154,16 @@ def test_compare_explains_the_rows_the_baseline_budget_chose_in_both_audits(cred
                                                                              monkeypatch):
     """A slow baseline and a fast candidate: alone, their budgets would explain different rows; compare must
     give the candidate the baseline's counts, or the paired measures would pair different decisions."""
-    import audit.runner
-    from audit.compare import compare_models
+    import audit.commands.runner
+    from audit.commands.compare import compare_models
 
     def cost(self, adapter, n_features, *, n_background):
         return 1.0 if "GradientBoosting" in type(adapter.final_estimator).__name__ else 1e-5
 
     monkeypatch.setattr(Lime, "planned_seconds_per_row", cost)
     audits = []
-    real = audit.runner.run_audit
-    monkeypatch.setattr(audit.runner, "run_audit", lambda *a, **k: audits.append(real(*a, **k)) or audits[-1])
+    real = audit.commands.runner.run_audit
+    monkeypatch.setattr(audit.commands.runner, "run_audit", lambda *a, **k: audits.append(real(*a, **k)) or audits[-1])
     config = parse_config("explainers = ['lime']\nlime_num_samples = 100\nbackground = 30\nbootstrap = 50\n"
                           "random_controls = 2\n", overrides={"target": "risk"})
     slow, fast = save_pickle(credit_gbm, tmp_path / "gbm.pkl"), save_pickle(credit_logreg, tmp_path / "lr.pkl")

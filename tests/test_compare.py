@@ -212,7 +212,7 @@ def test_bad_compare_input_is_exit_2_in_one_line_with_nothing_written(case, chan
 
 def test_small_groups_are_reported_as_too_small_without_rates():
     """Catches a rate published for a group too small to support it (and a gap taken over it)."""
-    from audit.compare import decision_flips
+    from audit.commands.compare import decision_flips
 
     base = np.array(["1"] * 10 + ["1"] * 3)
     cand = np.array(["1"] * 9 + ["0"] + ["0"] * 3)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audit.decisions import decisions, favorable_class, primary_explainer, principal_reasons
 from audit.errors import DataError
+from audit.measures.decisions import decisions, favorable_class, primary_explainer, principal_reasons
 from audit.results import ExplanationResult
 from audit.types import Attribution, Dataset, FeatureSpace
 

@@ -1,7 +1,7 @@
 """Sign conventions that decide every principal reason: class 0 and ``favorable_class`` flips.
 
 Expected values come from scikit-learn itself (``coef_``, ``decision_function``, ``predict_proba``)
-and from a hand-written ranking, never from the explainer or ``audit.decisions`` output.
+and from a hand-written ranking, never from the explainer or ``audit.measures.decisions`` output.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from audit.adapters._base import ClassView
-from audit.decisions import decisions, favorable_class, primary_explainer, principal_reasons
+from audit.measures.decisions import decisions, favorable_class, primary_explainer, principal_reasons
 from audit.results import ExplanationResult
 from audit.types import Attribution, Dataset, FeatureSpace
 from explainers.coefficients import Coefficients

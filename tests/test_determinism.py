@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from sklearn.pipeline import Pipeline
 
+from audit.commands.runner import run_audit
 from audit.config import parse_config
 from audit.report import write_outputs
-from audit.runner import run_audit
 from report_templates import load_template
 from tests.conftest import SAMPLES, save_pickle
 

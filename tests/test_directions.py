@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from audit.commands.runner import run_audit
 from audit.config import parse_config
-from audit.runner import run_audit
 from report_templates import load_template
 from tests.conftest import FAST_TOML, SAMPLES, save_pickle
 
@@ -65,7 +65,7 @@ def test_a_u_shaped_input_gets_neutral_words_and_a_monotone_one_keeps_them(tmp_p
     assert len(near) >= 5 and set(near) == {"non_monotone"}
     assert result.reason_directions["non_monotone"] >= len(near)
     template = load_template("credit_decision")
-    from audit.directions import worded
+    from audit.measures.directions import worded
 
     for d in result.decisions:
         for r in d.reasons:
@@ -93,7 +93,7 @@ def test_the_gate_fails_when_contradicted_words_would_be_printed(credit_gbm, tmp
 def test_reason_codes_and_directions_reach_audit_reasons_and_uncovered_inputs_are_a_finding(credit_logreg, tmp_path):
     import pandas as pd
 
-    from audit.reasons import run_reasons
+    from audit.commands.reasons import run_reasons
 
     path = save_pickle(credit_logreg, tmp_path / "m.pkl")
     config = parse_config(QUIET, overrides={"target": "risk"})

@@ -8,8 +8,8 @@ import json
 import pandas as pd
 import pytest
 
+from audit.commands.reasons import run_reasons
 from audit.config import parse_config
-from audit.reasons import run_reasons
 from report_templates import load_template
 from tests.conftest import FAST_TOML, SAMPLES, save_pickle
 
@@ -19,7 +19,7 @@ pytest.importorskip("distributed")
 @pytest.fixture(scope="module")
 def scheduler():
     """The address of a 2-worker LocalCluster, reached as a remote scheduler (the tcp:// path)."""
-    from audit.distributed import cluster
+    from audit.commands.distributed import cluster
 
     with cluster("local:2") as client:
         yield client.scheduler.address

@@ -87,12 +87,12 @@ def test_out_that_is_a_file_is_exit_2_and_the_file_is_untouched(cli, model, tmp_
 
 def test_a_bug_in_the_toolkit_is_exit_3_in_one_line_with_nothing_written(cli, model, tmp_path, monkeypatch):
     """Exit 3 is reserved for the toolkit's own bugs: an unexpected exception inside the run."""
-    import audit.runner
+    import audit.commands.runner
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(audit.runner, "run_audit", broken)
+    monkeypatch.setattr(audit.commands.runner, "run_audit", broken)
     code, _, err = cli("run", model, CREDIT, "--out", tmp_path / "o")
     assert code == 3
     assert "internal error: ZeroDivisionError: boom" in err and "Traceback" not in err

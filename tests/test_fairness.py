@@ -14,8 +14,8 @@ from pypdf import PdfReader
 
 from audit.config import Policy, parse_config
 from audit.errors import ConfigError
-from audit.fairness import group_labels, measure_fairness, outcome_fairness
 from audit.gate import FairnessEvidence, fairness_checks
+from audit.measures.fairness import group_labels, measure_fairness, outcome_fairness
 from tests.conftest import CATEGORICAL, FAST_TOML, NUMERIC, SAMPLES, save_pickle
 
 CREDIT = SAMPLES / "german_credit.csv"
@@ -83,7 +83,7 @@ def test_a_model_using_sex_fails_the_four_fifths_rule_with_its_ratio_and_ci(mode
 def test_the_model_without_sex_and_age_passes_the_four_fifths_rule(models, credit):
     """Catches a check that fails a model whose groups are approved at nearly the same rate, or that bins
     age differently from the documented quartiles."""
-    from audit.runner import run_audit
+    from audit.commands.runner import run_audit
 
     model, path, inputs = models["fair"]
     selected = model.predict(credit[inputs]) == 1
@@ -184,7 +184,7 @@ def test_too_few_judged_groups_is_a_finding_never_a_pass():
 
 def test_a_model_that_approves_nobody_has_an_undefined_ratio_reported_as_a_finding():
     """Catches a 0/0 selection-rate ratio that is passed (or crashes) instead of being reported as undefined."""
-    from audit.fairness import fairness_evidence
+    from audit.measures.fairness import fairness_evidence
 
     groups = np.array(["a"] * 50 + ["b"] * 50)
     out = outcome_fairness(groups, ["a", "b"], np.zeros(100, bool), None, min_group_size=30, n_bootstrap=20,

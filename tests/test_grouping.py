@@ -1,6 +1,6 @@
 """One attribute, one set of groups: the fairness section and the model comparison's flips by group put
 every row of a protected attribute into the same group, with the default grouping and with
-``policy.group_bins`` (before audit/grouping.py, compare binned numbers above five values and ignored
+``policy.group_bins`` (before audit/measures/grouping.py, compare binned numbers above five values and ignored
 ``group_bins``, fairness above ten and honoured them)."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audit.compare import _flips
+from audit.commands.compare import _flips
 from audit.config import AuditConfig
-from audit.fairness import measure_fairness
+from audit.measures.fairness import measure_fairness
 from audit.results import RowOutcomes
 from audit.types import Dataset, FeatureSpace
 

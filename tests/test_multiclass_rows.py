@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
+from audit.commands.runner import run_audit
 from audit.config import parse_config
-from audit.runner import run_audit
 from tests.conftest import save_pickle
 
 N = 60

@@ -10,11 +10,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from audit.commands.runner import run_audit
 from audit.config import Policy, parse_config
 from audit.faithfulness.evaluate import randomisation_similarity
 from audit.gate import AgreementEvidence, ExplainerEvidence, evaluate
-from audit.protected import flip_test
-from audit.runner import run_audit
+from audit.measures.protected import flip_test
 from tests.conftest import CATEGORICAL, FAST_TOML, NUMERIC, SAMPLES, save_pickle
 
 CREDIT = SAMPLES / "german_credit.csv"

@@ -76,9 +76,9 @@ def test_readme_names_every_fairness_check_and_mlflow_key():
     """Fails when the gate gains a fairness check, or --mlflow a metric or tag, that the README does not name."""
     from types import SimpleNamespace
 
+    from audit.commands.tracking import audit_metrics, audit_tags
     from audit.config import Policy
     from audit.gate import FairnessEvidence, Gate, fairness_checks
-    from audit.tracking import audit_metrics, audit_tags
 
     readme = (ROOT / "README.md").read_text()
     ev = FairnessEvidence(group_rows=(("a", 3), ("b", 90), ("c", 90)), min_group_size=30,

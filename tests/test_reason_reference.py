@@ -8,10 +8,16 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
+from audit.commands.runner import run_audit
 from audit.config import parse_config
-from audit.reason_reference import CITATION, choose_reference, describe, draw_background, reference_values
-from audit.reason_stability import reason_agreement
-from audit.runner import run_audit
+from audit.measures.reason_reference import (
+    CITATION,
+    choose_reference,
+    describe,
+    draw_background,
+    reference_values,
+)
+from audit.measures.reason_stability import reason_agreement
 from report_templates import load_template
 from tests.conftest import FAST_TOML, SAMPLES, save_pickle
 
@@ -144,7 +150,7 @@ def test_rank_agreement_between_passing_explainers(tmp_path):
 def test_audit_reasons_records_the_reference(credit_logreg, tmp_path):
     import json
 
-    from audit.reasons import run_reasons
+    from audit.commands.reasons import run_reasons
 
     path = save_pickle(credit_logreg, tmp_path / "m.pkl")
     config = parse_config(QUIET, overrides={"target": "risk"})

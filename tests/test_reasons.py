@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from audit.commands.reasons import neutralise, run_reasons
+from audit.commands.runner import run_audit
 from audit.config import parse_config
-from audit.reasons import neutralise, run_reasons
-from audit.runner import run_audit
 from report_templates import load_template
 from tests.conftest import FAST_TOML, SAMPLES, save_pickle
 
@@ -69,7 +69,7 @@ def test_parquet_input_with_a_category_unseen_until_a_later_chunk(logreg_path, c
 
 def test_formula_cells_are_neutralised_in_csv_output(tmp_path):
     """OWASP CSV injection: a data value such as =HYPERLINK(...) must not reach a spreadsheet as a formula."""
-    from audit.reasons import _writer
+    from audit.commands.reasons import _writer
 
     with _writer(tmp_path / "r.csv", ["row", "value_1", "contribution_1"]) as write:
         write([[1, '=HYPERLINK("http://evil")', -0.5], [2, "+cmd|' /C calc'!A0", 0.1], [3, "-12", 0.2]])
@@ -132,7 +132,7 @@ def test_a_file_larger_than_the_choice_cap_is_chosen_on_a_sample(logreg_path, tm
     metadata says how many rows it saw (fails if the cap is ignored or the target is lost)."""
     import json
 
-    import audit.reasons as reasons_module
+    import audit.commands.reasons as reasons_module
 
     monkeypatch.setattr(reasons_module, "CHOICE_ROWS", 300)
     seen = {}

@@ -175,8 +175,8 @@ def audited(credit_logreg, tmp_path_factory):
     """One fast audit of the German credit logistic regression, with a favourable class (so reasons, their
     directions and recourse), protected attributes (so flip test, proxies and outcome fairness) and a target
     (so performance and the challenger)."""
+    from audit.commands.runner import run_audit
     from audit.config import parse_config
-    from audit.runner import run_audit
 
     tmp = tmp_path_factory.mktemp("records")
     config = parse_config(CONFIG, overrides={"target": "risk"})
@@ -198,7 +198,7 @@ def test_a_real_audit_writes_exactly_the_keys_its_records_declare(audited):
 
 
 def test_a_compare_writes_exactly_the_keys_its_records_declare(audited):
-    from audit.compare import compare_results
+    from audit.commands.compare import compare_results
 
     _, record, config = audited
     compared = compare_results(record, record, config=config)

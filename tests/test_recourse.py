@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 
 from audit.adapters import describe_model, make_adapter
 from audit.config import RecourseConfig, parse_config
-from audit.results import SCHEMA_VERSION
 from audit.errors import ConfigError
 from audit.loading import load_data
 from audit.recourse import build_search, verify
 from audit.recourse.support import Support
+from audit.results import SCHEMA_VERSION
 from audit.types import FeatureSpace
 from tests.conftest import CATEGORICAL, FAST_TOML, NUMERIC, ROOT, SAMPLES, save_pickle
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import explainers
+from audit.commands.runner import run_audit
 from audit.config import AuditConfig, Policy, parse_config
-from audit.runner import run_audit
 from explainers._base import ExplainerBase
 from tests.conftest import FAST_TOML, SAMPLES, save_pickle
 

@@ -33,8 +33,8 @@ def test_the_schema_rejects_what_a_validator_must_not_accept(logreg_result_json)
 
 @pytest.fixture(scope="module")
 def logreg_result_json(credit_logreg, tmp_path_factory):
+    from audit.commands.runner import run_audit
     from audit.config import parse_config
-    from audit.runner import run_audit
     from tests.conftest import FAST_TOML, SAMPLES, save_pickle
 
     path = save_pickle(credit_logreg, tmp_path_factory.mktemp("schema") / "m.pkl")
@@ -48,7 +48,7 @@ def test_the_outcome_fairness_record_validates_and_a_broken_one_does_not():
     accepts a rate outside [0, 1] or an unknown source of the favourable class."""
     import numpy as np
 
-    from audit.fairness import measure_fairness
+    from audit.measures.fairness import measure_fairness
     from audit.results import to_jsonable
     from audit.types import Dataset, FeatureSpace
 

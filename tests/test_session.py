@@ -1,15 +1,15 @@
-"""One session for every command (audit/session.py): the explainers are built once and given the budget's
+"""One session for every command (audit/commands/session.py): the explainers are built once and given the budget's
 parameters; policy that depends on the use is settled from the template, not from its name."""
 
 from __future__ import annotations
 
 import pytest
 
-import audit.session as session_module
+import audit.commands.session as session_module
+from audit.commands.session import prepare
 from audit.config import AuditConfig, parse_config
 from audit.errors import ConfigError
 from audit.gate import ProtectedEvidence, protected_checks, recourse_checks, stability_checks, threshold_check
-from audit.session import prepare
 from explainers.lime_tabular import Lime
 from report_templates import load_template
 from tests.conftest import SAMPLES

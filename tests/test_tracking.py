@@ -76,9 +76,9 @@ def test_mlflow_option_logs_artifacts_scores_verdict_and_hashes_on_a_new_run(cli
 
 def test_an_active_run_receives_the_audit_and_stays_open(store, fair_model, tmp_path):
     """Catches logging that opens a second run, or ends the caller's run, when one is already active."""
+    from audit.commands.runner import run_audit
+    from audit.commands.tracking import log_audit
     from audit.config import parse_config
-    from audit.runner import run_audit
-    from audit.tracking import log_audit
 
     result = run_audit(fair_model, CREDIT, config=parse_config(TOML, overrides={"infer_target": False}))
     results_json = tmp_path / "results.json"

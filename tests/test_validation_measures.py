@@ -12,7 +12,15 @@ from scipy import stats
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 
-from audit.validation import PSI_FLOOR, ale, calibration, discrimination, ice_directions, psi, score_bands
+from audit.measures.validation import (
+    PSI_FLOOR,
+    ale,
+    calibration,
+    discrimination,
+    ice_directions,
+    psi,
+    score_bands,
+)
 
 
 def _calibrated(n=4000, seed=0):
@@ -140,8 +148,8 @@ def _credit_adapter(name="credit_gbm"):
 
 def test_evidence_on_the_credit_sample_and_its_checks():
     from audit.config import parse_config
-    from audit.evidence import measure_evidence
     from audit.gate import evidence_checks
+    from audit.measures.evidence import measure_evidence
 
     adapter, ds = _credit_adapter()
     config = parse_config("[policy]\nmax_calibration_error = 0.05\nexpected_directions = {duration = 'decreasing'}\n",

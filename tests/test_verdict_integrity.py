@@ -11,10 +11,10 @@ import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 
+from audit.commands.reasons import run_reasons
+from audit.commands.runner import run_audit
 from audit.config import parse_config
 from audit.errors import GateRefusal
-from audit.reasons import run_reasons
-from audit.runner import run_audit
 from report_templates import load_template
 from tests.conftest import FAST_TOML, SAMPLES, save_pickle
 
@@ -150,7 +150,7 @@ def test_inferred_protected_columns_that_are_not_inputs_are_kept_on_the_narrow_r
     from audit.adapters import describe_model
     from audit.config import AuditConfig
     from audit.loading import load_data, load_model
-    from audit.protected import settle_protected
+    from audit.measures.protected import settle_protected
 
     loaded = load_model(SAMPLES / "models" / "credit_logreg_fair.skops")
     spec = describe_model(loaded.obj, loaded.extra)

@@ -48,7 +48,7 @@ class ExplainerEvidence:
 
 @dataclass(frozen=True)
 class FairnessEvidence:
-    """Outcome fairness of one protected attribute (see :mod:`audit.fairness`): each estimate with its 95% CI,
+    """Outcome fairness of one protected attribute (see :mod:`audit.measures.fairness`): each estimate with its 95% CI,
     over the groups with at least ``min_group_size`` rows; None when fewer than two groups are that large."""
 
     group_rows: tuple[tuple[str, int], ...]  # every group and its rows, judged or not
@@ -65,7 +65,7 @@ class FairnessEvidence:
 
 @dataclass(frozen=True)
 class ProtectedEvidence:
-    """What was measured about protected attributes (see :mod:`audit.protected`)."""
+    """What was measured about protected attributes (see :mod:`audit.measures.protected`)."""
 
     attributes: tuple[str, ...] = ()
     direct_inputs: tuple[str, ...] = ()
@@ -79,7 +79,7 @@ class ProtectedEvidence:
 
 @dataclass(frozen=True)
 class AgreementEvidence:
-    """Pairwise mean per-row Spearman and top-k overlap between explainers (see :mod:`audit.agreement`)."""
+    """Pairwise mean per-row Spearman and top-k overlap between explainers (see :mod:`audit.measures.agreement`)."""
 
     methods: tuple[str, ...]
     spearman: tuple[tuple[float, ...], ...]

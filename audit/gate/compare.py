@@ -16,7 +16,7 @@ __all__ = ["CompareEvidence", "evaluate_compare"]
 
 @dataclass(frozen=True)
 class CompareEvidence:
-    """What ``audit compare`` measured between a baseline and a candidate (see :mod:`audit.compare`).
+    """What ``audit compare`` measured between a baseline and a candidate (see :mod:`audit.commands.compare`).
     A measure that could not be taken is None, with the reason in ``missing`` under the check's name."""
 
     performance: tuple[str, float, tuple[float | None, float | None]] | None = None  # measure, delta, CI

@@ -1,4 +1,4 @@
-"""Checks on the validator's evidence (:mod:`audit.evidence`): calibration error, population stability of the
+"""Checks on the validator's evidence (:mod:`audit.measures.evidence`): calibration error, population stability of the
 score and of each input against the reference sample, and the directions the business expects."""
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ def recourse_checks(policy: Policy, consistency: dict[str, tuple[float | None, i
 
 
 def direction_checks(policy: Policy, summary: dict[str, Any]) -> list[Check]:
-    """Direction words on the reported adverse reasons, verified by the model (:mod:`audit.directions`): the
+    """Direction words on the reported adverse reasons, verified by the model (:mod:`audit.measures.directions`): the
     contradicted words the report prints must not exceed ``max_contradicted_reason_words`` (blocking); with no
     word to check the check is not required.
 
@@ -61,7 +61,7 @@ def direction_checks(policy: Policy, summary: dict[str, Any]) -> list[Check]:
 
 
 def stability_checks(policy: Policy, record: dict[str, Any] | None, why_not: str) -> list[Check]:
-    """Reason stability (:mod:`audit.reason_stability`): the share of adverse decisions' principal-reason sets
+    """Reason stability (:mod:`audit.measures.reason_stability`): the share of adverse decisions' principal-reason sets
     unchanged when the background is redrawn, against ``min_reason_stability`` (a finding; blocking with
     ``reason_stability_blocks``)."""
     name, t, blocks = "reason_stability", policy.min_reason_stability, policy.reason_stability_blocks

@@ -52,7 +52,7 @@ class AuditContext:
     def word(self, reason: dict[str, Any]) -> bool | None:
         """The direction a reason is worded with: confirmed by the model only, unless the configuration asks
         for the typical-value comparison (``report.direction_words = "typical"``)."""
-        from audit.directions import printed_word
+        from audit.measures.directions import printed_word
 
         return printed_word(reason, self.rc.get("direction_words"))
 

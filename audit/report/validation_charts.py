@@ -1,4 +1,4 @@
-"""Charts of the validator's evidence (:mod:`audit.evidence`): reliability diagram, score distributions by
+"""Charts of the validator's evidence (:mod:`audit.measures.evidence`): reliability diagram, score distributions by
 outcome, population-stability bars and effect curves (ALE with PDP and a thinned ICE overlay). Drawn with
 matplotlib (Agg) to PNG, deterministic bytes, from results.json's ``validation`` record alone."""
 

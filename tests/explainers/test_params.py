@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import explainers
+from audit.commands.runner import run_audit
 from audit.config import parse_config
 from audit.errors import ConfigError
-from audit.runner import run_audit
 from explainers import ExplainerBase, ExplainerParams, explainer_settings, registry
 from explainers.lime_tabular import Lime
 from tests.conftest import FAST_TOML, SAMPLES, save_pickle

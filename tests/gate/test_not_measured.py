@@ -16,7 +16,7 @@ from audit.gate import (
     evaluate_compare,
     recourse_checks,
 )
-from audit.protected import flip_test, infer_protected, protected_evidence
+from audit.measures.protected import flip_test, infer_protected, protected_evidence
 
 ALL_MISSING = {name: "not available" for name in (
     "compare:performance", "compare:importance_rank", "compare:importance_topk", "compare:reason_change",

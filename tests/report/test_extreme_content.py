@@ -75,9 +75,9 @@ adverse_decisions = 1
 @pytest.fixture(scope="module")
 def base() -> tuple[Any, Any]:
     """A real audit of the sample logistic regression, and that audit compared with itself."""
-    from audit.compare import compare_results
+    from audit.commands.compare import compare_results
+    from audit.commands.runner import run_audit
     from audit.config import parse_config
-    from audit.runner import run_audit
 
     config = parse_config(CONFIG, overrides={"target": "risk"})
     result = run_audit(SAMPLES / "models" / "credit_logreg.skops", SAMPLES / "german_credit.csv", config=config)

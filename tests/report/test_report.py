@@ -139,8 +139,8 @@ _CACHE: dict = {}
 def _result_from_run(out):
     """A fresh small AuditResult (rendering needs the object, not the JSON)."""
     if "r" not in _CACHE:
+        from audit.commands.runner import run_audit
         from audit.config import parse_config
-        from audit.runner import run_audit
 
         model = SAMPLES / "german_credit.csv"
         import pandas as pd
@@ -213,8 +213,8 @@ def test_two_runs_give_byte_identical_reports(tmp_path, monkeypatch, credit_logr
 
 def test_the_report_prints_the_threshold_the_gate_applied(credit_logreg, tmp_path):
     """A per-explainer minimum of 0.0 was once printed as 0.5 (the report re-derived it with `or`)."""
+    from audit.commands.runner import run_audit
     from audit.config import parse_config
-    from audit.runner import run_audit
 
     path = save_pickle(credit_logreg, tmp_path / "m.pkl")
     toml = FAST_TOML + '\nexplainers = ["coefficients", "lime"]\n[policy]\nrequire_randomisation_check = false\n' \

@@ -48,7 +48,7 @@ def loans_files(tmp_path_factory):
 
 
 def _run(files, toml: str, **overrides):
-    from audit.runner import run_audit
+    from audit.commands.runner import run_audit
 
     model, data = files
     return run_audit(model, data, config=parse_config(toml, overrides=overrides))
@@ -258,7 +258,7 @@ def test_regressor_and_torch_spec_targets(tmp_path):
 def test_data_role_labels_performance_and_overfitting_is_warned(credit, tmp_path):
     from sklearn.ensemble import RandomForestClassifier
 
-    from audit.runner import run_audit
+    from audit.commands.runner import run_audit
 
     num = ["credit_amount", "duration", "age", "job"]
     model = save_pickle(RandomForestClassifier(n_estimators=30, random_state=0).fit(credit[num], credit["risk"]),

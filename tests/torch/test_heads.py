@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import torch
 
+from audit.commands.runner import run_audit
 from audit.config import parse_config
-from audit.runner import run_audit
 from tests.conftest import FAST_TOML, SAMPLES
 from tests.torch.tiny_models import TinyHead
 

@@ -78,8 +78,8 @@ def test_saliency_input_x_gradient_and_ig_equal_their_closed_forms(adapter, save
 
 def test_multiclass_accuracy_is_the_share_of_rows_whose_argmax_is_the_label(saved):
     """Replaces ``accuracy >= 0``: the figure must equal the accuracy recomputed from the weights."""
+    from audit.commands.runner import run_audit
     from audit.config import parse_config
-    from audit.runner import run_audit
 
     path, data, df, mean, std = saved
     config = parse_config(FAST_TOML, overrides={"target": "housing", "device": "cpu", "explainers": ["saliency"]})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit.reason_reference import describe
+from audit.measures.reason_reference import describe
 from audit.report import charts
 from audit.report.context import AuditContext as Context
 from audit.report.formatting import MAX_ROWS, capped, cut, esc, fmt, some

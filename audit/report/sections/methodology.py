@@ -4,7 +4,7 @@ this module fills in the figures of the run."""
 
 from __future__ import annotations
 
-from audit.reason_reference import describe
+from audit.measures.reason_reference import describe
 from audit.report.context import AuditContext as Context
 from audit.report.formatting import esc, fmt, some
 
@@ -25,7 +25,7 @@ def render(ctx: Context) -> list:
 def _budget_method(ctx: Context) -> list[str]:
     """The methodology paragraph on the time budget (none when no explainer was budgeted). Measured seconds
     stay in results.json (``reproducibility.audit_plan``): a report is the same bytes for the same rows."""
-    from audit.budget import MINIMUMS as m
+    from audit.commands.budget import MINIMUMS as m
 
     plan, t = ctx.r.reproducibility.get("audit_plan"), ctx.t
     if not plan:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from audit.reason_reference import describe
+from audit.measures.reason_reference import describe
 from audit.report.context import AuditContext as Context
 from audit.report.formatting import esc
 

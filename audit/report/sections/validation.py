@@ -1,5 +1,5 @@
 """The validator's evidence: calibration, discrimination with the score bands, population stability,
-expected directions and effect curves (:mod:`audit.evidence`), one sentence per chart from the template."""
+expected directions and effect curves (:mod:`audit.measures.evidence`), one sentence per chart from the template."""
 
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from audit.reason_reference import Reference, draw_background
+from audit.measures.reason_reference import Reference, draw_background
 from audit.records import AuditPlanRecord
 from explainers import model_cost
 
@@ -185,7 +185,7 @@ def _finding(plan: AuditPlan, free: list[str]) -> str | None:
 def sample(ds: Any, config: Any, reference: Reference | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The explained rows (indices) and the background rows (encoded), both drawn with the seed: the
     same rows whether ``rows`` was set or chosen by the budget. The background comes from the
-    ``reference``'s rows (:mod:`audit.reason_reference`; every row when None)."""
+    ``reference``'s rows (:mod:`audit.measures.reason_reference`; every row when None)."""
     rng = np.random.default_rng(config.seed)
     explain_rows = np.sort(rng.choice(ds.n_rows, size=min(config.rows, ds.n_rows), replace=False))
     return explain_rows, draw_background(reference or Reference("background", "background", None), ds.X,

@@ -63,8 +63,8 @@ def decisions(ds: Dataset, rows: np.ndarray, score: np.ndarray, labels: np.ndarr
     """One :class:`Decision` per explained row, with reasons from every method and ``method``'s as primary.
 
     ``typical``: each input's reference value, against which a reason says "high" or "low" (the audit passes
-    :func:`audit.reason_reference.reference_values`; default: the data's medians). Each adverse reason's word is then verified
-    with the model (:mod:`audit.directions`)."""
+    :func:`audit.measures.reason_reference.reference_values`; default: the data's medians). Each adverse reason's word is then verified
+    with the model (:mod:`audit.measures.directions`)."""
     if method not in attrs:
         return []
     rules = next((a.rules for a in attrs.values() if a.rules is not None), None)
@@ -97,8 +97,8 @@ def decisions(ds: Dataset, rows: np.ndarray, score: np.ndarray, labels: np.ndarr
 
 
 def _verify(out: list[Decision], ds: Dataset, adapter: Adapter, favorable: Any, typical: np.ndarray) -> None:
-    """Each adverse reason's direction word checked with the model (:mod:`audit.directions`), in place."""
-    from audit.directions import verify_directions
+    """Each adverse reason's direction word checked with the model (:mod:`audit.measures.directions`), in place."""
+    from audit.measures.directions import verify_directions
 
     index = {n: j for j, n in enumerate(ds.feature_names)}
     rows, claims, targets = [], [], []

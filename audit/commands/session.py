@@ -7,11 +7,11 @@ same steps for the chunks it streams) start from the same sequence, written here
 2. DATA is read and validated against that description, the protected attributes settled and checked;
 3. the model is wrapped in its adapter for the data's feature space (:func:`adapt`);
 4. the explainers are built once (:func:`build_explainers`); the budget planner asks those same objects
-   what a row costs (:func:`audit.budget.budgeted`), and the configuration it returns re-parameterises
+   what a row costs (:func:`audit.commands.budget.budgeted`), and the configuration it returns re-parameterises
    them (``n_jobs``, ``explain_budget_s``; :func:`explainers.reconfigure`), never re-selects them;
-5. the reference of the principal reasons is chosen (:mod:`audit.reason_reference`: the applicants near the
+5. the reference of the principal reasons is chosen (:mod:`audit.measures.reason_reference`: the applicants near the
    passing score, all applicants, or a uniform sample), and the explained rows and the background, from
-   that reference's rows, are drawn from the seed (:func:`audit.budget.sample`).
+   that reference's rows, are drawn from the seed (:func:`audit.commands.budget.sample`).
 
 The result is an :class:`AuditSession`, a frozen value the runner reads and never rebuilds. ``audit
 reasons`` streams DATA in chunks rather than reading it whole: :func:`prepare_stream` takes steps 1, 3 and
@@ -28,14 +28,14 @@ from typing import Any
 import numpy as np
 
 from audit.adapters import Adapter, describe_model, first_predictions, make_adapter
-from audit.budget import AuditPlan, budgeted, sample
+from audit.commands.budget import AuditPlan, budgeted, sample
 from audit.config import AuditConfig
-from audit.decisions import favorable_class
-from audit.evidence import check_direction_names
 from audit.loading import load_data, load_model
+from audit.measures.decisions import favorable_class
+from audit.measures.evidence import check_direction_names
+from audit.measures.protected import check_protected_names, settle_protected
+from audit.measures.reason_reference import Reference, draw_background, reference_values, session_reference
 from audit.progress import Clock, Progress
-from audit.protected import check_protected_names, settle_protected
-from audit.reason_reference import Reference, draw_background, reference_values, session_reference
 from audit.recourse import check_recourse_names, data_columns
 from audit.types import Dataset, FeatureSpace
 from explainers import check_names, reconfigure, select

@@ -5,7 +5,7 @@ equal opportunity, each with a bootstrap 95% confidence interval.
   without it, the last class, assumed and said so). Regression models make no decision to compare, and a
   multiclass model without ``favorable_class`` has no favourable outcome: both are recorded as not measured.
 - **Rows**: every row of DATA (only the predictions are needed, which the audit already has).
-- **Groups** (:mod:`audit.grouping`, shared with the model comparison): a categorical attribute's
+- **Groups** (:mod:`audit.measures.grouping`, shared with the model comparison): a categorical attribute's
   categories; a numeric one with at most ``MAX_CATEGORIES`` distinct values is taken as categories too, a
   wider one is cut at ``policy.group_bins`` edges or, by default, at its quartiles. Missing values form the
   group ``missing``.
@@ -35,7 +35,7 @@ import pandas as pd
 
 from audit.errors import ConfigError
 from audit.gate import FairnessEvidence
-from audit.grouping import MAX_CATEGORIES, attribute_groups, column_values, group_labels
+from audit.measures.grouping import MAX_CATEGORIES, attribute_groups, column_values, group_labels
 from audit.records import OutcomeFairnessRecord
 from audit.types import Dataset
 
@@ -174,7 +174,7 @@ def measure_fairness(ds: Dataset, labels: np.ndarray, *, classes: Sequence[Any] 
         why = ("a regression model makes no decision whose rate could be compared" if classes is None else
                "a multiclass model has no favourable outcome unless favorable_class is set in audit.toml")
         return {"attributes": {}, "not_measured": why}
-    from audit.performance import class_labels
+    from audit.measures.performance import class_labels
 
     selected = np.asarray(labels).astype(str) == str(favorable)
     positive = None if ds.target is None else class_labels(ds.target, [str(c) for c in classes]) == str(favorable)

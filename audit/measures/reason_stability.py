@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from audit.decisions import principal_reasons
-from audit.reason_reference import Reference, draw_background
+from audit.measures.decisions import principal_reasons
+from audit.measures.reason_reference import Reference, draw_background
 from audit.records import ExplainerReasonAgreement, ReasonStabilityRecord
 
 EVERY_ROW = Reference("background", "background", None)

@@ -5,7 +5,7 @@ applicable method and the most faithful one that passes the policy gives the rea
 background and typical values, so a row's reasons are the ones its report page would show (or the
 method named with ``--explainer``, with a background sampled from the first 5,000 rows). Then DATA is read in chunks (CSV or Parquet), each chunk is decided and
 explained with that method, and its rows are appended to the output (CSV or Parquet), which appears
-only when complete. Reasons follow the report's rules (:func:`audit.decisions.decisions`) and the
+only when complete. Reasons follow the report's rules (:func:`audit.measures.decisions.decisions`) and the
 template's plain language; text cells that a spreadsheet would run as a formula are neutralised
 (OWASP CSV injection).
 """
@@ -27,15 +27,15 @@ import numpy as np
 
 from audit.adapters import Adapter
 from audit.atomic import atomic_file
+from audit.commands.distributed import check_scheduler, cluster, map_in_order
+from audit.commands.session import StreamSession, prepare_stream
 from audit.config import AuditConfig
-from audit.decisions import decisions, favorable_class
-from audit.directions import printed_word
-from audit.distributed import check_scheduler, cluster, map_in_order
 from audit.errors import GateRefusal, InputError
 from audit.extras import require
 from audit.loading import is_parquet, iter_chunks, sample_file
+from audit.measures.decisions import decisions, favorable_class
+from audit.measures.directions import printed_word
 from audit.progress import Progress
-from audit.session import StreamSession, prepare_stream
 from audit.types import Dataset
 
 __all__ = ["run_reasons", "ReasonsSummary", "neutralise"]
@@ -76,7 +76,7 @@ class ReasonsSummary:
     rows_by_algorithm: dict[str, int] = field(default_factory=dict)  # more than one: chunks differed
     explainer_gate: dict[str, Any] = field(default_factory=dict)  # the method's own gate result in the choice audit
     protected: tuple[str, ...] = ()  # protected attributes; an adverse reason naming one is flagged
-    reference: dict[str, Any] | None = None  # what the reasons are measured against (audit.reason_reference)
+    reference: dict[str, Any] | None = None  # what the reasons are measured against (audit.measures.reason_reference)
 
     @property
     def gate_warning(self) -> str | None:
@@ -166,16 +166,16 @@ def run_reasons(model_path: Path, data_path: Path, out: Path, *, config: AuditCo
     """Write the decision, score and principal reasons of every row of DATA (or of the adverse ones) to
     ``out`` (``.csv`` or ``.parquet``) and say what was written.
 
-    ``run``: the audit used to choose the explainer (default :func:`audit.runner.run_audit`).
+    ``run``: the audit used to choose the explainer (default :func:`audit.commands.runner.run_audit`).
     ``scheduler``: explain the chunks on a Dask cluster (``local:N`` or ``tcp://HOST:PORT``, see
-    :mod:`audit.distributed`); the output is identical to the serial run's. ``recourse``: add up to three
+    :mod:`audit.commands.distributed`); the output is identical to the serial run's. ``recourse``: add up to three
     verified counterfactuals per adverse row (the audit's support and rules, or with ``explainer`` named,
     a support from the first 5,000 rows).
     """
     _check_paths(out, data_path, scheduler)
     progress = progress or Progress()
     if run is None:
-        from audit.runner import run_audit as run
+        from audit.commands.runner import run_audit as run
     total_rows = _count_rows(data_path)  # one pass over DATA: the choice's sample cap and the progress bar
     with progress.step("Choosing the explainer on a sample (as the report does)"):
         method, score, passed, audit = _choose(model_path, data_path, total_rows, config, explainer, run,
@@ -183,13 +183,13 @@ def run_reasons(model_path: Path, data_path: Path, out: Path, *, config: AuditCo
     own_gate = explainer_gate(audit.gate, method)
     if explainer is None and not own_gate["passed"]:
         _refuse(method, own_gate)
-    protected = tuple(audit.protected.get("attributes", ()))
+    protected = tuple(audit.measures.protected.get("attributes", ()))
     if explainer is not None:
         audit = None  # a named explainer keeps its documented background (the first POOL_ROWS rows)
     stream = prepare_stream(model_path, config, method=method, chunk_rows=chunk_rows, pool_rows=POOL_ROWS,
                             chunks=lambda spec, rows: _chunks(data_path, spec, config, rows),
                             reference=None if audit is None else (audit.background, audit.typical,
-                                                                  audit.reason_reference),
+                                                                  audit.measures.reason_reference),
                             trust_model=trust_model, model_class=model_class)
     favorable = favorable_class(stream.adapter, config.favorable_class)
     search = _search(config, audit, stream.adapter, favorable, data_path, stream.spec) if recourse else None

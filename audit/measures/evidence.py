@@ -1,4 +1,4 @@
-"""The validator's evidence for one audit: what :mod:`audit.validation` measures, on this model and data.
+"""The validator's evidence for one audit: what :mod:`audit.measures.validation` measures, on this model and data.
 
 Calibration, discrimination and the score bands need a target and a probabilistic binary classifier with a
 favourable class; population stability needs ``--reference-data`` (the development or training sample,
@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from audit.reason_reference import favorable_scores
+from audit.measures.reason_reference import favorable_scores
+from audit.measures.validation import ale, calibration, discrimination, ice_directions, psi, score_bands
 from audit.records import ValidationRecord
 from audit.types import Dataset
-from audit.validation import ale, calibration, discrimination, ice_directions, psi, score_bands
 
 __all__ = ["ValidationEvidence", "measure_evidence", "check_direction_names", "ICE_ROWS", "ALE_ROWS", "GRID_POINTS",
            "ICE_SHOWN"]

@@ -1,7 +1,7 @@
 """The only orchestrator: load, adapt, explain, score, gate, assemble the result.
 
-Every measurement lives in its own box (``audit.faithfulness``, ``audit.agreement``,
-``audit.protected``, ``audit.decisions``, ``audit.gate``); this module only calls them in order.
+Every measurement lives in its own box (``audit.faithfulness``, ``audit.measures.agreement``,
+``audit.measures.protected``, ``audit.measures.decisions``, ``audit.gate``); this module only calls them in order.
 
 >>> # run_audit(Path("model.skops"), Path("data.csv"), config=AuditConfig(target="risk"))
 """
@@ -16,12 +16,8 @@ from typing import Any
 import numpy as np
 
 from audit.adapters import Adapter
-from audit.agreement import agreement, agreement_evidence
+from audit.commands.session import AuditSession, prepare
 from audit.config import AuditConfig
-from audit.decisions import decisions, primary_explainer
-from audit.directions import direction_summary
-from audit.evidence import measure_evidence
-from audit.fairness import measure_fairness
 from audit.faithfulness import Baseline, FaithfulnessContext
 from audit.faithfulness.evaluate import (
     EvaluationSettings,
@@ -32,15 +28,19 @@ from audit.faithfulness.evaluate import (
 )
 from audit.faithfulness.oracle import known_oracle
 from audit.gate import Gate, direction_checks, evaluate, evidence_checks, extend, stability_checks
+from audit.measures.agreement import agreement, agreement_evidence
+from audit.measures.decisions import decisions, primary_explainer
+from audit.measures.directions import direction_summary
+from audit.measures.evidence import measure_evidence
+from audit.measures.fairness import measure_fairness
+from audit.measures.protected import measure_protected, protected_evidence
+from audit.measures.reason_reference import reference_values
+from audit.measures.reason_stability import reason_agreement
 from audit.progress import Clock, Progress
-from audit.protected import measure_protected, protected_evidence
 from audit.provenance import created_at, data_record, model_record, reproducibility_record, setup_warnings
-from audit.reason_reference import reference_values
-from audit.reason_stability import reason_agreement
 from audit.records import ChallengerRecord, PerformanceRecord, ReasonDirectionsRecord, ValidationRecord
 from audit.recourse import attach_recourse
 from audit.results import AuditResult, RowOutcomes
-from audit.session import AuditSession, prepare
 from audit.types import Dataset
 from audit.version import __version__
 
@@ -123,7 +123,7 @@ def _reason_checks(session: AuditSession, groups: list[ExplainedGroup], reasons:
 def _validator_evidence(session: AuditSession, results: list[Any], gate: Gate,
                         clock: Clock) -> tuple[ValidationRecord, Gate]:
     """Calibration, discrimination, population stability, expected directions and effect curves of the
-    inputs the reporting explainer ranks highest (:mod:`audit.evidence`), with their checks."""
+    inputs the reporting explainer ranks highest (:mod:`audit.measures.evidence`), with their checks."""
     primary = primary_explainer(results, gate.passing_explainers) if results else None
     importance = next((r.global_importance for r in results if r.method == primary), {})
     top = sorted(importance, key=lambda k: -importance[k])
@@ -165,7 +165,7 @@ def _reason_stability(explainers: list[Any], groups: list[ExplainedGroup], sessi
                       favorable: Any) -> tuple[dict[str, Any] | None, str]:
     """The reporting explainer's principal reasons re-derived with backgrounds redrawn from the reference's rows,
     or why not measured."""
-    from audit.reason_stability import measure_reason_stability
+    from audit.measures.reason_stability import measure_reason_stability
 
     config, ds = session.config, session.dataset
 
@@ -202,7 +202,7 @@ def _performance(adapter: Adapter, ds: Dataset, score_all: np.ndarray, labels_al
     if ds.target is None:
         return None, None
     with clock("performance", "Model performance and interpretable challenger"):
-        from audit.performance import challenger_benchmark, model_performance
+        from audit.measures.performance import challenger_benchmark, model_performance
 
         performance = model_performance(adapter, ds, score_all, labels_all, role=config.data_role)
         return performance, challenger_benchmark(adapter, ds, performance, seed=config.seed)

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from audit.errors import ConfigError, name_some
-from audit.fairness import check_group_bins, fairness_evidence
 from audit.gate import ProtectedEvidence
+from audit.measures.fairness import check_group_bins, fairness_evidence
 from audit.records import FlipTestRecord, ProtectedMeasures
 from audit.types import Attribution, Dataset
 

@@ -2,7 +2,7 @@
 
 Two modes, and what each can measure (``availability`` in compare.json says it per run):
 
-- **Two models and DATA**: both are audited by :func:`audit.runner.run_audit` with one configuration and
+- **Two models and DATA**: both are audited by :func:`audit.commands.runner.run_audit` with one configuration and
   seed, so they explain the same rows with the same background. Everything is measured: performance
   deltas with paired bootstrap CIs (the same resampled rows for both), global-importance drift (rank
   correlation and top-k overlap), the faithfulness delta, the principal-reason change rate on the same
@@ -12,8 +12,8 @@ Two modes, and what each can measure (``availability`` in compare.json says it p
   flips only on the decisions both files show, when both audited the same data; flips by protected
   group and paired CIs are not available.
 
-Measures are taken by the pure functions of their own boxes (:mod:`audit.agreement`,
-:mod:`audit.performance`, :mod:`audit.gate`); this module pairs the two audits' records and rows.
+Measures are taken by the pure functions of their own boxes (:mod:`audit.measures.agreement`,
+:mod:`audit.measures.performance`, :mod:`audit.gate`); this module pairs the two audits' records and rows.
 
 >>> # compare_models(Path("v1.skops"), Path("v2.skops"), Path("data.csv"), config=AuditConfig(target="risk"))
 """
@@ -26,13 +26,13 @@ from typing import Any
 
 import numpy as np
 
-from audit.agreement import importance_agreement
-from audit.budget import MINIMUMS as BUDGETED
+from audit.commands.budget import MINIMUMS as BUDGETED
 from audit.config import AuditConfig
 from audit.errors import DataError
 from audit.gate import CompareEvidence, evaluate_compare
-from audit.grouping import as_categorical, attribute_groups, holds
-from audit.performance import headline_measure, paired_deltas
+from audit.measures.agreement import importance_agreement
+from audit.measures.grouping import as_categorical, attribute_groups, holds
+from audit.measures.performance import headline_measure, paired_deltas
 from audit.progress import Progress
 from audit.provenance import created_at, package_versions, sha256_text
 from audit.records import (
@@ -70,14 +70,14 @@ def compare_models(baseline: Path, candidate: Path, data: Path, *, config: Audit
                    trust_model: bool = False, model_class: str | None = None, progress: Progress | None = None,
                    command_line: str | None = None) -> CompareResult:
     """Audit both models on DATA with one configuration and seed, then compare them."""
-    from audit.runner import run_audit
+    from audit.commands.runner import run_audit
 
     def audit(path: Path, settings: AuditConfig) -> Any:
         return run_audit(path, data, config=settings, config_text=config_text, trust_model=trust_model,
                          model_class=model_class, progress=progress, command_line=command_line)
 
     first = audit(baseline, config)
-    # the candidate explains the rows the baseline's time budget chose (audit.budget), so both see the same rows
+    # the candidate explains the rows the baseline's time budget chose (audit.commands.budget), so both see the same rows
     counts = {k: first.config[k] for k in BUDGETED}
     audits = (first, audit(candidate, config.model_copy(update=counts)))
     base, cand = (a.to_json() for a in audits)
@@ -346,7 +346,7 @@ def _group_flips(labels: Any, flipped: np.ndarray, adverse: np.ndarray, min_rows
 def group_labels(attr: str, *datasets: Dataset, edges: Sequence[float] | None = None) -> Any:
     """Each row's group for a protected attribute (an ordered ``pandas.Categorical``), from the first
     dataset that holds the column (a model input or a kept column), grouped as the fairness section groups
-    it (:mod:`audit.grouping`; ``edges``: the attribute's ``policy.group_bins``). None when no dataset holds it.
+    it (:mod:`audit.measures.grouping`; ``edges``: the attribute's ``policy.group_bins``). None when no dataset holds it.
 
     >>> from audit.types import Dataset, FeatureSpace
     >>> ds = Dataset("d.csv", "", np.arange(12.0).reshape(12, 1), FeatureSpace(("age",), {}))

@@ -1,7 +1,7 @@
 """How a protected attribute's rows are put into groups: one rule for every section that groups them.
 
-The fairness section (:mod:`audit.fairness`) and the model comparison's decision flips
-(:mod:`audit.compare`) both group through here, so one attribute gets the same groups in both:
+The fairness section (:mod:`audit.measures.fairness`) and the model comparison's decision flips
+(:mod:`audit.commands.compare`) both group through here, so one attribute gets the same groups in both:
 
 - a categorical attribute's categories, as they are;
 - a numeric one with at most ``MAX_CATEGORIES`` distinct values: each value is a group;
