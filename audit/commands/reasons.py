@@ -183,13 +183,13 @@ def run_reasons(model_path: Path, data_path: Path, out: Path, *, config: AuditCo
     own_gate = explainer_gate(audit.gate, method)
     if explainer is None and not own_gate["passed"]:
         _refuse(method, own_gate)
-    protected = tuple(audit.measures.protected.get("attributes", ()))
+    protected = tuple(audit.protected.get("attributes", ()))
     if explainer is not None:
         audit = None  # a named explainer keeps its documented background (the first POOL_ROWS rows)
     stream = prepare_stream(model_path, config, method=method, chunk_rows=chunk_rows, pool_rows=POOL_ROWS,
                             chunks=lambda spec, rows: _chunks(data_path, spec, config, rows),
                             reference=None if audit is None else (audit.background, audit.typical,
-                                                                  audit.measures.reason_reference),
+                                                                  audit.reason_reference),
                             trust_model=trust_model, model_class=model_class)
     favorable = favorable_class(stream.adapter, config.favorable_class)
     search = _search(config, audit, stream.adapter, favorable, data_path, stream.spec) if recourse else None
