@@ -12,8 +12,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["MAX_LISTED", "MAX_ROWS", "MAX_NAME", "MAX_CELL_HEIGHT", "MAX_CONFIG_LINES", "rejoin", "command_words",
+__all__ = ["CM", "MAX_LISTED", "MAX_ROWS", "MAX_NAME", "MAX_CELL_HEIGHT", "MAX_CONFIG_LINES", "rejoin", "command_words",
            "clean", "esc", "cut", "some", "notes", "capped", "param", "fmt"]
+
+CM = 72.0 / 2.54  # points per centimetre (reportlab's ``cm``): sections give widths in points, both layouts read them
 
 # Bounds on what one table or sentence prints; whatever is left out stays in results.json (compare.json),
 # so that a file with 20,000 columns, a 10,000-character value or thousands of groups still lays out.

@@ -11,13 +11,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from audit.report.formatting import MAX_CELL_HEIGHT, MAX_CONFIG_LINES, clean, cut, esc, fmt, rejoin
+from audit.report.formatting import MAX_CELL_HEIGHT, clean, cut, esc, rejoin
+from audit.report.layout_base import AMBER, GREEN, GREY, RED, VERDICT_TEXT, LayoutBase
 
 __all__ = ["GREEN", "AMBER", "RED", "GREY", "VERDICT_TEXT", "Layout", "write_document"]
-
-# Verdict fills carry white text; each pair meets WCAG AA contrast (4.5:1) for normal-size text.
-GREEN, AMBER, RED, GREY = "#1e8449", "#8a5a00", "#b03a2e", "#595959"
-VERDICT_TEXT = "#ffffff"
 
 
 def _fonts() -> tuple[str, str]:
@@ -40,16 +37,15 @@ def _fonts() -> tuple[str, str]:
 
 
 
-class Layout:
-    """Styles and layout helpers shared by the audit report and the compare report."""
+class Layout(LayoutBase):
+    """The PDF's styles and layout helpers (reportlab flowables), shared by the audit and the compare report."""
 
     def __init__(self, template: Any, json_name: str = "results.json") -> None:
         from reportlab.lib import colors
         from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 
-        self.t = template
+        super().__init__(template, json_name)
         self.colors = colors
-        self.json_name = json_name  # where every value a table cuts or leaves out is in full
         font, bold = _fonts()
         ss = getSampleStyleSheet()
         primary = colors.HexColor(template.style.get("primary", "#1f3b5a"))
@@ -89,27 +85,6 @@ class Layout:
 
     def h2(self, text: str) -> Any:
         return self.p(esc(cut(text, 200)), "H2")
-
-    def config_text(self, text: str | None) -> Any:
-        """The configuration file as a paragraph of lines: at most ``MAX_CONFIG_LINES`` and 12,000 characters,
-        each line cut to 200 (the JSON file keeps it whole, reproducibility.config_text)."""
-        lines = (text or "(no configuration text: built-in defaults)").splitlines()
-        shown, size = [], 0
-        for line in lines:
-            size += min(len(line), 200)
-            if len(shown) == MAX_CONFIG_LINES or size > 12_000:
-                break
-            shown.append(esc(cut(line, 200)))
-        if len(shown) < len(lines):
-            shown.append(esc(f"… {len(lines) - len(shown):,} more lines, in {self.json_name} "
-                             "(reproducibility.config_text)."))
-        return self.p("<br/>".join(shown), "small")
-
-    def left_out(self, shown: int, total: int, noun: str, key: str) -> list:
-        """The sentence under a table that shows ``shown`` of ``total`` rows (none when it shows all)."""
-        if shown >= total:
-            return []
-        return [self.p(esc(f"{shown} of {total:,} {noun} are shown; all are in {self.json_name} ({key})."), "small")]
 
     def table(self, rows: list[list[Any]], widths: list[float] | None = None, header: bool = True,
               extra: list | None = None, white: set[tuple[int, int]] | None = None) -> Any:
@@ -186,7 +161,8 @@ class Layout:
 
         return Paragraph(esc(rejoin(text, words, out)), st)
 
-    def image(self, png: bytes, width_cm: float = 16.0) -> Any:
+    def image(self, png: bytes, width_cm: float = 16.0, *, alt: str) -> Any:
+        """A chart ``width_cm`` wide (at most the page's width and 20 cm tall); ``alt`` is the HTML's text for it."""
         import io
 
         from reportlab.lib.units import cm
@@ -200,14 +176,55 @@ class Layout:
             height, width = 20 * cm, 20 * cm * w / h
         return Image(io.BytesIO(png), width=width, height=height)
 
-    def verdict_cell(self, check: Any) -> tuple[str, str]:
-        """The gate's own verdict for a check, as a word and a colour (the word keeps it readable in
-        greyscale); the report never re-applies a threshold."""
-        if check is None:
-            return "not checked", GREY
-        return {"pass": ("PASS", GREEN), "fail": ("FAIL", RED), "finding": ("FAIL (finding)", AMBER),
-                "not_measured": ("NOT MEASURED", RED if check.blocking else AMBER), "waived": ("WAIVED", AMBER),
-                "not_required": ("NOT REQUIRED", GREY)}[check.verdict]
+    # -- page flow: what the HTML layout reads as no-ops or blocks ---------------------------------------------
+    def space(self, height_cm: float) -> Any:
+        from reportlab.lib.units import cm
+        from reportlab.platypus import Spacer
+
+        return Spacer(1, height_cm * cm)
+
+    def page_break(self) -> Any:
+        from reportlab.platypus import PageBreak
+
+        return PageBreak()
+
+    def cond_page_break(self, height_cm: float) -> Any:
+        """A new page unless ``height_cm`` of the current one is still free."""
+        from reportlab.lib.units import cm
+        from reportlab.platypus import CondPageBreak
+
+        return CondPageBreak(height_cm * cm)
+
+    def keep_together(self, items: list) -> Any:
+        from reportlab.platypus import KeepTogether
+
+        return KeepTogether(items)
+
+    def logo(self, path: Path) -> Any:
+        """The organisation's logo, 1.6 cm square at most, on the left."""
+        from reportlab.lib.units import cm
+        from reportlab.platypus import Image
+
+        return Image(str(path), width=1.6 * cm, height=1.6 * cm, hAlign="LEFT", kind="proportional")
+
+    def contents(self) -> list:
+        """The table of contents (filled in by the document from the H1 headings) on a page of its own."""
+        from reportlab.lib.styles import ParagraphStyle
+        from reportlab.platypus import PageBreak, TableStyle
+        from reportlab.platypus.tableofcontents import TableOfContents
+
+        toc = TableOfContents()
+        toc.tableStyle = TableStyle([("FONTNAME", (0, 0), (-1, -1), self.font), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                     ("RIGHTPADDING", (0, 0), (-1, -1), 0), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
+        toc.levelStyles = [ParagraphStyle("toc1", fontName=self.font, fontSize=10, leading=14, leftIndent=10),
+                           ParagraphStyle("toc2", fontName=self.font, fontSize=8.5, leading=11, leftIndent=24)]
+        return [self.p("Contents", "H1"), toc, PageBreak()]
+
+    def fill(self, col: int, row: int, colour: str, *, white_text: bool = False) -> list:
+        """The table commands that fill cell (``col``, ``row``) with ``colour`` (and set its plain text white)."""
+        at = ((col, row), (col, row))
+        return [("BACKGROUND", *at, self.colors.HexColor(colour))] + (
+            [("TEXTCOLOR", *at, self.colors.white)] if white_text else [])
 
     def verdict_box(self, text: str, passed: bool) -> Any:
         """The verdict line on a green or red fill across the page."""
@@ -230,19 +247,6 @@ class Layout:
                            widths=[5 * cm, 4.5 * cm, 4.5 * cm, 3 * cm],
                            extra=[("ROWBACKGROUNDS", (0, 1), (-1, -1), [self.colors.white]),
                                   ("TOPPADDING", (0, 1), (-1, -1), 10), ("BOTTOMPADDING", (0, 1), (-1, -1), 10)])]
-
-    def gate_table(self, gate: Any) -> Any:
-        """Every check of ``gate``: the gate's own verdict, value, threshold, message and role."""
-        from reportlab.lib.units import cm
-
-        rows = [["Check", "Result", "Value", "Threshold", "Detail"]]
-        extra = []
-        for i, c in enumerate(gate.checks, start=1):
-            word, colour = self.verdict_cell(c)
-            rows.append([c.name, word, fmt(c.value), fmt(c.threshold), f"{c.message}. This check {c.role}."])
-            extra.append(("BACKGROUND", (1, i), (1, i), self.colors.HexColor(colour)))
-        return self.table(rows, widths=[3.8 * cm, 1.6 * cm, 1.6 * cm, 1.8 * cm, 8.2 * cm], extra=extra,
-                          white={(1, i) for i in range(1, len(rows))})
 
 
 def _timestamp(iso: str) -> Any:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from audit.report.context import AuditContext as Context
-from audit.report.formatting import command_words, esc, some
+from audit.report.formatting import CM, command_words, esc, some
 
 __all__ = ["render"]
 
 
 def render(ctx: Context) -> list:
-    from reportlab.lib.units import cm
-
     lay = ctx.lay
     r = ctx.r
     rp = r.reproducibility
@@ -21,7 +19,7 @@ def render(ctx: Context) -> list:
             ["Command line", command_words(rp.get("command_line"))], ["Platform", rp["platform"]],
             ["Model calls (total)", f"{rp['model_calls_total']} calls, {rp['model_rows_total']} rows"]]
     rows += [[f"package {k}", v] for k, v in rp["package_versions"].items()]
-    out.append(lay.table(rows, widths=[4 * cm, 13 * cm]))
+    out.append(lay.table(rows, widths=[4 * CM, 13 * CM]))
     out.append(lay.h2("Configuration used"))
     out.append(lay.config_text(rp.get("config_text")))
     if rp.get("config_overrides"):

@@ -6,32 +6,30 @@ from pathlib import Path
 
 from audit.report.context import AuditContext as Context
 from audit.report.context import protected_source_line
-from audit.report.formatting import cut, esc
+from audit.report.formatting import CM, cut, esc
 from audit.results import SCHEMA_VERSION
 
 __all__ = ["render"]
 
 
 def render(ctx: Context) -> list:
-    from reportlab.lib.units import cm
-    from reportlab.platypus import Image, PageBreak, Spacer
 
     lay = ctx.lay
     r, t, rc = ctx.r, ctx.t, ctx.rc
     out: list = []
     if rc.get("logo") and Path(rc["logo"]).is_file():
-        out.append(Image(str(rc["logo"]), width=1.6 * cm, height=1.6 * cm, hAlign="LEFT", kind="proportional"))
+        out.append(lay.logo(Path(rc["logo"])))
     out.append(lay.p(esc(cut(rc.get("organisation") or "Organisation not set (report.organisation in audit.toml)",
                              300)), "body"))
-    out += [Spacer(1, 0.3 * cm), lay.p(esc(cut(rc.get("title") or t.title, 200)), "title"), Spacer(1, 0.2 * cm),
+    out += [lay.space(0.3), lay.p(esc(cut(rc.get("title") or t.title, 200)), "title"), lay.space(0.2),
             lay.p(esc(t.text("cover_statement")))]
-    out += [Spacer(1, 0.3 * cm), lay.verdict_box(_verdict_line(ctx), r.gate.passed), Spacer(1, 0.2 * cm)]
+    out += [lay.space(0.3), lay.verdict_box(_verdict_line(ctx), r.gate.passed), lay.space(0.2)]
     for line in ctx.failed_lines(brief=True):
         out.append(lay.p("• " + esc(cut(line, 400)), "small"))
     for line in _status_lines(ctx):
         out.append(lay.p("• " + esc(cut(line, 400)), "small"))
     out.append(lay.p(esc(cut(protected_source_line(ctx.t, r.protected or {}), 400)), "small"))
-    out.append(Spacer(1, 0.2 * cm))
+    out.append(lay.space(0.2))
     m, d = r.model, r.data
     rows = [
         ["Item", "Value"],
@@ -48,8 +46,8 @@ def render(ctx: Context) -> list:
         rows.append(["Favourable outcome", _favorable_words(ctx)])
     rows += [["Audit date (UTC)", r.created_at],
              ["Tool", f"xai-audit {r.tool_version}, results schema {SCHEMA_VERSION}"]]
-    out.append(lay.table(rows, widths=[4 * cm, 13 * cm]))
-    out += [Spacer(1, 0.4 * cm), *lay.signoff(), PageBreak()]
+    out.append(lay.table(rows, widths=[4 * CM, 13 * CM]))
+    out += [lay.space(0.4), *lay.signoff(), lay.page_break()]
     return out
 
 

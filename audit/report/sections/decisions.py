@@ -7,14 +7,12 @@ from typing import Any
 from audit.measures.reason_reference import describe
 from audit.report import charts
 from audit.report.context import AuditContext as Context
-from audit.report.formatting import MAX_ROWS, capped, cut, esc, fmt, some
+from audit.report.formatting import CM, MAX_ROWS, capped, cut, esc, fmt, some
 
 __all__ = ["render"]
 
 
 def render(ctx: Context) -> list:
-    from reportlab.platypus import PageBreak
-
     lay = ctx.lay
     r, t = ctx.r, ctx.t
     n = r.config["report"]["adverse_decisions"]
@@ -22,22 +20,17 @@ def render(ctx: Context) -> list:
     chosen = adverse or list(r.decisions[:n])
     configured = r.model.get("favorable_class_source") == "config"
     intro = t.text("decisions_intro" if configured else "decisions_intro_neutral") or t.text("decisions_intro")
-    from reportlab.lib.units import cm
-    from reportlab.platypus import CondPageBreak
-
-    # the heading, its introduction and the first decision (up to about 20 cm) share a page: start on a fresh
+    # the heading, its introduction and the first decision (up to about 20 CM) share a page: start on a fresh
     # one unless that much is left, so that no decision spills a few lines onto a page of its own
-    out = [CondPageBreak(24 * cm), *lay.h1("Principal reasons for individual decisions"), lay.p(esc(intro))]
+    out = [lay.cond_page_break(24), *lay.h1("Principal reasons for individual decisions"), lay.p(esc(intro))]
     if not adverse:
         out.append(lay.p("No adverse outcome was found in the explained sample; the first decisions are shown instead."))
     for i, d in enumerate(chosen):
-        out += ([PageBreak()] if i else []) + _decision_page(ctx, d)
+        out += ([lay.page_break()] if i else []) + _decision_page(ctx, d)
     return out
 
 
 def _decision_page(ctx: Context, d: Any) -> list:
-    from reportlab.lib.units import cm
-
     lay = ctx.lay
     r, t = ctx.r, ctx.t
     e = ctx.expl[d.method]
@@ -56,7 +49,7 @@ def _decision_page(ctx: Context, d: Any) -> list:
         reason_rows.append(["-", "No input pushed this decision towards this outcome.", "", ""])
     if any(t.code(x["feature"]) for x in d.reasons):
         reason_rows[0][0] = "Code"
-    out.append(lay.table(reason_rows, widths=[1.1 * cm, 7.1 * cm, 5.8 * cm, 2.6 * cm]))
+    out.append(lay.table(reason_rows, widths=[1.1 * CM, 7.1 * CM, 5.8 * CM, 2.6 * CM]))
     flagged = [x["feature"] for x in d.reasons if x["feature"] in r.protected.get("attributes", [])]
     if flagged:
         out.append(lay.p("<b>Warning:</b> " + esc(t.text("protected_reason_warning", features=", ".join(flagged))),
@@ -64,7 +57,9 @@ def _decision_page(ctx: Context, d: Any) -> list:
     if d.reasons:
         labels = [f"{x['feature']} = {x['value']}" for x in d.reasons]
         axis = t.text("reasons_axis", outcome=target)
-        out.append(lay.image(charts.reasons_bars(labels, [x["contribution"] for x in d.reasons], axis), 11))
+        alt = (f"Bar chart of this decision's principal reasons ({axis}): "
+               + "; ".join(f"{label}: {x['contribution']:+.4f}" for label, x in zip(labels, d.reasons)) + ".")
+        out.append(lay.image(charts.reasons_bars(labels, [x["contribution"] for x in d.reasons], axis), 11, alt=alt))
     reference = f" {describe(ctx.r.reason_reference, t, short=True)}" if ctx.r.reason_reference else ""
     out.append(lay.p(esc(t.text("selection_method", method=d.method, score=fmt(e.faithfulness_score, 2),
                                 ci=f"{fmt(e.faithfulness_score_ci[0], 2)} to {fmt(e.faithfulness_score_ci[1], 2)}")
@@ -87,16 +82,14 @@ def _decision_page(ctx: Context, d: Any) -> list:
         rows.append(list(vals[i]) + right)
     # The heading is the table's own first row, so it never sits alone at a page foot.
     heading = t.wording.get("values_heading", "Input values")
-    out.append(lay.table([[heading, "", "", ""]] + rows, widths=[4 * cm, 4.2 * cm, 4 * cm, 4.2 * cm],
-                         extra=[("SPAN", (0, 0), (-1, 0))]))
+    out.append(lay.table([[heading, "", "", ""]] + rows, widths=[4 * CM, 4.2 * CM, 4 * CM, 4.2 * CM],
+                         extra=lay.span_heading()))
     return out + lay.left_out(len(vals), len(d.values), "input values", "decisions[].applicant_values")
 
 
 def _recourse(ctx: Context, d: Any, score_words: str) -> list:
     """'What would have changed the decision': the verified counterfactuals in the template's words, or
     why none was found (decisions that were not searched have no such block)."""
-    from reportlab.lib.units import cm
-
     lay = ctx.lay
     rec, run, t = d.recourse, ctx.r.recourse, ctx.t
     if rec is None or run is None:
@@ -113,5 +106,5 @@ def _recourse(ctx: Context, d: Any, score_words: str) -> list:
              or f"New {score_words}"]]
     for i, cf in enumerate(rec["counterfactuals"], start=1):
         rows.append([str(i), t.changes(cf["changes"]), f"{cf['score']:.3f}"])
-    out.append(lay.table(rows, widths=[0.7 * cm, 11.4 * cm, 4.5 * cm]))
+    out.append(lay.table(rows, widths=[0.7 * CM, 11.4 * CM, 4.5 * CM]))
     return out

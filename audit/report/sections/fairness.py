@@ -6,7 +6,7 @@ from typing import Any
 
 from audit.report import charts
 from audit.report.context import AuditContext as Context
-from audit.report.formatting import capped, cut, esc, fmt
+from audit.report.formatting import CM, capped, cut, esc, fmt
 from audit.report.layout import GREY
 
 __all__ = ["render"]
@@ -61,8 +61,6 @@ def fairness_attribute(ctx: Context, attr: str, a: dict[str, Any], with_target: 
 
 def _groups_table(ctx: Context, a: dict[str, Any], with_target: bool, rank: Any) -> list:
     """The attribute's groups (at most ``MAX_ROWS``, chosen by ``rank``) with their rates."""
-    from reportlab.lib.units import cm
-
     lay = ctx.lay
     head = ["Group", "Rows", "Selection rate (95% CI)"] + (["True-positive rate", "False-positive rate"]
                                                            if with_target else []) + ["Judged"]
@@ -74,7 +72,7 @@ def _groups_table(ctx: Context, a: dict[str, Any], with_target: bool, rank: Any)
         rows.append([cut(g["group"]), str(g["rows"]), fmt(g["selection_rate"]) + interval]
                     + ([fmt(g.get("true_positive_rate")), fmt(g.get("false_positive_rate"))] if with_target else [])
                     + ["yes" if g["judged"] else "too small to judge"])
-    widths = [4 * cm, 1.6 * cm, 4.4 * cm] + ([2.5 * cm, 2.5 * cm] if with_target else []) + [2 * cm]
+    widths = [4 * CM, 1.6 * CM, 4.4 * CM] + ([2.5 * CM, 2.5 * CM] if with_target else []) + [2 * CM]
     return [lay.table(rows, widths=widths), *lay.left_out(len(groups), len(a["groups"]), "groups",
                                                           "protected_attributes.outcome_fairness.attributes[].groups")]
 
@@ -82,9 +80,6 @@ def _groups_table(ctx: Context, a: dict[str, Any], with_target: bool, rank: Any)
 def _measures(ctx: Context, attr: str, a: dict[str, Any], with_target: bool, rank: Any) -> Any:
     """The selection-rate chart (with the four-fifths line from the gate's threshold) kept together with the
     table of measures and the gate's verdicts."""
-    from reportlab.lib.units import cm
-    from reportlab.platypus import KeepTogether
-
     lay = ctx.lay
     ratio = a.get("selection_rate_ratio")
     highest = next((g["selection_rate"] for g in a["groups"] if ratio and g["group"] == ratio["highest"]), None)
@@ -92,7 +87,10 @@ def _measures(ctx: Context, attr: str, a: dict[str, Any], with_target: bool, ran
     threshold = ratio_check.threshold if ratio_check is not None else None
     line = None if highest is None or threshold is None else threshold * highest
     chart = lay.image(charts.selection_rates(capped(a["groups"], rank=rank, limit=charts.MAX_BARS), line,
-                                             f"{threshold:g} x the highest judged rate" if line is not None else ""), 13)
+                                             f"{threshold:g} x the highest judged rate" if line is not None else ""), 13,
+                      alt=f"Bar chart of the selection rate with its 95% interval per group of {attr}: "
+                          + "; ".join(f"{cut(g['group'])} {fmt(g['selection_rate'])}" for g in a["groups"][:charts.MAX_BARS])
+                          + ".")
     rows = [["Measure", "Value (95% CI)", "Threshold", "Gate"]]
     extra = []
     for key, label in (("selection_rate_ratio", "selection-rate ratio (lowest / highest)"),
@@ -111,6 +109,5 @@ def _measures(ctx: Context, attr: str, a: dict[str, Any], with_target: bool, ran
         digits = 0 if key == "group_size" else 3
         rows.append([label, value, fmt(check.threshold, digits) if check and check.threshold is not None else "none",
                      word])
-        extra += [("BACKGROUND", (3, len(rows) - 1), (3, len(rows) - 1), lay.colors.HexColor(colour)),
-                  ("TEXTCOLOR", (3, len(rows) - 1), (3, len(rows) - 1), lay.colors.white)]
-    return KeepTogether([chart, lay.table(rows, widths=[5.5 * cm, 5 * cm, 2.5 * cm, 4 * cm], extra=extra)])
+        extra += lay.fill(3, len(rows) - 1, colour, white_text=True)
+    return lay.keep_together([chart, lay.table(rows, widths=[5.5 * CM, 5 * CM, 2.5 * CM, 4 * CM], extra=extra)])

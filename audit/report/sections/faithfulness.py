@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from audit.report.context import AuditContext as Context
-from audit.report.formatting import cut, esc, fmt
+from audit.report.formatting import CM, cut, esc, fmt
 
 __all__ = ["render"]
 
@@ -24,8 +24,6 @@ def render(ctx: Context) -> list:
 
 def _scorecard(ctx: Context) -> Any:
     """One row per method: score with interval, the gate's verdict, additivity, stability, randomisation."""
-    from reportlab.lib.units import cm
-
     lay, r = ctx.lay, ctx.r
     rows = [["Method", "Score (95% CI)", "Status", "Additivity error", "Stability", "Randomisation similarity"]]
     extra = []
@@ -37,8 +35,8 @@ def _scorecard(ctx: Context) -> Any:
                      f"{word} (min {float(check.threshold)})" if check else word, fmt(e.additivity_error, 4) if e.additivity_error is not None else "not promised",
                      fmt(e.stability, 2) if e.stability is not None else "deterministic",
                      fmt(rand, 2) if rand is not None else (e.randomisation or {}).get("not_run", "n/a")])
-        extra.append(("BACKGROUND", (2, i), (2, i), lay.colors.HexColor(colour)))
-    return lay.table(rows, widths=[2.6 * cm, 3.4 * cm, 2.4 * cm, 2.6 * cm, 2.4 * cm, 3.6 * cm], extra=extra,
+        extra += lay.fill(2, i, colour)
+    return lay.table(rows, widths=[2.6 * CM, 3.4 * CM, 2.4 * CM, 2.6 * CM, 2.4 * CM, 3.6 * CM], extra=extra,
                      white={(2, i) for i in range(1, len(rows))})
 
 
@@ -63,8 +61,6 @@ def _summary_notes(ctx: Context) -> list:
 
 def _metrics(ctx: Context, e: Any) -> list:
     """One method's metrics with their controls, then its findings."""
-    from reportlab.lib.units import cm
-
     lay = ctx.lay
     out = [lay.h2(f"{e.method}: metrics with controls")]
     rows = [["Metric", "Value (95% CI)", "Random control", "Reference", "Normalised", "Better", "Model calls"]]
@@ -87,5 +83,5 @@ def _metrics(ctx: Context, e: Any) -> list:
             control = fmt(m["random_control"], 4) if "random_control" in m else ""
             rows.append([name.replace("_", " "), fmt(m["value"], 4), control, "", "",
                          "higher" if m.get("higher_is_better") else "lower", ""])
-    out.append(lay.table(rows, widths=[3.5 * cm, 3.8 * cm, 2.1 * cm, 2.1 * cm, 1.9 * cm, 1.5 * cm, 2.1 * cm]))
+    out.append(lay.table(rows, widths=[3.5 * CM, 3.8 * CM, 2.1 * CM, 2.1 * CM, 1.9 * CM, 1.5 * CM, 2.1 * CM]))
     return out + [lay.p("Finding: " + esc(cut(finding, 600)), "small") for finding in e.findings]

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from audit.report.context import AuditContext as Context
-from audit.report.formatting import esc, fmt
+from audit.report.formatting import CM, esc, fmt
 
 __all__ = ["render"]
 
 
 def render(ctx: Context) -> list:
-    from reportlab.lib.units import cm
-
     lay = ctx.lay
     perf = ctx.r.performance
     out = [*lay.h1("Model performance")]
@@ -23,7 +21,7 @@ def render(ctx: Context) -> list:
     role = perf.get("data_role", "unknown")
     rows = [["Measure", f"Value ({role} data)"]] + [[k.replace("_", " "), fmt(v)] for k, v in perf.items()
                                      if isinstance(v, (int, float)) and k != "rows"]
-    out.append(lay.table(rows, widths=[6 * cm, 4 * cm]))
+    out.append(lay.table(rows, widths=[6 * CM, 4 * CM]))
     cm_ = perf.get("confusion_matrix")
     if cm_ and len(cm_["labels"]) > 8:  # a grid wider than the page: said, and left to results.json
         out.append(lay.p(esc(f"The confusion matrix has {len(cm_['labels']):,} classes, too many to print "

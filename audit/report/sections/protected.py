@@ -6,7 +6,7 @@ from typing import Any
 
 from audit.report.context import AuditContext as Context
 from audit.report.context import protected_source_line
-from audit.report.formatting import cut, esc, some
+from audit.report.formatting import CM, cut, esc, some
 
 __all__ = ["render"]
 
@@ -44,8 +44,6 @@ def _flip_cell(flip: dict[str, Any] | None) -> str:
 
 def _flip_table(ctx: Context) -> Any:
     """Per attribute: whether it is a model input, the flip test's result and the gate's verdict."""
-    from reportlab.lib.units import cm
-
     lay, prot, gate = ctx.lay, ctx.r.protected, ctx.r.gate
     rows = [["Attribute", "Model input", "Decisions changed (95% CI)", "Gate"]]
     extra = []
@@ -57,9 +55,8 @@ def _flip_table(ctx: Context) -> Any:
         word, colour = lay.verdict_cell(next((c for c in verdicts if not c.passed), verdicts[0] if verdicts else None))
         rows.append([cut(attr), "yes" if attr in prot.get("direct_inputs", []) else "no",
                      _flip_cell(flip), word])
-        extra += [("BACKGROUND", (3, len(rows) - 1), (3, len(rows) - 1), lay.colors.HexColor(colour)),
-                  ("TEXTCOLOR", (3, len(rows) - 1), (3, len(rows) - 1), lay.colors.white)]
-    return lay.table(rows, widths=[3.5 * cm, 2.2 * cm, 6.3 * cm, 5 * cm], extra=extra)
+        extra += lay.fill(3, len(rows) - 1, colour, white_text=True)
+    return lay.table(rows, widths=[3.5 * CM, 2.2 * CM, 6.3 * CM, 5 * CM], extra=extra)
 
 
 def _weight_table(ctx: Context) -> list:
@@ -79,8 +76,6 @@ def _weight_table(ctx: Context) -> list:
 
 def _proxies(ctx: Context) -> list:
     """The inputs most associated with each protected attribute (none when none was measured)."""
-    from reportlab.lib.units import cm
-
     lay, prot = ctx.lay, ctx.r.protected
     if not prot.get("proxies"):
         return []
@@ -90,4 +85,4 @@ def _proxies(ctx: Context) -> list:
         for item in items:
             shares = ", ".join(f"{k} {v:.1%}" for k, v in item.get("attribution_share", {}).items())
             rows.append([cut(attr), cut(item["feature"]), f"{item['association']:.3f}", shares])
-    return out + [lay.table(rows, widths=[3.5 * cm, 3.5 * cm, 2.5 * cm, 7.5 * cm])]
+    return out + [lay.table(rows, widths=[3.5 * CM, 3.5 * CM, 2.5 * CM, 7.5 * CM])]

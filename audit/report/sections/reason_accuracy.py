@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from audit.measures.reason_reference import describe
 from audit.report.context import AuditContext as Context
-from audit.report.formatting import esc
+from audit.report.formatting import CM, esc
 
 __all__ = ["render"]
 
 
 def render(ctx: Context) -> list:
     """Direction words verified by the model, reason stability and coverage, with the gate's verdicts."""
-    from reportlab.lib.units import cm
-
     lay = ctx.lay
     out = [*lay.h1("Reason accuracy")]
     summary = ctx.r.reason_directions
@@ -33,7 +31,7 @@ def render(ctx: Context) -> list:
                   f"{stability['share_unchanged']:.1%} of {stability['decisions']} decisions x "
                   f"{stability['redraws']} draws of {stability['background_rows']} rows ({stability['method']})"],
                  ["Decisions unchanged under every draw", f"{stability['decisions_always_unchanged']:.1%}"]]
-    out.append(lay.table(rows, widths=[8 * cm, 9 * cm]))
+    out.append(lay.table(rows, widths=[8 * CM, 9 * CM]))
     out += _between(ctx, summary.get("between_explainers") or [])
     for name in ("reason_directions", "reason_stability"):
         check = ctx.r.gate.check(name)
@@ -49,8 +47,6 @@ def render(ctx: Context) -> list:
 
 def _between(ctx: Context, pairs: list[dict]) -> list:
     """How far the explainers that passed the gate agree on the adverse decisions' principal reasons."""
-    from reportlab.lib.units import cm
-
     lay = ctx.lay
     if not pairs:
         return [lay.p(esc(ctx.t.text("reason_agreement_none")), "small")]
@@ -58,4 +54,4 @@ def _between(ctx: Context, pairs: list[dict]) -> list:
     rows += [[" and ".join(p["methods"]), str(p["decisions"]), f"{p['same_set_share']:.0%}",
               f"{p['mean_overlap']:.0%}", f"{p['same_first_share']:.0%}"] for p in pairs]
     return [lay.p(esc(ctx.t.text("reason_agreement_text")), "small"),
-            lay.table(rows, widths=[5 * cm, 2.3 * cm, 3.2 * cm, 3 * cm, 3.5 * cm])]
+            lay.table(rows, widths=[5 * CM, 2.3 * CM, 3.2 * CM, 3 * CM, 3.5 * CM])]

@@ -5,14 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from audit.report.context import AuditContext as Context
-from audit.report.formatting import capped, cut, esc, some
+from audit.report.formatting import CM, capped, cut, esc, some
 
 __all__ = ["render"]
 
 
 def render(ctx: Context) -> list:
-    from reportlab.lib.units import cm
-
     lay = ctx.lay
     r, d = ctx.r, ctx.r.data
     out = [*lay.h1("Scope and data"), lay.p(esc(ctx.t.text("scope_text")))]
@@ -28,10 +26,10 @@ def render(ctx: Context) -> list:
         total = sum(d["class_balance"].values())
         rows.append(["Class balance (target)", some([f"{k}: {v} ({v / total:.1%})" for k, v in d["class_balance"].items()],
                                                     "classes", "results.json (data.class_balance)")])
-    out.append(lay.table(rows, widths=[4 * cm, 13 * cm]))
+    out.append(lay.table(rows, widths=[4 * CM, 13 * CM]))
     out.append(lay.h2("Missing values per input"))
     mv = capped(list(d["missing_values"].items()), rank=lambda kv: kv[1] == 0)  # those with gaps first
     out.append(lay.table([["Input", "Missing", "Share"]] +
                          [[cut(k), str(v), f"{v / max(d['rows'], 1):.1%}"] for k, v in mv],
-                         widths=[6 * cm, 3 * cm, 3 * cm]))
+                         widths=[6 * CM, 3 * CM, 3 * CM]))
     return out + lay.left_out(len(mv), len(d["missing_values"]), "inputs", "data.missing_values")

@@ -7,7 +7,7 @@ from typing import Any
 
 from audit.report import validation_charts as charts
 from audit.report.context import AuditContext as Context
-from audit.report.formatting import esc, fmt
+from audit.report.formatting import CM, esc, fmt
 
 __all__ = ["render"]
 
@@ -37,8 +37,6 @@ def _ci(values: list[float] | None) -> str:
 
 
 def _calibration(ctx: Context, record: dict[str, Any]) -> list:
-    from reportlab.lib.units import cm
-
     lay, cal = ctx.lay, record["calibration"]
     out = [lay.h2("Calibration")]
     if cal is None:
@@ -51,13 +49,13 @@ def _calibration(ctx: Context, record: dict[str, Any]) -> list:
             ["Calibration slope (1 = calibrated)", fmt(cal["slope"])],
             ["Spiegelhalter z (p-value)", f"{fmt(sp['z'])} ({fmt(sp['p_value'], 4)})"],
             [f"Hosmer-Lemeshow statistic, {hl['df']} df (p-value)", f"{fmt(hl['statistic'])} ({fmt(hl['p_value'], 4)})"]]
-    return out + [lay.table(rows, widths=[10 * cm, 6 * cm]), lay.image(charts.reliability(cal["bins"]), 9),
+    return out + [lay.table(rows, widths=[10 * CM, 6 * CM]), lay.image(charts.reliability(cal["bins"]), 9, alt=(
+        f"Reliability diagram: observed favourable rate against the mean predicted probability in {len(cal['bins'])} "
+        "bins, with the diagonal of perfect calibration; the measures are in the table above.")),
                   lay.p(esc(ctx.t.text("calibration_text", bins=len(cal["bins"]))), "small")]
 
 
 def _discrimination(ctx: Context, record: dict[str, Any]) -> list:
-    from reportlab.lib.units import cm
-
     lay, disc, bands = ctx.lay, record["discrimination"], record["score_bands"]
     if disc is None or disc.get("auc") is None:
         return []
@@ -65,21 +63,21 @@ def _discrimination(ctx: Context, record: dict[str, Any]) -> list:
     rows = [["Measure", "Value", "95% interval (bootstrap)"],
             ["AUC", fmt(disc["auc"]), _ci(disc["auc_ci95"])], ["Gini (2 AUC - 1)", fmt(disc["gini"]), _ci(disc["gini_ci95"])],
             ["Kolmogorov-Smirnov", fmt(disc["ks"]), _ci(disc["ks_ci95"])]]
-    out.append(lay.table(rows, widths=[6 * cm, 3 * cm, 6 * cm]))
+    out.append(lay.table(rows, widths=[6 * CM, 3 * CM, 6 * CM]))
     if record.get("score_histogram"):
-        out += [lay.image(charts.score_distributions(record["score_histogram"]), 12),
+        out += [lay.image(charts.score_distributions(record["score_histogram"]), 12,
+                          alt="Histograms of the predicted probability of the favourable outcome for rows whose "
+                              "outcome was favourable and for rows whose outcome was adverse."),
                 lay.p(esc(ctx.t.text("discrimination_text")), "small")]
     table = [["Band", "Score range", "Rows", "Favourable rate", "Mean predicted", "Cum. favourable", "Cum. adverse"]]
     table += [[str(b["band"]), f"{b['score_range'][0]:.3f} - {b['score_range'][1]:.3f}", str(b["count"]),
                f"{b['favourable_rate']:.1%}", f"{b['mean_predicted']:.3f}", f"{b['cumulative_favourable_share']:.1%}",
                f"{b['cumulative_adverse_share']:.1%}"] for b in bands]
     return out + [lay.p(esc(ctx.t.text("bands_text")), "small"),
-                  lay.table(table, widths=[1.2 * cm, 3 * cm, 1.6 * cm, 2.6 * cm, 2.6 * cm, 2.6 * cm, 2.4 * cm])]
+                  lay.table(table, widths=[1.2 * CM, 3 * CM, 1.6 * CM, 2.6 * CM, 2.6 * CM, 2.6 * CM, 2.4 * CM])]
 
 
 def _stability(ctx: Context, record: dict[str, Any]) -> list:
-    from reportlab.lib.units import cm
-
     lay, st = ctx.lay, record["population_stability"]
     out = [lay.h2("Population stability")]
     if st is None:
@@ -92,8 +90,10 @@ def _stability(ctx: Context, record: dict[str, Any]) -> list:
         rows.append(["Score (PSI)", fmt(st["score"]["psi"], 4), ""])
     ranked = sorted(st["inputs"].items(), key=lambda kv: -kv[1]["psi"])
     rows += [[name, fmt(rec["psi"], 4), ", ".join(rec["unseen_categories"][:5])] for name, rec in ranked[:15]]
-    out.append(lay.table(rows, widths=[6 * cm, 3 * cm, 7 * cm]))
-    return out + [lay.image(charts.stability_bars(st, finding, fail), 13)] + \
+    out.append(lay.table(rows, widths=[6 * CM, 3 * CM, 7 * CM]))
+    return out + [lay.image(charts.stability_bars(st, finding, fail), 13, alt=(
+        f"Bar chart of the population stability index of the score and the inputs (finding above {finding:g}, shift "
+        f"above {fail:g}); the values are in the table above."))] + \
         lay.left_out(min(len(ranked), 15), len(ranked), "inputs", "validation.population_stability.inputs")
 
 
@@ -104,8 +104,6 @@ def _psi_bands(ctx: Context) -> tuple[float, float]:
 
 
 def _directions(ctx: Context, record: dict[str, Any]) -> list:
-    from reportlab.lib.units import cm
-
     lay, directions = ctx.lay, record["expected_directions"]
     out = [lay.h2("Expected directions")]
     if not directions:
@@ -116,7 +114,7 @@ def _directions(ctx: Context, record: dict[str, Any]) -> list:
         rows.append([name, rec["expected"], f"{rec['violation_share']:.1%} of {rec['rows']}",
                      f"{rec['ale_change']:+.3f}", word])
     return out + [lay.p(esc(ctx.t.text("directions_text")), "small"),
-                  lay.table(rows, widths=[4.5 * cm, 2.5 * cm, 3.5 * cm, 2.5 * cm, 3 * cm])]
+                  lay.table(rows, widths=[4.5 * CM, 2.5 * CM, 3.5 * CM, 2.5 * CM, 3 * CM])]
 
 
 def _effects(ctx: Context, record: dict[str, Any]) -> list:
@@ -125,4 +123,6 @@ def _effects(ctx: Context, record: dict[str, Any]) -> list:
         return []
     out = [lay.h2("Effect curves"), lay.p(esc(ctx.t.text("effects_text", rows=record["effects"][0]["rows"],
                                                           ale_rows=record["effects"][0]["ale_rows"])), "small")]
-    return out + [lay.image(charts.effect_curves(e), 10) for e in record["effects"]]
+    return out + [lay.image(charts.effect_curves(e), 10, alt=(
+        f"Effect curves of {e['feature']} on the favourable score: individual conditional expectation curves, their "
+        "mean (partial dependence) and the accumulated local effect.")) for e in record["effects"]]

@@ -6,26 +6,24 @@ from pathlib import Path
 from typing import Any
 
 from audit.report.context import CompareContext as Context
-from audit.report.formatting import cut, esc
+from audit.report.formatting import CM, cut, esc
 
 __all__ = ["render"]
 
 
 def render(ctx: Context) -> list:
-    from reportlab.lib.units import cm
-    from reportlab.platypus import PageBreak, Spacer
 
     lay = ctx.lay
     r = ctx.r
     g = r.gate
     out = [lay.p(esc(cut(r.report.get("organisation") or "Organisation not set (report.organisation in audit.toml)",
                          300))),
-           Spacer(1, 0.3 * cm), lay.p(esc(ctx.title), "title"), Spacer(1, 0.2 * cm),
+           lay.space(0.3), lay.p(esc(ctx.title), "title"), lay.space(0.2),
            lay.p(esc(ctx.t.text("compare_statement")))]
     blocking = [c for c in g.checks if c.blocking]
     line = (f"VERDICT: {'PASSED' if g.passed else 'FAILED'} — {sum(c.passed for c in blocking)} of {len(blocking)} "
             f"blocking checks passed ({len(g.checks) - len(g.failed)} of {len(g.checks)} checks in all)")
-    out += [Spacer(1, 0.3 * cm), lay.verdict_box(line, g.passed), Spacer(1, 0.2 * cm)]
+    out += [lay.space(0.3), lay.verdict_box(line, g.passed), lay.space(0.2)]
     for c in g.failed:
         kind = "blocking failure" if c.blocking else "finding, does not block"
         out.append(lay.p("• " + esc(cut(f"{c.name}: {c.message}", 600) + f" ({kind})"), "small"))
@@ -37,8 +35,8 @@ def render(ctx: Context) -> list:
             ["Compared from", "both models, audited here on the same rows with one seed" if r.mode == "models"
              else "two results.json files (no rows re-predicted; see the appendix)"],
             ["Date (UTC)", r.created_at], ["Tool", f"xai-audit {r.tool_version}"]]
-    out += [Spacer(1, 0.2 * cm), lay.table(rows, widths=[4 * cm, 13 * cm]), Spacer(1, 0.4 * cm),
-            *lay.signoff(), PageBreak()]
+    out += [lay.space(0.2), lay.table(rows, widths=[4 * CM, 13 * CM]), lay.space(0.4),
+            *lay.signoff(), lay.page_break()]
     return out
 
 

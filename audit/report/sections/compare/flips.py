@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from audit.report.context import CompareContext as Context
-from audit.report.formatting import capped, cut, esc
+from audit.report.formatting import CM, capped, cut, esc
 
 __all__ = ["render"]
 
 
 def render(ctx: Context) -> list:
-    from reportlab.lib.units import cm
-
     lay = ctx.lay
     f = ctx.r.flips
     out = [*lay.h1("Decisions that flip")]
@@ -23,7 +21,7 @@ def render(ctx: Context) -> list:
         a, b = pair.split(" -> ")
         rows.append([cut(f"{ctx.outcome(a)} → {ctx.outcome(b)}", 250), str(n)])
     rows.append(["unchanged", str(f["rows"] - f["flipped"])])
-    out.append(lay.table(rows, widths=[10 * cm, 3 * cm]))
+    out.append(lay.table(rows, widths=[10 * CM, 3 * CM]))
     out += lay.left_out(len(transitions), len(f["transitions"]), "changes of decision", "flips.transitions")
     for attr, g in f["by_group"].items():
         out.append(lay.h2(f"By {attr}"))
@@ -35,7 +33,7 @@ def render(ctx: Context) -> list:
             else:
                 rows.append([cut(grp["group"]), str(grp["rows"]), str(grp["flipped"]), f"{grp['rate']:.1%}",
                              str(grp["to_adverse"]), f"{grp['adverse_rate']:.1%}"])
-        out.append(lay.table(rows, widths=[4 * cm, 1.8 * cm, 2.2 * cm, 2.6 * cm, 3.6 * cm, 2.8 * cm]))
+        out.append(lay.table(rows, widths=[4 * CM, 1.8 * CM, 2.2 * CM, 2.6 * CM, 3.6 * CM, 2.8 * CM]))
         out += lay.left_out(len(groups), len(g["groups"]), "groups", "flips.by_group")
         out += ctx.verdicts(f"group_flip:{attr}")
     return out + ctx.verdicts("flip_rate")

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from audit.report.context import CompareContext as Context
-from audit.report.formatting import esc, fmt
+from audit.report.formatting import CM, esc, fmt
 
 __all__ = ["render"]
 
 
 def render(ctx: Context) -> list:
-    from reportlab.lib.units import cm
-
     lay = ctx.lay
     perf = ctx.r.performance
     out = [*lay.h1("Performance: baseline against candidate")]
@@ -25,5 +23,5 @@ def render(ctx: Context) -> list:
         ci = v["delta_ci95"]
         rows.append([k.replace("_", " "), fmt(v["baseline"]), fmt(v["candidate"]), f"{v['delta']:+.3f}",
                      f"{ci[0]:+.3f} to {ci[1]:+.3f}" if ci[0] is not None else "not available"])
-    out.append(lay.table(rows, widths=[3.6 * cm, 2.6 * cm, 2.6 * cm, 2.8 * cm, 5.4 * cm]))
+    out.append(lay.table(rows, widths=[3.6 * CM, 2.6 * CM, 2.6 * CM, 2.8 * CM, 5.4 * CM]))
     return out + ctx.verdicts("performance")
