@@ -143,6 +143,8 @@ def run(
                                                              "of the score, CSI of each input) against it.")] = None,
     format_: Annotated[str, typer.Option("--format", help="text, or github: also print the gate's failures as "
                                                           "GitHub Actions annotations on stdout.")] = "text",
+    html: Annotated[bool, typer.Option("--html", help="Also write report.html: the same report as one self-contained "
+                                                      "HTML file (contents sidebar, sortable tables).")] = False,
     mlflow: Annotated[bool, typer.Option("--mlflow", help="Also log report.pdf, results.json, faithfulness scores, "
                                                           "the verdict and the SHA-256s to MLflow (the active run or "
                                                           "a new one; needs the mlflow extra).")] = False,
@@ -158,7 +160,8 @@ def run(
         opts = RunOptions(model, data, out, config=config, target=target, explainers=explainers, seed=seed,
                           trust_model=trust_model, model_class=model_class, oracle=oracle, device=device,
                           class_=class_, template=template, rows=rows, junit=junit, no_target=no_target,
-                          data_role=data_role, scheduler=scheduler, mlflow=mlflow, reference_data=reference_data)
+                          data_role=data_role, scheduler=scheduler, mlflow=mlflow, reference_data=reference_data,
+                          html=html)
         result, code = _run(opts, err if not quiet else None)
         if format_ == "github":
             typer.echo(github_annotations(result))
@@ -219,6 +222,7 @@ class RunOptions:
     scheduler: str | None = None
     mlflow: bool = False
     reference_data: Path | None = None
+    html: bool = False
 
     def overrides(self) -> dict[str, Any]:
         """The audit.toml keys the options set (a None value leaves the file's)."""
@@ -250,8 +254,8 @@ def _run(opts: RunOptions, console: Console | None) -> tuple[AuditResult, int]:
         progress.note(warning)
     if console and result.data.get("target_source") == "inferred":
         typer.echo(f"Target column {result.data['target']!r} inferred (pass --target COL or --no-target to change).")
-    with progress.step("Writing report.pdf and results.json"):
-        paths = write_outputs(result, opts.out, template=tpl, junit=opts.junit)
+    with progress.step("Writing report.pdf" + (", report.html" if opts.html else "") + " and results.json"):
+        paths = write_outputs(result, opts.out, template=tpl, junit=opts.junit, html=opts.html)
     if opts.mlflow:
         from audit.commands.tracking import log_audit
 
@@ -462,6 +466,48 @@ def _compare(baseline: Path, candidate: Path, data: Path | None, config_path: Pa
         for c in result.gate.failed:
             console.print(f"  [red]✗[/] {escape(c.name)}: {escape(c.message)}", highlight=False)
     return result
+
+
+@app.command("render")
+def render(
+    results: Annotated[Path, typer.Argument(help="A results.json written by `audit run`.")],
+    html: Annotated[bool, typer.Option("--html", help="Write report.html.")] = False,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Write report.pdf.")] = False,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: the folder of RESULTS).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No output but errors.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """Rebuild report.pdf and/or report.html from a stored results.json (both when neither --pdf nor --html is
+    given). The PDF is byte-identical to the one `audit run` wrote with the same tool version."""
+    err = Console(stderr=True, soft_wrap=True)
+
+    def work() -> int:
+        paths = _render(results, out if out is not None else results.parent, pdf=pdf or not html, html=html or not pdf)
+        if not quiet:
+            typer.echo("Written: " + ", ".join(str(p) for p in paths.values()))
+        return 0
+
+    raise typer.Exit(_guarded(work, err, debug))
+
+
+def _render(results: Path, out: Path, *, pdf: bool, html: bool) -> dict[str, Path]:
+    """The reports of the results.json at ``results``, written into ``out`` (the template the run used)."""
+    from audit.errors import InputError
+    from audit.loading import read_results_file
+    from audit.report import write_reports
+    from audit.stored import result_from_json
+    from report_templates import load_template
+
+    record = read_results_file(results)
+    try:
+        result = result_from_json(record)
+        template_name = record["config"]["report"]["template"]
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        where = f" (no {exc.args[0]!r})" if isinstance(exc, KeyError) else f" ({str(exc)[:120]})"
+        raise InputError(f"RESULTS {results}: not a complete results.json{where}. Give the results.json that "
+                         "`audit run` wrote, unedited.") from None
+    _check_output_paths(out, None)
+    return write_reports(result, out, template=load_template(template_name), pdf=pdf, html=html)
 
 
 @app.command("schema")

@@ -1,4 +1,4 @@
-"""Writing the outputs: results.json, report.pdf and optional JUnit XML, atomically.
+"""Writing the outputs: results.json, report.pdf, optional report.html and JUnit XML, atomically.
 
 Everything is rendered into a temporary folder beside ``out`` (:mod:`audit.atomic`); only when all files
 are complete are they moved into place, so a failed run never leaves a half-written report that looks
@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape, quoteattr
 from audit.atomic import atomic_outputs
 from audit.results import AuditResult, CompareResult
 
-__all__ = ["write_outputs", "write_compare_outputs", "junit_xml"]
+__all__ = ["write_outputs", "write_reports", "write_compare_outputs", "junit_xml"]
 
 
 def junit_xml(result: AuditResult | CompareResult) -> str:
@@ -44,13 +44,32 @@ def junit_xml(result: AuditResult | CompareResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_outputs(result: AuditResult, out: Path, *, template: Any, junit: Path | None = None) -> dict[str, Path]:
-    """Render and atomically place ``report.pdf`` and ``results.json`` in ``out``."""
+def write_outputs(result: AuditResult, out: Path, *, template: Any, junit: Path | None = None,
+                  html: bool = False) -> dict[str, Path]:
+    """Render and atomically place ``report.pdf`` and ``results.json`` (and, with ``html``, ``report.html``) in
+    ``out``."""
+    files = {"json": ("results.json", lambda path: path.write_text(result.dumps(), encoding="utf-8")),
+             **_reports(result, template, pdf=True, html=html)}
+    return _write_atomically(out, files, junit_xml(result) if junit is not None else None, junit)
+
+
+def write_reports(result: AuditResult, out: Path, *, template: Any, pdf: bool = True,
+                  html: bool = True) -> dict[str, Path]:
+    """Render ``report.pdf`` and/or ``report.html`` of a stored result (``audit render``) into ``out``, atomically
+    (results.json is not rewritten)."""
+    return _write_atomically(out, _reports(result, template, pdf=pdf, html=html), None, None)
+
+
+def _reports(result: AuditResult, template: Any, *, pdf: bool, html: bool) -> dict[str, tuple[str, Callable[[Path], None]]]:
+    from audit.report.html import render_html
     from audit.report.pdf import render_pdf
 
-    files = {"json": ("results.json", lambda path: path.write_text(result.dumps(), encoding="utf-8")),
-             "pdf": ("report.pdf", lambda path: render_pdf(result, template, path))}
-    return _write_atomically(out, files, junit_xml(result) if junit is not None else None, junit)
+    files: dict[str, tuple[str, Callable[[Path], None]]] = {}
+    if pdf:
+        files["pdf"] = ("report.pdf", lambda path: render_pdf(result, template, path))
+    if html:
+        files["html"] = ("report.html", lambda path: render_html(result, template, path))
+    return files
 
 
 def write_compare_outputs(result: CompareResult, out: Path, *, template: Any,
