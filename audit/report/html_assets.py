@@ -34,6 +34,7 @@ main section { margin-bottom: 2em; }
 h2 { color: var(--primary); font-size: 1.35rem; border-bottom: 1px solid #d0d7de; padding-bottom: 0.2em;
   margin-top: 1.4em; }
 h3 { color: var(--primary); font-size: 1.08rem; margin: 1.2em 0 0.4em; }
+h2, h3 { scroll-margin-top: 0.6em; }
 p { margin: 0 0 0.55em; }
 p.small { font-size: 0.84rem; color: var(--muted); }
 p.title { font-size: 1.5rem; font-weight: bold; color: var(--primary); }
