@@ -474,6 +474,8 @@ def render(
     html: Annotated[bool, typer.Option("--html", help="Write report.html.")] = False,
     pdf: Annotated[bool, typer.Option("--pdf", help="Write report.pdf.")] = False,
     out: Annotated[Path | None, typer.Option(help="Output folder (default: the folder of RESULTS).")] = None,
+    template: Annotated[str | None, typer.Option(help="Report template (default: the one the run used, "
+                                                      "config.report.template in RESULTS).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No output but errors.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
@@ -482,7 +484,8 @@ def render(
     err = Console(stderr=True, soft_wrap=True)
 
     def work() -> int:
-        paths = _render(results, out if out is not None else results.parent, pdf=pdf or not html, html=html or not pdf)
+        paths = _render(results, out if out is not None else results.parent, template, pdf=pdf or not html,
+                        html=html or not pdf)
         if not quiet:
             typer.echo("Written: " + ", ".join(str(p) for p in paths.values()))
         return 0
@@ -490,8 +493,8 @@ def render(
     raise typer.Exit(_guarded(work, err, debug))
 
 
-def _render(results: Path, out: Path, *, pdf: bool, html: bool) -> dict[str, Path]:
-    """The reports of the results.json at ``results``, written into ``out`` (the template the run used)."""
+def _render(results: Path, out: Path, template: str | None, *, pdf: bool, html: bool) -> dict[str, Path]:
+    """The reports of the results.json at ``results``, written into ``out`` (``template``, else the run's)."""
     from audit.errors import InputError
     from audit.loading import read_results_file
     from audit.report import write_reports
@@ -507,7 +510,8 @@ def _render(results: Path, out: Path, *, pdf: bool, html: bool) -> dict[str, Pat
         raise InputError(f"RESULTS {results}: not a complete results.json{where}. Give the results.json that "
                          "`audit run` wrote, unedited.") from None
     _check_output_paths(out, None)
-    return write_reports(result, out, template=load_template(template_name), pdf=pdf, html=html)
+    tpl = load_template(template or template_name)  # a bad name or file: an InputError naming it
+    return write_reports(result, out, template=tpl, pdf=pdf, html=html)
 
 
 @app.command("schema")
