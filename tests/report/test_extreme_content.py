@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -204,3 +205,24 @@ def test_compare_report_lays_out_any_legal_content(base, x):
     from audit.report import write_compare_outputs
 
     _render(write_compare_outputs, _extreme_compare(base[1], x))
+
+
+HOSTILE = Extremes({**ALL_AT_ONCE, "feature": "<script>alert(1)</script>" * 200, "value": '"><img src=x onerror=alert(1)>',
+                    "organisation": "<b>&amp;</b> & <a href='https://example.org'>x</a>", "group": "</td></table>" * 50,
+                    "message": "<!-- " * 2000})
+
+
+@pytest.mark.parametrize("x", [ALL_AT_ONCE, HOSTILE], ids=["all_at_once", "markup_in_the_data"])
+def test_html_report_holds_any_legal_content_escaped(base, x):
+    """The HTML twin of the extreme audit: every value from the data is text, never markup; only the layout's own
+    tags appear, and no URL."""
+    from audit.report.html import html_report
+    from report_templates import load_template
+
+    page = html_report(_extreme_audit(base[0], x), load_template("credit_decision"))
+    tags = set(re.findall(r"<(?:/)?([a-zA-Z][a-zA-Z0-9]*)", page))
+    assert tags <= {"html", "head", "meta", "title", "style", "body", "a", "header", "h1", "h2", "h3", "p", "span",
+                    "div", "nav", "ol", "li", "main", "section", "table", "colgroup", "col", "thead", "tbody", "tr",
+                    "th", "td", "button", "b", "br", "figure", "img", "footer", "script"}, tags
+    assert page.count("<script") == 1 and "<img src=x" not in page and "<!-- <!--" not in page
+    assert not re.search(r"<[a-z]+\s[^<>]*(href|src)=['\"]?https?:", page)  # a URL in the data stays text
