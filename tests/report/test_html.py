@@ -213,3 +213,23 @@ def test_a_filled_cell_and_a_spanned_heading():
     spanned = lay.table([["Input values", "", "", ""], ["a", "1", "b", "2"], ["c", "3", "", ""]],
                         extra=lay.span_heading())
     assert '<th colspan="4">Input values</th>' in spanned and "sortable" not in spanned
+
+
+def test_no_section_touches_reportlab():
+    """Every section builds its pieces through ctx.lay, so each renders as PDF and as HTML (a section that imported
+    reportlab would give the HTML a flowable it cannot show)."""
+    from pathlib import Path
+
+    import audit.report.sections as sections
+
+    files = sorted(Path(sections.__file__).parent.rglob("*.py"))
+    assert len(files) > 20
+    for path in files:
+        assert "reportlab" not in path.read_text(encoding="utf-8"), path
+
+
+def test_a_flowable_given_to_the_html_is_refused_naming_the_section():
+    from audit.report.html import _fragments
+
+    with pytest.raises(TypeError, match="report section 'x' gave a object"):
+        _fragments([object()], "x")
