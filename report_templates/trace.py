@@ -1,4 +1,4 @@
-"""The regulation trace (``trace.toml``): which clauses each gate check, measure and report section supports.
+"""The regulation trace (``_trace.toml``): which clauses each gate check, measure and report section supports.
 
 The table is data shipped beside the templates and versioned by its ``version`` key. :func:`load_trace` reads
 and checks it (every clause an entry names is listed); :meth:`Trace.record` turns it into results.json's
@@ -33,7 +33,7 @@ else:  # pragma: no cover
 
 __all__ = ["Trace", "TraceEntry", "load_trace", "recorded", "SOURCE"]
 
-SOURCE = "report_templates/trace.toml"
+SOURCE = "report_templates/_trace.toml"
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class TraceEntry:
 
 @dataclass(frozen=True)
 class Trace:
-    """The parsed ``trace.toml``."""
+    """The parsed ``_trace.toml``."""
 
     version: str
     clauses: dict[str, TraceClauseRecord]
@@ -103,7 +103,7 @@ def recorded(results: Any, path: str) -> bool:
 @lru_cache(maxsize=1)
 def load_trace() -> Trace:
     """The shipped trace table, checked: every clause an entry names is listed (a ConfigError otherwise)."""
-    raw = tomllib.loads((resources.files(__package__) / "trace.toml").read_text(encoding="utf-8"))
+    raw = tomllib.loads((resources.files(__package__) / "_trace.toml").read_text(encoding="utf-8"))
     clauses = {k: TraceClauseRecord(regime=v["regime"], citation=v["citation"], asks=v["asks"])
                for k, v in raw["clauses"].items()}
     checks = tuple(TraceEntry(e["match"], tuple(e["clauses"]), e.get("shows", "")) for e in raw.get("checks", []))

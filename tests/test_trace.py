@@ -1,4 +1,4 @@
-"""The regulation trace (``report_templates/trace.toml``): every check name the gate code can produce, every
+"""The regulation trace (``report_templates/_trace.toml``): every check name the gate code can produce, every
 faithfulness metric and every report section has clauses, every clause named is listed, a real audit records
 ``trace`` in results.json, and the appendix renders in the PDF.
 
@@ -198,7 +198,7 @@ def test_every_check_the_gate_code_can_produce_is_read_and_resolved():
 def test_every_gate_check_is_in_the_trace():
     trace = load_trace()
     unmapped = {p: where for p, where in gate_check_names().items() if not trace.check_clauses(p.replace("*", "x"))}
-    assert not unmapped, f"gate checks with no entry in report_templates/trace.toml: {unmapped}"
+    assert not unmapped, f"gate checks with no entry in report_templates/_trace.toml: {unmapped}"
 
 
 def test_every_metric_and_section_is_in_the_trace_and_every_clause_is_used():
@@ -221,11 +221,11 @@ def test_a_clause_named_but_not_listed_is_refused(monkeypatch, tmp_path):
     import report_templates.trace as mod
     from audit.errors import ConfigError
 
-    text = (ROOT / "report_templates" / "trace.toml").read_text(encoding="utf-8")
+    text = (ROOT / "report_templates" / "_trace.toml").read_text(encoding="utf-8")
     broken = text.replace('contents = ["sr11-7.governance"]', 'contents = ["sr11-7.nowhere"]', 1)
     assert broken != text
     monkeypatch.setattr(mod, "resources", type("R", (), {"files": staticmethod(lambda _: tmp_path)}))
-    (tmp_path / "trace.toml").write_text(broken, encoding="utf-8")
+    (tmp_path / "_trace.toml").write_text(broken, encoding="utf-8")
     mod.load_trace.cache_clear()
     try:
         with pytest.raises(ConfigError, match="sr11-7.nowhere"):

@@ -103,7 +103,7 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
 
 
 def _with_trace(config: AuditConfig, result: AuditResult) -> AuditResult:
-    """``result`` with its regulation trace (``report_templates/trace.toml``): the clauses each of its checks,
+    """``result`` with its regulation trace (``report_templates/_trace.toml``): the clauses each of its checks,
     the measures and the sections the configured template renders support."""
     from dataclasses import replace
 

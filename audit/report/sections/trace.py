@@ -21,18 +21,18 @@ def render(ctx: Context) -> list:
     if not trace:
         return out + [lay.p(esc(t.text("trace_none")))]
     out.append(lay.p(esc(t.text("trace_intro", version=trace["version"]))))
-    out += [lay.h2("Gate checks of this audit"), lay.table(
+    out += [lay.h2("Gate checks of this audit"), lay.p(esc(t.text("trace_checks_text"))), lay.table(
         [["Check", "Verdict", "Evidence of", "Clauses"]]
         + [[c["name"], c["verdict"], c["shows"] or "-", _ids(c["clauses"])] for c in trace["checks"]],
         widths=[w * _CM for w in (4.2, 2.0, 5.6, 5.2)])]
-    out += [lay.h2("Measures"), lay.table(
+    out += [lay.h2("Measures"), lay.p(esc(t.text("trace_measures_text"))), lay.table(
         [["Measure", "In this audit", "results.json", "Clauses"]]
         + [[m["name"], "recorded" if m["recorded"] else "not recorded", m["record"], _ids(m["clauses"])]
            for m in trace["measures"]], widths=[w * _CM for w in (3.8, 2.2, 5.6, 5.4)])]
-    out += [lay.h2("Report sections"), lay.table(
+    out += [lay.h2("Report sections"), lay.p(esc(t.text("trace_sections_text"))), lay.table(
         [["Section", "Clauses"]] + [[s["name"], _ids(s["clauses"])] for s in trace["sections"]],
         widths=[w * _CM for w in (4.0, 13.0)])]
-    out += [lay.h2("Clauses"), lay.table(
+    out += [lay.h2("Clauses"), lay.p(esc(t.text("trace_clauses_text"))), lay.table(
         [["Clause", "Regime and citation", "What it asks (a short description, not the clause's text)"]]
         + [[key, f"{c['regime']}: {c['citation']}", c["asks"]] for key, c in trace["clauses"].items()],
         widths=[w * _CM for w in (3.6, 5.0, 8.4)])]
