@@ -464,6 +464,30 @@ def _compare(baseline: Path, candidate: Path, data: Path | None, config_path: Pa
     return result
 
 
+@app.command("docs")
+def docs_command(
+    results: Annotated[Path, typer.Argument(help="The results.json that `audit run` wrote.")],
+    template: Annotated[str, typer.Option(help="annex-iv (EU AI Act technical documentation) or sr11-7 (model "
+                                               "documentation and validation record).")] = "annex-iv",
+    out: Annotated[Path | None, typer.Option(help="Markdown file to write (default: TEMPLATE.md beside "
+                                                  "results.json).")] = None,
+    docx: Annotated[bool, typer.Option("--docx", help="Also write the same document as a Word file (.docx) beside "
+                                                      "the Markdown.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """Write a documentation skeleton filled from RESULTS; every part a person must write is marked [NEEDS INPUT]."""
+    err = Console(stderr=True, soft_wrap=True)
+
+    def work() -> int:
+        from audit.commands.docs import write_docs
+
+        paths = write_docs(results, template, out, docx=docx)
+        err.print("Written: " + ", ".join(escape(str(p)) for p in paths.values()), highlight=False)
+        return 0
+
+    raise typer.Exit(_guarded(work, err, debug))
+
+
 @app.command("schema")
 def schema_command(
     compare_: Annotated[bool, typer.Option("--compare", help="Print compare.json's schema (audit compare) instead.")] = False,

@@ -41,3 +41,15 @@ def load_results_file(path: Path, option: str) -> dict[str, Any] | None:
         raise InputError(f"{option} {path}: not a complete results.json (no {missing[0]!r}). Give the "
                          "results.json that `audit run` wrote, unedited.")
     return record
+
+
+def read_results(path: Path, option: str) -> tuple[dict[str, Any], bytes]:
+    """The results.json at ``path`` (checked as :func:`load_results_file` checks it) and its bytes, for the
+    commands that take nothing else (``audit docs``, ``audit attest``); anything else is an InputError."""
+    if not path.is_file():
+        raise InputError(f"{option} {path}: no such file. Give the results.json that `audit run` wrote.")
+    record = load_results_file(path, option) if path.suffix.lower() == ".json" else None
+    if record is None:
+        raise InputError(f"{option} {path}: not a results.json (a .json file written by `audit run` is expected). "
+                         "Give the results.json from the audit's output folder.")
+    return record, path.read_bytes()
