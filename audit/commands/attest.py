@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -107,11 +108,14 @@ def attest(out_dir: Path, key: Path, *, root: Path = Path(".")) -> tuple[Path, d
     return target, stmt
 
 
+@dataclass(frozen=True)
 class Verification:
-    """What ``audit verify`` found: the statement (when the signature held) and each difference, named."""
+    """What ``audit verify`` found: the statement (when the signature held), each difference named, and the
+    public key's id."""
 
-    def __init__(self, statement: dict[str, Any] | None, problems: list[str], key: str) -> None:
-        self.statement, self.problems, self.key = statement, problems, key
+    statement: dict[str, Any] | None
+    problems: list[str]
+    key: str
 
     @property
     def ok(self) -> bool:
