@@ -64,20 +64,28 @@ class Trace:
         """The clauses a check called ``name`` supports (the union over the entries it matches, in order)."""
         return _union(e.clauses for e in self.check_entries(name))
 
-    def record(self, results: dict[str, Any], sections: Sequence[str]) -> TraceRecord:
-        """results.json's ``trace`` for the audit ``results`` (its JSON form) reported with ``sections``."""
-        checks = []
+    def record(self, results: dict[str, Any], sections: Sequence[str], keep: Sequence[str] = ()) -> TraceRecord:
+        """results.json's ``trace`` for the audit ``results`` (its JSON form) reported with ``sections``; ``keep``:
+        the clause-id prefixes the report's template keeps (a template for a use other than credit leaves out
+        the credit regimes), empty for every clause. ``unmapped`` lists the checks no entry of the table matches."""
+        prefixes = tuple(keep)
+
+        def kept(ids: Iterable[str]) -> list[str]:
+            return [i for i in ids if not prefixes or i.startswith(prefixes)]
+
+        checks, unmapped = [], []
         for c in results["gate"]["checks"]:
             entries = self.check_entries(c["name"])
+            unmapped += [] if entries else [c["name"]]
             checks.append({"name": c["name"], "verdict": c.get("verdict") or ("pass" if c["passed"] else "fail"),
                            "shows": "; ".join(dict.fromkeys(e.shows for e in entries if e.shows)),
-                           "clauses": list(_union(e.clauses for e in entries))})
+                           "clauses": kept(_union(e.clauses for e in entries))})
         measures = [{"name": m.match, "record": m.record, "recorded": recorded(results, m.record),
-                     "clauses": list(m.clauses)} for m in self.measures]
-        shown = [{"name": s, "clauses": list(self.sections.get(s, ()))} for s in sections]
-        return {"version": self.version, "source": SOURCE, "clauses": {k: dict(v) for k, v in self.clauses.items()},
-                "checks": checks, "measures": measures, "sections": shown,
-                "unmapped": [c["name"] for c in checks if not c["clauses"]]}
+                     "clauses": kept(m.clauses)} for m in self.measures]
+        shown = [{"name": s, "clauses": kept(self.sections.get(s, ()))} for s in sections]
+        return {"version": self.version, "source": SOURCE,
+                "clauses": {k: dict(v) for k, v in self.clauses.items() if kept([k])},
+                "checks": checks, "measures": measures, "sections": shown, "unmapped": unmapped}
 
 
 def _union(groups: Iterable[Iterable[str]]) -> tuple[str, ...]:

@@ -271,3 +271,30 @@ def test_a_check_no_entry_matches_is_listed_as_unmapped():
     out = load_trace().record(record, ["cover"])
     assert out["unmapped"] == ["brand_new_check"] and out["checks"][1]["clauses"] == []
     assert out["sections"] == [{"name": "cover", "clauses": list(load_trace().sections["cover"])}]
+
+
+def test_a_template_keeps_its_regimes_in_the_record_and_the_appendix(sample_run, tmp_path):
+    """The generic template (a use other than credit) keeps SR 11-7 and the EU AI Act's transparency and
+    documentation clauses: the record made for it, and its appendix of a record made for credit_decision."""
+    from pypdf import PdfReader
+
+    from audit.report.context import AuditContext
+    from audit.report.layout import Layout, write_document
+    from audit.report.sections import SECTIONS
+    from report_templates import load_template
+
+    generic = load_template("generic")
+    assert generic.trace_clauses and not load_template("credit_decision").trace_clauses
+    record = json.loads((sample_run / "results.json").read_text(encoding="utf-8"))
+    kept = load_trace().record(record, generic.sections, generic.trace_clauses)
+    assert kept["clauses"] and all(k.startswith(generic.trace_clauses) for k in kept["clauses"])
+    assert all(set(c["clauses"]) <= set(kept["clauses"]) for c in kept["checks"])
+    assert "regb.1002.9b2" in record["trace"]["clauses"]  # the credit template's record keeps Regulation B
+
+    # the credit run's record through the generic template's trace section
+    ctx = AuditContext(type("R", (), {"trace": record["trace"], "explanations": ()})(), generic, Layout(generic))
+    path = tmp_path / "trace.pdf"
+    write_document(ctx.lay, SECTIONS["trace"](ctx), path, footer="", title="t", created_at=record["created_at"],
+                   author="a", subject="s", creator="c")
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(path).pages).split())
+    assert "sr11-7.conceptual_soundness" in text and "regb." not in text and "Regulation B" not in text

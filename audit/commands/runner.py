@@ -104,14 +104,14 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
 
 def _with_trace(config: AuditConfig, result: AuditResult) -> AuditResult:
     """``result`` with its regulation trace (``report_templates/_trace.toml``): the clauses each of its checks,
-    the measures and the sections the configured template renders support."""
+    the measures and the sections the configured template renders support, among the regimes it keeps."""
     from dataclasses import replace
 
     from report_templates import load_template
     from report_templates.trace import load_trace
 
-    sections = load_template(config.report.template).sections
-    return replace(result, trace=load_trace().record(result.to_json(), sections))
+    template = load_template(config.report.template)
+    return replace(result, trace=load_trace().record(result.to_json(), template.sections, template.trace_clauses))
 
 
 def _classes(adapter: Adapter) -> list[str] | None:
