@@ -6,7 +6,7 @@ copied from the record and labelled as the tool's measurement; every part only t
 a ``[NEEDS INPUT]`` prompt. No sentence here states the institution's judgement: a verdict is "recorded by
 xai-audit", never "the model is fit for use".
 
->>> blocks = [("h2", "A"), ("needs", "Why."), ("table", [["k", "v"], ["a|b", "1"]])]
+>>> blocks = [("h2", "A"), ("needs", "Why."), ("table", [["k", "v"], ["a|b", "<b>"]])]
 >>> print(markdown(blocks))
 ## A
 <BLANKLINE>
@@ -14,7 +14,7 @@ xai-audit", never "the model is fit for use".
 <BLANKLINE>
 | k | v |
 | --- | --- |
-| a\\|b | 1 |
+| a\\|b | &lt;b&gt; |
 <BLANKLINE>
 """
 
@@ -245,24 +245,30 @@ def _trace_appendix(trace: dict, prefixes: tuple[str, ...]) -> list[Block]:
             ("needs", "Whether this evidence is sufficient for each clause, in the institution's assessment.")]
 
 
+def _text(text: Any) -> str:
+    """One line of Markdown text: whitespace collapsed, and HTML in a value (a column named ``<img ...>``) shown as
+    text, never rendered."""
+    return " ".join(str(text).split()).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _cell(text: Any) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")
+    return _text(text).replace("|", "\\|")
 
 
 def markdown(blocks: list[Block]) -> str:
-    """The blocks as Markdown (pipes in cells escaped, every line break in a cell made a space)."""
+    """The blocks as Markdown (pipes in cells escaped, every line break made a space, HTML shown as text)."""
     lines: list[str] = []
     for kind, body in blocks:
         if kind in ("h1", "h2"):
             lines += [f"{'#' if kind == 'h1' else '##'} {_cell(body)}", ""]
         elif kind == "p":
-            lines += [" ".join(str(body).split()), ""]
+            lines += [_text(body), ""]
         elif kind == "note":
-            lines += [f"*{' '.join(str(body).split())}*", ""]
+            lines += [f"*{_text(body)}*", ""]
         elif kind == "needs":
-            lines += [f"- **{NEEDS_INPUT}** {' '.join(str(body).split())}", ""]
+            lines += [f"- **{NEEDS_INPUT}** {_text(body)}", ""]
         elif kind == "bullets":
-            lines += [f"- {' '.join(str(b).split())}" for b in body] + [""]
+            lines += [f"- {_text(b)}" for b in body] + [""]
         elif kind == "table":
             rows = body[:MAX_ROWS + 1]
             lines += ["| " + " | ".join(_cell(c) for c in rows[0]) + " |", "|" + " --- |" * len(rows[0])]
