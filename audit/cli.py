@@ -493,6 +493,30 @@ def render(
     raise typer.Exit(_guarded(work, err, debug))
 
 
+@app.command("docs")
+def docs_command(
+    results: Annotated[Path, typer.Argument(help="The results.json that `audit run` wrote.")],
+    template: Annotated[str, typer.Option(help="annex-iv (EU AI Act technical documentation) or sr11-7 (model "
+                                               "documentation and validation record).")] = "annex-iv",
+    out: Annotated[Path | None, typer.Option(help="Markdown file to write (default: TEMPLATE.md beside "
+                                                  "results.json).")] = None,
+    docx: Annotated[bool, typer.Option("--docx", help="Also write the same document as a Word file (.docx) beside "
+                                                      "the Markdown.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """Write a documentation skeleton filled from RESULTS; every part a person must write is marked [NEEDS INPUT]."""
+    err = Console(stderr=True, soft_wrap=True)
+
+    def work() -> int:
+        from audit.commands.docs import write_docs
+
+        paths = write_docs(results, template, out, docx=docx)
+        err.print("Written: " + ", ".join(escape(str(p)) for p in paths.values()), highlight=False)
+        return 0
+
+    raise typer.Exit(_guarded(work, err, debug))
+
+
 def _render(results: Path, out: Path, template: str | None, *, pdf: bool, html: bool) -> dict[str, Path]:
     """The reports of the results.json at ``results``, written into ``out`` (``template``, else the run's)."""
     from audit.errors import InputError
@@ -512,6 +536,79 @@ def _render(results: Path, out: Path, template: str | None, *, pdf: bool, html: 
     _check_output_paths(out, None)
     tpl = load_template(template or template_name)  # a bad name or file: an InputError naming it
     return write_reports(result, out, template=tpl, pdf=pdf, html=html)
+
+
+_Root = Annotated[Path, typer.Option(help="Folder the model and data paths recorded in results.json are relative to "
+                                           "(where the audit ran).")]
+
+
+@app.command("attest")
+def attest_command(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="The audit's output folder (results.json, report.pdf, "
+                                                               "report.html).")],
+    key: Annotated[Path, typer.Option(help="Ed25519 private key, PEM (audit keygen KEY; an encrypted key reads its "
+                                           "passphrase from XAI_AUDIT_KEY_PASSPHRASE).")],
+    root: _Root = Path("."),
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """Sign an in-toto statement (DSSE envelope) over the audit's files and outputs: DIR/attestation.intoto.json."""
+    err = Console(stderr=True, soft_wrap=True)
+
+    def work() -> int:
+        from audit.commands.attest import attest
+
+        path, stmt = attest(folder, key, root=root)
+        err.print(f"Attested {len(stmt['subject'])} files (verdict {stmt['predicate']['verdict']}): "
+                  f"{escape(str(path))}", highlight=False)
+        return 0
+
+    raise typer.Exit(_guarded(work, err, debug))
+
+
+@app.command("verify")
+def verify_command(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="The audit's output folder with "
+                                                               "attestation.intoto.json.")],
+    pub: Annotated[Path, typer.Option(help="The signer's Ed25519 public key, PEM (KEY.pub).")],
+    root: _Root = Path("."),
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """Check the attestation's signature and every file's SHA-256: exit 0 when all hold, 1 naming what differs."""
+    err = Console(stderr=True, soft_wrap=True)
+
+    def work() -> int:
+        from audit.commands.attest import verify
+
+        result = verify(folder, pub, root=root)
+        if result.ok:
+            names = ", ".join(s["name"] for s in result.statement["subject"])
+            typer.echo(f"Verified: signature by key {result.key[:16]}… and {len(result.statement['subject'])} "
+                       f"digests ({names}); verdict {result.statement['predicate']['verdict']}.")
+            return 0
+        for problem in result.problems:
+            err.print(f"[bold red]differs:[/] {escape(problem)}", highlight=False)
+        return 1
+
+    raise typer.Exit(_guarded(work, err, debug))
+
+
+@app.command("keygen")
+def keygen_command(
+    key: Annotated[Path, typer.Argument(help="Where to write the private key (PEM); the public key goes to KEY.pub.")],
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """Write a new Ed25519 key pair for audit attest (KEY) and audit verify (KEY.pub)."""
+    err = Console(stderr=True, soft_wrap=True)
+
+    def work() -> int:
+        from audit.commands.attest import keygen
+
+        private, public = keygen(key)
+        err.print(f"Private key: {escape(str(private))} (keep it secret)  Public key: {escape(str(public))}",
+                  highlight=False)
+        return 0
+
+    raise typer.Exit(_guarded(work, err, debug))
 
 
 @app.command("schema")

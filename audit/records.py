@@ -25,6 +25,7 @@ __all__ = [
     "OutcomeFairnessRecord",
     "DirectionCounts", "ReasonStabilityRecord", "ExplainerReasonAgreement", "ReasonDirectionsRecord",
     "ReasonReferenceRecord", "ReasonRecord",
+    "TraceClauseRecord", "TraceCheckRecord", "TraceMeasureRecord", "TraceSectionRecord", "TraceRecord",
     "ChangeRecord", "CounterfactualRecord", "DecisionRecourseRecord", "ConsistencyRecord", "RecourseRecord",
     "CompareSideRecord", "CompareDataRecord", "AvailabilityRecord", "PerformanceDeltaRecord",
     "ComparePerformanceRecord", "FaithfulnessDeltaRecord", "MethodDriftRecord", "ExplanationDriftRecord",
@@ -467,6 +468,51 @@ class ValidationRecord(TypedDict):
     expected_directions: dict[str, JSONObject]
     effects: list[JSONObject]
     not_measured: dict[str, str]
+
+
+# --- the regulation trace (report_templates/trace.py) -------------------------------------------------------------
+
+class TraceClauseRecord(TypedDict):
+    """One clause of the trace: the regime, its clause number and what it asks, in a short neutral line."""
+
+    regime: str
+    citation: str
+    asks: str
+
+
+class TraceCheckRecord(TypedDict):
+    """A gate check of this audit with its verdict and the clauses its evidence supports."""
+
+    name: str
+    verdict: str
+    shows: str
+    clauses: list[str]
+
+
+class TraceMeasureRecord(TypedDict):
+    """A measure, where it sits in results.json, whether this run recorded it, and its clauses."""
+
+    name: str
+    record: str
+    recorded: bool
+    clauses: list[str]
+
+
+class TraceSectionRecord(TypedDict):
+    name: str
+    clauses: list[str]
+
+
+class TraceRecord(TypedDict):
+    """results.json's ``trace`` (``report_templates.trace.Trace.record``)."""
+
+    version: str
+    source: str
+    clauses: dict[str, TraceClauseRecord]
+    checks: list[TraceCheckRecord]
+    measures: list[TraceMeasureRecord]
+    sections: list[TraceSectionRecord]
+    unmapped: list[str]
 
 
 # --- recourse (audit/recourse/) --------------------------------------------------------------------------------

@@ -107,6 +107,16 @@ _OUTCOME_FAIRNESS = _obj({"attributes": {"type": "object", "additionalProperties
     "favorable_class_source": {"enum": ["config", "assumed"]}, "min_group_size": {"type": "integer", "minimum": 1},
     "bootstrap": {"type": "integer", "minimum": 1}, "with_target": _BOOL})
 
+_IDS = {"type": "array", "items": _STR}
+_TRACE = {"type": ["object", "null"], "required": ["version", "source", "clauses", "checks", "measures", "sections",
+                                                   "unmapped"], "properties": {
+    "version": _STR, "source": _STR,
+    "clauses": {"type": "object", "additionalProperties": _obj({"regime": _STR, "citation": _STR, "asks": _STR})},
+    "checks": {"type": "array", "items": _obj({"name": _STR, "verdict": _STR, "shows": _STR, "clauses": _IDS})},
+    "measures": {"type": "array", "items": _obj({"name": _STR, "record": _STR, "recorded": _BOOL, "clauses": _IDS})},
+    "sections": {"type": "array", "items": _obj({"name": _STR, "clauses": _IDS})},
+    "unmapped": _IDS}}
+
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": f"https://xai-audit.invalid/results/{SCHEMA_VERSION}",
@@ -169,6 +179,7 @@ SCHEMA: dict[str, Any] = {
             "cutoff": _NUM_OR_NULL, "band": {"type": ["array", "null"], "items": _NUM, "minItems": 2, "maxItems": 2},
             "band_width": _NUM_OR_NULL, "fallback": _STR_OR_NULL},
             "required": ["method", "configured", "candidate_rows", "background_rows"]},
+        "trace": _TRACE,
     }),
 }
 

@@ -13,6 +13,7 @@ as the run that wrote the file (tests/report/test_render.py).
 from __future__ import annotations
 
 import math
+from dataclasses import fields
 from typing import Any
 
 from audit.gate import Check, Gate
@@ -60,14 +61,14 @@ def result_from_json(record: dict[str, Any]) -> AuditResult:
     g = record["gate"]
     gate = Gate(g["passed"], tuple(check_from_json(c) for c in g["checks"]), tuple(g.get("passing_explainers") or ()))
     recourse = record.get("recourse")
-    return AuditResult(
+    typed = dict(
         tool_version=record["tool_version"], created_at=record["created_at"], model=record["model"],
         data=record["data"], config=record["config"], gate=gate,
         explanations=tuple(_explanation(e) for e in record["explanations"]), controls=record["controls"],
         decisions=tuple(_decision(d) for d in record["decisions"]), agreement=record["agreement"],
-        performance=record.get("performance"), challenger=record.get("challenger"),
         protected=record["protected_attributes"], reproducibility=record["reproducibility"],
         warnings=tuple(record.get("warnings") or ()),
-        recourse=RecourseRun(recourse, None) if recourse is not None else None,
-        reason_directions=record.get("reason_directions"), reason_reference=record.get("reason_reference"),
-        validation=record.get("validation"))
+        recourse=RecourseRun(recourse, None) if recourse is not None else None)
+    # Every other field is a JSON record stored under its own name (performance, validation, trace, ...).
+    plain = {f.name: record.get(f.name) for f in fields(AuditResult) if f.name not in typed and f.name in record}
+    return AuditResult(**typed, **plain)

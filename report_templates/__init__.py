@@ -35,6 +35,7 @@ class Template:
     compare_sections: tuple[str, ...] = tuple(COMPARE_SECTIONS)  # the audit compare report's sections
     recourse_phrases: dict[str, str] = field(default_factory=dict)
     policy_defaults: dict[str, str] = field(default_factory=dict)  # what policy "auto" settings mean here
+    trace_clauses: tuple[str, ...] = ()  # clause-id prefixes the regulation trace keeps (empty: every clause)
 
     def text(self, key: str, **values: Any) -> str:
         """A wording entry with its ``{name}`` fields filled in."""
@@ -152,11 +153,15 @@ def load_template(name_or_path: str) -> Template:
         raise ConfigError(f"template {source}: {', '.join(moved)} belong in audit.toml ([report] organisation, "
                           "logo, review_contact; favorable_class and [report.outcomes]). Move them there.")
     defaults = _policy_defaults(raw.get("policy_defaults", {}), source)
+    prefixes = raw.get("trace_clauses", [])
+    if not isinstance(prefixes, list) or not all(isinstance(x, str) and x for x in prefixes):
+        raise ConfigError(f"template {source}: trace_clauses must be a list of clause-id prefixes, e.g. "
+                          '["sr11-7.", "euaia."].')
     return Template(name=raw.get("name", path.stem), title=raw.get("title", "Explainability audit report"),
                     sections=sections, wording={**base_wording(), **raw.get("wording", {})},
                     reason_codes=raw.get("reason_codes", {}), style=raw.get("style", {}),
                     compare_sections=compare_sections, recourse_phrases=raw.get("recourse_phrases", {}),
-                    policy_defaults=defaults)
+                    policy_defaults=defaults, trace_clauses=tuple(prefixes))
 
 
 _POLICY_DEFAULTS = {  # key -> the values a template may give it

@@ -145,3 +145,24 @@ def _validated(original, validator, name):
         return out
 
     return checked
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory, sample_models) -> Path:
+    """One `audit run` through the CLI on copies of the fair credit sample (model, data and audit.toml in a
+    temporary folder, so tests may alter them): the folder holding report.pdf and results.json (``out/``)."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from audit.cli import app
+
+    tmp = tmp_path_factory.mktemp("sample_run")
+    model = Path(shutil.copy(sample_models / "credit_logreg_fair.skops", tmp / "model.skops"))
+    data = Path(shutil.copy(SAMPLES / "german_credit.csv", tmp / "data.csv"))
+    config = tmp / "audit.toml"
+    config.write_text(FAST_TOML + 'favorable_class = "1"\n', encoding="utf-8")
+    res = CliRunner().invoke(app, ["run", str(model), str(data), "--target", "risk", "--config", str(config),
+                                   "--out", str(tmp / "out"), "--quiet"], catch_exceptions=False)
+    assert res.exit_code in (0, 1), res.stderr
+    return tmp / "out"

@@ -84,7 +84,7 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
     directions, gate = _reason_checks(session, groups, reasons, favorable, gate, clock)
     evidence, gate = _validator_evidence(session, results, gate, clock)
     clock.timings["total_before_report"] = elapsed = time.perf_counter() - clock.start
-    return AuditResult(
+    return _with_trace(config, AuditResult(
         tool_version=__version__, created_at=created_at(),
         model=model_record(session.loaded, adapter, explained_class=groups[0].adapter.explained_class,
                            per_row=len(groups) > 1, favorable=favorable, device=getattr(adapter, "device", "cpu"),
@@ -99,7 +99,19 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         attributions=combined, background=background, typical=typical, recourse=recourse,
         outcomes=RowOutcomes(ds, session.scores, session.labels), reason_directions=directions,
         reason_reference=session.reference.record(len(background), ds.n_rows), validation=evidence,
-    )
+    ))
+
+
+def _with_trace(config: AuditConfig, result: AuditResult) -> AuditResult:
+    """``result`` with its regulation trace (``report_templates/_trace.toml``): the clauses each of its checks,
+    the measures and the sections the configured template renders support, among the regimes it keeps."""
+    from dataclasses import replace
+
+    from report_templates import load_template
+    from report_templates.trace import load_trace
+
+    template = load_template(config.report.template)
+    return replace(result, trace=load_trace().record(result.to_json(), template.sections, template.trace_clauses))
 
 
 def _classes(adapter: Adapter) -> list[str] | None:

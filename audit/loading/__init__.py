@@ -14,15 +14,16 @@ from audit.errors import InputError
 from audit.loading._base import LoadedModel, Loader, LoadRequest, read_bytes, sha256_bytes
 from audit.loading._config import load_config_file
 from audit.loading._data import load_data
+from audit.loading._files import read_small_file, sha256_file
 from audit.loading._imports import import_object
 from audit.loading._model import PICKLE_SUFFIXES, SKOPS_SUFFIXES, load_pickled
 from audit.loading._native import NATIVE_SUFFIXES, catboost_info, load_native_request, sniff_native
-from audit.loading._results import load_results_file, read_results_file
+from audit.loading._results import load_results_file, read_results, read_results_file
 from audit.loading._stream import is_parquet, iter_chunks, sample_file
 from audit.loading._torch import TORCH_SUFFIXES, load_torch_request
 
 __all__ = ["LoadedModel", "Loader", "LoadRequest", "LOADERS", "load_model", "load_data", "load_config_file",
-           "sha256_bytes", "import_object", "load_results_file", "read_results_file", "catboost_info", "is_parquet", "iter_chunks",
+           "sha256_bytes", "import_object", "load_results_file", "read_results", "read_results_file", "sha256_file", "read_small_file", "catboost_info", "is_parquet", "iter_chunks",
            "sample_file"]
 
 LOADERS: list[Loader] = [

@@ -57,3 +57,10 @@ def load_results_file(path: Path, option: str, *, or_else: str = ", or a model f
         raise InputError(f"{option} {path}: not a complete results.json (no {missing[0]!r}). Give the "
                          "results.json that `audit run` wrote, unedited.")
     return record
+
+
+def read_results(path: Path, option: str) -> tuple[dict[str, Any], bytes]:
+    """The results.json at ``path`` (checked as :func:`read_results_file` checks it) and its bytes, for the
+    commands that sign or describe the file itself (``audit docs``, ``audit attest``)."""
+    record = read_results_file(Path(path), option)
+    return record, Path(path).read_bytes()

@@ -33,6 +33,7 @@ from audit.report.sections import (
                                    reason_accuracy,
                                    scope,
                                    summary,
+                                   trace,
                                    validation,
 )
 from audit.report.sections.compare import appendix as compare_appendix
@@ -66,6 +67,7 @@ SECTIONS: dict[str, Render] = {
     "challenger": challenger.render,  # benchmark against an interpretable challenger
     "methodology": methodology.render,  # methods, metrics, regulatory context, limitations
     "appendix": appendix.render,  # reproducibility: hashes, versions, command line, configuration
+    "trace": trace.render,  # regulation trace: the clauses each check, measure and section supports
 }
 
 COMPARE_SECTIONS: dict[str, Render] = {
