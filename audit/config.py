@@ -161,6 +161,9 @@ class Policy(_Waivers):
                                                       "reported as too small to judge (a finding)")
     group_bins: dict[str, list[float]] = Field(default_factory=dict, description="edges that group a numeric "
                                                "protected attribute, e.g. {age = [25, 40, 62]} (default: quartiles)")
+    intersections: list[list[str]] = Field(default_factory=list, description="crossed protected attributes, e.g. "
+                                           "[[\"sex\", \"age\"]]: every outcome-fairness check also runs on their "
+                                           "intersectional groups (each attribute grouped as on its own)")
 
     @model_validator(mode="after")
     def _group_bins(self) -> Policy:
@@ -172,6 +175,14 @@ class Policy(_Waivers):
             if not edges or any(b <= a for a, b in zip(edges, edges[1:])):
                 raise ValueError(f"policy.group_bins.{name} must be a non-empty list of increasing edges, "
                                  f"got {edges}")
+        for crossed in self.intersections:
+            if len(crossed) < 2 or len(set(crossed)) != len(crossed):
+                raise ValueError(f"policy.intersections: {crossed} must name at least two different protected "
+                                 "attributes, e.g. [\"sex\", \"age\"]")
+            stray = [a for a in crossed if a not in self.protected_attributes]
+            if stray and "protected_attributes" in self.model_fields_set:
+                raise ValueError(f"policy.intersections names {stray[0]!r}, which is not in "
+                                 f"policy.protected_attributes ({', '.join(self.protected_attributes) or 'none'})")
         return self
 
 

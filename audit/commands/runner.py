@@ -241,7 +241,8 @@ def _gate(config: AuditConfig, evaluations: list[Any], combined: dict[str, Any],
     protected["outcome_fairness"] = measure_fairness(
         ds, labels_all, classes=adapter.classes, favorable=favorable, protected=policy.protected_attributes,
         favorable_source="config" if config.favorable_class is not None else "assumed", bins=policy.group_bins,
-        min_group_size=policy.min_group_size, n_bootstrap=config.bootstrap, seed=config.seed)
+        min_group_size=policy.min_group_size, n_bootstrap=config.bootstrap, seed=config.seed,
+        intersections=policy.intersections)
     agreed = agreement(combined)
     gate = evaluate(policy, [e.evidence for e in evaluations],
                     {k: v["share"] for k, v in protected.get("by_explainer", {}).items()},

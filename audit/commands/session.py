@@ -141,7 +141,8 @@ def _read(data_path: Path, spec: Any, config: AuditConfig) -> tuple[Dataset, Aud
     ds = load_data(data_path, spec, target=config.target, infer_target=config.infer_target,
                    keep=lambda columns, target: settle_protected(config, columns, target)[0].policy.protected_attributes)
     config, source, bases = settle_protected(config, _columns(ds), ds.target_name)
-    check_protected_names(config.policy.protected_attributes, ds, bins=config.policy.group_bins)
+    check_protected_names(config.policy.protected_attributes, ds, bins=config.policy.group_bins,
+                          intersections=config.policy.intersections)
     check_recourse_names(config, ds.space, data_columns(ds))
     return ds, config, source, bases
 
