@@ -45,7 +45,7 @@ if TYPE_CHECKING:  # audit.recourse imports this module; its search module does 
 __all__ = ["SCHEMA_VERSION", "COMPARE_SCHEMA_VERSION", "ExplanationResult", "Decision", "RowOutcomes", "AuditResult",
            "CompareResult", "to_jsonable"]
 
-SCHEMA_VERSION = "1.6"  # 1.6: validation (calibration, discrimination, score bands, population stability, expected directions, effect curves); 1.5: reason_reference (Regulation B reference), reason_directions.between_explainers; 1.4: checks' status (not_measured / not_required / waived) and interval, protected_source, the audit plan in model evaluations; 1.3: reproducibility.audit_plan; 1.2: decisions[].recourse, the recourse record, protected_attributes.outcome_fairness
+SCHEMA_VERSION = "1.7"  # 1.7: protected_attributes.score_disparity, explanation_parity, outcome fairness on policy.intersections, lda; 1.6: validation (calibration, discrimination, score bands, population stability, expected directions, effect curves); 1.5: reason_reference (Regulation B reference), reason_directions.between_explainers; 1.4: checks' status (not_measured / not_required / waived) and interval, protected_source, the audit plan in model evaluations; 1.3: reproducibility.audit_plan; 1.2: decisions[].recourse, the recourse record, protected_attributes.outcome_fairness
 
 
 @dataclass(frozen=True)

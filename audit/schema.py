@@ -107,6 +107,16 @@ _OUTCOME_FAIRNESS = _obj({"attributes": {"type": "object", "additionalProperties
     "favorable_class_source": {"enum": ["config", "assumed"]}, "min_group_size": {"type": "integer", "minimum": 1},
     "bootstrap": {"type": "integer", "minimum": 1}, "with_target": _BOOL})
 
+_BAND = _obj({"quantile": _NUM, "cutoff": _NUM, "air": _NUM_OR_NULL, "lowest": _STR, "highest": _STR})
+_SMD = {"type": ["object", "null"], "required": ["value", "ci95", "lowest", "highest"],
+        "properties": {"value": _NUM, "ci95": _CI, "lowest": _STR, "highest": _STR}}
+_SCORE_DISPARITY = _obj({"attributes": {"type": "object", "additionalProperties": _obj({
+    "grouping": _STR, "air_by_band": {"type": "array", "items": _BAND}, "air_at_policy_cutoff": _NUM_OR_NULL,
+    "smd": _SMD})}}, {
+    "not_measured": _STR, "rows": {"type": "integer", "minimum": 0}, "quantiles": {"type": "array", "items": _NUM},
+    "policy_cutoff": _NUM_OR_NULL, "min_group_size": {"type": "integer", "minimum": 1},
+    "bootstrap": {"type": "integer", "minimum": 1}})
+
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": f"https://xai-audit.invalid/results/{SCHEMA_VERSION}",
@@ -133,7 +143,8 @@ SCHEMA: dict[str, Any] = {
     }, {
         "config": {"type": "object"}, "agreement": {"type": "object"},
         "performance": {"type": ["object", "null"]}, "challenger": {"type": ["object", "null"]},
-        "protected_attributes": _obj({}, {"outcome_fairness": _OUTCOME_FAIRNESS}), "reproducibility": _obj({"seed": {"type": "integer"},
+        "protected_attributes": _obj({}, {"outcome_fairness": _OUTCOME_FAIRNESS,
+                                          "score_disparity": _SCORE_DISPARITY}), "reproducibility": _obj({"seed": {"type": "integer"},
                                                                             "config_sha256": _SHA},
                                                                            {"audit_plan": _AUDIT_PLAN}),
         "warnings": {"type": "array", "items": _STR}, "recourse": _RECOURSE_RUN,

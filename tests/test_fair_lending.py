@@ -73,3 +73,42 @@ def test_intersections_must_name_protected_attributes():
     ds, _ = _small_table()
     with pytest.raises(ConfigError, match="policy.intersections names 'race'"):
         check_protected_names(["sex", "age"], ds, intersections=[["sex", "race"]])
+
+
+def test_air_by_band_equals_a_hand_computation_at_two_cutoffs():
+    """Catches a cutoff taken at the wrong quantile, a ratio over the wrong groups, or a too-small group compared."""
+    from audit.measures.score_disparity import air_by_band
+
+    rng = np.random.default_rng(5)
+    groups = np.array(["a"] * 120 + ["b"] * 80 + ["c"] * 5, dtype=object)
+    scores = np.r_[rng.beta(4, 2, 120), rng.beta(2, 3, 80), np.ones(5)]  # c: tiny and always approved
+    bands = air_by_band(scores, groups, ["a", "b", "c"], min_group_size=30, quantiles=[0.3, 0.7])
+    for band, q in zip(bands, [0.3, 0.7]):
+        pos = q * (len(scores) - 1)
+        lo, frac = int(np.floor(pos)), pos - np.floor(pos)
+        ordered = np.sort(scores)
+        cutoff = ordered[lo] + frac * (ordered[lo + 1] - ordered[lo])
+        rate_a = np.sum(scores[:120] >= cutoff) / 120
+        rate_b = np.sum(scores[120:200] >= cutoff) / 80
+        # numpy's default (linear) quantile, by hand
+        assert band["cutoff"] == pytest.approx(cutoff, abs=1e-12)
+        assert band["air"] == pytest.approx(min(rate_a, rate_b) / max(rate_a, rate_b), abs=1e-12)
+        assert (band["lowest"], band["highest"]) == ("b", "a")
+    assert bands[0]["air"] > bands[1]["air"]  # the disparity deepens as the cutoff rises
+
+
+def test_smd_and_its_seeded_bootstrap_interval():
+    """Catches an SMD with the wrong sign or scale, a CI that misses it, or a bootstrap that is not seeded."""
+    from audit.measures.score_disparity import standardized_mean_difference
+
+    rng = np.random.default_rng(1)
+    scores = np.r_[rng.normal(0.6, 0.1, 200), rng.normal(0.5, 0.1, 150)]
+    groups = np.array(["x"] * 200 + ["y"] * 150, dtype=object)
+    smd = standardized_mean_difference(scores, groups, ["x", "y"], min_group_size=30, n_bootstrap=300,
+                                       rng=np.random.default_rng(0))
+    expected = (scores[200:].mean() - scores[:200].mean()) / scores.std()
+    assert smd["value"] == pytest.approx(expected, abs=1e-12) and (smd["lowest"], smd["highest"]) == ("y", "x")
+    assert smd["ci95"][0] < expected < smd["ci95"][1] < 0
+    again = standardized_mean_difference(scores, groups, ["x", "y"], min_group_size=30, n_bootstrap=300,
+                                         rng=np.random.default_rng(0))
+    assert again == smd

@@ -38,7 +38,13 @@ from audit.measures.reason_reference import reference_values
 from audit.measures.reason_stability import reason_agreement
 from audit.progress import Clock, Progress
 from audit.provenance import created_at, data_record, model_record, reproducibility_record, setup_warnings
-from audit.records import ChallengerRecord, PerformanceRecord, ReasonDirectionsRecord, ValidationRecord
+from audit.records import (
+    ChallengerRecord,
+    PerformanceRecord,
+    ReasonDirectionsRecord,
+    ScoreDisparityRecord,
+    ValidationRecord,
+)
 from audit.recourse import attach_recourse
 from audit.results import AuditResult, RowOutcomes
 from audit.types import Dataset
@@ -243,12 +249,29 @@ def _gate(config: AuditConfig, evaluations: list[Any], combined: dict[str, Any],
         favorable_source="config" if config.favorable_class is not None else "assumed", bins=policy.group_bins,
         min_group_size=policy.min_group_size, n_bootstrap=config.bootstrap, seed=config.seed,
         intersections=policy.intersections)
+    protected["score_disparity"] = _score_disparity(config, ds, adapter, labels_all, favorable)
     agreed = agreement(combined)
     gate = evaluate(policy, [e.evidence for e in evaluations],
                     {k: v["share"] for k, v in protected.get("by_explainer", {}).items()},
                     protected=protected_evidence(protected, settled.action, settled.fail_note),
                     agreement=agreement_evidence(agreed), performance=performance)
     return gate, protected, agreed
+
+
+def _score_disparity(config: AuditConfig, ds: Dataset, adapter: Adapter, labels: np.ndarray,
+                     favorable: Any) -> ScoreDisparityRecord:
+    """The adverse impact ratio by score band and the score's standardized mean difference per protected group."""
+    from audit.measures.reason_reference import favorable_scores
+    from audit.measures.score_disparity import measure_score_disparity
+
+    policy = config.policy
+    binary = adapter.task == "binary" and favorable is not None
+    scores = favorable_scores(adapter, ds.X, favorable) if binary else None
+    return measure_score_disparity(
+        ds, scores, np.asarray(labels).astype(str) == str(favorable), protected=policy.protected_attributes,
+        bins=policy.group_bins, intersections=policy.intersections, min_group_size=policy.min_group_size,
+        n_bootstrap=config.bootstrap, seed=config.seed,
+        why_not="" if binary else "only a binary classifier with a favourable class has a favourable score to band")
 
 
 def _explain_and_score(explainers: list[Any], groups: list[ExplainedGroup], ds: Dataset, adapter: Adapter,

@@ -141,3 +141,24 @@ def selection_rates(groups: list[dict], line: float | None, line_label: str) -> 
     ax.set_xlabel("selection rate (share of rows given the favourable outcome), 95% CI")
     ax.spines[["top", "right"]].set_visible(False)
     return _fig_bytes(fig)
+
+
+def air_by_band(curves: dict[str, list[dict]], policy_cutoff: float | None, threshold: float | None) -> bytes:
+    """The adverse impact ratio at each decile cutoff of the favourable score, one line per protected attribute,
+    the policy cutoff as a vertical dashed line and the four-fifths threshold as a horizontal dotted one."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.2, 3.0))
+    for name, bands in list(curves.items())[:8]:
+        points = [(b["cutoff"], b["air"]) for b in bands if b["air"] is not None]
+        if points:
+            ax.plot(*zip(*points), marker="o", markersize=3, linewidth=1.2, label=clip_label(name))
+    if policy_cutoff is not None:
+        ax.axvline(policy_cutoff, color="#b03a2e", linestyle="--", linewidth=1, label="policy cutoff")
+    if threshold is not None:
+        ax.axhline(threshold, color="#555555", linestyle=":", linewidth=1, label=f"four-fifths ({threshold:g})")
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("score cutoff (deciles of the favourable score; approved at or above it)")
+    ax.set_ylabel("adverse impact ratio")
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1), fontsize=7, frameon=False, ncol=3)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _fig_bytes(fig)

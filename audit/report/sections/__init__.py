@@ -32,6 +32,7 @@ from audit.report.sections import (
                                    protected,
                                    reason_accuracy,
                                    scope,
+                                   score_bands,
                                    summary,
                                    validation,
 )
@@ -63,6 +64,7 @@ SECTIONS: dict[str, Render] = {
     "reason_accuracy": reason_accuracy.render,  # direction words verified, reason stability, coverage
     "protected": protected.render,  # influence of protected attributes
     "fairness": fairness.render,  # outcome fairness per protected group: selection rates, four-fifths, odds
+    "score_bands": score_bands.render,  # adverse impact ratio at each decile cutoff, standardized mean difference
     "challenger": challenger.render,  # benchmark against an interpretable challenger
     "methodology": methodology.render,  # methods, metrics, regulatory context, limitations
     "appendix": appendix.render,  # reproducibility: hashes, versions, command line, configuration
