@@ -161,6 +161,9 @@ class Policy(_Waivers):
                                                       "reported as too small to judge (a finding)")
     group_bins: dict[str, list[float]] = Field(default_factory=dict, description="edges that group a numeric "
                                                "protected attribute, e.g. {age = [25, 40, 62]} (default: quartiles)")
+    max_explanation_gap: float = Field(0.2, ge=0, description="largest gap between protected groups in the reporting "
+                                       "explainer's faithfulness score or reason stability; above it a finding, "
+                                       "blocking when this key is set in audit.toml")
     intersections: list[list[str]] = Field(default_factory=list, description="crossed protected attributes, e.g. "
                                            "[[\"sex\", \"age\"]]: every outcome-fairness check also runs on their "
                                            "intersectional groups (each attribute grouped as on its own)")

@@ -446,6 +446,7 @@ class _ProtectedAdded(TypedDict):
     input_action: str
     outcome_fairness: OutcomeFairnessRecord
     score_disparity: ScoreDisparityRecord
+    explanation_parity: ExplanationParityRecord
     protected_source: str
     inferred_bases: dict[str, str]
 

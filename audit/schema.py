@@ -117,6 +117,15 @@ _SCORE_DISPARITY = _obj({"attributes": {"type": "object", "additionalProperties"
     "policy_cutoff": _NUM_OR_NULL, "min_group_size": {"type": "integer", "minimum": 1},
     "bootstrap": {"type": "integer", "minimum": 1}})
 
+_PARITY_GROUP = _obj({"group": _STR, "rows": {"type": "integer", "minimum": 0}, "judged": _BOOL},
+                     {"faithfulness_score": _NUM_OR_NULL, "reason_stability": _NUM_OR_NULL,
+                      "stability_decisions": {"type": "integer", "minimum": 0}})
+_EXPLANATION_PARITY = _obj({"attributes": {"type": "object", "additionalProperties": {"type": "array",
+                                                                                      "items": _PARITY_GROUP}}}, {
+    "method": _STR, "min_group_size": {"type": "integer", "minimum": 1}, "not_measured": _STR,
+    "gaps": {"type": "object", "additionalProperties": _obj({}, {"faithfulness": _NUM_OR_NULL,
+                                                                 "reason_stability": _NUM_OR_NULL})}})
+
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": f"https://xai-audit.invalid/results/{SCHEMA_VERSION}",
@@ -144,7 +153,8 @@ SCHEMA: dict[str, Any] = {
         "config": {"type": "object"}, "agreement": {"type": "object"},
         "performance": {"type": ["object", "null"]}, "challenger": {"type": ["object", "null"]},
         "protected_attributes": _obj({}, {"outcome_fairness": _OUTCOME_FAIRNESS,
-                                          "score_disparity": _SCORE_DISPARITY}), "reproducibility": _obj({"seed": {"type": "integer"},
+                                          "score_disparity": _SCORE_DISPARITY,
+                                          "explanation_parity": _EXPLANATION_PARITY}), "reproducibility": _obj({"seed": {"type": "integer"},
                                                                             "config_sha256": _SHA},
                                                                            {"audit_plan": _AUDIT_PLAN}),
         "warnings": {"type": "array", "items": _STR}, "recourse": _RECOURSE_RUN,

@@ -4,8 +4,12 @@ handling of each."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import pandas as pd
 import pytest
+from pypdf import PdfReader
 
 from audit.config import Policy
 from audit.errors import ConfigError
@@ -13,6 +17,7 @@ from audit.gate import ProtectedEvidence, protected_checks
 from audit.measures.fairness import fairness_evidence, measure_fairness
 from audit.measures.protected import check_protected_names
 from audit.types import Dataset, FeatureSpace
+from tests.conftest import CATEGORICAL, FAST_TOML, NUMERIC, SAMPLES, save_pickle
 
 # sex x age band, 4 cells; (rows, approved) per cell, chosen so each cell's rate differs
 CELLS = {("female", 20.0): (12, 3), ("female", 50.0): (10, 6), ("male", 20.0): (8, 6), ("male", 50.0): (30, 27)}
@@ -112,3 +117,126 @@ def test_smd_and_its_seeded_bootstrap_interval():
     again = standardized_mean_difference(scores, groups, ["x", "y"], min_group_size=30, n_bootstrap=300,
                                          rng=np.random.default_rng(0))
     assert again == smd
+
+
+def _parity_case(noisy: bool):
+    """A logistic model on 6 seeded inputs plus `sex`; its exact logit attribution w * (x - mean), with heavy
+    seeded noise added on the rows of men when ``noisy`` (explanations built to be wrong for one group)."""
+    from audit.faithfulness.metrics import Baseline
+    from audit.faithfulness.scoring import FaithfulnessContext
+
+    rng = np.random.default_rng(11)
+    n = 240
+    X = np.column_stack([rng.normal(size=(n, 6)), np.r_[np.zeros(n // 2), np.ones(n // 2)]])
+    w = np.array([2.0, -1.5, 1.0, 0.5, -0.25, 0.1, 0.0])
+
+    def predict(Z):
+        return 1 / (1 + np.exp(-(Z @ w)))
+
+    A = w * (X - X.mean(0))
+    if noisy:
+        A[n // 2:] += rng.normal(scale=2.0, size=(n // 2, 7))
+    space = FeatureSpace((*(f"x{i}" for i in range(6)), "sex"), {"sex": ("female", "male")})
+    ds = Dataset("parity.csv", "", X, space)
+    ctx = FaithfulnessContext(predict, X, Baseline(X.mean(0)[None]), seed=0, n_random=4, n_bootstrap=50)
+    return ds, ctx, A
+
+
+@pytest.mark.parametrize("noisy", [True, False])
+def test_explanation_parity_flags_explanations_built_to_be_noisy_for_one_group(noisy):
+    """Catches a per-group score on another scale than the audit's, a gap that misses an explainer wrong only for
+    men, a clean explainer flagged, and a check that blocks without max_explanation_gap set (or not with it)."""
+    from audit.faithfulness.scoring import subset_score
+    from audit.gate import explanation_parity_checks
+    from audit.measures.explanation_parity import measure_explanation_parity
+
+    ds, ctx, A = _parity_case(noisy)
+    rows = ctx.row_scores(A)
+    everyone = np.ones(ds.n_rows, bool)
+    assert subset_score(rows, everyone) == pytest.approx(ctx.score(A).score, abs=1e-12)  # same scale as the audit
+    stability = (np.arange(0, 240, 4), np.r_[np.ones(30), np.full(30, 0.6)])  # 30 decisions per group
+    record = measure_explanation_parity(ds, "exact", np.arange(ds.n_rows), rows, stability, protected=["sex"],
+                                        bins={}, intersections=[], min_group_size=30)
+    groups = {g["group"]: g for g in record["attributes"]["sex"]}
+    female = subset_score(rows, np.arange(240) < 120)
+    assert groups["female"]["faithfulness_score"] == pytest.approx(female, abs=1e-12) and female > 0.8
+    assert (groups["female"]["reason_stability"], groups["male"]["reason_stability"]) == pytest.approx((1.0, 0.6))
+    assert record["gaps"]["sex"]["reason_stability"] == pytest.approx(0.4)
+    gap = record["gaps"]["sex"]["faithfulness"]
+    default = {c.name: c for c in explanation_parity_checks(Policy(protected_attributes=["sex"]), record)}
+    strict = {c.name: c for c in explanation_parity_checks(Policy(protected_attributes=["sex"],
+                                                                  max_explanation_gap=0.2), record)}
+    if noisy:
+        assert gap > 0.3 and groups["male"]["faithfulness_score"] < female - 0.3
+        assert default["explanation_gap:sex"].verdict == "finding"
+        assert strict["explanation_gap:sex"].verdict == "fail" and strict["explanation_gap:sex"].blocking
+        assert "'female'" in strict["explanation_gap:sex"].message
+    else:
+        assert gap < 0.1 and default["explanation_gap:sex"].verdict == "pass"
+    assert default["reason_stability_gap:sex"].verdict == "finding"  # 1.0 vs 0.6 over 30 decisions each
+
+
+def test_explanation_parity_is_not_measured_for_groups_too_small():
+    """Catches a gap computed from a group of a handful of rows (it must be not measured, never a pass)."""
+    from audit.gate import explanation_parity_checks
+    from audit.measures.explanation_parity import measure_explanation_parity
+
+    ds, ctx, A = _parity_case(False)
+    rows = {k: v[100:140] for k, v in ctx.row_scores(A).items()}  # scored: 20 women, 20 men
+    record = measure_explanation_parity(ds, "exact", np.arange(100, 140), rows, None, protected=["sex"], bins={}, intersections=[], min_group_size=30)
+    assert record["gaps"]["sex"] == {"faithfulness": None, "reason_stability": None}
+    checks = explanation_parity_checks(Policy(protected_attributes=["sex"], max_explanation_gap=0.1), record)
+    assert [c.verdict for c in checks] == ["not_measured", "not_measured"] and all(c.blocking for c in checks)
+
+
+E2E_TOML = (FAST_TOML + 'explainers = ["coefficients"]\nfavorable_class = "1"\nreason_stability_rows = 10\n'
+            '[policy]\nprotected_attributes = ["sex", "age"]\nintersections = [["sex", "age"]]\n'
+            'group_bins = {age = [30]}\n')
+
+
+@pytest.fixture(scope="module")
+def audited(credit, tmp_path_factory):
+    """One audit of the sample logistic regression (it uses sex and age) on the credit data, with the new keys."""
+    from typer.testing import CliRunner
+
+    from audit.cli import app
+    from samples.make_samples import credit_logreg
+
+    tmp = tmp_path_factory.mktemp("fair_lending")
+    model = credit_logreg().fit(credit[CATEGORICAL + NUMERIC], credit["risk"])
+    (tmp / "audit.toml").write_text(E2E_TOML)
+    args = ["run", save_pickle(model, tmp / "m.pkl"), SAMPLES / "german_credit.csv", "--target", "risk",
+            "--config", tmp / "audit.toml", "--out", tmp / "out"]
+    res = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+    assert res.exit_code in (0, 1), res.stderr
+    result = json.loads((tmp / "out" / "results.json").read_text())
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(tmp / "out" / "report.pdf").pages).split())
+    return model, result, text
+
+
+def test_a_run_measures_reports_and_gates_the_new_fairness_measures(audited, credit):
+    """Catches a measure computed but left out of results.json, the gate or the PDF, or an AIR at the policy
+    cutoff that disagrees with the model's own decisions."""
+    model, result, text = audited
+    protected = result["protected_attributes"]
+    crossed = protected["outcome_fairness"]["attributes"]["sex x age"]
+    decided = model.predict(credit[CATEGORICAL + NUMERIC]) == 1
+    cells = credit["sex"] + " & " + np.where(credit["age"] < 30, "< 30", ">= 30")
+    assert {g["group"]: g["rows"] for g in crossed["groups"]} == cells.value_counts().to_dict()
+    rate = pd.Series(decided).groupby(cells.to_numpy()).mean()
+    assert {g["group"]: g["selection_rate"] for g in crossed["groups"]} == pytest.approx(rate.to_dict())
+    names = {c["name"] for c in result["gate"]["checks"]}
+    assert {"selection_rate_ratio:sex x age", "group_size:sex x age", "explanation_gap:sex",
+            "reason_stability_gap:sex"} <= names
+    band = protected["score_disparity"]
+    sex = band["attributes"]["sex"]
+    assert len(sex["air_by_band"]) == 9 and sex["smd"]["lowest"] == "female"
+    p = model.predict_proba(credit[CATEGORICAL + NUMERIC])[:, 1]
+    assert band["policy_cutoff"] == pytest.approx(p[decided].min())
+    at = pd.Series(p >= band["policy_cutoff"]).groupby(credit["sex"].to_numpy()).mean()
+    assert sex["air_at_policy_cutoff"] == pytest.approx(at.min() / at.max())
+    parity = protected["explanation_parity"]
+    assert parity["method"] == "coefficients" and set(parity["attributes"]) == {"sex", "age", "sex x age"}
+    assert sum(g["rows"] for g in parity["attributes"]["sex"]) == 40  # every scored row in one group
+    assert "Disparity by score band" in text and "standard deviations of the score" in text
+    assert "Explanation parity" in text and "sex x age" in text

@@ -101,8 +101,10 @@ def measure_score_disparity(ds: Dataset, scores: np.ndarray | None, approved: np
                             seed: int, why_not: str = "") -> ScoreDisparityRecord:
     """AIR by decile cutoff and the SMD for every protected attribute (and intersection) that is a column of
     DATA; ``scores``: every row's favourable score (None: not measured, ``why_not`` says why)."""
-    if scores is None or not protected:
-        return {"attributes": {}, "not_measured": why_not or "no protected attributes were configured"}
+    if not protected:
+        return {"attributes": {}}
+    if scores is None:
+        return {"attributes": {}, "not_measured": why_not}
     rng = np.random.default_rng(seed + 104729)
     cutoff = policy_cutoff(scores, approved)
     out: ScoreDisparityRecord = {"attributes": {}, "rows": ds.n_rows, "quantiles": list(DECILES),

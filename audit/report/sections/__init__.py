@@ -23,6 +23,7 @@ from audit.report.sections import (
                                    contents,
                                    cover,
                                    decisions,
+                                   explanation_parity,
                                    fairness,
                                    faithfulness,
                                    gate,
@@ -65,6 +66,7 @@ SECTIONS: dict[str, Render] = {
     "protected": protected.render,  # influence of protected attributes
     "fairness": fairness.render,  # outcome fairness per protected group: selection rates, four-fifths, odds
     "score_bands": score_bands.render,  # adverse impact ratio at each decile cutoff, standardized mean difference
+    "explanation_parity": explanation_parity.render,  # faithfulness and reason stability per protected group
     "challenger": challenger.render,  # benchmark against an interpretable challenger
     "methodology": methodology.render,  # methods, metrics, regulatory context, limitations
     "appendix": appendix.render,  # reproducibility: hashes, versions, command line, configuration
