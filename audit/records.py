@@ -23,7 +23,7 @@ __all__ = [
     "ShareRecord", "FlipTestRecord", "ProxyRecord", "ProtectedMeasures", "ProtectedRecord",
     "EstimateRecord", "SelectionRateRatioRecord", "FairnessGroupRecord", "FairnessAttributeRecord",
     "OutcomeFairnessRecord", "BandRecord", "SmdRecord", "ScoreDisparityAttributeRecord", "ScoreDisparityRecord",
-    "GroupExplanationRecord", "ExplanationParityRecord",
+    "GroupExplanationRecord", "ExplanationParityRecord", "LdaAlternativeRecord", "LdaRecord",
     "DirectionCounts", "ReasonStabilityRecord", "ExplainerReasonAgreement", "ReasonDirectionsRecord",
     "ReasonReferenceRecord", "ReasonRecord",
     "ChangeRecord", "CounterfactualRecord", "DecisionRecourseRecord", "ConsistencyRecord", "RecourseRecord",
@@ -440,6 +440,55 @@ class ExplanationParityRecord(_ExplanationParityRequired, total=False):
     gaps: dict[str, dict[str, float | None]]
     min_group_size: int
     not_measured: str
+
+
+class _LdaAlternativeRequired(TypedDict):
+    name: str
+    family: str  # baseline | drop | coarsen | reduction | threshold
+    description: str
+
+
+class LdaAlternativeRecord(_LdaAlternativeRequired, total=False):
+    """One alternative of the LDA search (``lda.search``): its held-out measures, or why not measured."""
+
+    auc: float
+    auc_ci95: Interval
+    air: float | None
+    air_ci95: Interval
+    lowest: str
+    highest: str
+    approval_rate: float
+    accuracy: float
+    on_frontier: bool
+    within_tolerance: bool
+    reduces_disparity: bool
+    not_measured: str
+
+
+class _LdaRequired(TypedDict):
+    attribute: str
+    training_rows: int
+    holdout_rows: int
+    holdout_share: float
+    tolerance: float
+    min_air: float
+    bootstrap: int
+    seed: int
+    proxies: list[str]
+    judged_groups: list[str]
+    alternatives: list[LdaAlternativeRecord]
+
+
+class LdaRecord(_LdaRequired, total=False):
+    """results.json's ``lda`` (with ``[lda] enabled``) and ``audit lda``'s lda.json: what was searched and found;
+    ``needed`` and ``found`` when measured, ``not_measured`` when the search could not be judged."""
+
+    needed: bool
+    found: list[str]
+    not_measured: str
+    model: str  # the model file's name (audit lda)
+    model_sha256: str
+    data_sha256: str
 
 
 class _ProtectedAdded(TypedDict):
