@@ -25,6 +25,7 @@ from audit.records import (
     FaithfulnessSummaryRecord,
     FlipsRecord,
     JSONObject,
+    LdaRecord,
     MetricRecord,
     ModelRecord,
     PerformanceRecord,
@@ -139,6 +140,7 @@ class AuditResult:
     reason_directions: ReasonDirectionsRecord | None = None  # the reported reasons' direction words checked
     reason_reference: ReasonReferenceRecord | None = None  # what the reasons measure against
     validation: ValidationRecord | None = None  # audit.measures.evidence.ValidationEvidence.record: the validator's evidence
+    lda: LdaRecord | None = None  # the less-discriminatory-alternative search ([lda] enabled), else None
 
     def to_json(self) -> dict[str, Any]:
         return to_jsonable({
@@ -150,7 +152,7 @@ class AuditResult:
             "reproducibility": self.reproducibility, "warnings": list(self.warnings),
             "recourse": self.recourse.record if self.recourse is not None else None,
             "reason_directions": self.reason_directions, "reason_reference": self.reason_reference,
-            "validation": self.validation,
+            "validation": self.validation, "lda": self.lda,
         })
 
     def dumps(self) -> str:

@@ -36,6 +36,7 @@ from audit.gate import (
     extend,
     stability_checks,
 )
+from audit.commands.lda import lda_for_session
 from audit.measures.agreement import agreement, agreement_evidence
 from audit.measures.decisions import decisions, primary_explainer
 from audit.measures.directions import direction_summary
@@ -98,6 +99,8 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         reasons, gate, recourse = attach_recourse(reasons, gate, ds, adapter, favorable, config)
     directions, gate, protected["explanation_parity"] = _reason_checks(session, groups, reasons, favorable, gate, clock)
     evidence, gate = _validator_evidence(session, results, gate, clock)
+    with clock("lda", "Less discriminatory alternatives: refitting and measuring the searched family"):
+        lda = lda_for_session(session)
     clock.timings["total_before_report"] = elapsed = time.perf_counter() - clock.start
     return AuditResult(
         tool_version=__version__, created_at=created_at(),
@@ -113,7 +116,7 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         warnings=_warnings(session, challenger, reasons, elapsed),
         attributions=combined, background=background, typical=typical, recourse=recourse,
         outcomes=RowOutcomes(ds, session.scores, session.labels), reason_directions=directions,
-        reason_reference=session.reference.record(len(background), ds.n_rows), validation=evidence,
+        reason_reference=session.reference.record(len(background), ds.n_rows), validation=evidence, lda=lda,
     )
 
 

@@ -28,6 +28,7 @@ from audit.report.sections import (
                                    faithfulness,
                                    gate,
                                    importance,
+                                   lda,
                                    methodology,
                                    performance,
                                    protected,
@@ -67,6 +68,7 @@ SECTIONS: dict[str, Render] = {
     "fairness": fairness.render,  # outcome fairness per protected group: selection rates, four-fifths, odds
     "score_bands": score_bands.render,  # adverse impact ratio at each decile cutoff, standardized mean difference
     "explanation_parity": explanation_parity.render,  # faithfulness and reason stability per protected group
+    "lda": lda.render,  # less discriminatory alternatives (with [lda] enabled): frontier, table, statement
     "challenger": challenger.render,  # benchmark against an interpretable challenger
     "methodology": methodology.render,  # methods, metrics, regulatory context, limitations
     "appendix": appendix.render,  # reproducibility: hashes, versions, command line, configuration
