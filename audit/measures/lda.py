@@ -81,10 +81,21 @@ def air(approved: np.ndarray, groups: np.ndarray, judged: Sequence[str]) -> tupl
     return (rates[low] / rates[high] if rates[high] > 0 else float("nan")), low, high
 
 
-def _auc(y: np.ndarray, s: np.ndarray) -> float:
-    from sklearn.metrics import roc_auc_score
+def _auc(y: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """AUC per row of ``s`` (replicates x rows) against ``y`` of the same shape, by the Mann-Whitney rank sum
+    (ties count a half: what ``sklearn.metrics.roc_auc_score`` computes); NaN where a row has one class.
 
-    return float(roc_auc_score(y, s)) if 0 < y.sum() < len(y) else float("nan")
+    >>> float(_auc(np.array([[1, 0, 1, 0]]), np.array([[0.9, 0.1, 0.4, 0.4]]))[0])
+    0.875
+    """
+    from scipy.stats import rankdata
+
+    y = np.atleast_2d(y).astype(bool)
+    ranks = rankdata(np.atleast_2d(s), axis=1)
+    pos = y.sum(1)
+    neg = y.shape[1] - pos
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return ((ranks * y).sum(1) - pos * (pos + 1) / 2) / (pos * neg)
 
 
 def _ci(values: list[float]) -> list[float | None]:
@@ -97,10 +108,10 @@ def _measure(y: np.ndarray, scores: np.ndarray, approved: np.ndarray, groups: np
              boot: np.ndarray) -> dict[str, Any]:
     """AUC and AIR with paired bootstrap CIs (``boot``: replicate x row indices), approval rate and accuracy."""
     ratio, low, high = air(approved, groups, judged)
-    aucs = [_auc(y[b], scores[b]) for b in boot]
+    aucs = list(_auc(y[boot], scores[boot]))
     airs = [air(approved[b], groups[b], judged)[0] if all((groups[b] == g).any() for g in judged) else np.nan
             for b in boot]
-    return {"auc": _auc(y, scores), "auc_ci95": _ci(aucs), "air": None if ratio != ratio else ratio,
+    return {"auc": float(_auc(y, scores)[0]), "auc_ci95": _ci(aucs), "air": None if ratio != ratio else ratio,
             "air_ci95": _ci(airs), "lowest": low, "highest": high,
             "approval_rate": float(approved.mean()), "accuracy": float(np.mean(approved == y))}
 
