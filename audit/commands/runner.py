@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from audit.adapters import Adapter
+from audit.commands.lda import lda_for_session
 from audit.commands.session import AuditSession, prepare
 from audit.config import AuditConfig
 from audit.faithfulness import Baseline, FaithfulnessContext
@@ -36,7 +37,6 @@ from audit.gate import (
     extend,
     stability_checks,
 )
-from audit.commands.lda import lda_for_session
 from audit.measures.agreement import agreement, agreement_evidence
 from audit.measures.decisions import decisions, primary_explainer
 from audit.measures.directions import direction_summary
