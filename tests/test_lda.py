@@ -81,6 +81,11 @@ def test_the_search_finds_a_less_discriminatory_alternative_on_the_frontier(bias
         assert alts[name]["auc"] >= base["auc"] - 0.01 and alts[name]["air"] > base["air"]
     low, high = drop["air_ci95"]
     assert low <= drop["air"] <= high
+    import jsonschema
+
+    from audit.schema import LDA
+
+    jsonschema.validate(record, LDA)
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(tmp / "out" / "lda.pdf").pages).split())
     assert "Less discriminatory alternatives" in text and "Within 0.010 AUC of the baseline" in text
     assert f"{len(record['found'])} lie within 0.010 AUC of the baseline with a higher ratio" in text

@@ -114,7 +114,10 @@ def crossed_groups(ds: Dataset, attrs: Sequence[str], bins: Any = None) -> tuple
     since it has no rate to report.
     """
     parts = [attribute_groups(ds, a, (bins or {}).get(a)) for a in attrs]
-    labels = np.array([" & ".join(str(p[0][i]) for p in parts) for i in range(ds.n_rows)], dtype=object)
+    labels = np.asarray(parts[0][0]).astype(str)
+    for p in parts[1:]:
+        labels = np.char.add(np.char.add(labels, " & "), np.asarray(p[0]).astype(str))
+    labels = labels.astype(object)
     present = set(labels)
     order = [label for label in (" & ".join(c) for c in _product([p[1] for p in parts])) if label in present]
     how = "crossed: " + "; ".join(f"{a} by {p[2]}" for a, p in zip(attrs, parts))
