@@ -493,6 +493,54 @@ def render(
     raise typer.Exit(_guarded(work, err, debug))
 
 
+@app.command("lda")
+def lda(
+    model: Annotated[Path, typer.Argument(help="Model file, as for audit run (a scikit-learn estimator or pipeline).")],
+    data: Annotated[Path, typer.Argument(help="CSV the alternatives are fitted on and measured on (a held-out split).")],
+    target: Annotated[str | None, typer.Option(help="Target column (required: AUC needs the true outcomes).")] = None,
+    config: Annotated[Path | None, typer.Option(help="audit.toml with \\[policy] (protected attributes) and \\[lda].")] = None,
+    out: Annotated[Path, typer.Option(help="Output folder for lda.pdf and lda.json.")] = Path("lda-report"),
+    seed: Annotated[int | None, typer.Option(help="Random seed (split, reductions, bootstrap).")] = None,
+    tolerance: Annotated[float | None, typer.Option(help="Largest held-out AUC loss listed (default: \\[lda] "
+                                                         "tolerance, 0.01).")] = None,
+    trust_model: Annotated[bool, typer.Option("--trust-model", help="Load the model file without the allow-list.")] = False,
+    template: Annotated[str | None, typer.Option(help="Report template (wording).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """Search for less discriminatory alternatives to MODEL on DATA; write DIR/lda.pdf and DIR/lda.json. It
+    documents the search and ships no model (exit 0 when the search ran, 2 on bad input)."""
+    err = Console(stderr=True, soft_wrap=True)
+
+    def work() -> int:
+        from audit.commands.lda import run_lda
+        from audit.errors import InputError
+        from audit.loading import load_config_file
+        from audit.provenance import created_at
+        from audit.report import write_lda_outputs
+        from report_templates import load_template
+
+        if tolerance is not None and not 0 <= tolerance <= 0.5:
+            raise InputError(f"--tolerance {tolerance}: give an AUC loss between 0 and 0.5, e.g. 0.01.")
+        cfg, _ = load_config_file(config, {"target": target, "seed": seed})
+        if tolerance is not None:
+            cfg = cfg.model_copy(update={"lda": cfg.lda.model_copy(update={"tolerance": tolerance})})
+        tpl = load_template(template or cfg.report.template)
+        _check_output_paths(out, None)
+        progress = _ConsoleProgress(err) if not quiet else None
+        with progress.step("Refitting and measuring the alternatives") if progress else _nothing():
+            record = run_lda(model, data, config=cfg, trust_model=trust_model)
+        paths = write_lda_outputs(record, out, template=tpl, created_at=created_at(), tool_version=__version__)
+        if not quiet:
+            from audit.report.sections.lda import statement
+
+            err.print(escape(statement(tpl, record)) + f" Report: {escape(str(paths['pdf']))}  Results: "
+                      f"{escape(str(paths['json']))}", highlight=False)
+        return 0
+
+    raise typer.Exit(_guarded(work, err, debug))
+
+
 @app.command("docs")
 def docs_command(
     results: Annotated[Path, typer.Argument(help="The results.json that `audit run` wrote.")],
@@ -609,6 +657,11 @@ def keygen_command(
         return 0
 
     raise typer.Exit(_guarded(work, err, debug))
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
 
 
 @app.command("schema")

@@ -27,7 +27,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["Policy", "ExplainerPolicy", "ComparePolicy", "RecourseConfig", "AuditConfig", "ProtectedInput",
+__all__ = ["Policy", "ExplainerPolicy", "ComparePolicy", "RecourseConfig", "LdaConfig", "AuditConfig", "ProtectedInput",
            "parse_config"]
 
 
@@ -161,6 +161,12 @@ class Policy(_Waivers):
                                                       "reported as too small to judge (a finding)")
     group_bins: dict[str, list[float]] = Field(default_factory=dict, description="edges that group a numeric "
                                                "protected attribute, e.g. {age = [25, 40, 62]} (default: quartiles)")
+    max_explanation_gap: float = Field(0.2, ge=0, description="largest gap between protected groups in the reporting "
+                                       "explainer's faithfulness score or reason stability; above it a finding, "
+                                       "blocking when this key is set in audit.toml")
+    intersections: list[list[str]] = Field(default_factory=list, description="crossed protected attributes, e.g. "
+                                           "[[\"sex\", \"age\"]]: every outcome-fairness check also runs on their "
+                                           "intersectional groups (each attribute grouped as on its own)")
 
     @model_validator(mode="after")
     def _group_bins(self) -> Policy:
@@ -172,6 +178,14 @@ class Policy(_Waivers):
             if not edges or any(b <= a for a, b in zip(edges, edges[1:])):
                 raise ValueError(f"policy.group_bins.{name} must be a non-empty list of increasing edges, "
                                  f"got {edges}")
+        for crossed in self.intersections:
+            if len(crossed) < 2 or len(set(crossed)) != len(crossed):
+                raise ValueError(f"policy.intersections: {crossed} must name at least two different protected "
+                                 "attributes, e.g. [\"sex\", \"age\"]")
+            stray = [a for a in crossed if a not in self.protected_attributes]
+            if stray and "protected_attributes" in self.model_fields_set:
+                raise ValueError(f"policy.intersections names {stray[0]!r}, which is not in "
+                                 f"policy.protected_attributes ({', '.join(self.protected_attributes) or 'none'})")
         return self
 
 
@@ -250,6 +264,33 @@ class ReasonsConfig(_Frozen):
                                     "from (the band is widened to the lowest passing scores to reach it)")
 
 
+class LdaConfig(_Frozen):
+    """``[lda]``: the search for less discriminatory alternatives (``audit lda``, or in ``audit run`` when
+    ``enabled``; see :mod:`audit.measures.lda`)."""
+
+    enabled: bool = Field(False, description="also run the search in audit run (results.json lda, a report section)")
+    tolerance: float = Field(0.01, ge=0, le=0.5, description="largest loss of held-out AUC against the refitted "
+                             "baseline an alternative may have to be listed")
+    holdout: float = Field(0.3, ge=0.1, le=0.5, description="share of DATA held out (stratified by the target, "
+                           "seeded) to measure every alternative on")
+    attribute: str | None = Field(None, description="the protected attribute whose adverse impact ratio is reduced "
+                                  "(default: the one with the lowest ratio for the baseline)")
+    proxies: int = Field(2, ge=0, le=10, description="strongest proxies (normalised mutual information) of the "
+                         "attribute among the inputs, each dropped and coarsened")
+    constraints: list[Literal["demographic_parity", "equalized_odds"]] = Field(
+        default_factory=lambda: ["demographic_parity", "equalized_odds"],
+        description="fairlearn ExponentiatedGradient constraints around a clone of the estimator")
+    reduction_iterations: int = Field(20, ge=1, le=200, description="ExponentiatedGradient max_iter")
+    approval_shifts: list[float] = Field(default_factory=lambda: [0.05, 0.10], description="the baseline's cutoff "
+                                         "moved so that its approval rate on the training split rises by each share")
+
+    @model_validator(mode="after")
+    def _shifts(self) -> LdaConfig:
+        if any(not -1 < x < 1 or x == 0 for x in self.approval_shifts):
+            raise ValueError(f"lda.approval_shifts must be non-zero shares between -1 and 1, got {self.approval_shifts}")
+        return self
+
+
 class AuditConfig(_Frozen):
     """All run settings; CLI options override the file's values."""
 
@@ -300,6 +341,7 @@ class AuditConfig(_Frozen):
     report: ReportConfig = Field(default_factory=ReportConfig)
     recourse: RecourseConfig = Field(default_factory=RecourseConfig)
     reasons: ReasonsConfig = Field(default_factory=ReasonsConfig)
+    lda: LdaConfig = Field(default_factory=LdaConfig, description="[lda]: less discriminatory alternatives")
     explainer_settings: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="[explainers.NAME] tables: each explainer's own parameters")
     infer_target: bool = Field(True, description="without `target`, use the one column that fits the model's task")

@@ -22,7 +22,8 @@ __all__ = [
     "ChallengerScoresRecord", "ChallengerRecord",
     "ShareRecord", "FlipTestRecord", "ProxyRecord", "ProtectedMeasures", "ProtectedRecord",
     "EstimateRecord", "SelectionRateRatioRecord", "FairnessGroupRecord", "FairnessAttributeRecord",
-    "OutcomeFairnessRecord",
+    "OutcomeFairnessRecord", "BandRecord", "SmdRecord", "ScoreDisparityAttributeRecord", "ScoreDisparityRecord",
+    "GroupExplanationRecord", "ExplanationParityRecord", "LdaAlternativeRecord", "LdaRecord",
     "DirectionCounts", "ReasonStabilityRecord", "ExplainerReasonAgreement", "ReasonDirectionsRecord",
     "ReasonReferenceRecord", "ReasonRecord",
     "TraceClauseRecord", "TraceCheckRecord", "TraceMeasureRecord", "TraceSectionRecord", "TraceRecord",
@@ -372,9 +373,130 @@ class OutcomeFairnessRecord(_OutcomeFairnessRequired, total=False):
     with_target: bool
 
 
+class BandRecord(TypedDict):
+    """The adverse impact ratio when rows scoring at least ``cutoff`` (the score's ``quantile``) are approved."""
+
+    quantile: float
+    cutoff: float
+    air: float | None
+    lowest: str
+    highest: str
+
+
+class SmdRecord(TypedDict):
+    value: float
+    ci95: Interval
+    lowest: str
+    highest: str
+
+
+class ScoreDisparityAttributeRecord(TypedDict):
+    """One protected attribute's (or intersection's) disparity by score band (``score_disparity``)."""
+
+    grouping: str
+    air_by_band: list[BandRecord]
+    air_at_policy_cutoff: float | None
+    smd: SmdRecord | None
+
+
+class _ScoreDisparityRequired(TypedDict):
+    attributes: dict[str, ScoreDisparityAttributeRecord]
+
+
+class ScoreDisparityRecord(_ScoreDisparityRequired, total=False):
+    """``protected_attributes.score_disparity`` (``score_disparity.measure_score_disparity``): the settings when
+    measured, ``not_measured`` when not."""
+
+    not_measured: str
+    rows: int
+    quantiles: list[float]
+    policy_cutoff: float | None
+    min_group_size: int
+    bootstrap: int
+
+
+class _GroupExplanationRequired(TypedDict):
+    group: str
+    rows: int
+    judged: bool
+
+
+class GroupExplanationRecord(_GroupExplanationRequired, total=False):
+    """One group's explanation quality: the faithfulness score on its explained rows and its reason stability."""
+
+    faithfulness_score: float | None
+    reason_stability: float | None
+    stability_decisions: int
+
+
+class _ExplanationParityRequired(TypedDict):
+    attributes: dict[str, list[GroupExplanationRecord]]
+
+
+class ExplanationParityRecord(_ExplanationParityRequired, total=False):
+    """``protected_attributes.explanation_parity`` (``explanation_parity.measure_explanation_parity``): per
+    protected attribute, each group's explanation quality for the explainer that gives the reasons."""
+
+    method: str
+    gaps: dict[str, dict[str, float | None]]
+    min_group_size: int
+    not_measured: str
+
+
+class _LdaAlternativeRequired(TypedDict):
+    name: str
+    family: str  # baseline | drop | coarsen | reduction | threshold
+    description: str
+
+
+class LdaAlternativeRecord(_LdaAlternativeRequired, total=False):
+    """One alternative of the LDA search (``lda.search``): its held-out measures, or why not measured."""
+
+    auc: float
+    auc_ci95: Interval
+    air: float | None
+    air_ci95: Interval
+    lowest: str
+    highest: str
+    approval_rate: float
+    accuracy: float
+    on_frontier: bool
+    within_tolerance: bool
+    reduces_disparity: bool
+    not_measured: str
+
+
+class _LdaRequired(TypedDict):
+    attribute: str
+    training_rows: int
+    holdout_rows: int
+    holdout_share: float
+    tolerance: float
+    min_air: float
+    bootstrap: int
+    seed: int
+    proxies: list[str]
+    judged_groups: list[str]
+    alternatives: list[LdaAlternativeRecord]
+
+
+class LdaRecord(_LdaRequired, total=False):
+    """results.json's ``lda`` (with ``[lda] enabled``) and ``audit lda``'s lda.json: what was searched and found;
+    ``needed`` and ``found`` when measured, ``not_measured`` when the search could not be judged."""
+
+    needed: bool
+    found: list[str]
+    not_measured: str
+    model: str  # the model file's name (audit lda)
+    model_sha256: str
+    data_sha256: str
+
+
 class _ProtectedAdded(TypedDict):
     input_action: str
     outcome_fairness: OutcomeFairnessRecord
+    score_disparity: ScoreDisparityRecord
+    explanation_parity: ExplanationParityRecord
     protected_source: str
     inferred_bases: dict[str, str]
 

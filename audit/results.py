@@ -25,6 +25,7 @@ from audit.records import (
     FaithfulnessSummaryRecord,
     FlipsRecord,
     JSONObject,
+    LdaRecord,
     MetricRecord,
     ModelRecord,
     PerformanceRecord,
@@ -46,7 +47,7 @@ if TYPE_CHECKING:  # audit.recourse imports this module; its search module does 
 __all__ = ["SCHEMA_VERSION", "COMPARE_SCHEMA_VERSION", "ExplanationResult", "Decision", "RowOutcomes", "AuditResult",
            "CompareResult", "to_jsonable"]
 
-SCHEMA_VERSION = "1.7"  # 1.7: trace (the regulation trace of checks, measures and sections); 1.6: validation (calibration, discrimination, score bands, population stability, expected directions, effect curves); 1.5: reason_reference (Regulation B reference), reason_directions.between_explainers; 1.4: checks' status (not_measured / not_required / waived) and interval, protected_source, the audit plan in model evaluations; 1.3: reproducibility.audit_plan; 1.2: decisions[].recourse, the recourse record, protected_attributes.outcome_fairness
+SCHEMA_VERSION = "1.7"  # 1.7: trace (the regulation trace of checks, measures and sections), protected_attributes.score_disparity, explanation_parity, outcome fairness on policy.intersections, lda; 1.6: validation (calibration, discrimination, score bands, population stability, expected directions, effect curves); 1.5: reason_reference (Regulation B reference), reason_directions.between_explainers; 1.4: checks' status (not_measured / not_required / waived) and interval, protected_source, the audit plan in model evaluations; 1.3: reproducibility.audit_plan; 1.2: decisions[].recourse, the recourse record, protected_attributes.outcome_fairness
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,7 @@ class AuditResult:
     reason_reference: ReasonReferenceRecord | None = None  # what the reasons measure against
     validation: ValidationRecord | None = None  # audit.measures.evidence.ValidationEvidence.record: the validator's evidence
     trace: TraceRecord | None = None  # report_templates.trace: the clauses each check, measure and section supports
+    lda: LdaRecord | None = None  # the less-discriminatory-alternative search ([lda] enabled), else None
 
     def to_json(self) -> dict[str, Any]:
         return to_jsonable({
@@ -152,7 +154,7 @@ class AuditResult:
             "reproducibility": self.reproducibility, "warnings": list(self.warnings),
             "recourse": self.recourse.record if self.recourse is not None else None,
             "reason_directions": self.reason_directions, "reason_reference": self.reason_reference,
-            "validation": self.validation, "trace": self.trace,
+            "validation": self.validation, "lda": self.lda, "trace": self.trace,
         })
 
     def dumps(self) -> str:

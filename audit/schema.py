@@ -16,7 +16,7 @@ from typing import Any
 from audit.commands.budget import MINIMUMS as BUDGETED_COUNTS
 from audit.results import COMPARE_SCHEMA_VERSION, SCHEMA_VERSION
 
-__all__ = ["SCHEMA", "schema", "COMPARE_SCHEMA", "compare_schema"]
+__all__ = ["SCHEMA", "schema", "COMPARE_SCHEMA", "compare_schema", "LDA"]
 
 _NUM = {"type": "number"}
 _NUM_OR_NULL = {"type": ["number", "null"]}
@@ -117,6 +117,38 @@ _TRACE = {"type": ["object", "null"], "required": ["version", "source", "clauses
     "sections": {"type": "array", "items": _obj({"name": _STR, "clauses": _IDS})},
     "unmapped": _IDS}}
 
+_BAND = _obj({"quantile": _NUM, "cutoff": _NUM, "air": _NUM_OR_NULL, "lowest": _STR, "highest": _STR})
+_SMD = {"type": ["object", "null"], "required": ["value", "ci95", "lowest", "highest"],
+        "properties": {"value": _NUM, "ci95": _CI, "lowest": _STR, "highest": _STR}}
+_SCORE_DISPARITY = _obj({"attributes": {"type": "object", "additionalProperties": _obj({
+    "grouping": _STR, "air_by_band": {"type": "array", "items": _BAND}, "air_at_policy_cutoff": _NUM_OR_NULL,
+    "smd": _SMD})}}, {
+    "not_measured": _STR, "rows": {"type": "integer", "minimum": 0}, "quantiles": {"type": "array", "items": _NUM},
+    "policy_cutoff": _NUM_OR_NULL, "min_group_size": {"type": "integer", "minimum": 1},
+    "bootstrap": {"type": "integer", "minimum": 1}})
+
+_PARITY_GROUP = _obj({"group": _STR, "rows": {"type": "integer", "minimum": 0}, "judged": _BOOL},
+                     {"faithfulness_score": _NUM_OR_NULL, "reason_stability": _NUM_OR_NULL,
+                      "stability_decisions": {"type": "integer", "minimum": 0}})
+_EXPLANATION_PARITY = _obj({"attributes": {"type": "object", "additionalProperties": {"type": "array",
+                                                                                      "items": _PARITY_GROUP}}}, {
+    "method": _STR, "min_group_size": {"type": "integer", "minimum": 1}, "not_measured": _STR,
+    "gaps": {"type": "object", "additionalProperties": _obj({}, {"faithfulness": _NUM_OR_NULL,
+                                                                 "reason_stability": _NUM_OR_NULL})}})
+
+_LDA_ALTERNATIVE = _obj({"name": _STR, "family": {"enum": ["baseline", "drop", "coarsen", "reduction", "threshold"]},
+                         "description": _STR}, {
+    "auc": _NUM, "auc_ci95": _CI, "air": _NUM_OR_NULL, "air_ci95": _CI, "lowest": _STR, "highest": _STR,
+    "approval_rate": _NUM, "accuracy": _NUM, "on_frontier": _BOOL, "within_tolerance": _BOOL,
+    "reduces_disparity": _BOOL, "not_measured": _STR})
+LDA = _obj({"attribute": _STR, "training_rows": {"type": "integer", "minimum": 0},
+            "holdout_rows": {"type": "integer", "minimum": 0}, "holdout_share": _NUM, "tolerance": _NUM, "min_air": _NUM,
+            "bootstrap": {"type": "integer", "minimum": 1}, "seed": {"type": "integer"},
+            "proxies": {"type": "array", "items": _STR}, "judged_groups": {"type": "array", "items": _STR},
+            "alternatives": {"type": "array", "items": _LDA_ALTERNATIVE}},
+           {"needed": _BOOL, "found": {"type": "array", "items": _STR}, "not_measured": _STR, "model": _STR,
+            "model_sha256": _SHA, "data_sha256": _SHA})
+
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": f"https://xai-audit.invalid/results/{SCHEMA_VERSION}",
@@ -143,10 +175,13 @@ SCHEMA: dict[str, Any] = {
     }, {
         "config": {"type": "object"}, "agreement": {"type": "object"},
         "performance": {"type": ["object", "null"]}, "challenger": {"type": ["object", "null"]},
-        "protected_attributes": _obj({}, {"outcome_fairness": _OUTCOME_FAIRNESS}), "reproducibility": _obj({"seed": {"type": "integer"},
+        "protected_attributes": _obj({}, {"outcome_fairness": _OUTCOME_FAIRNESS,
+                                          "score_disparity": _SCORE_DISPARITY,
+                                          "explanation_parity": _EXPLANATION_PARITY}), "reproducibility": _obj({"seed": {"type": "integer"},
                                                                             "config_sha256": _SHA},
                                                                            {"audit_plan": _AUDIT_PLAN}),
         "warnings": {"type": "array", "items": _STR}, "recourse": _RECOURSE_RUN,
+        "lda": {"anyOf": [{"type": "null"}, LDA]},
         "reason_directions": {"type": ["object", "null"], "properties": {
             "claims": {"type": "integer", "minimum": 0}, "confirmed": {"type": "integer", "minimum": 0},
             "contradicted": {"type": "integer", "minimum": 0}, "non_monotone": {"type": "integer", "minimum": 0},

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from audit.adapters import Adapter
+from audit.commands.lda import lda_for_session
 from audit.commands.session import AuditSession, prepare
 from audit.config import AuditConfig
 from audit.faithfulness import Baseline, FaithfulnessContext
@@ -27,7 +28,15 @@ from audit.faithfulness.evaluate import (
     randomised_model,
 )
 from audit.faithfulness.oracle import known_oracle
-from audit.gate import Gate, direction_checks, evaluate, evidence_checks, extend, stability_checks
+from audit.gate import (
+    Gate,
+    direction_checks,
+    evaluate,
+    evidence_checks,
+    explanation_parity_checks,
+    extend,
+    stability_checks,
+)
 from audit.measures.agreement import agreement, agreement_evidence
 from audit.measures.decisions import decisions, primary_explainer
 from audit.measures.directions import direction_summary
@@ -38,7 +47,14 @@ from audit.measures.reason_reference import reference_values
 from audit.measures.reason_stability import reason_agreement
 from audit.progress import Clock, Progress
 from audit.provenance import created_at, data_record, model_record, reproducibility_record, setup_warnings
-from audit.records import ChallengerRecord, PerformanceRecord, ReasonDirectionsRecord, ValidationRecord
+from audit.records import (
+    ChallengerRecord,
+    ExplanationParityRecord,
+    PerformanceRecord,
+    ReasonDirectionsRecord,
+    ScoreDisparityRecord,
+    ValidationRecord,
+)
 from audit.recourse import attach_recourse
 from audit.results import AuditResult, RowOutcomes
 from audit.types import Dataset
@@ -81,8 +97,10 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
                         max_reasons=config.report.max_reasons, typical=typical)
     with clock("recourse", "Recourse: counterfactuals for the adverse decisions, verified by the model"):
         reasons, gate, recourse = attach_recourse(reasons, gate, ds, adapter, favorable, config)
-    directions, gate = _reason_checks(session, groups, reasons, favorable, gate, clock)
+    directions, gate, protected["explanation_parity"] = _reason_checks(session, groups, reasons, favorable, gate, clock)
     evidence, gate = _validator_evidence(session, results, gate, clock)
+    with clock("lda", "Less discriminatory alternatives: refitting and measuring the searched family"):
+        lda = lda_for_session(session)
     clock.timings["total_before_report"] = elapsed = time.perf_counter() - clock.start
     return _with_trace(config, AuditResult(
         tool_version=__version__, created_at=created_at(),
@@ -98,7 +116,7 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         warnings=_warnings(session, challenger, reasons, elapsed),
         attributions=combined, background=background, typical=typical, recourse=recourse,
         outcomes=RowOutcomes(ds, session.scores, session.labels), reason_directions=directions,
-        reason_reference=session.reference.record(len(background), ds.n_rows), validation=evidence,
+        reason_reference=session.reference.record(len(background), ds.n_rows), validation=evidence, lda=lda,
     ))
 
 
@@ -120,16 +138,40 @@ def _classes(adapter: Adapter) -> list[str] | None:
 
 
 def _reason_checks(session: AuditSession, groups: list[ExplainedGroup], reasons: list[Any], favorable: Any,
-                   gate: Gate, clock: Clock) -> tuple[ReasonDirectionsRecord, Gate]:
-    """The reported reasons' direction words and their stability under redrawn backgrounds, as checks."""
+                   gate: Gate, clock: Clock) -> tuple[ReasonDirectionsRecord, Gate, ExplanationParityRecord]:
+    """The reported reasons' direction words, their stability under redrawn backgrounds and the explanation
+    parity of the explainer giving them, as checks."""
     config = session.config
     directions = direction_summary(reasons, printed_words=config.report.direction_words)
     with clock("reason_stability", "Reason stability: principal reasons with redrawn backgrounds"):
-        stability, why_not = _reason_stability(list(session.explainers), groups, session, reasons, favorable)
+        stability, why_not, per_row = _reason_stability(list(session.explainers), groups, session, reasons, favorable)
+    with clock("explanation_parity", "Explanation parity: faithfulness and reason stability per protected group"):
+        parity = _explanation_parity(session, groups, reasons, per_row)
     gate = extend(gate, [*direction_checks(config.policy, directions),
-                         *stability_checks(config.policy, stability, why_not)])
+                         *stability_checks(config.policy, stability, why_not),
+                         *explanation_parity_checks(config.policy, parity)])
     return {**directions, "stability": stability,
-            "between_explainers": reason_agreement(reasons, gate.passing_explainers)}, gate
+            "between_explainers": reason_agreement(reasons, gate.passing_explainers)}, gate, parity
+
+
+def _explanation_parity(session: AuditSession, groups: list[ExplainedGroup], reasons: list[Any],
+                        per_row: tuple[np.ndarray, np.ndarray] | None) -> ExplanationParityRecord:
+    """Faithfulness and reason stability per protected group for the explainer that gives the reasons, each
+    scored row normalised by its explained group's controls (:meth:`FaithfulnessContext.row_scores`)."""
+    from audit.measures.explanation_parity import measure_explanation_parity
+
+    policy = session.config.policy
+    method = reasons[0].method if reasons else None
+    scored, parts = [], []
+    for g in groups if method is not None else []:
+        if method in g.attributions and g.ctx is not None:
+            scored.append(g.rows[g.scored_positions])
+            parts.append(g.ctx.row_scores(g.attributions[method].values[g.scored_positions]))
+    row_scores = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else {}
+    return measure_explanation_parity(
+        session.dataset, method, np.concatenate(scored) if scored else np.zeros(0, dtype=int), row_scores, per_row,
+        protected=policy.protected_attributes, bins=policy.group_bins, intersections=policy.intersections,
+        min_group_size=policy.min_group_size, why_not="no decision has principal reasons, so no explainer gives them")
 
 
 def _validator_evidence(session: AuditSession, results: list[Any], gate: Gate,
@@ -174,7 +216,7 @@ def _protected_warning(config: AuditConfig, source: str, bases: dict[str, str]) 
 
 
 def _reason_stability(explainers: list[Any], groups: list[ExplainedGroup], session: AuditSession, reasons: list[Any],
-                      favorable: Any) -> tuple[dict[str, Any] | None, str]:
+                      favorable: Any) -> tuple[dict[str, Any] | None, str, tuple[np.ndarray, np.ndarray] | None]:
     """The reporting explainer's principal reasons re-derived with backgrounds redrawn from the reference's rows,
     or why not measured."""
     from audit.measures.reason_stability import measure_reason_stability
@@ -182,16 +224,16 @@ def _reason_stability(explainers: list[Any], groups: list[ExplainedGroup], sessi
     config, ds = session.config, session.dataset
 
     if favorable is None or len(groups) != 1 or not reasons:
-        return None, "no favourable class with a single explained class: there are no adverse reasons to redraw"
+        return None, "no favourable class with a single explained class: there are no adverse reasons to redraw", None
     if config.reason_stability_rows == 0:
-        return None, "reason_stability_rows = 0"
+        return None, "reason_stability_rows = 0", None
     ex = next(e for e in explainers if e.name == reasons[0].method)
     adapter = groups[0].adapter
     sign = 1.0 if str(adapter.explained_class) == str(favorable) else -1.0
-    record = measure_reason_stability(ex, adapter, ds.X, reasons, background_rows=len(session.background),
+    record, per_row = measure_reason_stability(ex, adapter, ds.X, reasons, background_rows=len(session.background),
                                       direction=-sign, max_reasons=config.report.max_reasons,
                                       rows=config.reason_stability_rows, seed=config.seed, reference=session.reference)
-    return record, "no adverse decision among the explained rows has a principal reason"
+    return record, "no adverse decision among the explained rows has a principal reason", per_row
 
 
 def _uncovered_reasons(config: AuditConfig, reasons: list[Any]) -> list[str]:
@@ -253,13 +295,31 @@ def _gate(config: AuditConfig, evaluations: list[Any], combined: dict[str, Any],
     protected["outcome_fairness"] = measure_fairness(
         ds, labels_all, classes=adapter.classes, favorable=favorable, protected=policy.protected_attributes,
         favorable_source="config" if config.favorable_class is not None else "assumed", bins=policy.group_bins,
-        min_group_size=policy.min_group_size, n_bootstrap=config.bootstrap, seed=config.seed)
+        min_group_size=policy.min_group_size, n_bootstrap=config.bootstrap, seed=config.seed,
+        intersections=policy.intersections)
+    protected["score_disparity"] = _score_disparity(config, ds, adapter, labels_all, favorable)
     agreed = agreement(combined)
     gate = evaluate(policy, [e.evidence for e in evaluations],
                     {k: v["share"] for k, v in protected.get("by_explainer", {}).items()},
                     protected=protected_evidence(protected, settled.action, settled.fail_note),
                     agreement=agreement_evidence(agreed), performance=performance)
     return gate, protected, agreed
+
+
+def _score_disparity(config: AuditConfig, ds: Dataset, adapter: Adapter, labels: np.ndarray,
+                     favorable: Any) -> ScoreDisparityRecord:
+    """The adverse impact ratio by score band and the score's standardized mean difference per protected group."""
+    from audit.measures.reason_reference import favorable_scores
+    from audit.measures.score_disparity import measure_score_disparity
+
+    policy = config.policy
+    binary = adapter.task == "binary" and favorable is not None
+    scores = favorable_scores(adapter, ds.X, favorable) if binary else None
+    return measure_score_disparity(
+        ds, scores, np.asarray(labels).astype(str) == str(favorable), protected=policy.protected_attributes,
+        bins=policy.group_bins, intersections=policy.intersections, min_group_size=policy.min_group_size,
+        n_bootstrap=config.bootstrap, seed=config.seed,
+        why_not="" if binary else "only a binary classifier with a favourable class has a favourable score to band")
 
 
 def _explain_and_score(explainers: list[Any], groups: list[ExplainedGroup], ds: Dataset, adapter: Adapter,

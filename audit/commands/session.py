@@ -40,7 +40,8 @@ from audit.recourse import check_recourse_names, data_columns
 from audit.types import Dataset, FeatureSpace
 from explainers import check_names, reconfigure, select
 
-__all__ = ["AuditSession", "prepare", "StreamSession", "prepare_stream", "open_model", "adapt", "build_explainers"]
+__all__ = ["AuditSession", "prepare", "StreamSession", "prepare_stream", "open_model", "adapt", "build_explainers",
+           "load_and_adapt", "check_lda_names"]
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ def prepare(model_path: Path, data_path: Path, *, config: AuditConfig, trust_mod
         labels = adapter.predict_label(ds.X)
         check_direction_names(config.policy, ds)
         development = _development(reference_data, spec, loaded, config)
+        check_lda_names(config, ds)
     built, skipped = build_explainers(adapter, config)
     with clock("plan", "Counting the model-agnostic work against audit_budget_s"):
         planned, plan = budgeted(adapter, ds, config, built)
@@ -123,6 +125,28 @@ def prepare(model_path: Path, data_path: Path, *, config: AuditConfig, trust_mod
     explain_rows, background = sample(ds, config, reference)
     return AuditSession(loaded, ds, adapter, tuple(explainers), tuple(skipped), config, plan, explain_rows,
                         background, scores, labels, source, bases, reference, favorable, *development)
+
+
+def load_and_adapt(model_path: Path, data_path: Path, *, config: AuditConfig, trust_model: bool = False,
+                   model_class: str | None = None) -> tuple[Any, Dataset, AuditConfig, Adapter, np.ndarray, Any]:
+    """The first steps of :func:`prepare` alone, for commands that explain nothing (``audit lda``): the loaded
+    model, DATA validated with its protected attributes settled, the settled config, the adapter, every row's
+    decision and the favourable class."""
+    loaded, spec = open_model(model_path, config, trust_model=trust_model, model_class=model_class)
+    ds, config, _source, _bases = _read(data_path, spec, config)
+    check_lda_names(config, ds)
+    adapter = adapt(loaded, ds.space, ds.X, config)
+    return loaded, ds, config, adapter, adapter.predict_label(ds.X), favorable_class(adapter, config.favorable_class)
+
+
+def check_lda_names(config: AuditConfig, ds: Dataset) -> None:
+    """``[lda] attribute`` names a protected attribute of DATA, or one ConfigError before the long work."""
+    attr = config.lda.attribute
+    if attr is not None and attr not in config.policy.protected_attributes:
+        from audit.errors import ConfigError
+
+        raise ConfigError(f"lda.attribute {attr!r} is not a protected attribute of {ds.path} "
+                          f"({', '.join(config.policy.protected_attributes) or 'none'}). Fix audit.toml.")
 
 
 def _development(path: Path | None, spec: Any, loaded: Any, config: AuditConfig
@@ -141,7 +165,8 @@ def _read(data_path: Path, spec: Any, config: AuditConfig) -> tuple[Dataset, Aud
     ds = load_data(data_path, spec, target=config.target, infer_target=config.infer_target,
                    keep=lambda columns, target: settle_protected(config, columns, target)[0].policy.protected_attributes)
     config, source, bases = settle_protected(config, _columns(ds), ds.target_name)
-    check_protected_names(config.policy.protected_attributes, ds, bins=config.policy.group_bins)
+    check_protected_names(config.policy.protected_attributes, ds, bins=config.policy.group_bins,
+                          intersections=config.policy.intersections)
     check_recourse_names(config, ds.space, data_columns(ds))
     return ds, config, source, bases
 

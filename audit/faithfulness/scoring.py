@@ -34,7 +34,7 @@ from audit.faithfulness import metrics as M
 from audit.faithfulness import reference as R
 
 __all__ = ["METRICS", "EXTRA_METRICS", "SCORE_RANGE", "INFORMATIVE_FLOOR", "IDENTITY_SHARE", "MetricResult",
-           "FaithfulnessScores", "FaithfulnessContext", "stability", "max_sensitivity", "captum_infidelity"]
+           "FaithfulnessScores", "FaithfulnessContext", "subset_score", "stability", "max_sensitivity", "captum_infidelity"]
 
 # name: (higher is better, what it measures); these seven make up the score
 METRICS: dict[str, tuple[bool, str]] = {
@@ -208,6 +208,20 @@ class FaithfulnessContext:
         best = max(shares, key=shares.get)
         return shares[best], best
 
+    def row_scores(self, A: np.ndarray) -> dict[str, np.ndarray]:
+        """Each row's normalised value of every metric of the score, against this context's controls and gaps:
+        ``sign * (metric - random) / gap`` (NaN for a metric uninformative here). The mean over a set of rows,
+        clipped and averaged over the metrics, is :meth:`score`'s score restricted to those rows
+        (:func:`subset_score`), so groups of rows are scored on one scale (used for explanation parity)."""
+        rows = _values(self, np.asarray(A, dtype=float))
+        out = {}
+        for name in METRICS:
+            higher = METRICS[name][0]
+            ok = self.informative[name] and self.gap[name] > 0
+            out[name] = ((1.0 if higher else -1.0) * (rows[name] - self.random[name]) / self.gap[name] if ok
+                         else np.full(len(self.X), np.nan))
+        return out
+
     def score(self, A: np.ndarray, *, base: np.ndarray | None = None, output: np.ndarray | None = None) -> FaithfulnessScores:
         """Score one attribution (n x f) of ``self.X``; additivity when ``output`` is given.
 
@@ -259,6 +273,14 @@ class FaithfulnessContext:
             identity_share=share, identity_candidate=candidate if share >= IDENTITY_SHARE else None,
             reference_kind=self.reference.kind,
         )
+
+
+def subset_score(row_scores: dict[str, np.ndarray], mask: np.ndarray) -> float:
+    """The faithfulness score of the rows in ``mask`` from :meth:`FaithfulnessContext.row_scores`: per metric the
+    mean over those rows, clipped to ``SCORE_RANGE``, then the mean over the informative metrics (NaN if none)."""
+    means = [float(np.clip(np.nanmean(v[mask]), *SCORE_RANGE)) for v in row_scores.values()
+             if mask.any() and np.isfinite(v[mask]).any()]
+    return float(np.mean(means)) if means else float("nan")
 
 
 def stability(attributions: list[np.ndarray], k: int) -> float:

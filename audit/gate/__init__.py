@@ -4,7 +4,7 @@
   (:func:`threshold_check`, :func:`not_measured`, :func:`not_required`, :func:`waived`);
 - :mod:`audit.gate.audit`: the audit policy (``[policy]``): :func:`evaluate` and its evidence types;
 - :mod:`audit.gate.reasons`: the checks on the reported reasons added after it (recourse consistency,
-  direction words, reason stability);
+  direction words, reason stability, explanation parity);
 - :mod:`audit.gate.evidence`: the checks on the validator's evidence (calibration, population stability,
   expected directions), added after it;
 - :mod:`audit.gate.compare`: the compare policy (``[policy.compare]``): :func:`evaluate_compare`.
@@ -39,10 +39,10 @@ from audit.gate.checks import (
 )
 from audit.gate.compare import CompareEvidence, evaluate_compare
 from audit.gate.evidence import evidence_checks
-from audit.gate.reasons import direction_checks, recourse_checks, stability_checks
+from audit.gate.reasons import direction_checks, explanation_parity_checks, recourse_checks, stability_checks
 
 __all__ = ["Check", "Gate", "threshold_check", "meets", "not_measured", "not_required", "waived", "STATUSES",
            "ExplainerEvidence", "ProtectedEvidence", "FairnessEvidence", "AgreementEvidence", "evaluate",
            "explainer_checks", "protected_checks", "fairness_checks", "agreement_checks", "performance_checks",
            "CompareEvidence", "evaluate_compare", "recourse_checks", "direction_checks", "stability_checks", "extend",
-           "evidence_checks"]
+           "evidence_checks", "explanation_parity_checks"]

@@ -183,6 +183,8 @@ def protected_checks(policy: Policy, ev: ProtectedEvidence) -> list[Check]:
                                           "normalised mutual information", higher_is_better=False))
         if attr in ev.fairness:
             checks += fairness_checks(policy, attr, ev.fairness[attr])
+    for crossed in (a for a in ev.fairness if a not in ev.attributes):  # policy.intersections: "sex x age"
+        checks += fairness_checks(policy, crossed, ev.fairness[crossed])
     return checks
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from audit.config import Policy
 from audit.gate.checks import Check, not_measured, not_required, threshold_check, waived
 
-__all__ = ["recourse_checks", "direction_checks", "stability_checks"]
+__all__ = ["recourse_checks", "direction_checks", "stability_checks", "explanation_parity_checks"]
 
 
 def recourse_checks(policy: Policy, consistency: dict[str, tuple[float | None, int]]) -> list[Check]:
@@ -71,3 +71,36 @@ def stability_checks(policy: Policy, record: dict[str, Any] | None, why_not: str
                             f"{record['redraws']} redrawn backgrounds whose principal reasons ({record['method']}) are "
                             "unchanged", higher_is_better=True, blocking=blocks,
                             on_fail="; the reasons follow the random draw of the reference sample, not the model")]
+
+
+def explanation_parity_checks(policy: Policy, record: dict[str, Any]) -> list[Check]:
+    """Explanation parity (:mod:`audit.measures.explanation_parity`): per protected attribute, the gap between the
+    highest and lowest group's faithfulness score (``explanation_gap:ATTR``) and reason stability
+    (``reason_stability_gap:ATTR``) of the explainer giving the reasons, against ``max_explanation_gap``: a
+    finding by default, blocking when the policy sets the key. A gap with fewer than two groups large enough is
+    not measured (blocking only when set); without a reasoning explainer, not required."""
+    t, blocks = policy.max_explanation_gap, "max_explanation_gap" in policy.model_fields_set
+    if not record.get("attributes"):
+        why = record.get("not_measured", "no protected attributes were configured")
+        return [not_required("explanation_gap", t, f"explanation parity: {why}", blocking=False,
+                             higher_is_better=False)] if record.get("not_measured") else []
+    checks = []
+    for attr, gaps in record["gaps"].items():
+        groups = record["attributes"][attr]
+        for key, kind, what, unit in (("faithfulness", "explanation_gap", "faithfulness score", "scored rows"),
+                                      ("reason_stability", "reason_stability_gap", "reason stability",
+                                       "adverse decisions")):
+            value = gaps.get(key)
+            if value is None:
+                checks.append(not_measured(f"{kind}:{attr}", t, f"{what} of {record['method']} per group of {attr!r}: "
+                                           f"fewer than two groups have {record['min_group_size']} {unit}",
+                                           blocking=blocks, higher_is_better=False))
+                continue
+            scores = {g["group"]: g[f"{key}_score" if key == "faithfulness" else key] for g in groups}
+            seen = {g: v for g, v in scores.items() if v is not None}
+            low, high = min(seen, key=seen.__getitem__), max(seen, key=seen.__getitem__)
+            checks.append(threshold_check(
+                f"{kind}:{attr}", value, t, f"gap in {what} of {record['method']} between groups of {attr!r} "
+                f"({high!r} {seen[high]:.3f}, {low!r} {seen[low]:.3f})", higher_is_better=False, blocking=blocks,
+                on_fail="; the explanations, and the reasons drawn from them, are less accurate for one group"))
+    return [waived(c, policy.waive, policy.waive_reason) for c in checks]

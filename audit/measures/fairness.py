@@ -35,7 +35,14 @@ import pandas as pd
 
 from audit.errors import ConfigError
 from audit.gate import FairnessEvidence
-from audit.measures.grouping import MAX_CATEGORIES, attribute_groups, column_values, group_labels
+from audit.measures.grouping import (
+    MAX_CATEGORIES,
+    attribute_groups,
+    column_values,
+    crossed_groups,
+    group_labels,
+    intersection_name,
+)
 from audit.records import OutcomeFairnessRecord
 from audit.types import Dataset
 
@@ -165,9 +172,12 @@ def check_group_bins(ds: Dataset, bins: Mapping[str, Sequence[float]]) -> None:
 
 def measure_fairness(ds: Dataset, labels: np.ndarray, *, classes: Sequence[Any] | None, favorable: Any,
                      favorable_source: str, protected: Sequence[str], bins: Mapping[str, Sequence[float]],
-                     min_group_size: int, n_bootstrap: int, seed: int) -> OutcomeFairnessRecord:
+                     min_group_size: int, n_bootstrap: int, seed: int,
+                     intersections: Sequence[Sequence[str]] = ()) -> OutcomeFairnessRecord:
     """Outcome fairness for every protected attribute that is a column of DATA (the target excepted), on
-    every row; ``labels`` are the model's decisions for those rows."""
+    every row; ``labels`` are the model's decisions for those rows. Each of ``intersections``
+    (``policy.intersections``) is measured the same way on its crossed groups (:func:`crossed_groups`), under
+    the key ``"sex x age"``, with the same small-group rule."""
     if not protected:
         return {"attributes": {}}
     if classes is None or favorable is None:
@@ -189,6 +199,13 @@ def measure_fairness(ds: Dataset, labels: np.ndarray, *, classes: Sequence[Any] 
         record = outcome_fairness(groups, order, selected, positive, min_group_size=min_group_size,
                                   n_bootstrap=n_bootstrap, rng=rng)
         out["attributes"][attr] = {"grouping": how, **record}
+    for attrs in intersections:
+        if ds.target_name in attrs:
+            continue
+        groups, order, how = crossed_groups(ds, attrs, bins)
+        record = outcome_fairness(groups, order, selected, positive, min_group_size=min_group_size,
+                                  n_bootstrap=n_bootstrap, rng=rng)
+        out["attributes"][intersection_name(attrs)] = {"grouping": how, **record}
     return out
 
 

@@ -19,7 +19,8 @@ import pandas as pd
 
 from audit.types import Dataset
 
-__all__ = ["MAX_CATEGORIES", "MISSING", "group_labels", "column_values", "holds", "attribute_groups", "as_categorical"]
+__all__ = ["MAX_CATEGORIES", "MISSING", "group_labels", "column_values", "holds", "attribute_groups", "as_categorical",
+           "crossed_groups", "intersection_name"]
 
 MAX_CATEGORIES = 10
 MISSING = "missing"
@@ -98,3 +99,33 @@ def attribute_groups(ds: Dataset, attr: str, edges: Sequence[float] | None = Non
 def as_categorical(labels: np.ndarray, order: list[str]) -> Any:
     """The groups as an ordered ``pandas.Categorical`` (the groups' order kept, empty groups included)."""
     return pd.Categorical(labels, categories=order, ordered=True)
+
+
+def intersection_name(attrs: Sequence[str]) -> str:
+    """The key of a crossed group of attributes in records and the report: ``"sex x age"``."""
+    return " x ".join(attrs)
+
+
+def crossed_groups(ds: Dataset, attrs: Sequence[str], bins: Any = None) -> tuple[np.ndarray, list[str], str]:
+    """Each row's intersectional group over ``attrs`` (each attribute grouped by :func:`attribute_groups`, with its
+    ``policy.group_bins`` edges), the crossed groups that hold rows in the attributes' orders, and how they were formed.
+
+    A row's label joins its groups with ``" & "`` (``"female & < 25"``); a crossed group with no row is left out,
+    since it has no rate to report.
+    """
+    parts = [attribute_groups(ds, a, (bins or {}).get(a)) for a in attrs]
+    labels = np.asarray(parts[0][0]).astype(str)
+    for p in parts[1:]:
+        labels = np.char.add(np.char.add(labels, " & "), np.asarray(p[0]).astype(str))
+    labels = labels.astype(object)
+    present = set(labels)
+    order = [label for label in (" & ".join(c) for c in _product([p[1] for p in parts])) if label in present]
+    how = "crossed: " + "; ".join(f"{a} by {p[2]}" for a, p in zip(attrs, parts))
+    return labels, order, how
+
+
+def _product(orders: list[list[str]]) -> list[tuple[str, ...]]:
+    """Every combination of one group per attribute, the first attribute varying slowest."""
+    import itertools
+
+    return list(itertools.product(*orders))

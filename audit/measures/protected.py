@@ -185,8 +185,8 @@ def settle_protected(config: Any, columns: Sequence[str], target: str | None) ->
     return config.model_copy(update={"policy": settled}), "inferred", found
 
 
-def check_protected_names(protected: Sequence[str], ds: Dataset, *, bins: Mapping[str, Sequence[float]] | None = None
-                          ) -> None:
+def check_protected_names(protected: Sequence[str], ds: Dataset, *, bins: Mapping[str, Sequence[float]] | None = None,
+                          intersections: Sequence[Sequence[str]] = ()) -> None:
     """Every protected attribute is a column of the data (a model input, the target or an ignored
     column), or one ConfigError naming it and the valid names: a misspelt name must not pass silently.
     ``bins`` (``policy.group_bins``) may only group numeric attributes."""
@@ -200,6 +200,10 @@ def check_protected_names(protected: Sequence[str], ds: Dataset, *, bins: Mappin
         raise ConfigError(f"policy.group_bins names {name_some(stray)}, which is not a protected attribute "
                           f"({name_some(list(protected)) if protected else 'none'}). Fix the name in audit.toml.")
     check_group_bins(ds, bins or {})
+    crossed = [a for attrs in intersections for a in attrs if a not in protected]
+    if crossed:
+        raise ConfigError(f"policy.intersections names {name_some(crossed)}, which is not a protected attribute "
+                          f"({name_some(list(protected)) if protected else 'none'}). Fix the name in audit.toml.")
 
 
 def _extra_codes(values: np.ndarray) -> tuple[np.ndarray, bool]:

@@ -29,13 +29,15 @@ REDRAWS = 5
 
 def measure_reason_stability(ex: Any, adapter: Any, X: np.ndarray, decisions: Sequence[Any], *, background_rows: int,
                              direction: float, max_reasons: int, rows: int, seed: int,
-                             reference: Reference | None = None) -> ReasonStabilityRecord | None:
+                             reference: Reference | None = None
+                             ) -> tuple[ReasonStabilityRecord | None, tuple[np.ndarray, np.ndarray] | None]:
     """The stability record for the adverse ``decisions`` (rows of ``X`` by ``decision.row - 1``), or None when
-    there is no adverse decision with a reason to test. Each redraw comes from the ``reference``'s rows (the
+    there is no adverse decision with a reason to test; and per decision its 0-based row and share of unchanged
+    redraws (explanation parity groups them). Each redraw comes from the ``reference``'s rows (the
     applicants the reasons are measured against; every row when None)."""
     chosen = [d for d in decisions if d.adverse and d.reasons][:rows]
     if not chosen:
-        return None
+        return None, None
     names = list(adapter.space.names)
     idx = np.asarray([d.row - 1 for d in chosen])
     reported = [frozenset(r["feature"] for r in d.reasons) for d in chosen]
@@ -48,10 +50,11 @@ def measure_reason_stability(ex: Any, adapter: Any, X: np.ndarray, decisions: Se
             found = frozenset(names[j] for j in principal_reasons(np.asarray(row), max_reasons=max_reasons,
                                                                   direction=direction))
             unchanged[i, s] = found == reported[i]
-    return {"method": ex.name, "decisions": len(chosen), "redraws": REDRAWS, "background_rows": int(background_rows),
-            "share_unchanged": float(unchanged.mean()),
-            "decisions_always_unchanged": float(unchanged.all(axis=1).mean()),
-            "changed_rows": [int(d.row) for d, ok in zip(chosen, unchanged.all(axis=1)) if not ok][:50]}
+    return ({"method": ex.name, "decisions": len(chosen), "redraws": REDRAWS, "background_rows": int(background_rows),
+             "share_unchanged": float(unchanged.mean()),
+             "decisions_always_unchanged": float(unchanged.all(axis=1).mean()),
+             "changed_rows": [int(d.row) for d, ok in zip(chosen, unchanged.all(axis=1)) if not ok][:50]},
+            (idx, unchanged.mean(axis=1)))
 
 
 def reason_agreement(decisions: Sequence[Any], methods: Sequence[str]) -> list[ExplainerReasonAgreement]:

@@ -13,9 +13,9 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from audit.atomic import atomic_outputs
-from audit.results import AuditResult, CompareResult
+from audit.results import SCHEMA_VERSION, AuditResult, CompareResult, to_jsonable
 
-__all__ = ["write_outputs", "write_reports", "write_compare_outputs", "junit_xml"]
+__all__ = ["write_outputs", "write_reports", "write_compare_outputs", "write_lda_outputs", "junit_xml"]
 
 
 def junit_xml(result: AuditResult | CompareResult) -> str:
@@ -83,6 +83,20 @@ def write_compare_outputs(result: CompareResult, out: Path, *, template: Any,
     for side, audit in zip(("baseline", "candidate"), result.audits):
         files[side] = (f"{side}.results.json", lambda path, a=audit: path.write_text(a.dumps(), encoding="utf-8"))
     return _write_atomically(out, files, junit_xml(result) if junit is not None else None, junit)
+
+
+def write_lda_outputs(record: dict[str, Any], out: Path, *, template: Any, created_at: str,
+                      tool_version: str) -> dict[str, Path]:
+    """Render and atomically place ``audit lda``'s ``lda.json`` and ``lda.pdf`` in ``out``."""
+    import json
+
+    from audit.report.pdf import render_lda_pdf
+
+    body = {"schema_version": SCHEMA_VERSION, "tool_version": tool_version, "created_at": created_at, **record}
+    files = {"json": ("lda.json", lambda path: path.write_text(json.dumps(to_jsonable(body), indent=1), encoding="utf-8")),
+             "pdf": ("lda.pdf", lambda path: render_lda_pdf(record, template, path, created_at=created_at,
+                                                           tool_version=tool_version))}
+    return _write_atomically(out, files, None, None)
 
 
 def _write_atomically(out: Path, files: dict[str, tuple[str, Callable[[Path], None]]], junit_text: str | None,

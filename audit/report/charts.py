@@ -141,3 +141,58 @@ def selection_rates(groups: list[dict], line: float | None, line_label: str) -> 
     ax.set_xlabel("selection rate (share of rows given the favourable outcome), 95% CI")
     ax.spines[["top", "right"]].set_visible(False)
     return _fig_bytes(fig)
+
+
+def air_by_band(curves: dict[str, list[dict]], policy_cutoff: float | None, threshold: float | None) -> bytes:
+    """The adverse impact ratio at each decile cutoff of the favourable score, one line per protected attribute,
+    the policy cutoff as a vertical dashed line and the four-fifths threshold as a horizontal dotted one."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.2, 3.0))
+    for name, bands in list(curves.items())[:8]:
+        points = [(b["cutoff"], b["air"]) for b in bands if b["air"] is not None]
+        if points:
+            ax.plot(*zip(*points), marker="o", markersize=3, linewidth=1.2, label=clip_label(name))
+    if policy_cutoff is not None:
+        ax.axvline(policy_cutoff, color="#b03a2e", linestyle="--", linewidth=1, label="policy cutoff")
+    if threshold is not None:
+        ax.axhline(threshold, color="#555555", linestyle=":", linewidth=1, label=f"four-fifths ({threshold:g})")
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("score cutoff (deciles of the favourable score; approved at or above it)")
+    ax.set_ylabel("adverse impact ratio")
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1), fontsize=7, frameon=False, ncol=3)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _fig_bytes(fig)
+
+
+_FAMILY_COLOURS = {"baseline": "#000000", "drop": "#2f6f9f", "coarsen": "#6a9f2f", "reduction": "#b0702e",
+                   "threshold": "#8e44ad"}
+
+
+def lda_frontier(alternatives: list[dict], tolerance: float, min_air: float | None) -> bytes:
+    """Held-out AUC against the adverse impact ratio for every measured alternative of the LDA search: the
+    baseline in black, the frontier joined by a line, the band within ``tolerance`` AUC of the baseline shaded
+    and the policy's least ratio as a dotted line."""
+    plt = _plt()
+    measured = [a for a in alternatives if "auc" in a and a.get("air") is not None]
+    fig, ax = plt.subplots(figsize=(6.2, 3.4))
+    base = measured[0] if measured and measured[0]["family"] == "baseline" else None
+    if base is not None:
+        ax.axhspan(base["auc"] - tolerance, base["auc"] + tolerance, color="#dddddd", alpha=0.6,
+                   label=f"within {tolerance:g} AUC of the baseline")
+    edge = sorted((a for a in measured if a.get("on_frontier")), key=lambda a: a["air"])
+    if len(edge) > 1:
+        ax.plot([a["air"] for a in edge], [a["auc"] for a in edge], color="#b03a2e", linewidth=1, label="frontier")
+    for family, colour in _FAMILY_COLOURS.items():
+        pts = [a for a in measured if a["family"] == family]
+        if pts:
+            ax.scatter([a["air"] for a in pts], [a["auc"] for a in pts], s=28 if family != "baseline" else 48,
+                       color=colour, edgecolor="black", linewidth=0.4, zorder=3, label=family)
+    for i, a in enumerate(measured):
+        ax.annotate(str(i + 1), (a["air"], a["auc"]), textcoords="offset points", xytext=(4, 3), fontsize=7)
+    if min_air is not None:
+        ax.axvline(min_air, color="#555555", linestyle=":", linewidth=1, label=f"least ratio ({min_air:g})")
+    ax.set_xlabel("adverse impact ratio on the held-out split (higher: less disparity)")
+    ax.set_ylabel("AUC on the held-out split")
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1), fontsize=7, frameon=False, ncol=4)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _fig_bytes(fig)

@@ -46,3 +46,15 @@ def render_compare_pdf(result: CompareResult, template: Any, path: Path) -> None
                    subject=f"Comparison of {Path(cand['path']).name} (SHA-256 {cand['sha256']}) with "
                            f"{Path(base['path']).name} (SHA-256 {base['sha256']})",
                    creator=f"xai-audit {result.tool_version}")
+
+
+def render_lda_pdf(record: dict[str, Any], template: Any, path: Path, *, created_at: str, tool_version: str) -> None:
+    """Write ``audit lda``'s report (the LDA section's story on its own) to ``path``."""
+    from audit.report.sections.lda import story
+
+    lay = Layout(template, json_name="lda.json")
+    title = "Search for less discriminatory alternatives"
+    write_document(lay, story(lay, template, record), path, footer=f"{title} — model {record.get('model_sha256', '')[:12]}…",
+                   title=title, created_at=created_at, author="xai-audit",
+                   subject=f"Less discriminatory alternatives for {record.get('model', 'the model')} "
+                           f"(SHA-256 {record.get('model_sha256', '')})", creator=f"xai-audit {tool_version}")

@@ -23,15 +23,18 @@ from audit.report.sections import (
                                    contents,
                                    cover,
                                    decisions,
+                                   explanation_parity,
                                    fairness,
                                    faithfulness,
                                    gate,
                                    importance,
+                                   lda,
                                    methodology,
                                    performance,
                                    protected,
                                    reason_accuracy,
                                    scope,
+                                   score_bands,
                                    summary,
                                    trace,
                                    validation,
@@ -64,6 +67,9 @@ SECTIONS: dict[str, Render] = {
     "reason_accuracy": reason_accuracy.render,  # direction words verified, reason stability, coverage
     "protected": protected.render,  # influence of protected attributes
     "fairness": fairness.render,  # outcome fairness per protected group: selection rates, four-fifths, odds
+    "score_bands": score_bands.render,  # adverse impact ratio at each decile cutoff, standardized mean difference
+    "explanation_parity": explanation_parity.render,  # faithfulness and reason stability per protected group
+    "lda": lda.render,  # less discriminatory alternatives (with [lda] enabled): frontier, table, statement
     "challenger": challenger.render,  # benchmark against an interpretable challenger
     "methodology": methodology.render,  # methods, metrics, regulatory context, limitations
     "appendix": appendix.render,  # reproducibility: hashes, versions, command line, configuration
