@@ -34,6 +34,7 @@ from audit.records import (
     ReasonDirectionsRecord,
     ReasonRecord,
     ReasonReferenceRecord,
+    ReasonsBasisRecord,
     ReproducibilityRecord,
     ValidationRecord,
 )
@@ -45,7 +46,7 @@ if TYPE_CHECKING:  # audit.recourse imports this module; its search module does 
 __all__ = ["SCHEMA_VERSION", "COMPARE_SCHEMA_VERSION", "ExplanationResult", "Decision", "RowOutcomes", "AuditResult",
            "CompareResult", "to_jsonable"]
 
-SCHEMA_VERSION = "1.6"  # 1.6: validation (calibration, discrimination, score bands, population stability, expected directions, effect curves); 1.5: reason_reference (Regulation B reference), reason_directions.between_explainers; 1.4: checks' status (not_measured / not_required / waived) and interval, protected_source, the audit plan in model evaluations; 1.3: reproducibility.audit_plan; 1.2: decisions[].recourse, the recourse record, protected_attributes.outcome_fairness
+SCHEMA_VERSION = "1.7"  # 1.7: reasons_basis (background and typical values, for audit reasons --audit); 1.6: validation (calibration, discrimination, score bands, population stability, expected directions, effect curves); 1.5: reason_reference (Regulation B reference), reason_directions.between_explainers; 1.4: checks' status (not_measured / not_required / waived) and interval, protected_source, the audit plan in model evaluations; 1.3: reproducibility.audit_plan; 1.2: decisions[].recourse, the recourse record, protected_attributes.outcome_fairness
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ class AuditResult:
     reason_directions: ReasonDirectionsRecord | None = None  # the reported reasons' direction words checked
     reason_reference: ReasonReferenceRecord | None = None  # what the reasons measure against
     validation: ValidationRecord | None = None  # audit.measures.evidence.ValidationEvidence.record: the validator's evidence
+    reasons_basis: ReasonsBasisRecord | None = None  # the background and typical values, for audit reasons --audit
 
     def to_json(self) -> dict[str, Any]:
         return to_jsonable({
@@ -150,7 +152,7 @@ class AuditResult:
             "reproducibility": self.reproducibility, "warnings": list(self.warnings),
             "recourse": self.recourse.record if self.recourse is not None else None,
             "reason_directions": self.reason_directions, "reason_reference": self.reason_reference,
-            "validation": self.validation,
+            "validation": self.validation, "reasons_basis": self.reasons_basis,
         })
 
     def dumps(self) -> str:

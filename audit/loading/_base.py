@@ -72,6 +72,11 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def sha256_file(path: Path, what: str) -> str:
+    """SHA-256 of a whole input file (as :func:`read_bytes` reads it), e.g. to tie a model file to a results.json."""
+    return sha256_bytes(read_bytes(path, what))
+
+
 def read_bytes(path: Path, what: str) -> bytes:
     """Read a whole input file, turning OS errors into one clear message."""
     if not path.exists():
