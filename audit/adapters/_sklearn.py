@@ -341,7 +341,7 @@ class SklearnAdapter(ClassView):
 
         y = np.asarray(dataset.target)
         model = clone(self.model)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), one_openmp_thread():  # also: one reduction order on every machine
             warnings.simplefilter("ignore")
             model.fit(self.space.decode(dataset.X), y[rng.permutation(len(y))])
         return self.with_model(model)
