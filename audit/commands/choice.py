@@ -110,7 +110,7 @@ def check_record(record: dict[str, Any], path: Path, model_sha256: str, config: 
                          "same --config as the audit, or leave out --audit.")
     if repro.get("seed") != config.seed:
         raise InputError(f"--audit {path}: was written with seed {repro.get('seed')}, this run's is {config.seed} (the "
-                         "seed draws the background). Pass --seed {0}, or leave out --audit.".format(repro.get("seed")))
+                         f"seed draws the background). Pass --seed {repro.get('seed')}, or leave out --audit.")
 
 
 def fixed_params(choice: Choice) -> dict[str, Any]:
