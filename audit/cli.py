@@ -347,6 +347,8 @@ def reasons(
     scheduler: _Scheduler = None,
     recourse: Annotated[bool, typer.Option("--recourse", help="Add up to three verified counterfactuals per "
                                                               "adverse row (what would have changed it).")] = False,
+    audit: Annotated[Path | None, typer.Option(help="results.json of an earlier `audit run` of this model with this "
+                                                    "config and seed: reuse its choice (no choice audit).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
@@ -365,7 +367,8 @@ def reasons(
         progress = _ConsoleProgress(err) if not quiet else Progress()
         summary = run_reasons(model, data, out, config=cfg, template=tpl, trust_model=trust_model,
                               model_class=model_class, explainer=explainer, adverse_only=adverse_only,
-                              chunk_rows=chunk_rows, progress=progress, scheduler=scheduler, recourse=recourse)
+                              chunk_rows=chunk_rows, progress=progress, scheduler=scheduler, recourse=recourse,
+                              audit=audit)
         if not quiet:
             score = "" if summary.method_score is None else f" (faithfulness {summary.method_score:.2f})"
             err.print(f"Reasons by {escape(summary.method)}{escape(score)}: {summary.rows_written:,} of "

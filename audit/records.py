@@ -578,6 +578,16 @@ class ReasonReferenceRecord(TypedDict):
     fallback: str | None
 
 
+class ReasonsBasisRecord(TypedDict):
+    """results.json's ``reasons_basis``: what ``audit reasons --audit`` needs to give the report's reasons without
+    a choice audit: the encoded background rows and each input's typical value (JSON null is NaN), in the order
+    of ``features``."""
+
+    features: list[str]
+    background: list[list[float | None]]
+    typical: list[float | None]
+
+
 class ValidationRecord(TypedDict):
     """results.json's ``validation`` (``evidence.ValidationEvidence.record``): the validator's evidence; each
     part None (with its reason in ``not_measured``) when it could not be measured."""

@@ -35,6 +35,7 @@ from audit.records import (
     ReasonDirectionsRecord,
     ReasonRecord,
     ReasonReferenceRecord,
+    ReasonsBasisRecord,
     ReproducibilityRecord,
     TraceRecord,
     ValidationRecord,
@@ -47,7 +48,7 @@ if TYPE_CHECKING:  # audit.recourse imports this module; its search module does 
 __all__ = ["SCHEMA_VERSION", "COMPARE_SCHEMA_VERSION", "ExplanationResult", "Decision", "RowOutcomes", "AuditResult",
            "CompareResult", "to_jsonable"]
 
-SCHEMA_VERSION = "1.7"  # 1.7: trace (the regulation trace of checks, measures and sections), protected_attributes.score_disparity, explanation_parity, outcome fairness on policy.intersections, lda; 1.6: validation (calibration, discrimination, score bands, population stability, expected directions, effect curves); 1.5: reason_reference (Regulation B reference), reason_directions.between_explainers; 1.4: checks' status (not_measured / not_required / waived) and interval, protected_source, the audit plan in model evaluations; 1.3: reproducibility.audit_plan; 1.2: decisions[].recourse, the recourse record, protected_attributes.outcome_fairness
+SCHEMA_VERSION = "1.7"  # 1.7: trace (the regulation trace of checks, measures and sections), reasons_basis (background and typical values, for audit reasons --audit), protected_attributes.score_disparity, explanation_parity, outcome fairness on policy.intersections, lda; 1.6: validation (calibration, discrimination, score bands, population stability, expected directions, effect curves); 1.5: reason_reference (Regulation B reference), reason_directions.between_explainers; 1.4: checks' status (not_measured / not_required / waived) and interval, protected_source, the audit plan in model evaluations; 1.3: reproducibility.audit_plan; 1.2: decisions[].recourse, the recourse record, protected_attributes.outcome_fairness
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ class AuditResult:
     validation: ValidationRecord | None = None  # audit.measures.evidence.ValidationEvidence.record: the validator's evidence
     trace: TraceRecord | None = None  # report_templates.trace: the clauses each check, measure and section supports
     lda: LdaRecord | None = None  # the less-discriminatory-alternative search ([lda] enabled), else None
+    reasons_basis: ReasonsBasisRecord | None = None  # the background and typical values, for audit reasons --audit
 
     def to_json(self) -> dict[str, Any]:
         return to_jsonable({
@@ -155,6 +157,7 @@ class AuditResult:
             "recourse": self.recourse.record if self.recourse is not None else None,
             "reason_directions": self.reason_directions, "reason_reference": self.reason_reference,
             "validation": self.validation, "lda": self.lda, "trace": self.trace,
+            "reasons_basis": self.reasons_basis,
         })
 
     def dumps(self) -> str:

@@ -215,6 +215,10 @@ SCHEMA: dict[str, Any] = {
             "band_width": _NUM_OR_NULL, "fallback": _STR_OR_NULL},
             "required": ["method", "configured", "candidate_rows", "background_rows"]},
         "trace": _TRACE,
+        "reasons_basis": {"type": ["object", "null"], "required": ["features", "background", "typical"], "properties": {
+            "features": {"type": "array", "items": _STR, "minItems": 1},
+            "background": {"type": "array", "items": {"type": "array", "items": _NUM_OR_NULL}},
+            "typical": {"type": "array", "items": _NUM_OR_NULL}}},
     }),
 }
 

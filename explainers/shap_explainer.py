@@ -45,7 +45,7 @@ from explainers._budget import (
 from explainers._hgb_trees import hist_supported
 from explainers._shap_torch import DEEP_TOLERANCE, deep_rule_gaps, shap_deep, shap_gradient
 
-__all__ = ["Shap", "choose_algorithm"]
+__all__ = ["Shap", "choose_algorithm", "decision_rows", "TREE_DECISION_ROWS"]
 
 EXACT_MAX_FEATURES = 12
 _BOOSTERS = ("xgboost", "lightgbm", "catboost")
@@ -186,7 +186,7 @@ class Shap(ExplainerBase):
             # Expected gradients add up to f(x) - E[f(background)] only in expectation over the samples.
             return values, np.full(n, base), "margin", params, False
         if algo == "tree":
-            return (*self._tree(adapter, X, background), True)
+            return (*self._tree(adapter, X, background, seed), True)
         if algo == "linear":
             return (*self._linear(adapter, X, background), True)
         return (*self._agnostic(algo, adapter, X, background, seed), True)
@@ -209,7 +209,7 @@ class Shap(ExplainerBase):
         return self._planned
 
     # -- algorithms ---------------------------------------------------------------------------
-    def _tree(self, adapter: Any, X: np.ndarray, background: np.ndarray) -> tuple:
+    def _tree(self, adapter: Any, X: np.ndarray, background: np.ndarray, seed: int = 0) -> tuple:
         if not adapter.capabilities.in_space:  # a natively loaded booster (a TreeAdapter)
             from explainers._native_trees import native_tree_shap
 
@@ -232,7 +232,7 @@ class Shap(ExplainerBase):
         if auto and self._tree_decided is not None:  # a miss was found earlier: re-runs and chunks keep that choice
             (mode, finding), auto = self._tree_decided, False
         if auto:
-            values, base, mode, finding = _tree_auto(shap, final, Z, Zb, out, adapter)
+            values, base, mode, finding = _tree_auto(shap, final, Z, Zb, out, adapter, seed)
             self._tree_decided = (mode, finding) if finding is not None else None
         else:
             values, base = _tree_shap(shap, final, Z, Zb, mode, adapter)
@@ -329,43 +329,68 @@ def _tree_shap(shap: Any, final: Any, Z: np.ndarray, Zb: np.ndarray, mode: str, 
     return select_class(raw, explainer.expected_value, adapter, binary_single=raw.ndim == 2)
 
 
-TREE_FIRST_CHUNK = 256  # rows of the automatic tree mode's first additivity check; each next chunk is twice as large
+TREE_DECISION_ROWS = 256  # rows of the seeded sample the automatic tree mode is decided on
 
 
-def _tree_auto(shap: Any, final: Any, Z: np.ndarray, Zb: np.ndarray, out: np.ndarray, adapter: Any) -> tuple:
-    """(values, base, mode, finding): interventional TreeSHAP in chunks of growing size, each checked for
-    additivity against the model's output ``out`` (rows, then background). At the first chunk that misses it
-    (shap reads some trees' thresholds in float32; HistGradientBoosting, where that was seen, now takes
-    ``_hist_tree``), path-dependent TreeSHAP is measured on that chunk and, when it adds up better, explains
-    every row; otherwise interventional is kept, with the finding. Either way the rows already explained cost
-    no more than reaching the first miss."""
-    n = len(Z)
-    spread = float(np.std(out)) or 1.0
+def decision_rows(n: int, seed: int) -> np.ndarray:
+    """The rows (sorted indices) the automatic tree mode is decided on: a uniform sample without replacement of
+    at most TREE_DECISION_ROWS of the ``n`` rows, drawn by ``numpy.random.default_rng(seed)``.
 
-    def gap(values: np.ndarray, base: Any, a: int, b: int) -> float:
-        return float(np.abs(values.sum(1) + np.broadcast_to(base, (b - a,)) - out[a:b]).max() / spread)
+    >>> decision_rows(3, seed=0).tolist()
+    [0, 1, 2]
+    """
+    return np.sort(np.random.default_rng(seed).choice(n, size=min(n, TREE_DECISION_ROWS), replace=False))
 
-    parts: list[tuple[np.ndarray, np.ndarray]] = []
-    start, size, finding = 0, TREE_FIRST_CHUNK, None
-    while start < n:
-        stop = n if finding is not None else min(n, start + size)  # after a kept miss: the rest in one call
-        values, base = _tree_shap(shap, final, Z[start:stop], Zb, "interventional", adapter)
-        base = np.broadcast_to(base, (stop - start,))
-        error = gap(values, base, start, stop)
-        if finding is None and error > TREE_TOLERANCE:
-            alt_values, alt_base = _tree_shap(shap, final, Z[start:stop], Zb, "tree_path_dependent", adapter)
-            alt_error = gap(alt_values, alt_base, start, stop)
-            finding = _tree_finding(error, alt_error, stop, n)
-            if alt_error < error:
-                values, base = _tree_shap(shap, final, Z, Zb, "tree_path_dependent", adapter)
-                return values, np.broadcast_to(base, (n,)), "tree_path_dependent", finding
-        parts.append((values, base))
-        start, size = stop, 2 * size
-    return np.vstack([v for v, _ in parts]), np.concatenate([b for _, b in parts]), "interventional", finding
+
+def _tree_auto(shap: Any, final: Any, Z: np.ndarray, Zb: np.ndarray, out: np.ndarray, adapter: Any,
+               seed: int) -> tuple:
+    """(values, base, mode, finding): the mode is decided once, on the seeded sample :func:`decision_rows`.
+    Interventional TreeSHAP is checked for additivity there against the model's output ``out`` (rows, then
+    background); when it misses by more than TREE_TOLERANCE of the output's spread (shap reads some trees'
+    thresholds in float32; HistGradientBoosting, where that was seen, now takes ``_hist_tree``) and
+    path-dependent TreeSHAP adds up better on the same rows, path-dependent explains every row; otherwise
+    interventional does. Each row's TreeSHAP values depend on that row alone, so the sample's values are kept
+    and only the other rows are explained: no row is explained twice by the chosen mode. Additivity is then
+    measured on every row; a miss outside the sample is a finding and the mode stays."""
+    n, spread = len(Z), float(np.std(out)) or 1.0
+
+    def gap(values: np.ndarray, base: Any, rows: np.ndarray) -> float:
+        return float(np.abs(values.sum(1) + np.broadcast_to(base, (len(rows),)) - out[rows]).max() / spread)
+
+    pick = decision_rows(n, seed)
+    rest = np.setdiff1d(np.arange(n), pick)
+    mode, finding = "interventional", None
+    sample = _tree_shap(shap, final, Z[pick], Zb, mode, adapter)
+    error = gap(*sample, pick)
+    if error > TREE_TOLERANCE:
+        alt = _tree_shap(shap, final, Z[pick], Zb, "tree_path_dependent", adapter)
+        alt_error = gap(*alt, pick)
+        finding = _tree_finding(error, alt_error, len(pick), n)
+        if alt_error < error:
+            mode, sample = "tree_path_dependent", alt
+    values, base = _combine(sample, pick, _tree_shap(shap, final, Z[rest], Zb, mode, adapter) if len(rest) else None,
+                            rest, n)
+    if finding is None and len(rest) and gap(values[rest], base[rest], rest) > TREE_TOLERANCE:
+        finding = (f"interventional TreeSHAP misses additivity on rows outside the {len(pick)} rows the tree mode was "
+                   f"decided on (max error {gap(values[rest], base[rest], rest):.2e} of the output's spread); the "
+                   "interventional values are kept and the audit measures their additivity")
+    return values, base, mode, finding
+
+
+def _combine(first: tuple, rows: np.ndarray, second: tuple | None, other: np.ndarray, n: int
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Two (values, base) parts put back in row order."""
+    values = np.empty((n, first[0].shape[1]))
+    base = np.empty(n)
+    for part, idx in ((first, rows), (second, other)):
+        if part is not None:
+            values[idx] = part[0]
+            base[idx] = np.broadcast_to(part[1], (len(idx),))
+    return values, base
 
 
 def _tree_finding(error: float, alt_error: float, m: int, n: int) -> str:
-    where = f"found within the first {m} of {n} rows" if m < n else f"measured on all {n} rows"
+    where = f"measured on a seeded sample of {m} of {n} rows" if m < n else f"measured on all {n} rows"
     return (f"interventional TreeSHAP misses additivity on this model (max error {error:.2e} of the output's "
             f"spread, {where}; shap reads some trees' thresholds in float32, which misroutes rows near a split); "
             + (f"path-dependent TreeSHAP was used instead (max error {alt_error:.2e}), which follows the "

@@ -21,6 +21,9 @@ rule lives; ``for_class`` views share the adapter's counter.
 from __future__ import annotations
 
 import copy
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -29,7 +32,7 @@ import numpy as np
 from audit.errors import ModelError
 from audit.types import CallCounter, Dataset, FeatureSpace, ModelSpec, TransformMap
 
-__all__ = ["Adapter", "InSpaceAdapter", "DifferentiableAdapter", "TreeAdapter", "Capabilities", "ModelSpec", "CallCounter",
+__all__ = ["one_openmp_thread", "Adapter", "InSpaceAdapter", "DifferentiableAdapter", "TreeAdapter", "Capabilities", "ModelSpec", "CallCounter",
            "TransformMap", "batched", "ClassView"]
 
 
@@ -203,3 +206,22 @@ class ClassView:
         raise ModelError(
             f"--class {label!r} is not a class of this model; classes are {[str(c) for c in self.classes or ()]}."
         )
+
+
+@functools.cache
+def _threadpools() -> Any:
+    """threadpoolctl's controller over the thread pools loaded in this process (built once, at the first model
+    call, when the model's libraries are loaded; scanning the loaded libraries on every call cost milliseconds)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+@contextmanager
+def one_openmp_thread() -> Iterator[None]:
+    """Run a model call with one OpenMP thread. The audit parallelises across processes (``n_jobs``), not inside
+    a model call: scikit-learn's OpenMP loops (HistGradientBoosting's predict, KNN's distances) spin their threads
+    and, on shared cores, were measured 3.7x (20,000-row calls) to 48x (50-row calls) slower than one thread
+    (bench/README.md). Each row is predicted on its own, so the values are the same whatever the thread count."""
+    with _threadpools().limit(limits=1, user_api="openmp"):
+        yield

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from audit.adapters._base import Capabilities, ClassView, batched
+from audit.adapters._base import Capabilities, ClassView, batched, one_openmp_thread
 from audit.errors import ModelError
 from audit.types import CallCounter, FeatureSpace, ModelSpec, TransformMap
 
@@ -171,7 +171,8 @@ class SklearnAdapter(ClassView):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             try:
-                return np.asarray(getattr(self.model, method)(frame))
+                with one_openmp_thread():
+                    return np.asarray(getattr(self.model, method)(frame))
             except (ValueError, TypeError) as exc:
                 raise ModelError(f"{self.type_name}.{method} failed on {len(X)} row(s): {exc}") from exc
 
@@ -215,8 +216,9 @@ class SklearnAdapter(ClassView):
             if keyword is None:
                 return None
             self.counter.add(len(X))
-            out = np.asarray(self.final_estimator.predict(self.transform(np.asarray(X, dtype=float)), **keyword),
-                             dtype=float)
+            with one_openmp_thread():
+                out = np.asarray(self.final_estimator.predict(self.transform(np.asarray(X, dtype=float)), **keyword),
+                                 dtype=float)
             return self.binary_sign * out.reshape(len(X)) if out.ndim == 1 or out.shape[1] == 1 else out[:, self.class_index]
         out = self._call("decision_function", np.asarray(X, dtype=float))
         if out.ndim == 1:
@@ -339,7 +341,7 @@ class SklearnAdapter(ClassView):
 
         y = np.asarray(dataset.target)
         model = clone(self.model)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), one_openmp_thread():  # also: one reduction order on every machine
             warnings.simplefilter("ignore")
             model.fit(self.space.decode(dataset.X), y[rng.permutation(len(y))])
         return self.with_model(model)

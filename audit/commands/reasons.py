@@ -3,7 +3,10 @@
 The explainer is chosen as the report chooses it: an audit of a seeded sample (``rows``) scores every
 applicable method and the most faithful one that passes the policy gives the reasons, with the audit's
 background and typical values, so a row's reasons are the ones its report page would show (or the
-method named with ``--explainer``, with a background sampled from the first 5,000 rows). Then DATA is read in chunks (CSV or Parquet), each chunk is decided and
+method named with ``--explainer``, with a background sampled from the first 5,000 rows). With ``--audit
+results.json`` that choice is read from an earlier audit of the same model file, configuration and seed
+(:mod:`audit.commands.choice`), so no choice audit runs and the rows are the same. The explainer's automatic
+algorithm decision (TreeSHAP's mode) is the audit's, fixed for every chunk. Then DATA is read in chunks (CSV or Parquet), each chunk is decided and
 explained with that method, and its rows are appended to the output (CSV or Parquet), which appears
 only when complete. Reasons follow the report's rules (:func:`audit.measures.decisions.decisions`) and the
 template's plain language; text cells that a spreadsheet would run as a formula are neutralised
@@ -27,6 +30,7 @@ import numpy as np
 
 from audit.adapters import Adapter
 from audit.atomic import atomic_file
+from audit.commands.choice import Choice, explainer_gate, fixed_params, from_record, from_result, read_audit
 from audit.commands.distributed import check_scheduler, cluster, map_in_order
 from audit.commands.session import StreamSession, prepare_stream
 from audit.config import AuditConfig
@@ -38,7 +42,7 @@ from audit.measures.directions import printed_word
 from audit.progress import Progress
 from audit.types import Dataset
 
-__all__ = ["run_reasons", "ReasonsSummary", "neutralise"]
+__all__ = ["run_reasons", "ReasonsSummary", "neutralise", "explainer_gate"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CHOICE_ROWS = 50_000  # rows the choice audit reads at most (a seeded sample of a larger file)
@@ -77,6 +81,7 @@ class ReasonsSummary:
     explainer_gate: dict[str, Any] = field(default_factory=dict)  # the method's own gate result in the choice audit
     protected: tuple[str, ...] = ()  # protected attributes; an adverse reason naming one is flagged
     reference: dict[str, Any] | None = None  # what the reasons are measured against (audit.measures.reason_reference)
+    chosen_by: str = "choice audit"  # or the results.json given with --audit
 
     @property
     def gate_warning(self) -> str | None:
@@ -135,10 +140,10 @@ def _writer(out: Path, columns: list[str]) -> Iterator[Callable[[list[list[Any]]
 
 
 def _choose(model_path: Path, data_path: Path, total_rows: int, config: AuditConfig, explainer: str | None,
-            run: Any, trust_model: bool, model_class: str | None) -> tuple:
-    """(method, its faithfulness score, whether the gate passed, the audit's result): the report's choice
-    unless one is named. The choice audit reads DATA whole up to CHOICE_ROWS rows, else a seeded uniform
-    sample of CHOICE_ROWS rows read in chunks, so memory stays flat with the file's size."""
+            run: Any, trust_model: bool, model_class: str | None) -> Choice:
+    """The report's choice (unless one is named) from a choice audit run now. It reads DATA whole up to
+    CHOICE_ROWS rows, else a seeded uniform sample of CHOICE_ROWS rows read in chunks, so memory stays flat
+    with the file's size."""
     if explainer is not None:  # its own gate result, from an audit of that explainer alone
         config = config.model_copy(update={"explainers": [explainer]})
     if total_rows <= CHOICE_ROWS:
@@ -148,62 +153,80 @@ def _choose(model_path: Path, data_path: Path, total_rows: int, config: AuditCon
             sample = Path(d) / ("sample.parquet" if is_parquet(data_path) else "sample.csv")
             sample_file(data_path, sample, [], rows=CHOICE_ROWS, seed=config.seed)
             result = run(model_path, sample, config=config, trust_model=trust_model, model_class=model_class)
-    primary = explainer or (result.decisions[0].method if result.decisions else result.explanations[0].method)
-    score = next(e.faithfulness_score for e in result.explanations if e.method == primary)
-    return primary, score, result.gate.passed, result
+    return from_result(result, explainer)
 
 
-def explainer_gate(gate: Any, method: str) -> dict[str, Any]:
-    """Whether ``method`` passed every one of its checks in ``gate``, and the checks it did not pass."""
-    failed = [f"{c.name}: {c.message}" for c in gate.checks if c.explainer == method and not c.passed]
-    return {"passed": method in gate.passing_explainers, "failed_checks": failed}
+def _settle(model_path: Path, data_path: Path, total_rows: int, config: AuditConfig, explainer: str | None,
+            run: Any, trust_model: bool, model_class: str | None, audit_path: Path | None,
+            progress: Progress) -> Choice:
+    """The choice: read from ``audit_path`` (checked against the model and configuration before any work), or
+    from a choice audit run now; refused when the report's method did not pass the gate."""
+    if audit_path is not None:
+        choice = from_record(read_audit(audit_path, model_path, config), audit_path)
+    else:
+        if run is None:
+            from audit.commands.runner import run_audit as run
+        with progress.step("Choosing the explainer on a sample (as the report does)"):
+            choice = _choose(model_path, data_path, total_rows, config, explainer, run, trust_model, model_class)
+    if explainer is None and not choice.own_gate["passed"]:
+        _refuse(choice.method, choice.own_gate)
+    return choice
 
 
 def run_reasons(model_path: Path, data_path: Path, out: Path, *, config: AuditConfig, template: Any,
                 trust_model: bool = False, model_class: str | None = None, explainer: str | None = None,
                 adverse_only: bool = False, chunk_rows: int = 5000, progress: Progress | None = None,
-                run: Any = None, scheduler: str | None = None, recourse: bool = False) -> ReasonsSummary:
+                run: Any = None, scheduler: str | None = None, recourse: bool = False,
+                audit: Path | None = None) -> ReasonsSummary:
     """Write the decision, score and principal reasons of every row of DATA (or of the adverse ones) to
     ``out`` (``.csv`` or ``.parquet``) and say what was written.
 
     ``run``: the audit used to choose the explainer (default :func:`audit.commands.runner.run_audit`).
-    ``scheduler``: explain the chunks on a Dask cluster (``local:N`` or ``tcp://HOST:PORT``, see
-    :mod:`audit.commands.distributed`); the output is identical to the serial run's. ``recourse``: add up to three
-    verified counterfactuals per adverse row (the audit's support and rules, or with ``explainer`` named,
-    a support from the first 5,000 rows).
+    ``audit``: an earlier audit's results.json whose choice (method, algorithm, background, typical values,
+    reason reference) is reused, so no choice audit runs; refused unless it was made for this model file,
+    configuration and seed. ``scheduler``: explain the chunks on a Dask cluster (``local:N`` or
+    ``tcp://HOST:PORT``, see :mod:`audit.commands.distributed`); the output is identical to the serial run's.
+    ``recourse``: add up to three verified counterfactuals per adverse row (the audit's support and rules,
+    or with ``explainer`` named, a support from the first 5,000 rows).
     """
     _check_paths(out, data_path, scheduler)
+    _check_audit_options(audit, explainer, recourse)
     progress = progress or Progress()
-    if run is None:
-        from audit.commands.runner import run_audit as run
     total_rows = _count_rows(data_path)  # one pass over DATA: the choice's sample cap and the progress bar
-    with progress.step("Choosing the explainer on a sample (as the report does)"):
-        method, score, passed, audit = _choose(model_path, data_path, total_rows, config, explainer, run,
-                                               trust_model, model_class)
-    own_gate = explainer_gate(audit.gate, method)
-    if explainer is None and not own_gate["passed"]:
-        _refuse(method, own_gate)
-    protected = tuple(audit.protected.get("attributes", ()))
-    if explainer is not None:
-        audit = None  # a named explainer keeps its documented background (the first POOL_ROWS rows)
+    choice = _settle(model_path, data_path, total_rows, config, explainer, run, trust_model, model_class, audit,
+                     progress)
+    method = choice.method
     stream = prepare_stream(model_path, config, method=method, chunk_rows=chunk_rows, pool_rows=POOL_ROWS,
                             chunks=lambda spec, rows: _chunks(data_path, spec, config, rows),
-                            reference=None if audit is None else (audit.background, audit.typical,
-                                                                  audit.reason_reference),
+                            reference=choice.reference, fixed=fixed_params(choice),
                             trust_model=trust_model, model_class=model_class)
     favorable = favorable_class(stream.adapter, config.favorable_class)
-    search = _search(config, audit, stream.adapter, favorable, data_path, stream.spec) if recourse else None
+    search = _search(config, choice.search, stream.adapter, favorable, data_path, stream.spec) if recourse else None
     shared = {"adapter": stream.adapter, "ex": stream.explainer, "background": stream.background,
               "favorable": favorable, "config": config, "typical": stream.typical, "template": template,
-              "adverse_only": adverse_only, "search": search, "protected": protected}
+              "adverse_only": adverse_only, "search": search, "protected": choice.protected}
     with _writer(out, _columns(config.report.max_reasons, recourse)) as write, \
             progress.bar(f"Reasons with {method}", total_rows) as advance, cluster(scheduler) as client:
         read, written, chosen, by_algorithm = _explain_chunks(stream, shared, client, write, advance)
-    summary = ReasonsSummary(out, read, written, method, score, passed, None if favorable is None else str(favorable),
-                             chosen, out.with_name(out.name + ".meta.json"), by_algorithm, own_gate, protected,
-                             stream.reference)
+    summary = ReasonsSummary(out, read, written, method, choice.score, choice.gate_passed,
+                             None if favorable is None else str(favorable), chosen,
+                             out.with_name(out.name + ".meta.json"), by_algorithm, choice.own_gate, choice.protected,
+                             stream.reference, choice.source)
     _write_metadata(summary, stream.loaded.sha256, data_path, config, chunk_rows, scheduler)
     return summary
+
+
+def _check_audit_options(audit: Path | None, explainer: str | None, recourse: bool) -> None:
+    """--audit reuses the report's own choice: it cannot be combined with a named explainer, and the audit's
+    recourse search is not in results.json."""
+    if audit is None:
+        return
+    if explainer is not None:
+        raise InputError(f"--audit {audit} with --explainer {explainer}: --audit reuses the audit's own choice of "
+                         "explainer. Leave out one of the two.")
+    if recourse:
+        raise InputError(f"--audit {audit} with --recourse: the audit's recourse search is not recorded in "
+                         "results.json. Leave out --audit to run the choice audit (and its search) again.")
 
 
 def _check_paths(out: Path, data_path: Path, scheduler: str | None) -> None:
@@ -255,24 +278,26 @@ def _write_metadata(summary: ReasonsSummary, model_sha256: str, data_path: Path,
             "method": summary.method, "method_faithfulness": summary.method_score,
             "choice_audit_gate_passed": summary.gate_passed, "favorable_class": summary.favorable_class,
             "explainer": summary.explainer, "model_sha256": model_sha256, "data": str(data_path),
-            "choice_audit_rows": None if summary.method_score is None else min(summary.rows_read, CHOICE_ROWS),
+            "choice_audit_rows": None if summary.method_score is None or summary.chosen_by != "choice audit"
+            else min(summary.rows_read, CHOICE_ROWS),
             "seed": config.seed, "chunk_rows": chunk_rows, "scheduler": scheduler,
             "rows_by_algorithm": summary.rows_by_algorithm, "warning": summary.mixed,
             "explainer_gate": summary.explainer_gate, "gate_warning": summary.gate_warning,
-            "protected_attributes": list(summary.protected), "reason_reference": summary.reference}
+            "protected_attributes": list(summary.protected), "reason_reference": summary.reference,
+            "chosen_by": summary.chosen_by}
     with atomic_file(summary.metadata_path, prefix=".reasons-meta-") as tmp, open(tmp, "w", encoding="utf-8") as fh:
         json.dump(meta, fh, indent=2, default=str)
 
 
-def _search(config: AuditConfig, audit: Any, adapter: Adapter, favorable: Any, data_path: Path, spec: Any) -> Any:
+def _search(config: AuditConfig, chosen: Any, adapter: Adapter, favorable: Any, data_path: Path, spec: Any) -> Any:
     """The recourse search of the choice audit, or one on a support from the first POOL_ROWS rows."""
     from audit.recourse import build_search
 
     if favorable is None:
         raise InputError("--recourse: the model has no favourable outcome to reach; set favorable_class in "
                          "audit.toml (the class an adverse decision would change to).")
-    if audit is not None and audit.recourse is not None:
-        return audit.recourse.search
+    if chosen is not None:  # the choice audit's own search
+        return chosen
     _, pool, space = next(_chunks(data_path, spec, config, POOL_ROWS))
     return build_search(config, pool, space, adapter, favorable, columns=None)
 

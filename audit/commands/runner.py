@@ -43,7 +43,7 @@ from audit.measures.directions import direction_summary
 from audit.measures.evidence import measure_evidence
 from audit.measures.fairness import measure_fairness
 from audit.measures.protected import measure_protected, protected_evidence
-from audit.measures.reason_reference import reference_values
+from audit.measures.reason_reference import basis_record, reference_values
 from audit.measures.reason_stability import reason_agreement
 from audit.progress import Clock, Progress
 from audit.provenance import created_at, data_record, model_record, reproducibility_record, setup_warnings
@@ -117,6 +117,7 @@ def run_audit(model_path: Path, data_path: Path, *, config: AuditConfig, config_
         attributions=combined, background=background, typical=typical, recourse=recourse,
         outcomes=RowOutcomes(ds, session.scores, session.labels), reason_directions=directions,
         reason_reference=session.reference.record(len(background), ds.n_rows), validation=evidence, lda=lda,
+        reasons_basis=basis_record(ds.feature_names, background, typical),
     ))
 
 

@@ -196,22 +196,33 @@ class StreamSession:
 def prepare_stream(model_path: Path, config: AuditConfig, *, method: str,
                    chunks: Callable[[Any, int], Iterator[tuple[int, np.ndarray, FeatureSpace]]], chunk_rows: int,
                    reference: tuple[np.ndarray, np.ndarray, dict[str, Any] | None] | None = None,
-                   pool_rows: int = 5000,
+                   pool_rows: int = 5000, fixed: dict[str, Any] | None = None,
                    trust_model: bool = False, model_class: str | None = None) -> StreamSession:
     """Load the model, read DATA's first chunk (``chunks(spec, rows)`` iterates DATA in chunks of ``rows``),
     adapt the model to it and build ``method``. ``reference``: the background, typical values and reference
     record to explain with (an audit's, so reasons match its report); otherwise all three come from DATA's
     first ``pool_rows`` rows by the configured reference method, drawn with the seed whatever the chunk
-    size, so chunking never changes a reason."""
+    size, so chunking never changes a reason. ``fixed``: automatic choices already made (e.g. ``tree_mode``),
+    applied to the parameters the explainer has and left at ``"auto"``, so no chunk decides them again."""
     loaded, spec = open_model(model_path, config, trust_model=trust_model, model_class=model_class)
     rest = chunks(spec, chunk_rows)
     first = next(rest)
     adapter = adapt(loaded, first[2], first[1], config)
     (explainer,), _ = build_explainers(adapter, config, [method])
+    explainer = _settled(explainer, fixed or {})
     if reference is None:
         _, pool, _ = next(chunks(spec, pool_rows))
         reference = _pool_reference(adapter, pool, config)
     return StreamSession(loaded, spec, adapter, explainer, reference[0], reference[1], reference[2], first, rest)
+
+
+def _settled(explainer: Any, fixed: dict[str, Any]) -> Any:
+    """``explainer`` with the automatic choices in ``fixed`` settled (those of its parameters left at "auto")."""
+    params = getattr(explainer, "params", None)
+    settle = {k: v for k, v in fixed.items() if getattr(params, k, None) == "auto"}
+    if not settle or not hasattr(explainer, "with_params"):
+        return explainer
+    return explainer.with_params(**{**params.model_dump(), **settle})
 
 
 def _pool_reference(adapter: Adapter, pool: np.ndarray, config: AuditConfig

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from audit.errors import InputError
-from audit.loading._base import LoadedModel, Loader, LoadRequest, read_bytes, sha256_bytes
+from audit.loading._base import LoadedModel, Loader, LoadRequest, read_bytes, sha256_bytes, sha256_input
 from audit.loading._config import load_config_file
 from audit.loading._data import load_data
 from audit.loading._files import read_small_file, sha256_file
@@ -23,7 +23,7 @@ from audit.loading._stream import is_parquet, iter_chunks, sample_file
 from audit.loading._torch import TORCH_SUFFIXES, load_torch_request
 
 __all__ = ["LoadedModel", "Loader", "LoadRequest", "LOADERS", "load_model", "load_data", "load_config_file",
-           "sha256_bytes", "import_object", "load_results_file", "read_results", "read_results_file", "sha256_file", "read_small_file", "catboost_info", "is_parquet", "iter_chunks",
+           "sha256_bytes", "sha256_input", "import_object", "load_results_file", "read_results", "read_results_file", "sha256_file", "read_small_file", "catboost_info", "is_parquet", "iter_chunks",
            "sample_file"]
 
 LOADERS: list[Loader] = [

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.errors import InputError, ModelError
+from audit.loading._files import sha256_file
 
 __all__ = ["LoadedModel", "LoadRequest", "Loader", "sha256_bytes", "read_bytes", "short", "user_code_missing",
            "require_extra", "WAY_OUT"]
@@ -70,6 +71,16 @@ class Loader:
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def sha256_input(path: Path, what: str) -> str:
+    """SHA-256 of a whole input file, read in chunks (e.g. to tie a model file to a results.json); a file that
+    cannot be read is one InputError naming ``what``."""
+    digest = sha256_file(path)
+    if digest is None:
+        raise InputError(f"{what} {path}: {'is a directory, expected a file' if path.is_dir() else 'file not found'}"
+                         ". Check the path.")
+    return digest
 
 
 def read_bytes(path: Path, what: str) -> bytes:

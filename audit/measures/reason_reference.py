@@ -29,10 +29,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from audit.records import ReasonReferenceRecord
+from audit.records import ReasonReferenceRecord, ReasonsBasisRecord
 
 __all__ = ["Reference", "METHODS", "CITATION", "choose_reference", "draw_background", "reference_values",
-           "favorable_scores", "describe", "session_reference"]
+           "favorable_scores", "describe", "session_reference", "basis_record"]
 
 Method = Literal["near_cutoff", "all_applicants", "background"]
 METHODS: tuple[str, ...] = ("near_cutoff", "all_applicants", "background")
@@ -151,3 +151,19 @@ def session_reference(config: Any, adapter: Any, X: np.ndarray, labels: np.ndarr
     scores = favorable_scores(adapter, X, favorable) if method == "near_cutoff" else None
     return choose_reference(method, scores, passed, band_width=config.reasons.near_cutoff_band,
                             min_rows=config.reasons.min_reference_rows)
+
+
+def basis_record(features: tuple[str, ...] | list[str], background: np.ndarray, typical: np.ndarray) -> ReasonsBasisRecord:
+    """results.json's ``reasons_basis``: the background and typical values the reasons were measured with, every
+    float written exactly (JSON's shortest round-trip form; NaN as null), so ``audit reasons --audit`` reads back
+    the very arrays the audit used.
+
+    >>> basis_record(["a"], np.array([[1.5], [np.nan]]), np.array([1.5]))["background"]
+    [[1.5], [None]]
+    """
+    def plain(x: float) -> float | None:
+        return None if not np.isfinite(x) else float(x)
+
+    return {"features": [str(f) for f in features],
+            "background": [[plain(v) for v in row] for row in np.asarray(background, dtype=float)],
+            "typical": [plain(v) for v in np.asarray(typical, dtype=float)]}

@@ -303,42 +303,55 @@ def test_interventional_treeshap_miss_falls_back_to_path_dependent_with_a_findin
     assert kept.meta["parameters"]["feature_perturbation"] == "interventional" and not kept.meta["findings"]
 
 
-def test_the_tree_mode_is_decided_at_the_first_miss_and_kept_for_later_calls(monkeypatch, boosted):
-    """Fails if interventional TreeSHAP runs on every row before the fallback (the cost the chunks avoid), if the
-    values differ from path-dependent TreeSHAP on all rows, or if a later call (a re-run, a chunk) decides anew."""
+def test_the_tree_mode_is_decided_once_on_the_seeded_sample_and_kept_for_later_calls(monkeypatch, boosted):
+    """Fails if the decision is not made on the documented seeded sample (decision_rows), if a row is explained
+    twice by the chosen mode, if the values differ from path-dependent TreeSHAP on all rows, or if a later call
+    (a re-run, a chunk) decides anew."""
     calls: list = []
     S = _inject_miss(monkeypatch, calls)
     rows = np.vstack([XF] * 4)[:3000].copy()
-    chunk = S.TREE_FIRST_CHUNK
-    rows[chunk + 5, 0] = SENTINEL  # in the second chunk
+    pick = S.decision_rows(3000, seed=0)
+    assert len(pick) == S.TREE_DECISION_ROWS and np.array_equal(pick, np.sort(np.random.default_rng(0).choice(
+        3000, S.TREE_DECISION_ROWS, replace=False)))
+    rows[pick[7], 0] = SENTINEL  # inside the sample
     explainer = Shap()
     a = explainer.explain(boosted, rows, background=XF[700:], seed=0)
-    assert calls[0] == ("interventional", chunk)
-    assert calls[-2:] == [("tree_path_dependent", calls[-3][1]), ("tree_path_dependent", 3000)]
-    assert all(mode == "interventional" for mode, _ in calls[:-2])
-    assert sum(m for _, m in calls[:-2]) < 3000  # stopped at the first chunk with a miss
-    assert any("interventional TreeSHAP misses additivity" in f and "of 3000 rows" in f for f in a.meta["findings"])
+    n = S.TREE_DECISION_ROWS
+    assert calls == [("interventional", n), ("tree_path_dependent", n), ("tree_path_dependent", 3000 - n)]
+    assert a.meta["parameters"]["feature_perturbation"] == "tree_path_dependent"
+    assert any("seeded sample of 256 of 3000 rows" in f for f in a.meta["findings"])
     direct = Shap(tree_mode="tree_path_dependent").explain(boosted, rows, background=XF[700:], seed=0)
-    np.testing.assert_array_equal(a.values, direct.values)
+    np.testing.assert_allclose(a.values, direct.values, atol=1e-12)
     calls.clear()
     again = explainer.explain(boosted, XF[:300], background=XF[700:], seed=1)
     assert calls == [("tree_path_dependent", 300)] and again.meta["findings"] == a.meta["findings"]
 
 
-def test_interventional_is_kept_in_chunks_when_every_row_adds_up(monkeypatch):
-    """A forest has no additivity gap: every chunk is interventional, the rows come back in order."""
-    from sklearn.ensemble import RandomForestRegressor
+def test_a_miss_outside_the_sample_keeps_interventional_with_a_finding(monkeypatch, boosted):
+    calls: list = []
+    S = _inject_miss(monkeypatch, calls)
+    rows = np.vstack([XF] * 4)[:3000].copy()
+    outside = np.setdiff1d(np.arange(3000), S.decision_rows(3000, seed=0))[11]
+    rows[outside, 0] = SENTINEL
+    a = Shap().explain(boosted, rows, background=XF[700:], seed=0)
+    n = S.TREE_DECISION_ROWS
+    assert calls == [("interventional", n), ("interventional", 3000 - n)]
+    assert a.meta["parameters"]["feature_perturbation"] == "interventional"
+    assert any("outside the 256 rows" in f for f in a.meta["findings"])
 
-    import explainers.shap_explainer as S
+
+def test_interventional_is_kept_when_every_row_adds_up():
+    """A forest has no additivity gap: interventional on the sample and on the other rows, back in row order,
+    the same values as one call on every row."""
+    from sklearn.ensemble import RandomForestRegressor
 
     model = RandomForestRegressor(n_estimators=5, max_depth=4, random_state=0).fit(XF, XF[:, 0] + XF[:, 1])
     adapter = _adapter(model)
-    monkeypatch.setattr(S, "TREE_FIRST_CHUNK", 100)
     a = Shap().explain(adapter, XF[:700], background=XF[700:], seed=0)
     assert a.meta["parameters"]["feature_perturbation"] == "interventional" and not a.meta["findings"]
     np.testing.assert_allclose(a.values.sum(1) + a.base_values, model.predict(XF[:700]), atol=1e-6)  # float32 trees
     whole = Shap(tree_mode="interventional").explain(adapter, XF[:700], background=XF[700:], seed=0)
-    np.testing.assert_allclose(a.values, whole.values, atol=1e-12)
+    np.testing.assert_array_equal(a.values, whole.values)
 
 
 def test_leaf_sums_equal_the_pairwise_reference_on_deep_trees_with_duplicates():
