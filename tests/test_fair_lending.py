@@ -240,3 +240,4 @@ def test_a_run_measures_reports_and_gates_the_new_fairness_measures(audited, cre
     assert sum(g["rows"] for g in parity["attributes"]["sex"]) == 40  # every scored row in one group
     assert "Disparity by score band" in text and "standard deviations of the score" in text
     assert "Explanation parity" in text and "sex x age" in text
+    assert result["lda"] is None and "search for less discriminatory alternatives was not run" in text

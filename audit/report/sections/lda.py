@@ -13,9 +13,12 @@ __all__ = ["render", "story"]
 
 
 def render(ctx: Any) -> list:
-    """The section in the audit report: only when ``[lda] enabled`` asked for the search."""
+    """The section in the audit report: the search when ``[lda] enabled`` asked for it, else one sentence saying
+    it was not run and how to run it (a section is never silently empty)."""
     record = getattr(ctx.r, "lda", None)
-    return [] if record is None else story(ctx.lay, ctx.t, record)
+    if record is None:
+        return [*ctx.lay.h1("Less discriminatory alternatives"), ctx.lay.p(esc(ctx.t.text("lda_not_run")))]
+    return story(ctx.lay, ctx.t, record)
 
 
 def story(lay: Any, t: Any, record: dict[str, Any]) -> list:
