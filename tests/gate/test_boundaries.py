@@ -77,3 +77,20 @@ def test_a_nan_in_either_randomisation_similarity_never_passes(signed, absolute)
     ok = ExplainerEvidence(name="lime", score=0.9, score_ci=(0.8, 0.95), randomisation_similarity=0.3,
                            randomisation_similarity_abs=0.2)
     assert next(c for c in explainer_checks(Policy(), ok) if c.kind == "randomisation").passed
+
+
+def test_input_stability_findings_strongest_first_and_a_summary_only_when_none_shifted():
+    """Mutation survivors of audit/gate/evidence.py (issue #28): the shifted inputs' findings were never
+    checked for their order, and the one summary check when no input shifted was never checked at all."""
+    policy = Policy(psi_finding=0.1, psi_fail=0.25)
+    record = _evidence(psi=0.05)
+    record["population_stability"]["inputs"] = {"a": {"psi": 0.12, "unseen_categories": []},
+                                                "b": {"psi": 0.3, "unseen_categories": ["x"]},
+                                                "c": {"psi": 0.01, "unseen_categories": []}}
+    names = [c.name for c in evidence_checks(policy, record) if c.name.startswith("characteristic")]
+    assert names == ["characteristic_stability:b", "characteristic_stability:a"]  # strongest shift first, no summary
+    record["population_stability"]["inputs"] = {"a": {"psi": 0.02, "unseen_categories": []},
+                                                "c": {"psi": 0.07, "unseen_categories": []}}
+    summary = [c for c in evidence_checks(policy, record) if c.name.startswith("characteristic")]
+    assert [c.name for c in summary] == ["characteristic_stability"]
+    assert summary[0].passed and summary[0].value == 0.07 and "(c)" in summary[0].message
