@@ -94,3 +94,6 @@ def test_input_stability_findings_strongest_first_and_a_summary_only_when_none_s
     summary = [c for c in evidence_checks(policy, record) if c.name.startswith("characteristic")]
     assert [c.name for c in summary] == ["characteristic_stability"]
     assert summary[0].passed and summary[0].value == 0.07 and "(c)" in summary[0].message
+    record["population_stability"]["score"] = None  # the score's PSI not measured: no check on it, inputs still
+    checks = {c.name for c in evidence_checks(policy, record)}
+    assert "population_stability:score" not in checks and "characteristic_stability" in checks
