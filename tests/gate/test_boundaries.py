@@ -85,15 +85,27 @@ def test_input_stability_findings_strongest_first_and_a_summary_only_when_none_s
     policy = Policy(psi_finding=0.1, psi_fail=0.25)
     record = _evidence(psi=0.05)
     record["population_stability"]["inputs"] = {"a": {"psi": 0.12, "unseen_categories": []},
-                                                "b": {"psi": 0.3, "unseen_categories": ["x"]},
+                                                "b": {"psi": 0.3, "unseen_categories": list("uvwxyz")},
                                                 "c": {"psi": 0.01, "unseen_categories": []}}
-    names = [c.name for c in evidence_checks(policy, record) if c.name.startswith("characteristic")]
-    assert names == ["characteristic_stability:b", "characteristic_stability:a"]  # strongest shift first, no summary
+    found = [c for c in evidence_checks(policy, record) if c.name.startswith("characteristic")]
+    assert [c.name for c in found] == ["characteristic_stability:b", "characteristic_stability:a"]  # strongest first
+    assert "categories absent from the reference: u, v, w, x, y)" in found[0].message  # at most five named
+    assert not found[0].blocking and not found[0].higher_is_better
     record["population_stability"]["inputs"] = {"a": {"psi": 0.02, "unseen_categories": []},
-                                                "c": {"psi": 0.07, "unseen_categories": []}}
+                                                "c": {"psi": 0.1, "unseen_categories": []}}  # c at the threshold
     summary = [c for c in evidence_checks(policy, record) if c.name.startswith("characteristic")]
     assert [c.name for c in summary] == ["characteristic_stability"]
-    assert summary[0].passed and summary[0].value == 0.07 and "(c)" in summary[0].message
+    assert summary[0].passed and summary[0].value == 0.1 and "(c)" in summary[0].message
+    assert not summary[0].blocking and not summary[0].higher_is_better
     record["population_stability"]["score"] = None  # the score's PSI not measured: no check on it, inputs still
     checks = {c.name for c in evidence_checks(policy, record)}
     assert "population_stability:score" not in checks and "characteristic_stability" in checks
+
+
+def test_calibration_not_measured_is_not_required_with_the_records_reason():
+    policy = Policy(max_calibration_error=0.05)
+    record = _evidence()
+    record["calibration"], record["not_measured"] = None, {"calibration": "no target column was given"}
+    check = next(c for c in evidence_checks(policy, record) if c.name == "calibration_error")
+    assert check.status == "not_required" and "no target column was given" in check.message
+    assert not check.higher_is_better
