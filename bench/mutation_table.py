@@ -27,9 +27,20 @@ def read_log(path: Path) -> tuple[dict, list[dict], dict | None]:
 
 
 def table(results: Path) -> str:
+    """The full runs' table and survivors, then the re-checks' (``recheck/``: only the survivors' lines,
+    after tests were added)."""
+    text = _table(sorted(results.glob("*.jsonl")))
+    rechecks = sorted((results / "recheck").glob("*.jsonl"))
+    if rechecks:
+        text += "\n\nRe-checks of the survivors' lines after tests were added (`--only-lines`, `recheck/`):\n\n"
+        text += _table(rechecks)
+    return text
+
+
+def _table(logs: list[Path]) -> str:
     rows = ["| module | commit | mutants | killed | survived | uncovered | score |", "|---|---|---|---|---|---|---|"]
     notes = []
-    for log in sorted(results.glob("*.jsonl")):
+    for log in logs:
         header, mutants, result = read_log(log)
         killed = sum(m["fate"] in ("killed", "timeout") for m in mutants)
         survived = [m for m in mutants if m["fate"] == "survived"]
