@@ -109,3 +109,19 @@ def test_calibration_not_measured_is_not_required_with_the_records_reason():
     check = next(c for c in evidence_checks(policy, record) if c.name == "calibration_error")
     assert check.status == "not_required" and "no target column was given" in check.message
     assert not check.higher_is_better
+
+
+def test_reason_checks_without_evidence_are_not_required_and_an_unmeasured_recourse_check_can_be_waived():
+    """Survivors of the gate/reasons.py mutation run (issue #28): the not-required branches of the direction-word
+    and reason-stability checks, and policy.waive on the recourse consistency check, had no test."""
+    from audit.gate import recourse_checks
+
+    words = direction_checks(Policy(), {"claims": 0})
+    assert [(c.name, c.status, c.passed) for c in words] == [("reason_directions", "not_required", True)]
+    assert "no adverse reason on a numeric input carries a direction word" in words[0].message
+    stable = stability_checks(Policy(reason_stability_blocks=True), None, "one explainer passed")
+    assert [(c.name, c.status, c.blocking) for c in stable] == [("reason_stability", "not_required", True)]
+    assert "one explainer passed" in stable[0].message
+    policy = Policy(waive=["recourse_consistency:lime"], waive_reason="no recourse search for LIME yet")
+    checks = recourse_checks(policy, {"lime": (None, 0)})
+    assert checks[0].status == "waived" and checks[0].passed and "no recourse search for LIME yet" in checks[0].message
