@@ -1,28 +1,58 @@
 #!/usr/bin/env bash
-# Mutation score of the modules that decide the verdict, each against its fast test subset.
-# A benchmark, not a CI step: one module at a time, one mutant at a time (2-core friendly).
-# Usage: bash bench/mutation.sh [module-key ...]   (keys: gate decisions metrics scoring allowlist model)
+# Mutation score of every module that decides a verdict or loads a file (issue #28), each mutant against the
+# candidate tests that cover its line (coverage.py contexts, see bench/mutate.py). A benchmark, not a CI step:
+# one module at a time, one mutant at a time (2-core friendly).
+#
+# The run is reproducible from the commit: HEAD is exported (git archive) into a temporary folder with the
+# sample models, mutated there (never in this checkout), and each module's log, bench/mutation-results/KEY.jsonl,
+# records the commit, the command and every mutant's fate. bench/mutation_table.py turns the logs into the
+# table of bench/README.md.
+#
+# Usage: bash bench/mutation.sh [module-key ...]      (no key: every module, smallest first)
+#        TIMEOUT=90 (seconds per mutant), PY=.venv/bin/python, OUT=bench/mutation-results
 set -u
 cd "$(dirname "$0")/.."
-PY=${PY:-.venv/bin/python}
-OUT=${OUT:-bench/mutation-results}
+REPO=$PWD
+PY=${PY:-$REPO/.venv/bin/python}
+OUT=${OUT:-$REPO/bench/mutation-results}
 mkdir -p "$OUT"
 declare -A MODULE TESTS
-MODULE[gate]=audit/gate.py
-TESTS[gate]="tests/gate"
-MODULE[decisions]=audit/measures/decisions.py
-TESTS[decisions]="tests/test_decisions.py tests/test_decisions_signs.py -k \"not tree_path\""
-MODULE[metrics]=audit/faithfulness/metrics.py
-TESTS[metrics]="--noconftest tests/faithfulness/test_metrics_values.py"
-MODULE[scoring]=audit/faithfulness/scoring.py
-TESTS[scoring]="--noconftest tests/faithfulness/test_scoring_values.py tests/faithfulness/test_known_truth.py tests/faithfulness/test_scoring_strength.py"
-MODULE[allowlist]=audit/loading/_allowlist.py
-TESTS[allowlist]="tests/loading/test_loader_refusals.py tests/loading/test_safe_pickle.py -k \"not os_system\""
-MODULE[model]=audit/loading/_model.py
-TESTS[model]="tests/loading/test_loader_refusals.py tests/loading/test_safe_pickle.py -k \"not os_system\""
+MODULE[gate_checks]=audit/gate/checks.py;       TESTS[gate_checks]="tests/gate tests/test_recourse.py tests/test_fairness.py tests/test_compare.py"
+MODULE[gate_audit]=audit/gate/audit.py;         TESTS[gate_audit]="tests/gate tests/test_protected_gate.py tests/test_fairness.py"
+MODULE[gate_compare]=audit/gate/compare.py;     TESTS[gate_compare]="tests/gate tests/test_compare.py"
+MODULE[gate_reasons]=audit/gate/reasons.py;     TESTS[gate_reasons]="tests/gate tests/test_recourse.py tests/test_directions.py"
+MODULE[gate_evidence]=audit/gate/evidence.py;   TESTS[gate_evidence]="tests/gate tests/test_validation_evidence.py"
+MODULE[decisions]=audit/measures/decisions.py;  TESTS[decisions]="tests/test_decisions.py tests/test_decisions_signs.py"
+MODULE[fairness]=audit/measures/fairness.py;    TESTS[fairness]="tests/test_fairness.py"
+MODULE[protected]=audit/measures/protected.py;  TESTS[protected]="tests/test_protected_gate.py tests/test_agreement_protected.py"
+MODULE[compare]=audit/commands/compare.py;      TESTS[compare]="tests/test_compare.py tests/test_compare_inputs.py"
+MODULE[budget]=audit/commands/budget.py;        TESTS[budget]="tests/test_budget.py"
+MODULE[recourse]=audit/recourse/__init__.py;    TESTS[recourse]="tests/test_recourse.py"
+MODULE[recourse_search]=audit/recourse/search.py;   TESTS[recourse_search]="tests/test_recourse.py"
+MODULE[recourse_support]=audit/recourse/support.py; TESTS[recourse_support]="tests/test_recourse.py"
+MODULE[metrics]=audit/faithfulness/metrics.py;  TESTS[metrics]="--noconftest tests/faithfulness/test_metrics_values.py"
+MODULE[scoring]=audit/faithfulness/scoring.py;  TESTS[scoring]="tests/faithfulness/test_scoring_values.py tests/faithfulness/test_known_truth.py tests/faithfulness/test_scoring_strength.py"
+MODULE[evaluate]=audit/faithfulness/evaluate.py;   TESTS[evaluate]="tests/faithfulness"
+MODULE[reference]=audit/faithfulness/reference.py; TESTS[reference]="tests/faithfulness"
+MODULE[allowlist]=audit/loading/_allowlist.py;  TESTS[allowlist]="tests/loading/test_loader_refusals.py tests/loading/test_safe_pickle.py tests/loading/test_allowlist_admission.py"
+MODULE[model]=audit/loading/_model.py;          TESTS[model]="tests/loading/test_loader_refusals.py tests/loading/test_safe_pickle.py tests/loading/test_model_validation.py"
+MODULE[unpickler]=audit/loading/_unpickler.py;  TESTS[unpickler]="tests/loading/test_loader_refusals.py tests/loading/test_safe_pickle.py tests/security/test_mutations.py"
+MODULE[validate]=audit/loading/_validate.py;    TESTS[validate]="tests/loading/test_model_validation.py tests/loading/test_loader_refusals.py"
+MODULE[native]=audit/loading/_native.py;        TESTS[native]="tests/loading/test_native_loading.py tests/loading/test_native_fuzz.py tests/adapters/test_native_trees.py"
 keys=("$@")
-[ ${#keys[@]} -eq 0 ] && keys=(gate allowlist model decisions scoring metrics)
+if [ ${#keys[@]} -eq 0 ]; then  # every module, smallest file first
+  mapfile -t keys < <(for k in "${!MODULE[@]}"; do echo "$(wc -l < "${MODULE[$k]}") $k"; done | sort -n | cut -d' ' -f2)
+fi
+COMMIT=$(git rev-parse HEAD)
+WORK=$(mktemp -d /tmp/mutation-XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+git archive HEAD | tar -x -C "$WORK"
+[ -d samples/models ] && cp -r samples/models "$WORK/samples/"
+cd "$WORK"
+export PYTHONPATH=$WORK MUTATION_COMMIT=$COMMIT
 for k in "${keys[@]}"; do
-  "$PY" bench/mutate.py "${MODULE[$k]}" --tests "${TESTS[$k]}" --timeout "${TIMEOUT:-90}" | tee "$OUT/$k.txt"
+  [ -n "${MODULE[$k]:-}" ] || { echo "unknown module key $k (keys: ${!MODULE[*]})" >&2; exit 2; }
+  "$PY" bench/mutate.py "${MODULE[$k]}" --tests "${TESTS[$k]}" --timeout "${TIMEOUT:-90}" \
+    --log "$OUT/$k.jsonl" | tee "$OUT/$k.txt"
 done
 grep -h '^RESULT' "$OUT"/*.txt

@@ -98,6 +98,20 @@ def cli():
     return invoke
 
 
+def expect_verdict(code: int, out: Path, *, passed: bool, err: str = "") -> list[str]:
+    """Assert an `audit run`'s verdict: the exit code (0 passed, 1 failed), results.json's gate, and that a
+    failed gate names at least one failed blocking check (a passed one none). Returns the failed blocking
+    checks' names. For a run whose verdict is known, never `code in (0, 1)`."""
+    import json
+
+    assert code == (0 if passed else 1), f"exit {code}, expected {0 if passed else 1}: {err}"
+    gate = json.loads((Path(out) / "results.json").read_text())["gate"]
+    assert gate["passed"] is passed
+    blocking = [c["name"] for c in gate["checks"] if c["blocking"] and not c["passed"] and c["verdict"] != "waived"]
+    assert bool(blocking) is not passed, blocking
+    return blocking
+
+
 def with_value(record: dict, path: tuple, value) -> dict:
     """A deep copy of a JSON ``record`` with the key at ``path`` set to ``value`` (schema tests)."""
     import json

@@ -78,8 +78,46 @@ def test_a_model_without_the_attribute_passes_the_protected_checks_and_lists_pro
     assert len(proxies) == 3 and all(0 <= p["association"] <= 1 for p in proxies)
     assert proxies == sorted(proxies, key=lambda p: -p["association"])
     assert set(proxies[0]["attribution_share"]) == {"coefficients", "shap"}
+    # Which inputs: normalised mutual information with sex computed here from a contingency table (numbers in
+    # deciles) ranks housing 0.0367, age 0.0292, purpose 0.0095, then job 0.0050 and the rest lower.
+    assert [p["feature"] for p in proxies] == ["housing", "age", "purpose"]
+    assert proxies[0]["association"] == pytest.approx(_nmi(_credit()["sex"], _credit()["housing"]), abs=1e-4)
     gated = _run(models["without"], PROTECTED + "max_proxy_association = 0.0\n")
     assert not gated.gate.check("protected_proxy:sex").passed
+
+
+def _credit():
+    import pandas as pd
+
+    return pd.read_csv(CREDIT)
+
+
+def _nmi(a, b) -> float:
+    """Normalised mutual information (arithmetic mean of the entropies) from the contingency table."""
+    import pandas as pd
+
+    joint = pd.crosstab(a, b).to_numpy() / len(a)
+    pa, pb = joint.sum(1), joint.sum(0)
+    nz = joint > 0
+    mi = float((joint[nz] * np.log(joint[nz] / np.outer(pa, pb)[nz])).sum())
+    h = [float(-(p[p > 0] * np.log(p[p > 0])).sum()) for p in (pa, pb)]
+    return mi / (sum(h) / 2)
+
+
+def test_proxies_rank_a_planted_copy_first_then_a_noisy_copy_and_leave_out_the_unrelated():
+    """Fails if the strongest proxy is not first, if the attribute's own column is not excluded, or if the
+    association is not normalised (an exact copy is 1)."""
+    from audit.measures.protected import proxies
+
+    rng = np.random.default_rng(0)
+    sex = rng.integers(0, 2, 400).astype(float)
+    noisy = np.where(rng.random(400) < 0.8, sex, 1 - sex)  # agrees with sex on about 80% of rows
+    X = np.column_stack([rng.normal(size=400), noisy, sex, sex, rng.integers(0, 3, 400)])
+    out = proxies(X, ("income", "noisy", "sex", "copy", "region"), np.array([False, True, True, True, True]), sex,
+                  True, exclude="sex", top=2)
+    assert [p["feature"] for p in out] == ["copy", "noisy"]
+    assert out[0]["association"] == 1.0
+    assert out[1]["association"] == pytest.approx(_nmi(sex, noisy), abs=1e-4) and out[1]["association"] < 1.0
 
 
 def test_a_misspelt_protected_attribute_is_exit_2(models, cli, tmp_path):
@@ -127,6 +165,16 @@ def test_flip_test_on_a_continuous_attribute_moves_it_within_its_range():
     assert out["rate"] == 1.0 and out["alternatives"] == 5
     out = flip_test(lambda Z: Z[:, 1] > 0, X, 0, categorical=False, rng=rng)
     assert out["rate"] == 0.0
+    # age is only ever moved inside what was observed: a decision that changes only beyond the oldest or below
+    # the youngest applicant never flips (fails if the alternatives leave the observed range)
+    for outside in (lambda Z: Z[:, 0] > X[:, 0].max(), lambda Z: Z[:, 0] < X[:, 0].min()):
+        assert flip_test(outside, X, 0, categorical=False, rng=rng)["rate"] == 0.0
+    seen = []
+    flip_test(lambda Z: seen.append(Z[:, 0].copy()) or Z[:, 0] > 60, X, 0, categorical=False, rng=rng)
+    moved = np.unique(seen[1])
+    assert len(moved) == 5 and X[:, 0].min() < moved.min() and moved.max() < X[:, 0].max()
+    # the five values spread over the range: the lowest in the bottom quarter, the highest in the top quarter
+    assert moved.min() < np.sort(X[:, 0])[50] and moved.max() > np.sort(X[:, 0])[150]
 
 
 def test_disagreement_between_passing_explainers_fails_the_gate():

@@ -57,14 +57,27 @@ def test_adverse_only_parquet_and_chunk_size_do_not_change_the_rows(logreg_path,
     assert pa["reason_1"].str.len().gt(0).all()
 
 
-def test_parquet_input_with_a_category_unseen_until_a_later_chunk(logreg_path, credit, tmp_path):
+def test_parquet_input_with_a_category_unseen_until_a_later_chunk(logreg_path, credit, credit_logreg, tmp_path):
+    """Content, not only the row count: every row's score is the model's own probability (the unseen category
+    included, which the pipeline's encoder ignores), the decision its label, and the rows agree with one
+    chunk read from CSV (fails if a later chunk is re-encoded, shifted or given another row's values)."""
     frame = credit.copy()
     frame.loc[63, "purpose"] = "=HYPERLINK(\"http://evil\")"  # unseen in training, in the second chunk
     frame.to_parquet(tmp_path / "data.parquet")
     summary = _reasons(logreg_path, tmp_path / "data.parquet", tmp_path / "r.csv", explainer="coefficients",
                        chunk_rows=50)
-    out = pd.read_csv(tmp_path / "r.csv")
-    assert summary.rows_read == len(out) == 1000 and out["row"].tolist() == list(range(1, 1001))
+    out = pd.read_csv(tmp_path / "r.csv", dtype=str)
+    assert summary.rows_read == len(out) == 1000 and out["row"].astype(int).tolist() == list(range(1, 1001))
+    X = frame.drop(columns="risk")
+    np.testing.assert_allclose(out["score"].astype(float), credit_logreg.predict_proba(X)[:, 1], rtol=1e-9)
+    assert out["decision"].tolist() == [str(v) for v in credit_logreg.predict(X)]
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    _reasons(logreg_path, tmp_path / "data.csv", tmp_path / "one.csv", explainer="coefficients", chunk_rows=1000)
+    pd.testing.assert_frame_equal(out, pd.read_csv(tmp_path / "one.csv", dtype=str))
+    # the unseen value reaches the output only neutralised, wherever it is named as a reason
+    cells = out.loc[63].tolist()
+    assert "=HYPERLINK(\"http://evil\")" not in cells
+    assert all(not str(c).startswith("=") for c in out.to_numpy().ravel())
 
 
 def test_formula_cells_are_neutralised_in_csv_output(tmp_path):

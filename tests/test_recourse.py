@@ -24,7 +24,7 @@ from audit.recourse import build_search, verify
 from audit.recourse.support import Support
 from audit.results import SCHEMA_VERSION
 from audit.types import FeatureSpace
-from tests.conftest import CATEGORICAL, FAST_TOML, NUMERIC, ROOT, SAMPLES, save_pickle
+from tests.conftest import CATEGORICAL, FAST_TOML, NUMERIC, ROOT, SAMPLES, expect_verdict, save_pickle
 
 DRIVERS = {"income", "debt_ratio", "late_payments", "age", "employment"}
 
@@ -257,7 +257,7 @@ def german_report(credit_logreg, tmp_path_factory):
     (tmp / "audit.toml").write_text(E2E_TOML)
     res = CliRunner().invoke(app, ["run", str(model), str(SAMPLES / "german_credit.csv"), "--target", "risk",
                                    "--config", str(tmp / "audit.toml"), "--out", str(tmp / "out"), "--quiet"])
-    assert res.exit_code in (0, 1), res.output
+    expect_verdict(res.exit_code, tmp / "out", passed=False, err=res.output)
     return json.loads((tmp / "out" / "results.json").read_text()), tmp / "out" / "report.pdf", tmp, model
 
 
@@ -333,6 +333,16 @@ def test_low_consistency_is_a_finding_that_never_blocks():
     assert "does not block the gate" in checks[0].role and "reasons point away" in checks[0].message
     gate = extend(Gate(passed=True, checks=(), passing_explainers=("shap",)), checks)
     assert gate.passed and gate.passing_explainers == ("shap",) and len(gate.checks) == 2
+    # a gate that already failed stays failed when only findings are added (fails if extend() decided on the
+    # added checks alone), and keeps its own checks ahead of the new ones
+    failed = Gate(passed=False, checks=(checks[0],), passing_explainers=())
+    later = extend(failed, checks[1:])
+    assert not later.passed and later.checks == (checks[0], checks[1]) and later.passing_explainers == ()
+    # a blocking failure among the added checks fails a gate that had passed
+    import dataclasses
+
+    blocking = dataclasses.replace(checks[0], blocking=True)
+    assert not extend(Gate(passed=True, checks=(), passing_explainers=("shap",)), [blocking]).passed
 
 
 def test_verify_drops_a_counterfactual_the_model_does_not_confirm_and_keeps_the_confirmed_one():

@@ -23,8 +23,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import numpy as np
-
 from audit.errors import InputError
 
 __all__ = ["check_scheduler", "cluster", "map_in_order", "on_cluster", "worker_count"]
@@ -85,9 +83,30 @@ def _share(client: Any, shared: dict[str, Any]) -> dict[str, Any]:
                          f"{str(exc)[:200]}); run without --scheduler.") from None
 
 
+def _lost_worker_errors() -> tuple[type[BaseException], ...]:
+    """What a client raises when a worker process dies under a task: the task was retried on other workers
+    until the scheduler's ``allowed-failures`` ran out (``KilledWorker``), or the connection dropped."""
+    from distributed import CancelledError
+    from distributed.comm import CommClosedError
+    from distributed.scheduler import KilledWorker
+
+    return KilledWorker, CommClosedError, CancelledError
+
+
+def _worker_died(what: str, exc: BaseException) -> InputError:
+    return InputError(f"--scheduler: a Dask worker process died while running {what} and the scheduler's retries on "
+                      f"other workers died too ({type(exc).__name__}: {str(exc)[:200]}). The model (or a native "
+                      "library it calls) crashes the process, or the worker ran out of memory. Nothing was written; "
+                      "run without --scheduler to see the model's own error, or give the workers more memory.")
+
+
 def map_in_order(client: Any, fn: Callable[..., Any], items: Iterable[tuple], shared: dict[str, Any], *,
-                 in_flight: int | None = None) -> Iterator[Any]:
-    """``fn(*item, **shared)`` for each item, in item order; on ``client``'s workers when given."""
+                 in_flight: int | None = None, label: Callable[[int, tuple], str] | None = None) -> Iterator[Any]:
+    """``fn(*item, **shared)`` for each item, in item order; on ``client``'s workers when given.
+
+    A worker that dies under an item has it retried on another worker by the scheduler (the item's arrays
+    travel inside its task, so a retry never needs data the dead worker held); when the retries die too,
+    the outstanding work is cancelled and the error names the item (``label(index, item)``) and exits 2."""
     if client is None:
         for item in items:
             yield fn(*item, **shared)
@@ -95,13 +114,29 @@ def map_in_order(client: Any, fn: Callable[..., Any], items: Iterable[tuple], sh
     remote = _share(client, shared)
     limit = in_flight or 2 * worker_count(client)
     pending: deque = deque()
-    for item in items:  # arrays travel as data, not inside the task graph
-        args = [client.scatter(a) if isinstance(a, np.ndarray) else a for a in item]
-        pending.append(client.submit(fn, *args, **remote, pure=False))
-        if len(pending) >= limit:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
+    lost = _lost_worker_errors()
+    try:
+        for index, item in enumerate(items):
+            pending.append((index, item, client.submit(fn, *item, **remote, pure=False)))
+            if len(pending) >= limit:
+                yield _result(pending.popleft(), pending, lost, label)
+        while pending:
+            yield _result(pending.popleft(), pending, lost, label)
+    finally:
+        client.cancel([f for _i, _it, f in pending])
+
+
+def _result(entry: tuple[int, tuple, Any], pending: deque, lost: tuple[type[BaseException], ...],
+            label: Callable[[int, tuple], str] | None) -> Any:
+    try:
+        return entry[2].result()
+    except lost as exc:
+        # the item whose task killed its workers, rather than one cancelled because the shared objects died
+        # with them
+        index, item, future = next((e for e in (entry, *pending) if e[2].status == "error"
+                                    and isinstance(e[2].exception(), lost[0])), entry)
+        culprit = future.exception() if future.status == "error" else exc
+        raise _worker_died(label(index, item) if label else f"work item {index + 1}", culprit) from None
 
 
 @contextmanager
@@ -118,4 +153,7 @@ def on_cluster(scheduler: str | None, config: Any) -> Iterator[Any]:
         if config.n_jobs in (0, 1):
             config = config.model_copy(update={"n_jobs": worker_count(client)})
         with parallel_config(backend="dask"):
-            yield config
+            try:
+                yield config
+            except _lost_worker_errors() as exc:
+                raise _worker_died("the row-parallel explainers", exc) from None

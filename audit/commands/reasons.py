@@ -259,7 +259,8 @@ def _explain_chunks(stream: StreamSession, shared: dict[str, Any], client: Any,
     written = read = 0
     chosen: dict[str, Any] = {}
     by_algorithm: dict[str, int] = {}
-    for n_rows, rows, meta in map_in_order(client, _chunk_rows, itertools.chain([stream.first], stream.rest), shared):
+    for n_rows, rows, meta in map_in_order(client, _chunk_rows, itertools.chain([stream.first], stream.rest), shared,
+                                          label=_chunk_label):
         write(rows)
         read += n_rows
         written += len(rows)
@@ -269,6 +270,12 @@ def _explain_chunks(stream: StreamSession, shared: dict[str, Any], client: Any,
             by_algorithm[label] = by_algorithm.get(label, 0) + len(rows)
         advance(n_rows)
     return read, written, chosen, by_algorithm
+
+
+def _chunk_label(index: int, item: tuple) -> str:
+    """A chunk in an error message: its number and its rows of DATA (1-based, as the output's ``row``)."""
+    start, X = item[0], item[1]
+    return f"chunk {index + 1} (rows {start}-{start + len(X) - 1} of DATA)"
 
 
 def _write_metadata(summary: ReasonsSummary, model_sha256: str, data_path: Path, config: AuditConfig,

@@ -278,10 +278,27 @@ def check_lightgbm_text(text: str, path: Path) -> dict[str, Any]:
         total += _check_lgb_tree(_kv(block), i, n_feat, path)
         if total > MAX_NODES:
             raise _refuse(path, f"more than {MAX_NODES:,} tree nodes in all")
+    _check_lgb_parameters(text, path)
     names = header.get("feature_names", "").split()
     return {"library": "lightgbm", "objective": header.get("objective", "").split(" ")[0], "num_class": n_class,
             "num_tree_per_iteration": per_iter, "num_feature": n_feat, "feature_names": names or None,
             "trees": len(blocks), "nodes": total}
+
+
+_LGB_PARAMETER = re.compile(r"\[[A-Za-z0-9_]+: .*\]")
+
+
+def _check_lgb_parameters(text: str, path: Path) -> None:
+    """Every line of the ``parameters:`` section is ``[name: value]``: LightGBM 4 crashes the process
+    (segmentation fault) on a line cut short there, as a truncated download leaves it (found by fuzzing)."""
+    start = text.find("\nparameters:")
+    if start < 0:
+        return
+    end = text.find("\nend of parameters", start)
+    for line in text[start + len("\nparameters:") : end if end >= 0 else len(text)].splitlines():
+        if line.strip() and not _LGB_PARAMETER.fullmatch(line.strip()):
+            raise _refuse(path, f"its parameters section holds a malformed line {line.strip()[:40]!r} (a cut or "
+                                "damaged file)")
 
 
 def _check_lgb_tree(kv: dict[str, str], i: int, n_feat: int, path: Path) -> int:

@@ -11,6 +11,7 @@ import pytest
 
 from explainers import explainer_settings, registry, select
 from explainers.testing import check_explainer
+from tests.conftest import expect_verdict
 from tests.families import FAMILIES, materialise, optional_families
 
 SETTINGS = {"lime": {"num_samples": 200}, "shap": {"algorithm": "auto", "tree_mode": "auto"}}
@@ -91,7 +92,7 @@ def test_audit_run_on_saved_model_of_each_family(family, credit, tmp_path, cli):
         assert code == 2 and f"{family.name}." in err and not out.exists()
         extra = ["--trust-model"]
     code, _, err = cli("run", path, data, "--target", target, "--config", cfg, "--out", out, "--quiet", *extra)
-    assert code in (0, 1), err
+    expect_verdict(code, out, passed=False, err=err)  # FAST_TOML's 40 rows: every family fails
     assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
     results = json.loads((out / "results.json").read_text())
     assert results["model"]["trusted"] is bool(extra)

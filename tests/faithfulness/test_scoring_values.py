@@ -82,14 +82,19 @@ def test_the_negated_truth_scores_about_minus_one_and_is_clipped_at_most_at_the_
     assert all(s.metrics[c].raw_score < SCORE_RANGE[0] for c in s.clipped)
 
 
-def test_units_of_the_curve_metrics_are_the_mean_spread_of_the_model_moves(ctx):
-    n = len(ctx.X)
-    emptied = ctx.full - ctx.baseline.reduce(ctx.predict(np.zeros_like(ctx.X)), n)
-    moves = np.column_stack([np.zeros(n), ctx.probe.delta, ctx.effects, emptied])
-    unit = np.mean(moves.max(1) - moves.min(1))
+def test_units_of_the_curve_metrics_are_the_mean_spread_of_the_model_moves():
+    """Closed form, not the code's formula: a linear model on two live inputs with a zero baseline moves by
+    0, c0, c1 or c0 + c1 (c_j = w_j x_j) whatever is removed, so the spread of its moves on a row is
+    |c0| + |c1| (fails if a removal is left out of the unit, or the unit is a max, a signed mean or a sum)."""
+    rng = np.random.default_rng(3)
+    X = np.zeros((40, 6))
+    X[:, :2] = rng.normal(size=(40, 2))
+    c = FaithfulnessContext(lambda Z: Z @ W, X, M.Baseline(np.zeros((1, 6))), seed=0, n_random=2,
+                            n_bootstrap=10, oracle=X * W)
+    expected = np.mean(np.abs(4.0 * X[:, 0]) + np.abs(-3.0 * X[:, 1]))
     for name in ("deletion_auc", "insertion_auc", "comprehensiveness", "sufficiency"):
-        assert ctx.units[name] == pytest.approx(unit)
-    assert ctx.units["infidelity"] == 2.0 and ctx.units["monotonicity"] == 1.0
+        assert c.units[name] == pytest.approx(expected, rel=1e-9), name
+    assert c.units["infidelity"] == 2.0 and c.units["monotonicity"] == 1.0
 
 
 def test_a_model_that_ignores_its_inputs_is_uninformative_and_scores_nan():
@@ -105,11 +110,22 @@ def test_a_model_that_ignores_its_inputs_is_uninformative_and_scores_nan():
     assert s.clipped == () and not any(s.metrics[m].clipped for m in METRICS)  # nothing was clipped
 
 
-def test_informative_floor_is_relative_to_the_unit(ctx):
-    for name, (higher, _d) in METRICS.items():
-        g = 1.0 if higher else -1.0
-        gap = g * (ctx.oracle[name].mean() - ctx.random[name].mean())
-        assert ctx.informative[name] == (gap >= INFORMATIVE_FLOOR * ctx.units[name])
+def test_informative_floor_is_relative_to_the_unit():
+    """The same model scaled by 1e-4 is as informative as the unscaled one (fails if the floor were an absolute
+    difference: every gap would then be below 0.05), and a reference that is the exact negation of the truth
+    beats random in the wrong direction on every metric, so no metric is informative (fails if the gap lost
+    its sign or the comparison let a negative gap through)."""
+    X = np.random.default_rng(0).normal(size=(30, 6))
+
+    def flags(scale: float, oracle: np.ndarray) -> dict[str, bool]:
+        c = FaithfulnessContext(lambda Z: scale * (Z @ W), X, M.Baseline(np.zeros((1, 6))), seed=0, n_random=6,
+                                n_bootstrap=20, oracle=oracle)
+        return c.informative
+
+    assert all(flags(1.0, X * W).values())
+    assert flags(1e-4, 1e-4 * X * W) == flags(1.0, X * W)
+    negated = flags(1.0, -X * W)
+    assert not any(negated[m] for m in METRICS), negated
 
 
 def test_additivity_error_is_reported_when_the_output_is_given(ctx):

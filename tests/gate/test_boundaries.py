@@ -77,3 +77,51 @@ def test_a_nan_in_either_randomisation_similarity_never_passes(signed, absolute)
     ok = ExplainerEvidence(name="lime", score=0.9, score_ci=(0.8, 0.95), randomisation_similarity=0.3,
                            randomisation_similarity_abs=0.2)
     assert next(c for c in explainer_checks(Policy(), ok) if c.kind == "randomisation").passed
+
+
+def test_input_stability_findings_strongest_first_and_a_summary_only_when_none_shifted():
+    """Mutation survivors of audit/gate/evidence.py (issue #28): the shifted inputs' findings were never
+    checked for their order, and the one summary check when no input shifted was never checked at all."""
+    policy = Policy(psi_finding=0.1, psi_fail=0.25)
+    record = _evidence(psi=0.05)
+    record["population_stability"]["inputs"] = {"a": {"psi": 0.12, "unseen_categories": []},
+                                                "b": {"psi": 0.3, "unseen_categories": list("uvwxyz")},
+                                                "c": {"psi": 0.01, "unseen_categories": []}}
+    found = [c for c in evidence_checks(policy, record) if c.name.startswith("characteristic")]
+    assert [c.name for c in found] == ["characteristic_stability:b", "characteristic_stability:a"]  # strongest first
+    assert "categories absent from the reference: u, v, w, x, y)" in found[0].message  # at most five named
+    assert not found[0].blocking and not found[0].higher_is_better
+    record["population_stability"]["inputs"] = {"a": {"psi": 0.02, "unseen_categories": []},
+                                                "c": {"psi": 0.1, "unseen_categories": []}}  # c at the threshold
+    summary = [c for c in evidence_checks(policy, record) if c.name.startswith("characteristic")]
+    assert [c.name for c in summary] == ["characteristic_stability"]
+    assert summary[0].passed and summary[0].value == 0.1 and "(c)" in summary[0].message
+    assert not summary[0].blocking and not summary[0].higher_is_better
+    record["population_stability"]["score"] = None  # the score's PSI not measured: no check on it, inputs still
+    checks = {c.name for c in evidence_checks(policy, record)}
+    assert "population_stability:score" not in checks and "characteristic_stability" in checks
+
+
+def test_calibration_not_measured_is_not_required_with_the_records_reason():
+    policy = Policy(max_calibration_error=0.05)
+    record = _evidence()
+    record["calibration"], record["not_measured"] = None, {"calibration": "no target column was given"}
+    check = next(c for c in evidence_checks(policy, record) if c.name == "calibration_error")
+    assert check.status == "not_required" and "no target column was given" in check.message
+    assert not check.higher_is_better
+
+
+def test_reason_checks_without_evidence_are_not_required_and_an_unmeasured_recourse_check_can_be_waived():
+    """Survivors of the gate/reasons.py mutation run (issue #28): the not-required branches of the direction-word
+    and reason-stability checks, and policy.waive on the recourse consistency check, had no test."""
+    from audit.gate import recourse_checks
+
+    words = direction_checks(Policy(), {"claims": 0})
+    assert [(c.name, c.status, c.passed) for c in words] == [("reason_directions", "not_required", True)]
+    assert "no adverse reason on a numeric input carries a direction word" in words[0].message
+    stable = stability_checks(Policy(reason_stability_blocks=True), None, "one explainer passed")
+    assert [(c.name, c.status, c.blocking) for c in stable] == [("reason_stability", "not_required", True)]
+    assert "one explainer passed" in stable[0].message
+    policy = Policy(waive=["recourse_consistency:lime"], waive_reason="no recourse search for LIME yet")
+    checks = recourse_checks(policy, {"lime": (None, 0)})
+    assert checks[0].status == "waived" and checks[0].passed and "no recourse search for LIME yet" in checks[0].message

@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 from sklearn.tree import DecisionTreeClassifier
 
-from tests.conftest import FAST_TOML, save_pickle
+from tests.conftest import FAST_TOML, expect_verdict, save_pickle
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def tree_report(credit, tmp_path_factory):
     out = tmp / "out"
     res = CliRunner().invoke(app, ["run", str(save_pickle(model, tmp / "tree.pkl")), str(data), "--target", "risk",
                                    "--config", str(cfg), "--out", str(out), "--quiet", "--explainers", "tree_path"])
-    assert res.exit_code in (0, 1), res.stderr
+    expect_verdict(res.exit_code, out, passed=True, err=res.stderr)
     pages = [p.extract_text() for p in PdfReader(out / "report.pdf").pages]
     return pages, json.loads((out / "results.json").read_text())
 

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from audit.report.pdf import render_pdf
 from report_templates import available_templates, load_template
-from tests.conftest import FAST_TOML, SAMPLES, save_pickle
+from tests.conftest import FAST_TOML, SAMPLES, expect_verdict, save_pickle
 
 SECTION_TITLES = ["Contents", "Executive summary", "Scope and data", "Model performance", "Global explanations",
                   "Agreement between methods", "Faithfulness scorecard", "Policy gate",
@@ -36,7 +36,7 @@ def report(credit_gbm, tmp_path_factory):
     out = tmp / "out"
     res = CliRunner().invoke(app, ["run", str(model), str(SAMPLES / "german_credit.csv"), "--target", "risk",
                                    "--config", str(cfg), "--out", str(out), "--quiet"])
-    assert res.exit_code in (0, 1), res.stderr
+    expect_verdict(res.exit_code, out, passed=False, err=res.stderr)
     reader = PdfReader(str(out / "report.pdf"))
     text = "\n".join(page.extract_text() for page in reader.pages)
     return out, reader, text, json.loads((out / "results.json").read_text())

@@ -24,14 +24,16 @@ def _limit() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_CAP, ADDRESS_SPACE_CAP))
 
 
-def run_cli(*args: object, cwd: Path) -> tuple[int, str, float, int]:
-    """Run ``audit`` in a child process; returns (exit code, stderr, seconds, peak RSS bytes of that child
-    alone: ``wait4`` on its pid, so earlier children of the test process do not count)."""
+def run_cli(*args: object, cwd: Path, module: str = "audit", stdout: int | None = subprocess.DEVNULL
+            ) -> tuple[int, str, float, int]:
+    """Run ``audit`` (or ``python -m module``) in a child process; returns (exit code, stderr, seconds, peak
+    RSS bytes of that child alone: ``wait4`` on its pid, so earlier children of the test process do not count).
+    ``stdout``: where the child's output goes (a file to read it back)."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     t0 = time.perf_counter()
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([sys.executable, "-m", "audit", *map(str, args)], cwd=cwd, env=env,
-                                stdout=subprocess.DEVNULL, stderr=err, preexec_fn=_limit)
+        proc = subprocess.Popen([sys.executable, "-m", module, *map(str, args)], cwd=cwd, env=env,
+                                stdout=stdout, stderr=err, preexec_fn=_limit)
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
