@@ -186,7 +186,7 @@ BOUNDED = dict(deadline=None, derandomize=True, database=None,
                                       HealthCheck.function_scoped_fixture])
 
 
-@settings(max_examples=3, **BOUNDED)
+@settings(max_examples=2, **BOUNDED)
 @example(ALL_AT_ONCE)
 @given(x=EXTREMES)
 def test_audit_report_lays_out_any_legal_content(base, x):

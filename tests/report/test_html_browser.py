@@ -7,14 +7,30 @@ chromium with apt as it does poppler-utils; the `test` extra installs playwright
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+
+
+def _chromium() -> str | None:
+    """The chromium binary, after the apt install .ci/run runs beside pip has finished (its process id in
+    XAI_AUDIT_APT_PID; waited for at most 10 minutes, polling, never by time alone deciding a result)."""
+    pid = int(os.environ.get("XAI_AUDIT_APT_PID") or 0)
+    for _ in range(600 if pid else 0):
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            break  # gone
+        if state == "Z":
+            break  # finished, not yet reaped
+        time.sleep(1)
+    return shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 
 
 def _numbers(texts: list[str]) -> list[float]:
@@ -25,13 +41,14 @@ def _numbers(texts: list[str]) -> list[float]:
 def browser_page(html_sample, tmp_path_factory):
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed "
                                                                  "(pip install -e '.[test]')")
-    if CHROMIUM is None:
+    chromium = _chromium()
+    if chromium is None:
         pytest.skip("chromium is not installed (apt-get install chromium; .ci/run does it)")
     out, record = html_sample
     requests: list[str] = []
     errors: list[str] = []
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1280, "height": 900})
 
         def route(r):

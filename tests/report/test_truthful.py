@@ -196,7 +196,8 @@ def test_pdf_bytes_do_not_depend_on_the_output_folder(cli, credit_logreg, tmp_pa
         pdfs.append((tmp_path / out / "report.pdf").read_bytes())
         rp = json.loads((tmp_path / out / "results.json").read_text())["reproducibility"]
         assert str(tmp_path / out) in rp["command_line"]  # results.json keeps the full line
-    assert pdfs[0] == pdfs[1]
+        assert json.loads((tmp_path / out / "results.json").read_text())["created_at"] == "2026-01-01T00:00:00+00:00"
+    assert pdfs[0] == pdfs[1]  # two runs, two folders: the same bytes (SOURCE_DATE_EPOCH fixes the timestamp)
 
 
 # 12 ------------------------------------------------------------------------------------------------
