@@ -7,6 +7,7 @@ HTML fragments), so both renderings come from the same records and the same temp
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 from audit.report.formatting import CM, MAX_CONFIG_LINES, cut, esc, fmt
@@ -19,22 +20,37 @@ GREEN, AMBER, RED, GREY = "#1e8449", "#8a5a00", "#b03a2e", "#595959"
 VERDICT_TEXT = "#ffffff"
 
 
-class LayoutBase:
-    """The format-independent half of a layout. Subclasses give ``p``, ``table`` and ``fill``."""
+class LayoutBase(ABC):
+    """The format-independent half of a layout. Subclasses give ``h1``, ``p``, ``table`` and ``fill``."""
 
     def __init__(self, template: Any, json_name: str = "results.json") -> None:
         self.t = template
         self.json_name = json_name  # where every value a table cuts or leaves out is in full
 
-    def p(self, text: str, style: str = "body") -> Any:  # pragma: no cover - every layout overrides it
-        raise NotImplementedError
+    @abstractmethod
+    def h1(self, text: str) -> list:
+        """A section heading (a list: the PDF adds a conditional page break before it)."""
 
+    @abstractmethod
+    def p(self, text: str, style: str = "body") -> Any:
+        """A paragraph of escaped text with the inline markup the layouts share."""
+
+    @abstractmethod
     def table(self, rows: list[list[Any]], widths: list[float] | None = None, header: bool = True,
-              extra: list | None = None, white: set[tuple[int, int]] | None = None) -> Any:  # pragma: no cover
-        raise NotImplementedError
+              extra: list | None = None, white: set[tuple[int, int]] | None = None) -> Any:
+        """A table; ``widths`` in points, ``extra`` the format's own style commands."""
 
-    def fill(self, col: int, row: int, colour: str, *, white_text: bool = False) -> list:  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def fill(self, col: int, row: int, colour: str, *, white_text: bool = False) -> list:
+        """Style commands that fill one cell with ``colour``."""
+
+    def measured_head(self, title: str, record: dict[str, Any], why: str) -> tuple[list, bool]:
+        """A section's heading, and, when ``record`` measured no attribute, the sentence saying why (its
+        ``not_measured``, else ``why``); the flag says the section ends there."""
+        out = [*self.h1(title)]
+        if record.get("attributes"):
+            return out, False
+        return out + [self.p(esc(f"{title} was not measured: {record.get('not_measured') or why}."))], True
 
     def config_text(self, text: str | None) -> Any:
         """The configuration file as a paragraph of lines: at most ``MAX_CONFIG_LINES`` and 12,000 characters,

@@ -17,7 +17,6 @@ import pytest
 from pypdf import PdfReader
 
 
-
 def _chromium() -> str | None:
     """The chromium binary, after the apt install .ci/run runs beside pip has finished (its process id in
     XAI_AUDIT_APT_PID; waited for at most 10 minutes, polling, never by time alone deciding a result)."""

@@ -14,10 +14,10 @@ __all__ = ["render"]
 def render(ctx: Context) -> list:
     lay = ctx.lay
     record = ctx.r.protected.get("explanation_parity") or {}
-    out = [*lay.h1("Explanation parity")]
-    if not record.get("attributes"):
-        why = record.get("not_measured") or "no protected attribute is a column other than the target"
-        return out + [lay.p(esc(f"Explanation parity was not measured: {why}."))]
+    out, done = lay.measured_head("Explanation parity", record,
+                                 "no protected attribute is a column other than the target")
+    if done:
+        return out
     out.append(lay.p(esc(ctx.t.text("explanation_parity_text", method=record["method"],
                                     min_group_size=record["min_group_size"]))))
     for attr, groups in record["attributes"].items():

@@ -15,12 +15,11 @@ __all__ = ["render"]
 def render(ctx: Context) -> list:
     lay = ctx.lay
     fair = ctx.r.protected.get("outcome_fairness") or {}
-    out = [*lay.h1("Outcome fairness")]
-    if not fair.get("attributes"):
-        why = fair.get("not_measured") or ("no protected attributes were configured (policy.protected_attributes)"
-                                           if not ctx.r.protected.get("attributes") else
-                                           "no protected attribute is a column other than the target")
-        return out + [lay.p(esc(f"Outcome fairness was not measured: {why}."))]
+    out, done = lay.measured_head("Outcome fairness", fair, "no protected attributes were configured "
+                                 "(policy.protected_attributes)" if not ctx.r.protected.get("attributes") else
+                                 "no protected attribute is a column other than the target")
+    if done:
+        return out
     out.append(lay.p(esc(ctx.t.text("fairness_text"))))
     source = "" if fair["favorable_class_source"] == "config" else " (assumed: favorable_class is not set)"
     out.append(lay.p(esc(

@@ -16,10 +16,10 @@ __all__ = ["render"]
 def render(ctx: Context) -> list:
     lay = ctx.lay
     record = ctx.r.protected.get("score_disparity") or {}
-    out = [*lay.h1("Disparity by score band")]
-    if not record.get("attributes"):
-        why = record.get("not_measured") or "no protected attribute is a column other than the target"
-        return out + [lay.p(esc(f"Disparity by score band was not measured: {why}."))]
+    out, done = lay.measured_head("Disparity by score band", record,
+                                 "no protected attribute is a column other than the target")
+    if done:
+        return out
     out.append(lay.p(esc(ctx.t.text("score_band_text"))))
     curves = {a: v["air_by_band"] for a, v in record["attributes"].items() if v["air_by_band"]}
     if curves:
