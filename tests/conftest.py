@@ -61,11 +61,16 @@ def credit_gbm(credit):
 def sample_models() -> Path:
     """samples/models/, built as the README's quick start builds it when a fresh clone lacks it (it is not in
     git): tests that audit the bundled samples use these files as a user does."""
+    import fcntl
+
     from samples.make_samples import main
 
     out = SAMPLES / "models"
-    if not all((out / f"{name}.skops").exists() for name in ("credit_logreg", "credit_gbm", "credit_logreg_fair")):
-        main(out)
+    # pytest-xdist's workers each run this fixture: the first builds while the others wait on the lock
+    with open(SAMPLES / ".models.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not all((out / f"{name}.skops").exists() for name in ("credit_logreg", "credit_gbm", "credit_logreg_fair", "synthetic_logreg")):
+            main(out)
     return out
 
 

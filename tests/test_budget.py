@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audit.commands.budget import MINIMUMS, plan_audit, reruns
+from audit.commands.budget import MINIMUMS, PLANNED_WORKERS, plan_audit, reruns
 from audit.commands.runner import run_audit
 from audit.config import AuditConfig, parse_config
 from explainers.lime_tabular import Lime
@@ -96,12 +96,31 @@ def test_explicit_explain_budget_is_not_overridden():
     assert effective.explain_budget_s == 7.5 and plan.explain_budget_s is None
 
 
-def test_workers_only_when_the_model_can_be_copied_and_the_work_is_long():
+def test_workers_only_when_the_model_can_be_copied_and_the_work_is_long(monkeypatch):
     slow = AuditConfig(audit_budget_s=1000.0)
-    assert _plan({"lime": 1.0}, slow, parallel=True)[1].n_jobs == (__import__("os").cpu_count() or 1)
+    monkeypatch.setattr("os.cpu_count", lambda: 7)
+    effective, plan = _plan({"lime": 1.0}, slow, parallel=True)
+    assert effective.n_jobs == 7 and plan.n_jobs == PLANNED_WORKERS  # every core works; the plan assumes 2
     assert _plan({"lime": 1.0}, slow, parallel=False)[1].n_jobs == 1  # a torch model stays in-process
     assert _plan({"lime": 1e-5}, slow, parallel=True)[1].n_jobs == 1  # short work: process start-up would dominate
     assert _plan({"lime": 1.0}, parse_config("n_jobs = 1\naudit_budget_s = 1000"), parallel=True)[1].n_jobs == 1
+
+
+@pytest.mark.parametrize("n_jobs", [0, -1])
+def test_the_rows_measured_do_not_depend_on_the_machines_core_count(monkeypatch, n_jobs):
+    """The same configuration on a 1-, 2- and 64-core machine: the same plan (rows, seeds, SHAP's budget, the
+    finding's words), only the worker processes differ. A plan that scaled the budget by the cores would
+    explain more rows on the bigger machine, and the verdict could follow the machine."""
+    config = AuditConfig(audit_budget_s=30.0, n_jobs=n_jobs)
+    plans = {}
+    for cores in (1, 2, 64):
+        monkeypatch.setattr("os.cpu_count", lambda cores=cores: cores)
+        effective, plan = _plan({"shap": 0.2, "lime": 0.3}, config, parallel=True)
+        assert effective.n_jobs == cores
+        plans[cores] = (plan.record(), effective.rows, effective.explain_budget_s)
+    assert plans[1] == plans[2] == plans[64]
+    record = plans[2][0]
+    assert record["reduced"] and record["n_jobs"] == PLANNED_WORKERS and "planned for 2 worker" in record["finding"]
 
 
 def test_rows_never_exceed_the_data():

@@ -14,7 +14,10 @@ model, the data, the configuration and the seed alone: the same on any machine u
 
 - ``n_jobs = 0`` (the default) becomes every core when the estimate exceeds :data:`AUTO_PARALLEL_S`
   seconds and the model can be copied to worker processes (per-row seeds: the attributions do not
-  change); the plan then assumes :data:`PARALLEL_EFFICIENCY` of a linear speed-up per core;
+  change); the plan then assumes :data:`PLANNED_WORKERS` workers at :data:`PARALLEL_EFFICIENCY` of a
+  linear speed-up each, whatever this machine's core count (``n_jobs = -1`` is planned the same way), so
+  a 2-core CI runner and a 64-core workstation measure the same rows; only an explicit ``n_jobs = N``
+  (configuration, not machine) plans with N;
 - when the estimate still exceeds the budget, the row counts the user did not set (``rows``,
   ``stability_rows``, ``stability_seeds``, ``sensitivity_rows``, ``randomisation_rows``) are scaled
   down together, never below :data:`MINIMUMS` (the documented minimum quality). What was reduced, the
@@ -42,13 +45,15 @@ from audit.measures.reason_reference import Reference, draw_background
 from audit.records import AuditPlanRecord
 from explainers import model_cost
 
-__all__ = ["AuditPlan", "plan_audit", "budgeted", "sample", "MINIMUMS", "OVERHEAD_MODEL_ROWS", "PARALLEL_EFFICIENCY", "AUTO_PARALLEL_S"]
+__all__ = ["AuditPlan", "plan_audit", "budgeted", "sample", "MINIMUMS", "OVERHEAD_MODEL_ROWS", "PARALLEL_EFFICIENCY", "AUTO_PARALLEL_S",
+           "PLANNED_WORKERS"]
 
 MINIMUMS = {"rows": 50, "stability_rows": 10, "stability_seeds": 3, "sensitivity_rows": 5, "randomisation_rows": 20}
 PERTURBATIONS = 4  # max-sensitivity's perturbed copies per row (audit.faithfulness.scoring.max_sensitivity)
 OVERHEAD_MODEL_ROWS = 1200  # per explained row: controls, faithfulness curves, recourse (measured on an SVC)
 PARALLEL_EFFICIENCY = 0.7  # planned speed-up per worker process (measured 1.4x with 2 processes on 2 cores)
 AUTO_PARALLEL_S = 30.0  # n_jobs = 0: worker processes only when the serial estimate is above this (their start costs seconds)
+PLANNED_WORKERS = 2  # n_jobs = 0 or -1: the workers the plan assumes on every machine (the actual count is the cores)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,7 +61,7 @@ class AuditPlan:
     budget_seconds: float
     seconds_per_row: dict[str, float]  # each budgeted explainer's counted cost per explained row, serial
     rows_per_second: float  # the model's static rate (reference model rows per second)
-    n_jobs: int
+    n_jobs: int  # the workers planned for (a function of the configuration, never of the machine)
     requested: dict[str, int]
     used: dict[str, int]
     estimated_seconds_requested: float  # wall-clock estimates (the planned parallel speed-up applied)
@@ -94,13 +99,16 @@ def reruns(counts: dict[str, int], randomised: bool) -> int:
             + (min(counts["randomisation_rows"], rows) if randomised else 0))
 
 
-def _jobs(config: Any, adapter: Any, serial_estimate: float) -> int:
-    cores = os.cpu_count() or 1
+def _jobs(config: Any, adapter: Any, serial_estimate: float) -> tuple[int, int]:
+    """(planned, actual) worker processes: the plan's count depends on the configuration and the counted
+    estimate alone; the actual one is this machine's cores where the configuration leaves it open."""
     if not adapter.capabilities.parallel_safe:
-        return 1
-    if config.n_jobs == 0:
-        return cores if serial_estimate > AUTO_PARALLEL_S else 1
-    return cores if config.n_jobs == -1 else config.n_jobs
+        return 1, 1
+    if config.n_jobs > 0:
+        return config.n_jobs, config.n_jobs
+    if config.n_jobs == 0 and serial_estimate <= AUTO_PARALLEL_S:
+        return 1, 1
+    return PLANNED_WORKERS, os.cpu_count() or 1
 
 
 def plan_audit(explainers: list[Any], adapter: Any, n_features: int, n_background: int, config: Any, *,
@@ -123,7 +131,7 @@ def plan_audit(explainers: list[Any], adapter: Any, n_features: int, n_backgroun
     requested = {k: getattr(config, k) for k in MINIMUMS}
     requested["rows"] = min(requested["rows"], n_available)
     as_configured = serial(requested)
-    jobs = _jobs(config, adapter, as_configured)
+    jobs, workers = _jobs(config, adapter, as_configured)
     budget = config.audit_budget_s * _speedup(jobs)  # in serial seconds
     free = [k for k in MINIMUMS if k not in config.model_fields_set]
 
@@ -150,7 +158,7 @@ def plan_audit(explainers: list[Any], adapter: Any, n_features: int, n_backgroun
     plan = AuditPlan(config.audit_budget_s, costs, rate, jobs, requested, used, as_configured / _speedup(jobs),
                      serial(used) / _speedup(jobs), explain_budget, None)
     plan = dataclasses.replace(plan, finding=_finding(plan, free))
-    update: dict[str, Any] = {**used, "n_jobs": jobs}
+    update: dict[str, Any] = {**used, "n_jobs": workers}
     if explain_budget is not None:
         update["explain_budget_s"] = explain_budget
     return config.model_copy(update=update), plan
@@ -167,7 +175,7 @@ def _finding(plan: AuditPlan, free: list[str]) -> str | None:
     per_row = ", ".join(f"{k} {v:.3f} s" for k, v in plan.seconds_per_row.items())
     head = (f"budget: the model-agnostic explainers and their faithfulness re-runs were counted at "
             f"{plan.estimated_seconds_requested:.0f} reference seconds as configured (per explained row: {per_row}; "
-            f"the model's static rate {plan.rows_per_second:,.0f} rows/s; {plan.n_jobs} worker process(es)), over the "
+            f"the model's static rate {plan.rows_per_second:,.0f} rows/s; planned for {plan.n_jobs} worker process(es)), over the "
             f"{plan.budget_seconds:g} s budget (audit_budget_s)")
     changed = [f"{_LABELS[k]} {plan.requested[k]} -> {plan.used[k]}" for k in MINIMUMS
                if plan.used[k] != plan.requested[k]]
