@@ -114,18 +114,16 @@ def _neighbourhoods(explainer: Any, rows: np.ndarray, offset: int, seed: int,
     row's generator (:func:`_draw`). The truncated-normal values inside each quartile are then computed for
     all rows at once: scipy's ``truncnorm.rvs`` draws ``uniform(size=k)`` and applies its ppf elementwise, so
     drawing the uniforms in lime's order and applying the ppf once gives the same numbers."""
-    from scipy.stats import truncnorm
-
     f = rows.shape[1]
     data, inverse = np.empty((len(rows), num_samples, f)), np.empty((len(rows), num_samples, f))
-    pending: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    pending: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
     for i, row in enumerate(rows):
         _seed_row(explainer, seed, offset + i)
         data[i], inverse[i] = _draw(explainer, row, num_samples, i, pending)
     if pending:
         where = [(i, j, at) for i, j, at, *_ in pending]
-        q, a, b, loc, scale = (np.concatenate([p[k] for p in pending]) for k in range(3, 8))
-        values = truncnorm.ppf(q, a, b, loc=loc, scale=scale)
+        q, a, b, loc, scale, quartile = (np.concatenate([p[k] for p in pending]) for k in range(3, 9))
+        values = truncnorm_ppf(q, a, b, loc, scale, groups=quartile)
         start = 0
         for i, j, at in where:
             inverse[i, 1 + at, j] = values[start:start + len(at)]
@@ -137,9 +135,85 @@ def _neighbourhoods(explainer: Any, rows: np.ndarray, offset: int, seed: int,
     return scaled, inverse, explainer.base.kernel_fn(distances)
 
 
+def truncnorm_ppf(q: np.ndarray, a: np.ndarray, b: np.ndarray, loc: np.ndarray, scale: np.ndarray,
+                  groups: np.ndarray | None = None) -> np.ndarray:
+    """``scipy.stats.truncnorm.ppf(q, a, b, loc=loc, scale=scale)``, bit for bit, for 1-d arrays whose bounds
+    (a, b) take few distinct values (lime's quartiles: at most four per input). scipy computes the interval's
+    Gaussian mass and the tail's log-CDF (``log_ndtr`` and complex arithmetic) once per element, and adds the two
+    log terms with ``logsumexp`` over a stacked (2, n) array (half its time): here the first two are computed once
+    per distinct (a, b) and gathered, and the sum follows ``logsumexp``'s own steps for two terms
+    (:func:`_log_sum2`); the uniform's log, ``ndtri_exp`` and ``* scale + loc`` are scipy's. The q = 0 and q = 1
+    ends and invalid parameters (NaN) follow ``rv_continuous.ppf``. ``groups``: non-negative integer labels under
+    which (a, b) is constant (lime's input and quartile), which saves finding the distinct pairs. Falls back to
+    scipy's call where its private helpers are not importable (tests hold the two equal with ``assert_array_equal``).
+
+    >>> q = np.array([0.0, 0.25, 0.5, 0.99]); a = np.array([-1.0, -1.0, 0.5, 0.5]); b = np.array([1.0, 1.0, 2.0, 2.0])
+    >>> from scipy.stats import truncnorm
+    >>> bool(np.array_equal(truncnorm_ppf(q, a, b, np.zeros(4), np.ones(4)), truncnorm.ppf(q, a, b)))
+    True
+    """
+    try:
+        from scipy.special import ndtri_exp
+        from scipy.stats._continuous_distns import _log_gauss_mass, _norm_logcdf
+    except ImportError:  # pragma: no cover - scipy reorganised its private helpers
+        from scipy.stats import truncnorm
+
+        return truncnorm.ppf(q, a, b, loc=loc, scale=scale)
+    valid = (a < b) & (scale > 0) & (loc == loc)
+    out = np.full(q.shape, np.nan)
+    for end, bound in ((0.0, a), (1.0, b)):
+        at = valid & (q == end)
+        out[at] = (bound * scale + loc)[at]
+    inside = valid & (q > 0) & (q < 1)
+    if not inside.any():
+        return out
+    ua, ub, group = _distinct_bounds(a[inside], b[inside], None if groups is None else groups[inside])
+    left = ua < 0  # scipy's case_left: the lower tail; otherwise it works in the upper tail and negates
+    tail, mass = np.where(left, _norm_logcdf(ua), _norm_logcdf(-ub)), _log_gauss_mass(ua, ub)
+    qi, lefti = q[inside], left[group]
+    logq = np.empty_like(qi)
+    logq[lefti], logq[~lefti] = np.log(qi[lefti]), np.log1p(-qi[~lefti])
+    x = ndtri_exp(_log_sum2(tail[group], logq + mass[group]))
+    x[~lefti] = -x[~lefti]
+    out[inside] = x * scale[inside] + loc[inside]
+    return out
+
+
+def _distinct_bounds(a: np.ndarray, b: np.ndarray, groups: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(distinct a, distinct b, each element's index into them)."""
+    if groups is None:
+        ua, ia = np.unique(a, return_inverse=True)
+        ub, ib = np.unique(b, return_inverse=True)
+        groups = ia.reshape(-1) * len(ub) + ib.reshape(-1)
+    first = np.full(int(groups.max()) + 1, -1)
+    first[groups[::-1]] = np.arange(len(groups))[::-1]  # repeated indices: the last write, the first occurrence
+    present = np.flatnonzero(first >= 0)
+    index = np.zeros(len(first), dtype=np.intp)
+    index[present] = np.arange(len(present))
+    return a[first[present]], b[first[present]], index[groups]
+
+
+def _log_sum2(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``scipy.special.logsumexp([p, q], axis=0)`` for real arrays, step for step: the larger term is taken out
+    (both when they tie, counted as 2), the other's ``exp`` of the difference is summed, and the result is
+    ``log1p(s) + log(m) + max``; a non-finite result is replaced by the direct ``log(exp(p) + exp(q))``.
+
+    >>> from scipy.special import logsumexp
+    >>> p, q = np.array([0.5, -np.inf, 2.0, -3.0]), np.array([0.5, -np.inf, -1.0, 4.0])
+    >>> bool(np.array_equal(_log_sum2(p, q), logsumexp([p, q], axis=0)))
+    True
+    """
+    top, tie = np.maximum(p, q), p == q
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        s = np.where(tie, 0.0, np.exp(np.where(q > p, p, q) - top))
+        out = np.log1p(s) + np.log(np.where(tie, 2.0, 1.0)) + top
+        return np.where(np.isfinite(out), out, np.log(np.exp(p) + np.exp(q)))
+
+
 def _draw(explainer: Any, row: np.ndarray, num_samples: int, i: int, pending: list) -> tuple[np.ndarray, np.ndarray]:
     """lime's ``LimeTabularExplainer.__data_inverse`` with its quartile discretiser, draw for draw; the
-    truncated-normal draws are left as (row, feature, positions, uniforms, a, b, loc, scale) in ``pending``."""
+    truncated-normal draws are left as (row, feature, positions, uniforms, a, b, loc, scale, quartile label) in
+    ``pending``; the label (input x stride + quartile) is the same wherever (a, b) is."""
     rng, disc = explainer.random_state, explainer.discretizer
     f = len(row)
     data = np.zeros((num_samples, f))
@@ -153,6 +227,7 @@ def _draw(explainer: Any, row: np.ndarray, num_samples: int, i: int, pending: li
         binary[0] = 1
         choice[0] = data[0, column]
         data[:, column], inverse[:, column] = binary, choice
+    stride = max(len(v) for v in disc.means.values())
     for feature in disc.means:  # BaseDiscretizer.undiscretize -> get_undiscretize_values, per feature
         bins = inverse[1:, feature].astype(int)
         mins, maxs = np.array(disc.mins[feature])[bins], np.array(disc.maxs[feature])[bins]
@@ -161,7 +236,8 @@ def _draw(explainer: Any, row: np.ndarray, num_samples: int, i: int, pending: li
         at = np.flatnonzero(minz != maxz)
         inverse[1:, feature] = minz  # lime keeps the z-value where a quartile has one value
         if len(at) and not np.all(stds[at] == 0):  # truncnorm.rvs draws nothing otherwise
-            pending.append((i, feature, at, rng.uniform(size=len(at)), minz[at], maxz[at], means[at], stds[at]))
+            pending.append((i, feature, at, rng.uniform(size=len(at)), minz[at], maxz[at], means[at], stds[at],
+                            feature * stride + bins[at]))
         elif len(at):
             inverse[1 + at, feature] = means[at]
     inverse[0] = row
