@@ -13,7 +13,13 @@ from sklearn.preprocessing import StandardScaler
 
 from audit.adapters import describe_model, make_adapter
 from audit.loading import load_data, load_model
-from explainers.lime_tabular import _explain_rows, _log_sum2, explain_rows_per_row, truncnorm_ppf, weighted_ridge
+from explainers.lime_tabular import (
+    _explain_rows,
+    _log_sum2,
+    explain_rows_per_row,
+    truncnorm_ppf,
+    weighted_ridge,
+)
 from tests.conftest import SAMPLES
 
 
