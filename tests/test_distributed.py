@@ -151,3 +151,24 @@ def test_a_chunk_that_kills_every_worker_is_exit_2_naming_its_rows_and_writes_no
     assert "a Dask worker process died while running chunk 3 (rows 51-75 of DATA)" in " ".join(err.split())
     assert "run without --scheduler" in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_audit_run_whose_lime_chunks_kill_every_worker_is_exit_2_and_writes_no_report(cli, fragile, tmp_path):
+    """`audit run --scheduler`: LIME's perturbations of the planted amount reach the pipeline step that ends any
+    worker meeting it, on each retry too. The run stops with exit 2 and one message saying the row-parallel
+    explainers' worker died and what to do; no report, no results.json, no traceback. Serially (no worker) the
+    same model audits normally, so the exit 2 is the lost worker's and nothing else's."""
+    scheduler, paths, d = fragile
+    config = tmp_path / "audit.toml"
+    config.write_text(FAST_TOML.replace("\nrows = 40\n", "\nrows = 120\n") + "explainers = ['lime']\n")  # row 61 too
+    args = ("run", paths["always"], d / "credit.csv", "--target", "risk", "--trust-model", "--config", config,
+            "--quiet")
+    code, _, err = cli(*args, "--out", tmp_path / "serial")
+    assert "protected_input:sex" in expect_verdict(code, tmp_path / "serial", passed=False, err=err)  # the model's
+    out = tmp_path / "dask"
+    code, _, err = cli(*args, "--out", out, "--scheduler", scheduler)
+    assert code == 2, err
+    message = " ".join(err.split())
+    assert "a Dask worker process died while running the row-parallel explainers" in message, message
+    assert "Traceback" not in err and err.count("error:") == 1
+    assert not (out / "report.pdf").exists() and not (out / "results.json").exists()
