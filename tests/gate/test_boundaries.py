@@ -122,6 +122,7 @@ def test_reason_checks_without_evidence_are_not_required_and_an_unmeasured_recou
     stable = stability_checks(Policy(reason_stability_blocks=True), None, "one explainer passed")
     assert [(c.name, c.status, c.blocking) for c in stable] == [("reason_stability", "not_required", True)]
     assert "one explainer passed" in stable[0].message
+    assert words[0].higher_is_better is False and stable[0].higher_is_better is True  # results.json's direction
     policy = Policy(waive=["recourse_consistency:lime"], waive_reason="no recourse search for LIME yet")
     checks = recourse_checks(policy, {"lime": (None, 0)})
     assert checks[0].status == "waived" and checks[0].passed and "no recourse search for LIME yet" in checks[0].message
