@@ -150,7 +150,8 @@ def test_explanation_parity_gaps_at_the_limit_name_the_groups_and_block_only_whe
     assert "shap between groups of 'sex' ('F' 0.900, 'M' 0.600)" in gap.message
     assert "less accurate for one group" in gap.message
     unmeasured = default["reason_stability_gap:sex"]
-    assert (unmeasured.status, unmeasured.passed, unmeasured.blocking) == ("not_measured", False, False)
+    assert (unmeasured.status, unmeasured.passed, unmeasured.blocking, unmeasured.higher_is_better) == (
+        "not_measured", False, False, False)
     assert "reason stability of shap per group of 'sex': fewer than two groups have 30 adverse decisions" in \
         unmeasured.message
     strict = Policy(max_explanation_gap=0.3)
