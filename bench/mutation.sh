@@ -10,6 +10,8 @@
 #
 # Usage: bash bench/mutation.sh [module-key ...]      (no key: every module, smallest first)
 #        TIMEOUT=90 (seconds per mutant), PY=.venv/bin/python, OUT=bench/mutation-results
+#        Re-check of survivors' lines after tests were added (one key):
+#        ONLY_LINES=37,51 OUT=bench/mutation-results/recheck bash bench/mutation.sh KEY
 set -u
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -53,6 +55,6 @@ export PYTHONPATH=$WORK MUTATION_COMMIT=$COMMIT
 for k in "${keys[@]}"; do
   [ -n "${MODULE[$k]:-}" ] || { echo "unknown module key $k (keys: ${!MODULE[*]})" >&2; exit 2; }
   "$PY" bench/mutate.py "${MODULE[$k]}" --tests "${TESTS[$k]}" --timeout "${TIMEOUT:-90}" \
-    --log "$OUT/$k.jsonl" | tee "$OUT/$k.txt"
+    ${ONLY_LINES:+--only-lines "$ONLY_LINES"} --log "$OUT/$k.jsonl" | tee "$OUT/$k.txt"
 done
 grep -h '^RESULT' "$OUT"/*.txt

@@ -122,6 +122,71 @@ def test_reason_checks_without_evidence_are_not_required_and_an_unmeasured_recou
     stable = stability_checks(Policy(reason_stability_blocks=True), None, "one explainer passed")
     assert [(c.name, c.status, c.blocking) for c in stable] == [("reason_stability", "not_required", True)]
     assert "one explainer passed" in stable[0].message
+    assert words[0].higher_is_better is False and stable[0].higher_is_better is True  # results.json's direction
     policy = Policy(waive=["recourse_consistency:lime"], waive_reason="no recourse search for LIME yet")
     checks = recourse_checks(policy, {"lime": (None, 0)})
     assert checks[0].status == "waived" and checks[0].passed and "no recourse search for LIME yet" in checks[0].message
+
+
+def _parity(faith_gap=0.3, stability_gap=None):
+    groups = [{"group": "F", "faithfulness_score": 0.9, "reason_stability": 0.8},
+              {"group": "M", "faithfulness_score": 0.6,
+               "reason_stability": None if stability_gap is None else 0.8 - stability_gap},
+              {"group": "X", "faithfulness_score": None, "reason_stability": None}]  # too small: never high or low
+    return {"attributes": {"sex": groups}, "gaps": {"sex": {"faithfulness": faith_gap, "reason_stability": stability_gap}},
+            "method": "shap", "min_group_size": 30}
+
+
+def test_explanation_parity_gaps_at_the_limit_name_the_groups_and_block_only_when_the_key_is_set():
+    """Survivors of the gate/reasons.py mutation run (issue #28): the explanation-parity checks had no test of
+    their own (the loop over attributes deleted, the groups named, the blocking rule, the gap at the threshold)."""
+    from audit.gate import explanation_parity_checks
+
+    default = {c.name: c for c in explanation_parity_checks(Policy(), _parity(faith_gap=0.2 + EPS))}
+    assert list(default) == ["explanation_gap:sex", "reason_stability_gap:sex"]
+    gap = default["explanation_gap:sex"]
+    assert (gap.verdict, gap.blocking, gap.higher_is_better, gap.value, gap.threshold) == (
+        "finding", False, False, 0.2 + EPS, 0.2)
+    assert "shap between groups of 'sex' ('F' 0.900, 'M' 0.600)" in gap.message
+    assert "less accurate for one group" in gap.message
+    unmeasured = default["reason_stability_gap:sex"]
+    assert (unmeasured.status, unmeasured.passed, unmeasured.blocking, unmeasured.higher_is_better) == (
+        "not_measured", False, False, False)
+    assert "reason stability of shap per group of 'sex': fewer than two groups have 30 adverse decisions" in \
+        unmeasured.message
+    strict = Policy(max_explanation_gap=0.3)
+    at = {c.name: c for c in explanation_parity_checks(strict, _parity(faith_gap=0.3, stability_gap=0.3))}
+    assert at["explanation_gap:sex"].passed and at["explanation_gap:sex"].blocking
+    assert at["reason_stability_gap:sex"].passed and "('F' 0.800, 'M' 0.500)" in at["reason_stability_gap:sex"].message
+    past = {c.name: c for c in explanation_parity_checks(strict, _parity(faith_gap=0.3 + EPS))}
+    assert past["explanation_gap:sex"].verdict == "fail"
+    assert past["reason_stability_gap:sex"].verdict == "not_measured" and past["reason_stability_gap:sex"].blocking
+    waived = explanation_parity_checks(Policy(waive=["reason_stability_gap"], waive_reason="small portfolio"),
+                                       _parity())
+    assert [c.status for c in waived] == ["measured", "waived"] and "small portfolio" in waived[1].message
+
+
+def test_explanation_parity_without_attributes_is_not_required_only_when_the_record_says_why():
+    from audit.gate import explanation_parity_checks
+
+    assert explanation_parity_checks(Policy(), {"attributes": {}}) == []
+    checks = explanation_parity_checks(Policy(), {"attributes": {}, "not_measured": "no explainer gave reasons"})
+    assert [(c.name, c.status, c.passed, c.blocking, c.higher_is_better) for c in checks] == [
+        ("explanation_gap", "not_required", True, False, False)]
+    assert checks[0].message == "not required: explanation parity: no explainer gave reasons"
+
+
+def test_direction_words_say_how_they_were_printed_and_record_the_threshold_as_a_number():
+    """Survivors of the gate/reasons.py mutation run (issue #28): which sentence says how the words were printed
+    (``==`` -> ``!=``), the threshold recorded as a float, and a not-measured recourse check's direction."""
+    from audit.gate import recourse_checks
+
+    summary = {"claims": 4, "confirmed": 4, "contradicted": 0, "non_monotone": 0, "accuracy": 1.0,
+               "contradicted_printed": 0}
+    verified = direction_checks(Policy(), {**summary, "printed_words": "verified"})[0]
+    typical = direction_checks(Policy(), {**summary, "printed_words": "typical"})[0]
+    assert "words printed only where the model confirms them)" in verified.message
+    assert "report.direction_words = 'typical'" in typical.message and "confirms them" not in typical.message
+    assert type(verified.threshold) is float and verified.message.endswith("<= 0.0")
+    unmeasured = recourse_checks(Policy(), {"lime": (None, 0)})[0]
+    assert unmeasured.higher_is_better is True and unmeasured.to_json()["higher_is_better"] is True

@@ -129,3 +129,49 @@ def test_protected_attributes_are_inferred_from_names_case_and_separator_insensi
                      "skin_colour": "colour", "Ethnicity": "ethnicity", "religion": "religion",
                      "nationalOrigin": "national origin", "Citizenship": "national origin",
                      "marital_status": "marital status"}
+
+
+def _compare_evidence(**kw):
+    base = dict(performance=("auc", -0.01, (-0.03, 0.02)), method="shap", importance_rank=0.9, importance_topk=1.0,
+                reason_change=(0.05, 40), faithfulness_delta=0.0, flip_rate=(0.02, 1000),
+                group_gaps={"sex": (0.01, "F", "M")})
+    return CompareEvidence(**{**base, **kw})
+
+
+def test_a_compare_states_the_performance_interval_and_how_many_rows_each_share_is_of():
+    """Survivors of the gate/compare.py mutation run (issue #28): the paired interval appended to the performance
+    check, the rows behind each share, the adverse-outcome wording of a group gap, and the flip-rate check's
+    presence only when it was measured or reported missing."""
+    gate = evaluate_compare(ComparePolicy(), _compare_evidence())
+    assert gate.passed and [c.name for c in gate.checks] == [
+        "compare:performance", "compare:importance_rank", "compare:importance_topk", "compare:reason_change",
+        "compare:faithfulness", "compare:flip_rate", "compare:group_flip:sex"]
+    assert gate.check("compare:performance").message == (
+        "change in auc (candidate - baseline) -0.010 >= -0.02 (paired bootstrap 95% CI -0.030 to +0.020)")
+    assert "global importance (shap) 0.900" in gate.check("compare:importance_rank").message
+    unnamed = evaluate_compare(ComparePolicy(), _compare_evidence(method=None)).check("compare:faithfulness")
+    assert "faithfulness score of the reporting method (candidate" in unnamed.message
+    assert "principal reason changed (40 rows) 0.050" in gate.check("compare:reason_change").message
+    assert "share of decisions that flip (1000 rows) 0.020" in gate.check("compare:flip_rate").message
+    assert "flipped to the adverse outcome between sex groups 'F' and 'M'" in gate.check("compare:group_flip:sex").message
+    anyflip = evaluate_compare(ComparePolicy(), _compare_evidence(adverse_flips=False)).check("compare:group_flip:sex")
+    assert "rows flipped between sex groups" in anyflip.message
+    no_ci = evaluate_compare(ComparePolicy(), _compare_evidence(performance=("auc", -0.01, (None, None))))
+    assert "CI" not in no_ci.check("compare:performance").message
+    unpaired = evaluate_compare(ComparePolicy(), _compare_evidence(flip_rate=None))
+    assert unpaired.passed and unpaired.check("compare:flip_rate") is None
+
+
+def test_a_group_whose_flip_gap_could_not_be_measured_gets_its_own_blocking_check():
+    gone = {"compare:group_flip:age:band": "fewer than 30 rows in a group", "compare:faithfulness": "no scores"}
+    gate = evaluate_compare(ComparePolicy(waive=["compare:faithfulness"], waive_reason="r"),
+                            _compare_evidence(faithfulness_delta=None, missing=gone))
+    age = gate.check("compare:group_flip:age:band")  # a column name may hold a colon
+    assert not gate.passed and age.verdict == "not_measured" and age.blocking and age.higher_is_better is False
+    assert age.message == "not measured: gap in flips between age:band groups: fewer than 30 rows in a group"
+    assert gate.check("compare:group_flip:sex").verdict == "pass"  # measured: not duplicated as not measured
+    assert [c.name for c in gate.checks].count("compare:group_flip:sex") == 1
+    assert gate.check("compare:faithfulness").verdict == "waived"
+    waived = evaluate_compare(ComparePolicy(waive=["compare:group_flip:age:band", "compare:faithfulness"],
+                                            waive_reason="r"), _compare_evidence(faithfulness_delta=None, missing=gone))
+    assert waived.passed
