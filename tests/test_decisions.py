@@ -75,3 +75,17 @@ def test_reasons_follow_the_explained_class(class_index, explained):
     # the model confirms "debt too high" and "income too low" whichever class is explained (the sign flips)
     assert [(r["above_typical"], r["direction"]) for r in out[0].reasons] == [(True, "confirmed"), (False, "confirmed")]
     assert out[0].row == 1 and out[0].values == {"income": "1", "debt": "5"}
+    assert all("direction" not in r for r in out[1].reasons)  # an approval's reasons make no adverse claim
+
+
+def test_an_adverse_decision_without_a_numeric_claim_is_left_unverified():
+    """Missing values give no "above/below typical" claim: nothing is sent to the model to verify and the
+    reasons carry no direction verdict (the verification is skipped, not run on an empty set)."""
+    X = np.array([[np.nan, np.nan], [9.0, 1.0]])
+    attr = Attribution(np.array([[-1.0, -2.0], [3.0, 0.5]]), np.zeros(2), ("income", "debt"), "m", "approximate")
+    adapter = _Adapter(("bad", "good"), "binary", 1)
+    adapter.predict = lambda Z: pytest.fail("nothing to verify, yet the model was called")
+    out = decisions(_dataset(X), np.array([0, 1]), np.array([0.2, 0.9]), np.array(["bad", "good"], dtype=object),
+                    adapter, "good", "m", {"m": attr}, max_reasons=4, typical=np.array([5.0, 3.0]))
+    assert out[0].adverse and [r["feature"] for r in out[0].reasons] == ["debt", "income"]
+    assert all(r["above_typical"] is None and "direction" not in r for r in out[0].reasons)
