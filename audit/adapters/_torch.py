@@ -249,7 +249,9 @@ class TorchAdapter(ClassView):
         with self._torch.no_grad():  # outside no_grad, a TorchScript copy's parameters are non-leaf tensors
             model = copy.deepcopy(self.model)
             for p in model.parameters():
-                p.copy_(self._torch.randn(p.shape, generator=gen, dtype=p.dtype) * (p.std() if p.numel() > 1 else 1.0))
+                # drawn on the CPU generator, then moved: the same random model on every device
+                noise = self._torch.randn(p.shape, generator=gen, dtype=p.dtype).to(p.device)
+                p.copy_(noise * (p.std() if p.numel() > 1 else 1.0))
         clone = TorchAdapter(model, self.space, spec=self.spec, device=self.device, counter=self.counter,
                              spec_name=self.spec_name)
         clone.class_index = self.class_index

@@ -263,6 +263,21 @@ def test_cpu_and_gpu_agree(name, torch_models):
 
 @cuda
 @pytest.mark.cuda
+@pytest.mark.parametrize("stem,cls", [("loan_mlp", "LoanMLP"), ("loan_transformer", "TabTransformer")])
+def test_the_randomised_model_is_the_same_on_cpu_and_gpu(stem, cls, torch_models):
+    # the model-randomisation check once failed on a GPU: noise drawn on the CPU was copied into CUDA parameters
+    cpu, ds = _adapter(torch_models, stem, cls, device="cpu")
+    gpu, _ = _adapter(torch_models, stem, cls, device="cuda")
+    rc = cpu.randomised(ds, np.random.default_rng(7))
+    rg = gpu.randomised(ds, np.random.default_rng(7))
+    assert rg.device == "cuda"
+    a, b = rc.margin(ds.X[:200]), rg.margin(ds.X[:200])
+    assert not np.allclose(a, cpu.margin(ds.X[:200]))
+    np.testing.assert_allclose(b, a, atol=1e-4 * np.abs(a).max() + 1e-5)
+
+
+@cuda
+@pytest.mark.cuda
 def test_100k_rows_integrated_gradients_on_gpu_without_oom(torch_models):
     from explainers.integrated_gradients import IntegratedGradients
 
