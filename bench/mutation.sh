@@ -9,7 +9,9 @@
 # table of bench/README.md.
 #
 # Usage: bash bench/mutation.sh [module-key ...]      (no key: every module, smallest first)
-#        TIMEOUT=90 (seconds per mutant), PY=.venv/bin/python, OUT=bench/mutation-results
+#        TIMEOUT=90 (seconds per mutant), PY=.venv/bin/python, OUT=bench/mutation-results,
+#        WORKERS=2 (mutants at a time, each in its own copy of the export), NO_FORK=1 (a fresh python per mutant
+#        instead of a fork of a parent that preloaded the libraries), LIMIT=N (the first N mutants only)
 #        Re-check of survivors' lines after tests were added (one key):
 #        ONLY_LINES=37,51 OUT=bench/mutation-results/recheck bash bench/mutation.sh KEY
 set -u
@@ -55,6 +57,7 @@ export PYTHONPATH=$WORK MUTATION_COMMIT=$COMMIT
 for k in "${keys[@]}"; do
   [ -n "${MODULE[$k]:-}" ] || { echo "unknown module key $k (keys: ${!MODULE[*]})" >&2; exit 2; }
   "$PY" bench/mutate.py "${MODULE[$k]}" --tests "${TESTS[$k]}" --timeout "${TIMEOUT:-90}" \
+    --workers "${WORKERS:-1}" ${NO_FORK:+--no-fork} ${LIMIT:+--limit "$LIMIT"} \
     ${ONLY_LINES:+--only-lines "$ONLY_LINES"} --log "$OUT/$k.jsonl" | tee "$OUT/$k.txt"
 done
 grep -h '^RESULT' "$OUT"/*.txt
