@@ -411,12 +411,16 @@ def _run_mutants(path: Path, tree: ast.AST, todo: list, covering: dict[int, list
     """Every mutant's fate, up to ``len(trees)`` at a time (one mutant per copy of the tree)."""
     fates: list[str] = []
     pending = iter(enumerate(todo))
-    busy: dict[int, tuple[Runner, int, str, int]] = {}  # slot -> (run, line, description, tests)
+    busy: dict[int, tuple[Runner, int, str, int, int]] = {}  # slot -> (run, line, description, tests, mutant)
 
-    def record(fate: str, line: int, desc: str, n_tests: int, seconds: float) -> None:
+    nodes = list(ast.walk(tree))
+
+    def record(fate: str, line: int, desc: str, n_tests: int, seconds: float, n: int) -> None:
         fates.append(fate)
+        node = nodes[todo[n][0]]
         _write(log, {"line": line, "operator": desc.split(": ", 1)[1], "fate": fate, "tests": n_tests,
-                     "seconds": round(seconds, 1)})
+                     "seconds": round(seconds, 1), "mutant": n, "col": getattr(node, "col_offset", 0),
+                     "code": " ".join(ast.unparse(node).split())[:120]})
         if fate in ("survived", "uncovered"):
             print(f"  {fate.upper()} {desc}", flush=True)
 
@@ -443,19 +447,19 @@ def _run_mutants(path: Path, tree: ast.AST, todo: list, covering: dict[int, list
                     line = int(desc.split(":")[0].split()[1])
                     tests = covering.get(line, [])
                     if not tests:
-                        record("uncovered", line, desc, 0, 0.0)
+                        record("uncovered", line, desc, 0, 0.0, n)
                         continue
                     target = trees[slot] / path
                     target.write_text(source)
                     fake = stat.st_mtime + 10_000 + n
                     os.utime(target, (fake, fake))
-                    busy[slot] = (Runner(trees[slot], tests, fork), line, desc, len(tests))
-            for slot, (run, line, desc, n_tests) in list(busy.items()):
+                    busy[slot] = (Runner(trees[slot], tests, fork), line, desc, len(tests), n)
+            for slot, (run, line, desc, n_tests, n) in list(busy.items()):
                 fate = run.poll(timeout)
                 if fate is not None:
                     del busy[slot]
                     restore(slot)
-                    record(fate, line, desc, n_tests, run.seconds)
+                    record(fate, line, desc, n_tests, run.seconds, n)
             time.sleep(0.02)
     finally:
         for run, *_ in busy.values():

@@ -52,7 +52,8 @@ def _table(logs: list[Path]) -> str:
         left = sorted(survived + uncovered, key=lambda m: m["line"])
         if left:
             notes.append(f"- `{header['module']}` ({log.name}): " + "; ".join(
-                f"{m['line']} {m['operator']}{' (uncovered)' if m['fate'] == 'uncovered' else ''}" for m in left))
+                f"{m['line']} {m['operator']}{' at `' + m['code'] + '`' if m.get('code') else ''}"
+                f"{' (uncovered)' if m['fate'] == 'uncovered' else ''}" for m in left))
     return "\n".join(rows + ["", "Surviving and uncovered mutants (line, operator):", "", *notes])
 
 
