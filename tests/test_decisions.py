@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -89,3 +91,49 @@ def test_an_adverse_decision_without_a_numeric_claim_is_left_unverified():
                     adapter, "good", "m", {"m": attr}, max_reasons=4, typical=np.array([5.0, 3.0]))
     assert out[0].adverse and [r["feature"] for r in out[0].reasons] == ["debt", "income"]
     assert all(r["above_typical"] is None and "direction" not in r for r in out[0].reasons)
+
+
+class _InteractionAdapter:
+    """Integer classes; approval = sigmoid(segment * (utilisation - 0.5) * 10 + (income - 5000) / 1000): high
+    utilisation hurts in segment -1 and helps in segment +1, so a reason's direction depends on its own row.
+    Records every row it is asked to score."""
+
+    classes, task, class_index, explained_class = (0, 1), "binary", 1, 1
+
+    def __init__(self):
+        self.seen = []
+
+    def predict(self, X):
+        self.seen.append(np.array(X, dtype=float))
+        return 1 / (1 + np.exp(-(X[:, 1] * (X[:, 0] - 0.5) * 10 + (X[:, 2] - 5000) / 1000)))
+
+
+def test_each_adverse_reason_is_verified_on_its_own_row_within_each_columns_observed_range():
+    """Two declined applicants both get "utilisation above typical" as a reason. Lowering utilisation helps
+    the first (segment -1) and hurts the second (segment +1): the model confirms the first claim and
+    contradicts the second. Fails if a claim were checked on another row, if the moves left a column's observed
+    range (bounds taken across a row instead of down a column), or if the outcome, a reason's value or its
+    word came back as something other than the plain JSON types the results carry."""
+    X = np.array([[0.9, -1.0, 4000.0], [0.8, 1.0, 1000.0], [0.2, 1.0, 9000.0], [0.5, -1.0, 6000.0]])
+    space = FeatureSpace(("utilisation", "segment", "income"), as_frame=False)
+    ds = Dataset("data.csv", "0" * 64, X, space)
+    typical = np.array([0.5, 0.0, 5000.0])
+    # each declined row's attribution puts utilisation first, income second; the approved rows' push up
+    values = np.array([[-3.0, 0.0, -1.0], [-3.0, 0.0, -2.0], [1.0, 0.5, 2.0], [0.1, 0.0, 1.0]])
+    attr = Attribution(values, np.zeros(4), space.names, "m", "approximate")
+    adapter = _InteractionAdapter()
+    labels = np.array([0, 0, 1, 1])
+    out = decisions(ds, np.arange(4), adapter.predict(X), labels, adapter, 1, "m", {"m": attr}, max_reasons=2,
+                    typical=typical)
+    assert [d.outcome for d in out] == ["0", "0", "1", "1"] and [d.adverse for d in out] == [True, True, False, False]
+    first, second = out[0].reasons, out[1].reasons
+    assert [(r["feature"], r["value"], r["above_typical"], r["direction"]) for r in first] == [
+        ("utilisation", "0.9", True, "confirmed"), ("income", "4000", False, "confirmed")]
+    assert [(r["feature"], r["value"], r["above_typical"], r["direction"]) for r in second] == [
+        ("utilisation", "0.8", True, "contradicted"), ("income", "1000", False, "confirmed")]
+    json.dumps([d.reasons for d in out])  # plain bools and floats, not numpy scalars
+    scored = np.vstack(adapter.seen[1:])  # the verification's call (the first call is the scores above)
+    assert len(scored) > len(X)
+    low, high = X.min(axis=0), X.max(axis=0)
+    assert ((scored >= low) & (scored <= high)).all()
+    assert scored[:, 0].max() == high[0] and scored[:, 2].min() == low[2]  # clipped at the observed ends
