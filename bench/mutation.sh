@@ -20,6 +20,7 @@ REPO=$PWD
 PY=${PY:-$REPO/.venv/bin/python}
 OUT=${OUT:-$REPO/bench/mutation-results}
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)  # absolute: the run happens in the exported folder
 declare -A MODULE TESTS
 MODULE[gate_checks]=audit/gate/checks.py;       TESTS[gate_checks]="tests/gate tests/test_recourse.py tests/test_fairness.py tests/test_compare.py"
 MODULE[gate_audit]=audit/gate/audit.py;         TESTS[gate_audit]="tests/gate tests/test_protected_gate.py tests/test_fairness.py"
