@@ -9,6 +9,7 @@ import pytest
 
 from audit.errors import DataError
 from audit.measures.decisions import decisions, favorable_class, primary_explainer, principal_reasons
+from audit.measures.directions import STEPS
 from audit.results import ExplanationResult
 from audit.types import Attribution, Dataset, FeatureSpace
 
@@ -131,9 +132,10 @@ def test_each_adverse_reason_is_verified_on_its_own_row_within_each_columns_obse
         ("utilisation", "0.9", True, "confirmed"), ("income", "4000", False, "confirmed")]
     assert [(r["feature"], r["value"], r["above_typical"], r["direction"]) for r in second] == [
         ("utilisation", "0.8", True, "contradicted"), ("income", "1000", False, "confirmed")]
-    json.dumps([d.reasons for d in out])  # plain bools and floats, not numpy scalars
+    json.dumps([(d.row, d.prediction, d.outcome, d.reasons) for d in out])  # plain ints, bools, floats
     scored = np.vstack(adapter.seen[1:])  # the verification's call (the first call is the scores above)
-    assert len(scored) > len(X)
+    # each declined row is scored once, then moved both ways per claim: no row is sent twice
+    assert len(adapter.seen) == 2 and len(scored) == 2 + 4 * 2 * len(STEPS)
     low, high = X.min(axis=0), X.max(axis=0)
     assert ((scored >= low) & (scored <= high)).all()
     assert scored[:, 0].max() == high[0] and scored[:, 2].min() == low[2]  # clipped at the observed ends
