@@ -295,8 +295,9 @@ def run_tests(args: list[str], timeout: float, tree: Path | None = None, fork: b
 
 
 def coverage_map(module: Path, tests: list[str], timeout: float) -> tuple[dict[int, list[str]], bool, float]:
-    """Line -> the test node ids that execute it (pytest-cov's per-test contexts, setup included), whether the
-    candidate tests pass on the unmutated code, and the seconds they took."""
+    """Line -> the test node ids that execute it (pytest-cov's per-test contexts, setup included; a line run
+    only at import, such as a default argument or a module constant, maps to every covering test), whether
+    the candidate tests pass on the unmutated code, and the seconds they took."""
     from coverage import CoverageData
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -311,10 +312,16 @@ def coverage_map(module: Path, tests: list[str], timeout: float) -> tuple[dict[i
         data.read()
         by_line = data.contexts_by_lineno(str(module.resolve())) if data.measured_files() else {}
     out: dict[int, list[str]] = {}
+    at_import = []
     for line, contexts in by_line.items():
         ids = sorted({c.split("|")[0] for c in contexts if c})
         if ids:
             out[line] = ids
+        elif contexts:  # run only while the module was imported (a default, a constant): every test may see it
+            at_import.append(line)
+    every = sorted({t for ids in out.values() for t in ids})
+    for line in at_import:
+        out[line] = every
     return out, res.returncode == 0, seconds
 
 
