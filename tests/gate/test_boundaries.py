@@ -190,3 +190,22 @@ def test_direction_words_say_how_they_were_printed_and_record_the_threshold_as_a
     assert type(verified.threshold) is float and verified.message.endswith("<= 0.0")
     unmeasured = recourse_checks(Policy(), {"lime": (None, 0)})[0]
     assert unmeasured.higher_is_better is True and unmeasured.to_json()["higher_is_better"] is True
+
+
+def test_a_checks_parts_verdict_and_defaults_are_what_the_report_and_results_read():
+    """The report finds a check by its kind and subject (the parts of its name); every check blocks unless its
+    caller says otherwise; ``passed`` is a JSON bool even for numpy inputs (a numpy bool is not serialisable)."""
+    import json
+
+    import numpy as np
+
+    from audit.gate.checks import Check, meets, not_measured, not_required
+
+    flip = threshold_check("protected_flip:sex", np.float64(0.02), 0.01, "flip rate", higher_is_better=False)
+    assert (flip.kind, flip.subject, flip.verdict, flip.blocking) == ("protected_flip", "sex", "fail", True)
+    assert Check("explainers_passing", True, 1.0, 1.0, "m").subject is None
+    assert Check("explainers_passing", True, 1.0, 1.0, "m").blocking is True
+    assert Check("compare:auc:shap", True, 1.0, 1.0, "m").subject == "auc:shap"
+    assert not_measured("x:y", None, "why").blocking is True and not_required("x:y", None, "why").blocking is True
+    assert type(meets(np.float64(0.5), np.float64(0.5), higher_is_better=True)) is bool
+    json.dumps(flip.to_json())
