@@ -199,3 +199,44 @@ def test_compare_explains_the_rows_the_baseline_budget_chose_in_both_audits(cred
     assert [d.row for d in audits[0].decisions] == [d.row for d in audits[1].decisions]
     alone = run_audit(fast, SAMPLES / "german_credit.csv", config=config)
     assert alone.reproducibility["audit_plan"]["used"]["rows"] == 200  # what the candidate would have done alone
+
+
+def test_two_planned_workers_buy_more_rows_within_the_same_wall_clock_budget():
+    """The budget is wall-clock seconds: with two worker processes planned the audit may do about 1.7x the
+    serial work, so it keeps more rows than one process would, and both estimates stay within the budget."""
+    one = _plan({"lime": 0.1}, parse_config("n_jobs = 1\naudit_budget_s = 20"), parallel=True)[1]
+    two = _plan({"lime": 0.1}, parse_config("n_jobs = 2\naudit_budget_s = 20"), parallel=True)[1]
+    assert one.n_jobs == 1 and two.n_jobs == 2
+    assert MINIMUMS["rows"] < one.used["rows"] < two.used["rows"] < 200
+    assert one.estimated_seconds_used <= 20.0 and two.estimated_seconds_used <= 20.0
+
+
+def test_the_plan_counts_randomisation_reruns_exactly_when_the_audit_runs_them():
+    """The plan and the check agree on when the model-randomisation check runs: a dataset without a target
+    cannot refit a random model, so its plan counts no randomisation rows."""
+    from audit.commands.budget import budgeted
+    from audit.faithfulness.evaluate import randomised_model
+    from audit.types import Dataset
+
+    adapter = _adapter()
+    adapter.capabilities = adapter.capabilities.__class__(margin=True, randomisation="refit on shuffled targets")
+    X = np.random.default_rng(0).normal(size=(400, 3))
+    config = AuditConfig(audit_budget_s=1000.0)
+    for target, counted in ((None, False), (X[:, 0] > 0, True)):
+        ds = Dataset("d.csv", "0" * 64, X, adapter.space, target=target)
+        runs = randomised_model(adapter, ds, 0)[1] is None  # None: no reason it cannot run
+        _, plan = budgeted(adapter, ds, config, [_Costly("lime", 0.01)])
+        expected = plan_audit([_Costly("lime", 0.01)], adapter, 3, 200, config, n_available=400, randomised=counted)[1]
+        assert runs is counted and plan.estimated_seconds_used == expected.estimated_seconds_used
+        other = plan_audit([_Costly("lime", 0.01)], adapter, 3, 200, config, n_available=400, randomised=not counted)[1]
+        assert plan.estimated_seconds_used != other.estimated_seconds_used
+
+
+def test_the_explained_rows_are_drawn_once_each_in_row_order():
+    from audit.commands.budget import sample
+    from audit.types import Dataset
+
+    ds = Dataset("d.csv", "0" * 64, np.arange(3000.0).reshape(1000, 3), _adapter().space)
+    rows, background = sample(ds, AuditConfig(rows=120, seed=5))
+    assert len(rows) == 120 and (np.diff(rows) > 0).all() and rows.max() < 1000
+    assert (rows == sample(ds, AuditConfig(rows=120, seed=5))[0]).all()
