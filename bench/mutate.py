@@ -294,16 +294,35 @@ def run_tests(args: list[str], timeout: float, tree: Path | None = None, fork: b
     return fate, run.seconds
 
 
+DURATIONS_PLUGIN = """
+import json, os
+
+_seconds = {}
+
+
+def pytest_runtest_logreport(report):
+    _seconds[report.nodeid] = _seconds.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session):
+    with open(os.environ["MUTATE_DURATIONS"], "w") as f:
+        json.dump(_seconds, f)
+"""
+
+
 def coverage_map(module: Path, tests: list[str], timeout: float) -> tuple[dict[int, list[str]], bool, float]:
-    """Line -> the test node ids that execute it (pytest-cov's per-test contexts, setup included; a line run
-    only at import, such as a default argument or a module constant, maps to every covering test), whether
+    """Line -> the test node ids that execute it, fastest first (pytest-cov's per-test contexts, setup included; a
+    line run only at import, such as a default argument or a module constant, maps to every covering test), whether
     the candidate tests pass on the unmutated code, and the seconds they took."""
     from coverage import CoverageData
 
     with tempfile.TemporaryDirectory() as tmp:
         data_file = Path(tmp) / ".coverage"
-        env = {**os.environ, "COVERAGE_FILE": str(data_file)}
-        args = _pytest([f"--cov={module.parent}", "--cov-context=test", "--cov-report=", *tests])
+        (Path(tmp) / "mutate_durations.py").write_text(DURATIONS_PLUGIN)
+        env = {**os.environ, "COVERAGE_FILE": str(data_file), "MUTATE_DURATIONS": str(Path(tmp) / "durations.json"),
+               "PYTHONPATH": os.pathsep.join([tmp, *filter(None, [os.environ.get("PYTHONPATH")])])}
+        args = _pytest(["-p", "mutate_durations", f"--cov={module.parent}", "--cov-context=test", "--cov-report=",
+                        *tests])
         args.remove("-x")
         t0 = time.perf_counter()
         res = subprocess.run(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout)
@@ -311,15 +330,21 @@ def coverage_map(module: Path, tests: list[str], timeout: float) -> tuple[dict[i
         data = CoverageData(basename=str(data_file))
         data.read()
         by_line = data.contexts_by_lineno(str(module.resolve())) if data.measured_files() else {}
+        durations_file = Path(env["MUTATE_DURATIONS"])
+        durations = json.loads(durations_file.read_text()) if durations_file.exists() else {}
+
+    def fastest_first(ids: set[str]) -> list[str]:  # with -x, a killed mutant stops at its first failing test
+        return sorted(ids, key=lambda t: (durations.get(t, float("inf")), t))
+
     out: dict[int, list[str]] = {}
     at_import = []
     for line, contexts in by_line.items():
-        ids = sorted({c.split("|")[0] for c in contexts if c})
+        ids = fastest_first({c.split("|")[0] for c in contexts if c})
         if ids:
             out[line] = ids
         elif contexts:  # run only while the module was imported (a default, a constant): every test may see it
             at_import.append(line)
-    every = sorted({t for ids in out.values() for t in ids})
+    every = fastest_first({t for ids in out.values() for t in ids})
     for line in at_import:
         out[line] = every
     return out, res.returncode == 0, seconds
