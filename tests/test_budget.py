@@ -240,3 +240,13 @@ def test_the_explained_rows_are_drawn_once_each_in_row_order():
     rows, background = sample(ds, AuditConfig(rows=120, seed=5))
     assert len(rows) == 120 and (np.diff(rows) > 0).all() and rows.max() < 1000
     assert (rows == sample(ds, AuditConfig(rows=120, seed=5))[0]).all()
+
+
+def test_worker_processes_start_only_above_the_auto_parallel_estimate(monkeypatch):
+    """n_jobs = 0: an estimate exactly at ``AUTO_PARALLEL_S`` stays in one process; just above it, two."""
+    config = AuditConfig(audit_budget_s=1000.0, n_jobs=0)
+    estimate = _plan({"lime": 0.05}, config, parallel=True)[1].estimated_seconds_requested  # serial: one job
+    monkeypatch.setattr("audit.commands.budget.AUTO_PARALLEL_S", estimate)
+    assert _plan({"lime": 0.05}, config, parallel=True)[1].n_jobs == 1
+    monkeypatch.setattr("audit.commands.budget.AUTO_PARALLEL_S", estimate * (1 - 1e-9))
+    assert _plan({"lime": 0.05}, config, parallel=True)[1].n_jobs == PLANNED_WORKERS
