@@ -209,6 +209,8 @@ def test_two_planned_workers_buy_more_rows_within_the_same_wall_clock_budget():
     assert one.n_jobs == 1 and two.n_jobs == 2
     assert MINIMUMS["rows"] < one.used["rows"] < two.used["rows"] < 200
     assert one.estimated_seconds_used <= 20.0 and two.estimated_seconds_used <= 20.0
+    # the same configured work is estimated to take less wall-clock time on two workers
+    assert two.estimated_seconds_requested < one.estimated_seconds_requested
 
 
 def test_the_plan_counts_randomisation_reruns_exactly_when_the_audit_runs_them():
