@@ -239,9 +239,11 @@ def test_the_explained_rows_are_drawn_once_each_in_row_order():
     from audit.types import Dataset
 
     ds = Dataset("d.csv", "0" * 64, np.arange(3000.0).reshape(1000, 3), _adapter().space)
-    rows, background = sample(ds, AuditConfig(rows=120, seed=5))
+    rows, background = sample(ds, AuditConfig(rows=120, seed=5, background=80))
     assert len(rows) == 120 and (np.diff(rows) > 0).all() and rows.max() < 1000
-    assert (rows == sample(ds, AuditConfig(rows=120, seed=5))[0]).all()
+    assert (rows == sample(ds, AuditConfig(rows=120, seed=5, background=80))[0]).all()
+    assert background.shape == (80, 3) and len(np.unique(background[:, 0])) == 80  # every row a candidate
+    assert len(sample(ds, AuditConfig(rows=5000))[0]) == 1000  # never more rows than the data has
 
 
 def test_worker_processes_start_only_above_the_auto_parallel_estimate(monkeypatch):
@@ -252,3 +254,54 @@ def test_worker_processes_start_only_above_the_auto_parallel_estimate(monkeypatc
     assert _plan({"lime": 0.05}, config, parallel=True)[1].n_jobs == 1
     monkeypatch.setattr("audit.commands.budget.AUTO_PARALLEL_S", estimate * (1 - 1e-9))
     assert _plan({"lime": 0.05}, config, parallel=True)[1].n_jobs == PLANNED_WORKERS
+
+
+def test_rerun_counts_never_exceed_the_rows_explained():
+    """Counted by hand: 5 explained rows cap the 20 stability rows, 10 sensitivity rows and 50 randomisation
+    rows at 5 each: 5 + 5 x 4 further seeds + 5 x 4 perturbed copies + 5 randomised = 50."""
+    counts = {"rows": 5, "stability_rows": 20, "stability_seeds": 5, "sensitivity_rows": 10, "randomisation_rows": 50}
+    assert reruns(counts, True) == 50 and reruns(counts, False) == 45
+
+
+@pytest.mark.parametrize("n_jobs,expected", [(-1, -1), (0, 1), (3, 3)])
+def test_without_a_plan_the_configured_workers_are_kept(n_jobs, expected):
+    effective, plan = _plan({"coefficients": None}, AuditConfig(n_jobs=n_jobs), parallel=True)
+    assert plan is None and effective.n_jobs == expected
+
+
+def test_a_model_that_cannot_be_copied_or_short_work_runs_in_one_process(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 7)
+    slow = AuditConfig(audit_budget_s=1000.0)
+    for effective, plan in (_plan({"lime": 1.0}, slow, parallel=False), _plan({"lime": 1e-5}, slow, parallel=True),
+                            _plan({"lime": 1.0}, parse_config("n_jobs = 4\naudit_budget_s = 1000"), parallel=False)):
+        assert effective.n_jobs == 1 and plan.n_jobs == 1
+
+
+def test_a_reduced_plan_keeps_whole_counts_never_above_the_data_and_says_what_it_cut():
+    effective, plan = _plan({"lime": 1.0}, AuditConfig(audit_budget_s=10.0), n_available=30)
+    assert plan.used["rows"] == 30  # the floor never raises a count above what there is
+    effective, plan = _plan({"shap": 0.05, "lime": 0.03}, AuditConfig(audit_budget_s=10.0))
+    assert all(type(v) is int for v in plan.used.values())
+    assert f"reduced to fit: rows explained 200 -> {plan.used['rows']}, " in plan.finding
+    assert "still estimated" not in plan.finding  # above the minimum, the reduced plan fits the budget
+    # SHAP is never given less than 1.2x its counted cost for the rows it explains, however tight the budget
+    effective, plan = _plan({"shap": 0.05, "lime": 0.05}, AuditConfig(audit_budget_s=1.0))
+    assert plan.used["rows"] == MINIMUMS["rows"] and effective.explain_budget_s == pytest.approx(0.05 * 50 * 1.2)
+
+
+def test_the_cost_is_counted_against_the_background_the_data_can_give():
+    from audit.commands.budget import budgeted
+    from audit.types import Dataset
+
+    seen = []
+
+    class _Recording(_Costly):
+        def planned_seconds_per_row(self, adapter, n_features, *, n_background):
+            seen.append(n_background)
+            return self.seconds
+
+    adapter = _adapter()
+    for n in (40, 4000):
+        ds = Dataset("d.csv", "0" * 64, np.zeros((n, 3)), adapter.space)
+        budgeted(adapter, ds, AuditConfig(background=200), [_Recording("lime", 0.01)])
+    assert seen == [40, 200]
