@@ -28,7 +28,7 @@ MODULE[gate_compare]=audit/gate/compare.py;     TESTS[gate_compare]="tests/gate 
 MODULE[gate_reasons]=audit/gate/reasons.py;     TESTS[gate_reasons]="tests/gate tests/test_recourse.py tests/test_directions.py"
 MODULE[gate_evidence]=audit/gate/evidence.py;   TESTS[gate_evidence]="tests/gate tests/test_validation_evidence.py"
 MODULE[decisions]=audit/measures/decisions.py;  TESTS[decisions]="tests/test_decisions.py tests/test_decisions_signs.py"
-MODULE[fairness]=audit/measures/fairness.py;    TESTS[fairness]="tests/test_fairness.py"
+MODULE[fairness]=audit/measures/fairness.py;    TESTS[fairness]="tests/test_fairness.py tests/test_fair_lending.py tests/test_grouping.py"
 MODULE[protected]=audit/measures/protected.py;  TESTS[protected]="tests/test_protected_gate.py tests/test_agreement_protected.py"
 MODULE[compare]=audit/commands/compare.py;      TESTS[compare]="tests/test_compare.py tests/test_compare_inputs.py"
 MODULE[budget]=audit/commands/budget.py;        TESTS[budget]="tests/test_budget.py"

@@ -239,3 +239,33 @@ def test_regression_and_multiclass_without_a_favourable_class_are_not_measured()
     multiclass = measure_fairness(ds, np.array(["a", "b"]), classes=["a", "b", "c"], favorable=None, **common)
     assert regression["attributes"] == {} and "regression" in regression["not_measured"]
     assert multiclass["attributes"] == {} and "favorable_class" in multiclass["not_measured"]
+    # nothing protected: nothing measured and nothing to explain
+    nothing = measure_fairness(ds, np.array([0.3, 0.5]), classes=None, favorable=None,
+                               **{**common, "protected": []})
+    assert nothing == {"attributes": {}}
+
+
+def test_groups_keep_their_order_and_a_rate_without_its_rows_is_undefined_not_zero():
+    """The groups come in the grouping's order (age bands, not alphabetical); a group with no good risks has no
+    true-positive rate and one with no bad risks no false-positive rate (undefined, not 0, which would widen
+    the odds gaps); 0/1 integer arrays are read as the booleans they stand for."""
+    rng = np.random.default_rng(2)
+    groups = np.array(["z"] * 60 + ["a"] * 60 + ["m"] * 60)
+    positive = np.r_[np.zeros(60, bool), np.ones(60, bool), rng.random(60) < 0.5]
+    selected = rng.random(180) < 0.6
+    kwargs = dict(min_group_size=30, n_bootstrap=50)
+    out = outcome_fairness(groups, ["z", "a", "m"], selected, positive, rng=np.random.default_rng(0), **kwargs)
+    assert [g["group"] for g in out["groups"]] == ["z", "a", "m"]
+    rows = {g["group"]: g for g in out["groups"]}
+    assert rows["z"]["true_positive_rate"] is None and rows["z"]["false_positive_rate"] == pytest.approx(selected[:60].mean())
+    assert rows["a"]["false_positive_rate"] is None and rows["a"]["true_positive_rate"] == pytest.approx(selected[60:120].mean())
+    m = slice(120, 180)
+    assert rows["m"]["true_positive_rate"] == pytest.approx(selected[m][positive[m]].mean())
+    # the odds gaps compare only the rates that exist: z's FPR with m's, a's TPR with m's
+    gap_t = abs(selected[60:120].mean() - selected[m][positive[m]].mean())
+    gap_f = abs(selected[:60].mean() - selected[m][~positive[m]].mean())
+    assert out["equal_opportunity_difference"]["value"] == pytest.approx(gap_t)
+    assert out["equalized_odds_difference"]["value"] == pytest.approx(max(gap_t, gap_f))
+    as_ints = outcome_fairness(groups, ["z", "a", "m"], selected.astype(int), positive.astype(int),
+                               rng=np.random.default_rng(0), **kwargs)
+    assert as_ints == out
