@@ -269,3 +269,39 @@ def test_groups_keep_their_order_and_a_rate_without_its_rows_is_undefined_not_ze
     as_ints = outcome_fairness(groups, ["z", "a", "m"], selected.astype(int), positive.astype(int),
                                rng=np.random.default_rng(0), **kwargs)
     assert as_ints == out
+
+
+def test_with_a_target_the_good_risks_are_the_favourable_class_and_the_target_is_never_a_group():
+    """measure_fairness on a Dataset with a target: a good risk is a row whose target is the favourable class
+    (true-positive rates by hand); the target named as a protected attribute or in an intersection is not
+    grouped; the odds difference is the larger gap even when it is the false-positive one; the bootstrap
+    intervals of the rates' gaps stay within [0, 1] around their estimate; the record is plain JSON."""
+    from audit.types import Dataset, FeatureSpace
+
+    rng = np.random.default_rng(11)
+    n = 600
+    sex = (rng.random(n) < 0.5).astype(float)  # 0 female, 1 male
+    target = np.where(rng.random(n) < 0.6, "good", "bad").astype(object)
+    # equal true-positive rates, very different false-positive rates: the odds gap is the FPR gap
+    p = np.where(target == "good", 0.8, np.where(sex == 0, 0.1, 0.6))
+    labels = np.where(rng.random(n) < p, "good", "bad")
+    ds = Dataset("d.csv", "0" * 64, sex[:, None], FeatureSpace(("sex",), {"sex": ("female", "male")}),
+                 target=target, target_name="risk")
+    record = measure_fairness(ds, labels, classes=["bad", "good"], favorable="good", favorable_source="config",
+                              protected=["sex", "risk"], bins={}, min_group_size=30, n_bootstrap=200, seed=0,
+                              intersections=[["sex", "risk"]])
+    assert list(record["attributes"]) == ["sex"]
+    rows = {g["group"]: g for g in record["attributes"]["sex"]["groups"]}
+    for code, name in ((0.0, "female"), (1.0, "male")):
+        good, chosen = (target == "good") & (sex == code), (labels == "good") & (sex == code)
+        assert rows[name]["positives"] == good.sum()
+        assert rows[name]["true_positive_rate"] == pytest.approx((chosen & good).sum() / good.sum())
+        assert rows[name]["false_positive_rate"] == pytest.approx((chosen & ~good).sum() / (~good & (sex == code)).sum())
+    a = record["attributes"]["sex"]
+    gap_t = abs(rows["female"]["true_positive_rate"] - rows["male"]["true_positive_rate"])
+    gap_f = abs(rows["female"]["false_positive_rate"] - rows["male"]["false_positive_rate"])
+    assert gap_f > 0.3 > gap_t and a["equalized_odds_difference"]["value"] == pytest.approx(gap_f)
+    for key in ("equalized_odds_difference", "equal_opportunity_difference", "selection_rate_ratio"):
+        lo, hi = a[key]["ci95"]
+        assert 0.0 <= lo <= a[key]["value"] <= hi <= 1.0, key
+    json.dumps(record)
