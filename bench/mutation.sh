@@ -14,6 +14,7 @@
 #        instead of a fork of a parent that preloaded the libraries), LIMIT=N (the first N mutants only)
 #        Re-check of survivors' lines after tests were added (one key):
 #        ONLY_LINES=37,51 OUT=bench/mutation-results/recheck bash bench/mutation.sh KEY
+#        or every line with a survivor in the key's full-run log: RECHECK=1 OUT=bench/mutation-results/recheck ...
 set -u
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -23,7 +24,7 @@ mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)  # absolute: the run happens in the exported folder
 declare -A MODULE TESTS
 MODULE[gate_checks]=audit/gate/checks.py;       TESTS[gate_checks]="tests/gate tests/test_recourse.py tests/test_fairness.py tests/test_compare.py"
-MODULE[gate_audit]=audit/gate/audit.py;         TESTS[gate_audit]="tests/gate tests/test_protected_gate.py tests/test_fairness.py"
+MODULE[gate_audit]=audit/gate/audit.py;         TESTS[gate_audit]="tests/gate tests/test_protected_gate.py tests/test_fairness.py tests/test_fair_lending.py"
 MODULE[gate_compare]=audit/gate/compare.py;     TESTS[gate_compare]="tests/gate tests/test_compare.py"
 MODULE[gate_reasons]=audit/gate/reasons.py;     TESTS[gate_reasons]="tests/gate tests/test_recourse.py tests/test_directions.py"
 MODULE[gate_evidence]=audit/gate/evidence.py;   TESTS[gate_evidence]="tests/gate tests/test_validation_evidence.py"
@@ -57,6 +58,10 @@ cd "$WORK"
 export PYTHONPATH=$WORK MUTATION_COMMIT=$COMMIT
 for k in "${keys[@]}"; do
   [ -n "${MODULE[$k]:-}" ] || { echo "unknown module key $k (keys: ${!MODULE[*]})" >&2; exit 2; }
+  if [ -n "${RECHECK:-}" ]; then  # only the lines where the module's full run ($REPO/bench/mutation-results) left survivors
+    ONLY_LINES=$("$PY" -c 'import json, sys; print(",".join(sorted({str(r["line"]) for r in map(json.loads, open(sys.argv[1])) if r.get("fate") in ("survived", "uncovered")}, key=int)))' "$REPO/bench/mutation-results/$k.jsonl")
+    [ -n "$ONLY_LINES" ] || { echo "$k: no survivors to re-check"; continue; }
+  fi
   "$PY" bench/mutate.py "${MODULE[$k]}" --tests "${TESTS[$k]}" --timeout "${TIMEOUT:-90}" \
     --workers "${WORKERS:-1}" ${NO_FORK:+--no-fork} ${LIMIT:+--limit "$LIMIT"} \
     ${ONLY_LINES:+--only-lines "$ONLY_LINES"} --log "$OUT/$k.jsonl" | tee "$OUT/$k.txt"
