@@ -180,6 +180,7 @@ def test_too_few_judged_groups_is_a_finding_never_a_pass():
     assert checks["group_size"].verdict == "finding"
     for name in ("selection_rate_ratio", "equalized_odds_difference"):  # not measured: blocks, never a pass
         assert checks[name].verdict == "not_measured" and checks[name].blocking and not checks[name].passed, name
+        assert "fewer than two groups of 'x' have at least 80 rows" in checks[name].message, name
 
 
 def test_a_model_that_approves_nobody_has_an_undefined_ratio_reported_as_a_finding():
