@@ -34,7 +34,40 @@ def table(results: Path) -> str:
     if rechecks:
         text += "\n\nRe-checks of the survivors' lines after tests were added (`--only-lines`, `recheck/`):\n\n"
         text += _table(rechecks)
+        text += "\n\n" + _combined(results, rechecks)
     return text
+
+
+def _same_module(module: str, a: str, b: str) -> bool:
+    """Whether ``module`` is the same file at commits ``a`` and ``b`` (so a re-check completes the full run)."""
+    import subprocess
+
+    res = subprocess.run(["git", "diff", "--quiet", a, b, "--", module], cwd=HERE.parent, capture_output=True)
+    return res.returncode == 0
+
+
+def _combined(results: Path, rechecks: list[Path]) -> str:
+    """Each re-checked module's score: the full run's mutants on lines the re-check did not revisit, with their
+    fates in the full run, plus the re-check's, when the module's source is the same at both commits."""
+    rows = ["Module scores, full run completed by its re-check (the module's source unchanged between the two "
+            "commits):", "", "| module | full run | re-check | mutants | killed | score |", "|---|---|---|---|---|---|"]
+    for log in rechecks:
+        full = results / log.name
+        if not full.exists():
+            continue
+        fh, fm, _ = read_log(full)
+        rh, rm, _ = read_log(log)
+        if not _same_module(fh["module"], fh["commit"], rh["commit"]):
+            rows.append(f"| `{fh['module']}` | {fh['commit'][:10]} | {rh['commit'][:10]} | module changed: not "
+                        "combined | | |")
+            continue
+        lines = {m["line"] for m in rm}
+        kept = [m for m in fm if m["line"] not in lines]
+        total = len(kept) + len(rm)
+        killed = sum(m["fate"] in ("killed", "timeout") for m in kept + rm)
+        rows.append(f"| `{fh['module']}` | {fh['commit'][:10]} | {rh['commit'][:10]} | {total} | {killed} | "
+                    f"**{100 * killed / total:.1f}%** |")
+    return "\n".join(rows)
 
 
 def _table(logs: list[Path]) -> str:
