@@ -24,7 +24,7 @@ METHODS = ["shap", "integrated_gradients", "deep_lift", "saliency", "input_x_gra
 
 
 def main() -> None:
-    from ig_throughput import adapter_for
+    from ig_throughput import adapter_for, ensure_models
 
     from explainers import registry
 
@@ -33,10 +33,7 @@ def main() -> None:
     parser.add_argument("--devices", default="cpu,cuda")
     parser.add_argument("--models", type=Path, default=ROOT / "samples" / "models")
     args = parser.parse_args()
-    if not (args.models / "loan_mlp.pt").exists():
-        from samples.make_torch_samples import main as build
-
-        build(args.models)
+    ensure_models(args.models)
     first, second = args.devices.split(",")
     for stem, cls in (("loan_mlp", "LoanMLP"), ("loan_transformer", "TabTransformer")):
         a_ad, ds = adapter_for(args.models, stem, cls, first)

@@ -18,10 +18,10 @@ python3 -m pytest tests/torch -p no:cacheprovider -q -rs -k "agree or 100k or co
 [ -n "${SKIP_BENCH:-}" ] || { echo "[step at ${SECONDS}s]"; python3 bench/ig_throughput.py --rows 100000 --cpu-rows 10000 2>&1 | tee "$OUT/bench_ig.txt"
 echo "[step at ${SECONDS}s]"; python3 bench/gpu_agreement.py 2>&1 | tee "$OUT/agreement.txt"; }
 [ -f samples/models/loan_transformer.pt ] || python3 samples/make_torch_samples.py
-echo "[step at ${SECONDS}s]"; python3 -m audit run samples/models/loan_transformer.pt samples/german_credit.csv --model-class samples.torch_models:TabTransformer \
-  --target risk --device cuda --out "$OUT/gpu-report" --rows 200 2>&1 | tail -25
-echo "[step at ${SECONDS}s]"; python3 -m audit run samples/models/loan_transformer.pt samples/german_credit.csv --model-class samples.torch_models:TabTransformer \
-  --target risk --device cpu --out /tmp/cpu-report --rows 200 --quiet >/dev/null 2>&1; echo "cpu audit exit $?"; cp /tmp/cpu-report/results.json "$OUT/cpu_results.json"
+AUDIT=(python3 -m audit run samples/models/loan_transformer.pt samples/german_credit.csv
+       --model-class samples.torch_models:TabTransformer --target risk --rows 200)
+echo "[step at ${SECONDS}s]"; "${AUDIT[@]}" --device cuda --out "$OUT/gpu-report" 2>&1 | tail -25
+echo "[step at ${SECONDS}s]"; "${AUDIT[@]}" --device cpu --out /tmp/cpu-report --quiet >/dev/null 2>&1; echo "cpu audit exit $?"; cp /tmp/cpu-report/results.json "$OUT/cpu_results.json"
 python3 - "$OUT" <<'PY'
 import json, sys
 out = sys.argv[1]

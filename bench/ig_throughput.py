@@ -30,6 +30,14 @@ def adapter_for(models: Path, stem: str, cls: str, device: str):
     return make_adapter(loaded.obj, ds.space, extra={**loaded.extra, "device": device}), ds
 
 
+def ensure_models(models: Path) -> None:
+    """The torch demo models in ``models``, built (seeded) when absent."""
+    if not (models / "loan_mlp.pt").exists():
+        from samples.make_torch_samples import main as build
+
+        build(models)
+
+
 def time_ig(adapter, X, background) -> float:
     import torch
 
@@ -54,10 +62,7 @@ def main() -> None:
     parser.add_argument("--cpu-rows", type=int, default=20_000)
     parser.add_argument("--models", type=Path, default=ROOT / "samples" / "models")
     args = parser.parse_args()
-    if not (args.models / "loan_mlp.pt").exists():
-        from samples.make_torch_samples import main as build
-
-        build(args.models)
+    ensure_models(args.models)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     print(f"torch {torch.__version__}; devices: {devices}; "
           f"{torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU'}; cpu threads {torch.get_num_threads()}")

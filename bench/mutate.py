@@ -399,9 +399,9 @@ def main() -> int:
     scratch = tempfile.TemporaryDirectory(prefix="mutation-trees-")
     trees = [Path.cwd()] + [Path(shutil.copytree(Path.cwd(), Path(scratch.name) / f"w{k}", symlinks=True))
                             for k in range(1, max(1, args.workers))]
+    covered = sorted({t for ids in covering.values() for t in ids})
     if fork:
         preload()
-        covered = sorted({t for ids in covering.values() for t in ids})
         fate, _ = run_tests(covered, args.timeout * 10, trees[-1], fork=True)
         if fate != "survived":  # e.g. a test that asserts a library is not imported yet
             print(f"{path}: the covering tests fail in a forked, preloaded process on the unmutated code; run with "
@@ -410,7 +410,7 @@ def main() -> int:
     log = open(args.log, "w", encoding="utf-8") if args.log else None  # noqa: SIM115 - closed below
     header = {"module": str(path), "commit": os.environ.get("MUTATION_COMMIT") or _commit(),
               "command": " ".join(shlex.quote(a) for a in sys.argv), "candidate_tests": tests,
-              "covering_tests": len({t for ids in covering.values() for t in ids}), "mutants": len(todo),
+              "covering_tests": len(covered), "mutants": len(todo),
               "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "timeout_s": args.timeout, "workers": len(trees), "fork": fork}
     _write(log, header)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audit.commands.budget import MINIMUMS, PLANNED_WORKERS, plan_audit, reruns
+from audit.commands.budget import MINIMUMS, PLANNED_WORKERS, budgeted, plan_audit, reruns, sample
 from audit.commands.runner import run_audit
 from audit.config import AuditConfig, parse_config
+from audit.faithfulness.evaluate import randomised_model
+from audit.types import Dataset
 from explainers.lime_tabular import Lime
 from explainers.shap_explainer import Shap
 from tests.adapters.test_toy_framework import CallableAdapter
@@ -216,9 +218,6 @@ def test_two_planned_workers_buy_more_rows_within_the_same_wall_clock_budget():
 def test_the_plan_counts_randomisation_reruns_exactly_when_the_audit_runs_them():
     """The plan and the check agree on when the model-randomisation check runs: a dataset without a target
     cannot refit a random model, so its plan counts no randomisation rows."""
-    from audit.commands.budget import budgeted
-    from audit.faithfulness.evaluate import randomised_model
-    from audit.types import Dataset
 
     adapter = _adapter()
     adapter.capabilities = adapter.capabilities.__class__(margin=True, randomisation="refit on shuffled targets")
@@ -235,8 +234,6 @@ def test_the_plan_counts_randomisation_reruns_exactly_when_the_audit_runs_them()
 
 
 def test_the_explained_rows_are_drawn_once_each_in_row_order():
-    from audit.commands.budget import sample
-    from audit.types import Dataset
 
     ds = Dataset("d.csv", "0" * 64, np.arange(3000.0).reshape(1000, 3), _adapter().space)
     rows, background = sample(ds, AuditConfig(rows=120, seed=5, background=80))
@@ -290,8 +287,6 @@ def test_a_reduced_plan_keeps_whole_counts_never_above_the_data_and_says_what_it
 
 
 def test_the_cost_is_counted_against_the_background_the_data_can_give():
-    from audit.commands.budget import budgeted
-    from audit.types import Dataset
 
     seen = []
 
