@@ -41,13 +41,21 @@ def attested(sample_run, keys, tmp_path, cli) -> Path:
     return out
 
 
+B64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
 @contextmanager
-def flipped(path: Path, at: int | None = None):
-    """``path`` with one byte flipped (the middle one by default), restored afterwards."""
+def flipped(path: Path, at: int | None = None, within: bytes | None = None):
+    """``path`` with one byte flipped (the middle one by default), restored afterwards. With ``within``, the
+    byte becomes the next one in that alphabet instead, so a base64 text stays base64 whatever the (random)
+    signature holds: a bit flip turns ``A``, ``z``, ``+`` and ``/`` into characters base64 does not have."""
     original = path.read_bytes()
     data = bytearray(original)
     i = len(data) // 2 if at is None else at
-    data[i] ^= 0x01
+    if within is None:
+        data[i] ^= 0x01
+    else:
+        data[i] = within[(within.index(data[i]) + 1) % len(within)]
     path.write_bytes(bytes(data))
     try:
         yield
@@ -120,10 +128,21 @@ def test_one_flipped_byte_in_the_envelope_fails_naming_it(attested, keys, cli, w
     at = {"payload": text.index(envelope["payload"]) + 100,
           "signature": text.index(envelope["signatures"][0]["sig"]) + 10,
           "structure": text.index('"payloadType"') + 2}[where]
-    with flipped(path, at):
+    with flipped(path, at, within=None if where == "structure" else B64):
         code, _, err = cli("verify", attested, "--pub", keys[1])
     assert code == 1
     assert ("signature: does not verify" if where != "structure" else "envelope:") in " ".join(err.split())
+
+
+def test_a_signature_that_is_not_base64_fails_naming_the_envelope(attested, keys, cli):
+    path = attested / ENVELOPE
+    text = path.read_text(encoding="utf-8")
+    at = text.index(json.loads(text)["signatures"][0]["sig"]) + 10
+    original = path.read_bytes()
+    path.write_bytes(original[:at] + b"*" + original[at + 1:])
+    code, _, err = cli("verify", attested, "--pub", keys[1])
+    assert code == 1
+    assert "envelope: not a readable DSSE envelope" in " ".join(err.split())
 
 
 def test_another_key_fails_naming_the_signature(attested, keys, cli):
