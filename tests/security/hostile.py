@@ -157,6 +157,11 @@ def bytearray_bomb(folder: Path, canary: Path) -> Path:
     return path
 
 
+def _noise(n: int) -> bytes:
+    """``n`` random-looking bytes, the same on every run (the corpus must not change between runs)."""
+    return np.random.default_rng(n).bytes(n)
+
+
 def bytearray8_declared(folder: Path, canary: Path) -> Path:
     path = folder / "m.pkl"
     path.write_bytes(b"\x80\x05\x96" + struct.pack("<Q", 5_000_000_000) + b"xyz.")
@@ -167,7 +172,7 @@ def joblib_declared_5gb(folder: Path, canary: Path) -> Path:
     from joblib.numpy_pickle import NumpyArrayWrapper
 
     wrapper = NumpyArrayWrapper(np.ndarray, (625_000_000,), "C", np.dtype("f8"))
-    stream = pickle.dumps(wrapper, protocol=4) + os.urandom(5_000_000)
+    stream = pickle.dumps(wrapper, protocol=4) + _noise(5_000_000)
     path = folder / "m.joblib"
     path.write_bytes(zlib.compress(stream, 1))
     return path
@@ -175,7 +180,7 @@ def joblib_declared_5gb(folder: Path, canary: Path) -> Path:
 
 def joblib_lz4(folder: Path, canary: Path) -> Path:
     path = folder / "m.joblib"
-    path.write_bytes(b"\x04\x22\x4d\x18" + os.urandom(200))
+    path.write_bytes(b"\x04\x22\x4d\x18" + _noise(200))
     return path
 
 
