@@ -30,7 +30,7 @@ MODULE[gate_reasons]=audit/gate/reasons.py;     TESTS[gate_reasons]="tests/gate 
 MODULE[gate_evidence]=audit/gate/evidence.py;   TESTS[gate_evidence]="tests/gate tests/test_validation_evidence.py"
 MODULE[decisions]=audit/measures/decisions.py;  TESTS[decisions]="tests/test_decisions.py tests/test_decisions_signs.py"
 MODULE[fairness]=audit/measures/fairness.py;    TESTS[fairness]="tests/test_fairness.py tests/test_fair_lending.py tests/test_grouping.py"
-MODULE[protected]=audit/measures/protected.py;  TESTS[protected]="tests/test_protected_gate.py tests/test_agreement_protected.py"
+MODULE[protected]=audit/measures/protected.py;  TESTS[protected]="tests/test_protected_gate.py tests/test_agreement_protected.py tests/test_verdict_integrity.py tests/test_fair_lending.py tests/gate/test_gate_verdicts.py tests/gate/test_not_measured.py tests/test_lda.py"
 MODULE[compare]=audit/commands/compare.py;      TESTS[compare]="tests/test_compare.py tests/test_compare_inputs.py"
 MODULE[budget]=audit/commands/budget.py;        TESTS[budget]="tests/test_budget.py"
 MODULE[recourse]=audit/recourse/__init__.py;    TESTS[recourse]="tests/test_recourse.py"
