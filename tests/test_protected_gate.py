@@ -200,3 +200,13 @@ def test_an_explanation_that_only_flips_sign_fails_the_randomisation_check():
                            randomisation_similarity_abs=absolute)
     check = evaluate(Policy(), [ev]).check("randomisation:m")
     assert not check.passed and check.value == pytest.approx(1.0)
+
+
+def test_flip_test_on_a_categorical_attribute_tries_every_observed_category():
+    """A category held by one row in twenty is not a percentile of the codes, but it is a value the attribute
+    takes: a decision that changes only for that category flips every row (fails if categories were moved to
+    percentiles like a number)."""
+    codes = np.array([0.0] * 10 + [1.0] * 9 + [7.0])
+    X = np.column_stack([codes, np.arange(20.0)])
+    out = flip_test(lambda Z: Z[:, 0] == 7, X, 0, categorical=True, rng=np.random.default_rng(0))
+    assert out["alternatives"] == 3 and out["rate"] == 1.0 and out["changed"] == 20

@@ -161,3 +161,19 @@ def test_inferred_protected_columns_that_are_not_inputs_are_kept_on_the_narrow_r
     settled, source, bases = settle_protected(config, [*ds.feature_names, "risk", *ds.ignored_columns], "risk")
     assert source == "inferred" and settled.policy.protected_attributes == ["sex", "age"]
     assert bases == {"sex": "sex", "age": "age"}
+
+
+def test_only_a_template_that_infers_protected_attributes_infers_them():
+    """credit_decision infers `sex` and `age` from the column names; generic does not (its protected attributes are
+    what audit.toml names), and a credit audit whose data has no such column settles on none, inferred."""
+    from audit.config import AuditConfig
+    from audit.measures.protected import settle_protected
+
+    columns = ["duration", "sex", "age", "purpose"]
+    settled, source, bases = settle_protected(AuditConfig(), columns, None)
+    assert (source, settled.policy.protected_attributes, bases) == ("inferred", ["sex", "age"], {"sex": "sex", "age": "age"})
+    generic = AuditConfig(report={"template": "generic"})
+    settled, source, bases = settle_protected(generic, columns, None)
+    assert (source, settled.policy.protected_attributes, bases) == ("none", [], {})
+    settled, source, bases = settle_protected(AuditConfig(), ["duration", "purpose"], None)
+    assert (source, settled.policy.protected_attributes, bases) == ("inferred", [], {})
