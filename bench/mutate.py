@@ -17,8 +17,9 @@ Operators:
   ``None`` for a call without positional arguments
 
 Docstrings, other strings, annotations, decorators and ``__all__`` are not mutated. A mutant is *killed*
-when its tests fail, *timeout* when they exceed the per-mutant timeout (counted as killed: the mutant
-changed behaviour), *survived* when they pass, *uncovered* when no candidate test executes its line
+when its tests fail, *timeout* when they exceed the per-mutant limit (counted as killed: the mutant
+changed behaviour; the limit is ``--timeout`` or, when larger, :data:`LIMIT_FACTOR` times what the line's
+tests took on the unmutated code, so a slow set of tests is not taken for a hung mutant), *survived* when they pass, *uncovered* when no candidate test executes its line
 (counted as survived). Tests per mutant are chosen by coverage: the candidate tests run once under
 coverage.py with pytest-cov's per-test contexts (``--cov-context=test``), which maps each line to the tests
 that execute it (setup of a fixture included); a mutant runs only the tests of its line.
@@ -310,10 +311,11 @@ def pytest_sessionfinish(session):
 """
 
 
-def coverage_map(module: Path, tests: list[str], timeout: float) -> tuple[dict[int, list[str]], bool, float]:
+def coverage_map(module: Path, tests: list[str], timeout: float) -> tuple[dict[int, list[str]], bool, float,
+                                                                          dict[str, float]]:
     """Line -> the test node ids that execute it, fastest first (pytest-cov's per-test contexts, setup included; a
     line run only at import, such as a default argument or a module constant, maps to every covering test), whether
-    the candidate tests pass on the unmutated code, and the seconds they took."""
+    the candidate tests pass on the unmutated code, the seconds they took, and each test's seconds."""
     from coverage import CoverageData
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -347,7 +349,21 @@ def coverage_map(module: Path, tests: list[str], timeout: float) -> tuple[dict[i
     every = fastest_first({t for ids in out.values() for t in ids})
     for line in at_import:
         out[line] = every
-    return out, res.returncode == 0, seconds
+    return out, res.returncode == 0, seconds, durations
+
+
+LIMIT_FACTOR = 2.0  # a mutant's limit: this many times its tests' seconds on the unmutated code (under coverage)
+
+
+def line_limits(covering: dict[int, list[str]], durations: dict[str, float], timeout: float) -> dict[int, float]:
+    """Each line's per-mutant limit: ``timeout``, or :data:`LIMIT_FACTOR` times the line's tests' seconds when
+    that is longer (a test without a recorded duration counts as ``timeout``).
+
+    >>> line_limits({3: ["a", "b"], 5: ["a"]}, {"a": 40.0, "b": 30.0}, 90)
+    {3: 140.0, 5: 90}
+    """
+    return {line: max(timeout, LIMIT_FACTOR * sum(durations.get(t, timeout) for t in ids))
+            for line, ids in covering.items()}
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -390,7 +406,8 @@ def main() -> int:
     if args.limit:
         todo = todo[: args.limit]
     tests = shlex.split(args.tests)
-    covering, ok, secs = coverage_map(path, tests, args.timeout * 10)
+    covering, ok, secs, durations = coverage_map(path, tests, args.timeout * 10)
+    limits = line_limits(covering, durations, args.timeout)
     if not ok:
         print(f"{path}: the candidate tests fail on the unmutated code; fix that first", file=sys.stderr)
         return 2
@@ -412,10 +429,10 @@ def main() -> int:
               "command": " ".join(shlex.quote(a) for a in sys.argv), "candidate_tests": tests,
               "covering_tests": len(covered), "mutants": len(todo),
               "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-              "timeout_s": args.timeout, "workers": len(trees), "fork": fork}
+              "timeout_s": args.timeout, "limit_factor": LIMIT_FACTOR, "workers": len(trees), "fork": fork}
     _write(log, header)
     print(f"{path}: {len(todo)} mutants, candidate tests take {secs:.1f} s under coverage", flush=True)
-    fates = _run_mutants(path, tree, todo, covering, args.timeout, stat, original, log, trees, fork)
+    fates = _run_mutants(path, tree, todo, covering, limits, stat, original, log, trees, fork)
     killed = sum(f in ("killed", "timeout") for f in fates)
     total = len(fates)
     score = 100.0 * killed / total if total else 100.0
@@ -438,7 +455,7 @@ def _write(log, record: dict) -> None:
         log.flush()
 
 
-def _run_mutants(path: Path, tree: ast.AST, todo: list, covering: dict[int, list[str]], timeout: float,
+def _run_mutants(path: Path, tree: ast.AST, todo: list, covering: dict[int, list[str]], limits: dict[int, float],
                  stat: os.stat_result, original: str, log, trees: list[Path], fork: bool) -> list[str]:
     """Every mutant's fate, up to ``len(trees)`` at a time (one mutant per copy of the tree)."""
     fates: list[str] = []
@@ -451,7 +468,7 @@ def _run_mutants(path: Path, tree: ast.AST, todo: list, covering: dict[int, list
         fates.append(fate)
         node = nodes[todo[n][0]]
         _write(log, {"line": line, "operator": desc.split(": ", 1)[1], "fate": fate, "tests": n_tests,
-                     "seconds": round(seconds, 1), "mutant": n, "col": getattr(node, "col_offset", 0),
+                     "seconds": round(seconds, 1), "limit_s": round(limits.get(line, 0.0), 1), "mutant": n, "col": getattr(node, "col_offset", 0),
                      "code": " ".join(ast.unparse(node).split())[:120]})
         if fate in ("survived", "uncovered"):
             print(f"  {fate.upper()} {desc}", flush=True)
@@ -487,7 +504,7 @@ def _run_mutants(path: Path, tree: ast.AST, todo: list, covering: dict[int, list
                     os.utime(target, (fake, fake))
                     busy[slot] = (Runner(trees[slot], tests, fork), line, desc, len(tests), n)
             for slot, (run, line, desc, n_tests, n) in list(busy.items()):
-                fate = run.poll(timeout)
+                fate = run.poll(limits[line])
                 if fate is not None:
                     del busy[slot]
                     restore(slot)

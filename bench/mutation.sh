@@ -14,7 +14,7 @@
 #        instead of a fork of a parent that preloaded the libraries), LIMIT=N (the first N mutants only)
 #        Re-check of survivors' lines after tests were added (one key):
 #        ONLY_LINES=37,51 OUT=bench/mutation-results/recheck bash bench/mutation.sh KEY
-#        or every line with a survivor in the key's full-run log: RECHECK=1 OUT=bench/mutation-results/recheck ...
+#        or every line with a survivor or a timeout in the key's full-run log: RECHECK=1 OUT=bench/mutation-results/recheck ...
 set -u
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -58,8 +58,8 @@ cd "$WORK"
 export PYTHONPATH=$WORK MUTATION_COMMIT=$COMMIT
 for k in "${keys[@]}"; do
   [ -n "${MODULE[$k]:-}" ] || { echo "unknown module key $k (keys: ${!MODULE[*]})" >&2; exit 2; }
-  if [ -n "${RECHECK:-}" ]; then  # only the lines where the module's full run ($REPO/bench/mutation-results) left survivors
-    ONLY_LINES=$("$PY" -c 'import json, sys; print(",".join(sorted({str(r["line"]) for r in map(json.loads, open(sys.argv[1])) if r.get("fate") in ("survived", "uncovered")}, key=int)))' "$REPO/bench/mutation-results/$k.jsonl")
+  if [ -n "${RECHECK:-}" ]; then  # only the lines where the module's full run ($REPO/bench/mutation-results) left survivors or timeouts
+    ONLY_LINES=$("$PY" -c 'import json, sys; print(",".join(sorted({str(r["line"]) for r in map(json.loads, open(sys.argv[1])) if r.get("fate") in ("survived", "uncovered", "timeout")}, key=int)))' "$REPO/bench/mutation-results/$k.jsonl")
     [ -n "$ONLY_LINES" ] || { echo "$k: no survivors to re-check"; continue; }
   fi
   "$PY" bench/mutate.py "${MODULE[$k]}" --tests "${TESTS[$k]}" --timeout "${TIMEOUT:-90}" \
