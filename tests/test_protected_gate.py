@@ -210,3 +210,74 @@ def test_flip_test_on_a_categorical_attribute_tries_every_observed_category():
     X = np.column_stack([codes, np.arange(20.0)])
     out = flip_test(lambda Z: Z[:, 0] == 7, X, 0, categorical=True, rng=np.random.default_rng(0))
     assert out["alternatives"] == 3 and out["rate"] == 1.0 and out["changed"] == 20
+
+
+def test_flip_test_with_a_tolerance_counts_only_moves_beyond_it():
+    """A continuous output (a regression, a score) changes when it moves by more than the tolerance: a move of
+    0.05 is not a change at tolerance 0.1, a move of 0.5 is."""
+    X = np.column_stack([np.tile([0.0, 1.0], 10), np.arange(20.0)])
+    rng = np.random.default_rng(0)
+    small = flip_test(lambda Z: 0.05 * Z[:, 0] + Z[:, 1], X, 0, categorical=True, rng=rng, tolerance=0.1)
+    large = flip_test(lambda Z: 0.5 * Z[:, 0] + Z[:, 1], X, 0, categorical=True, rng=rng, tolerance=0.1)
+    assert (small["rate"], small["changed"]) == (0.0, 0) and (large["rate"], large["changed"]) == (1.0, 20)
+
+
+def test_a_prohibited_basis_written_as_a_phrase_inside_a_longer_name_is_inferred():
+    from audit.measures.protected import infer_protected
+
+    found = infer_protected(["applicant_date_of_birth", "national_origin_code", "customer_marital_status_flag",
+                             "home_stage", "message_count"])
+    assert found == {"applicant_date_of_birth": "age", "national_origin_code": "national origin",
+                     "customer_marital_status_flag": "marital status"}
+
+
+def test_kept_protected_columns_are_numbers_when_they_are_numbers_and_codes_otherwise():
+    from audit.measures.protected import _extra_codes
+
+    values, categorical = _extra_codes(np.array([25, 40, 33, None], dtype=object))
+    assert not categorical and np.array_equal(values[:3], [25.0, 40.0, 33.0]) and np.isnan(values[3])
+    values, categorical = _extra_codes(np.array(["f", "m", None, "f"], dtype=object))
+    assert categorical and np.array_equal(values[[0, 1, 3]], [0.0, 1.0, 0.0]) and np.isnan(values[2])
+
+
+@pytest.fixture(scope="module")
+def fair_credit():
+    """The fair sample model (no sex, no age among its inputs) on the credit data, sex and age kept aside."""
+    from audit.adapters import describe_model, make_adapter
+    from audit.loading import load_data, load_model
+
+    loaded = load_model(SAMPLES / "models" / "credit_logreg_fair.skops")
+    ds = load_data(CREDIT, describe_model(loaded.obj, loaded.extra), target="risk", keep=("sex", "age"))
+    return ds, make_adapter(loaded.obj, ds)
+
+
+def test_proxies_of_protected_columns_that_are_not_inputs_and_the_rows_measured(fair_credit):
+    """age is a number kept aside: its proxies are measured on its ten percentile bins. On these 300 rows its
+    strongest proxy is the loan's purpose, association about 0.08; read as about 50 categories (one per age
+    seen) the mutual information inflates and credit_amount comes first at about 0.24. Each proxy names its
+    association and each explainer's share; the record says how many rows were measured."""
+    from audit.measures.protected import measure_protected
+
+    ds, adapter = fair_credit
+    assert "age" not in ds.feature_names and set(ds.extra) == {"sex", "age"}
+    out = measure_protected(ds, {}, ["sex", "age"], decide=adapter.predict, tolerance=None, rows=300, seed=0)
+    assert out["rows"] == 300 and out["direct_inputs"] == [] and out["flip_test"] == {}
+    assert set(out["proxies"]) == {"sex", "age"} and all(len(v) == 3 for v in out["proxies"].values())
+    strongest = out["proxies"]["age"][0]
+    assert strongest["feature"] == "purpose" and 0 < strongest["association"] < 0.15 and strongest["attribution_share"] == {}
+    assert [p["association"] for p in out["proxies"]["age"]] == sorted((p["association"] for p in out["proxies"]["age"]),
+                                                                         reverse=True)
+    assert measure_protected(ds, {}, ["sex"], decide=adapter.predict, tolerance=None, rows=5_000, seed=0)["rows"] == ds.n_rows
+
+
+def test_protected_names_group_bins_and_intersections_must_name_protected_columns(fair_credit):
+    from audit.errors import ConfigError
+    from audit.measures.protected import check_protected_names
+
+    ds, _ = fair_credit
+    check_protected_names(["sex", "age"], ds, bins={"age": [30]}, intersections=[["sex", "age"]])
+    for kwargs, words in (({"protected": ["gender"]}, "gender"),
+                          ({"protected": ["sex"], "bins": {"age": [30]}}, "group_bins names 'age', which is not a protected attribute"),
+                          ({"protected": ["sex"], "intersections": [["sex", "age"]]}, "intersections names 'age', which is not a protected attribute")):
+        with pytest.raises(ConfigError, match=words):
+            check_protected_names(kwargs.pop("protected"), ds, **kwargs)
