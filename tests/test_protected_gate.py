@@ -281,3 +281,28 @@ def test_protected_names_group_bins_and_intersections_must_name_protected_column
                           ({"protected": ["sex"], "intersections": [["sex", "age"]]}, "intersections names 'age', which is not a protected attribute")):
         with pytest.raises(ConfigError, match=words):
             check_protected_names(kwargs.pop("protected"), ds, **kwargs)
+
+
+def test_flip_test_of_a_constant_or_empty_number_is_not_measured():
+    """A numeric attribute with one observed value has five equal percentiles: one value, nothing to move it to
+    (fails if the percentiles are not de-duplicated); one with no observed value has none."""
+    rng = np.random.default_rng(0)
+    for column in (np.full(20, 35.0), np.full(20, np.nan)):
+        X = np.column_stack([column, np.arange(20.0)])
+        out = flip_test(lambda Z: Z[:, 1] > 9, X, 0, categorical=False, rng=rng)
+        assert out["rate"] is None and out["not_measured"].startswith("fewer than two observed values")
+        assert out["alternatives"] == (1 if column[0] == 35 else 0)
+
+
+def test_flip_test_interval_is_a_bootstrap_of_the_rate_in_plain_json():
+    """Half of 40 rows flip: the 95% bootstrap interval of the share is about +-1.96 * sqrt(.25 / 40) = +-0.15
+    around 0.5 (fails if the resamples are averaged the wrong way, which shrinks it to a few hundredths), and
+    the record holds plain JSON numbers."""
+    import json
+
+    X = np.column_stack([np.tile([0.0, 1.0], 20), np.repeat([0.0, 1.0], 20)])
+    out = flip_test(lambda Z: Z[:, 0] * Z[:, 1], X, 0, categorical=True, rng=np.random.default_rng(0))
+    assert out["rate"] == 0.5 and out["changed"] == 20
+    low, high = out["ci95"]
+    assert 0.3 < low < 0.4 and 0.6 < high < 0.7
+    assert json.loads(json.dumps(out)) == out and type(out["changed"]) is int and type(out["rate"]) is float
