@@ -306,3 +306,17 @@ def test_flip_test_interval_is_a_bootstrap_of_the_rate_in_plain_json():
     low, high = out["ci95"]
     assert 0.3 < low < 0.4 and 0.6 < high < 0.7
     assert json.loads(json.dumps(out)) == out and type(out["changed"]) is int and type(out["rate"]) is float
+
+
+def test_protected_share_of_explanations_that_are_all_zero_is_zero_not_undefined():
+    """An explainer that gives every input zero weight (a constant model) puts no share on sex: 0.0, not NaN
+    from 0 / 0, and not 1."""
+    from audit.measures.protected import protected_shares
+    from audit.types import Attribution
+
+    zero = Attribution(np.zeros((4, 2)), np.zeros(4), ("income", "sex"), "m", "approximate")
+    some = Attribution(np.array([[3.0, 1.0]] * 4), np.zeros(4), ("income", "sex"), "n", "approximate")
+    out = protected_shares({"m": zero, "n": some}, ["sex", "age"], ("income", "sex"))
+    assert out["by_explainer"]["m"] == {"share": 0.0, "per_attribute": {"sex": 0.0}}
+    assert out["by_explainer"]["n"] == {"share": 0.25, "per_attribute": {"sex": 0.25}}
+    assert out["not_model_inputs"] == ["age"] and out["attributes"] == ["sex", "age"]
