@@ -3,6 +3,8 @@ hides its use of `sex` from LIME and SHAP, disagreement between explainers, rand
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from sklearn.compose import ColumnTransformer
@@ -277,8 +279,8 @@ def test_protected_names_group_bins_and_intersections_must_name_protected_column
     ds, _ = fair_credit
     check_protected_names(["sex", "age"], ds, bins={"age": [30]}, intersections=[["sex", "age"]])
     for kwargs, words in (({"protected": ["gender"]}, "gender"),
-                          ({"protected": ["sex"], "bins": {"age": [30]}}, "group_bins names 'age', which is not a protected attribute"),
-                          ({"protected": ["sex"], "intersections": [["sex", "age"]]}, "intersections names 'age', which is not a protected attribute")):
+                          ({"protected": ["sex"], "bins": {"age": [30]}}, r"group_bins names 'age', which is not a protected attribute \('sex'\)"),
+                          ({"protected": ["sex"], "intersections": [["sex", "age"]]}, r"intersections names 'age', which is not a protected attribute \('sex'\)")):
         with pytest.raises(ConfigError, match=words):
             check_protected_names(kwargs.pop("protected"), ds, **kwargs)
 
@@ -290,7 +292,8 @@ def test_flip_test_of_a_constant_or_empty_number_is_not_measured():
     for column in (np.full(20, 35.0), np.full(20, np.nan)):
         X = np.column_stack([column, np.arange(20.0)])
         out = flip_test(lambda Z: Z[:, 1] > 9, X, 0, categorical=False, rng=rng)
-        assert out["rate"] is None and out["not_measured"].startswith("fewer than two observed values")
+        assert out["rate"] is None and out["not_measured"] == ("fewer than two observed values in the 20 sampled rows: "
+                                                               "nothing to change it to")
         assert out["alternatives"] == (1 if column[0] == 35 else 0)
 
 
@@ -306,6 +309,10 @@ def test_flip_test_interval_is_a_bootstrap_of_the_rate_in_plain_json():
     low, high = out["ci95"]
     assert 0.3 < low < 0.4 and 0.6 < high < 0.7
     assert json.loads(json.dumps(out)) == out and type(out["changed"]) is int and type(out["rate"]) is float
+    # the percentile bootstrap written out: 200 resamples of the 40 rows, their 2.5th and 97.5th percentiles
+    changed = np.repeat([False, True], 20)  # the rows with the second input 1
+    boot = changed[np.random.default_rng(0).integers(0, 40, size=(200, 40))].mean(1)
+    assert out["ci95"] == [np.percentile(boot, 2.5), np.percentile(boot, 97.5)]
 
 
 def test_protected_share_of_explanations_that_are_all_zero_is_zero_not_undefined():
@@ -320,3 +327,41 @@ def test_protected_share_of_explanations_that_are_all_zero_is_zero_not_undefined
     assert out["by_explainer"]["m"] == {"share": 0.0, "per_attribute": {"sex": 0.0}}
     assert out["by_explainer"]["n"] == {"share": 0.25, "per_attribute": {"sex": 0.25}}
     assert out["not_model_inputs"] == ["age"] and out["attributes"] == ["sex", "age"]
+
+
+def test_a_name_saying_two_bases_gets_the_same_one_under_every_hash_seed():
+    """`age_sex` says age and sex; the basis recorded is the first word in sorted order, never the first a set
+    happens to yield (string hashing differs between Python processes)."""
+    import subprocess
+    import sys
+
+    code = "from audit.measures.protected import infer_protected; print(infer_protected(['sex_age', 'race_religion']))"
+    seen = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout.strip() for seed in range(6)}
+    assert seen == {"{'sex_age': 'age', 'race_religion': 'race'}"}
+
+
+def test_the_strongest_proxy_the_gate_reads_is_the_most_associated_input():
+    from audit.measures.protected import protected_evidence
+
+    measured = {"attributes": ["sex"], "proxies": {"sex": [{"feature": "purpose", "association": 0.31},
+                                                           {"feature": "housing", "association": 0.12}],
+                                                   "age": []}}
+    assert protected_evidence(measured, "finding").strongest_proxy == {"sex": ("purpose", 0.31)}
+
+
+def test_a_proxys_attribution_share_is_its_share_of_mean_absolute_attribution(fair_credit):
+    """Each explainer's share of a proxy: its mean |attribution| over the explained rows against the sum over all
+    inputs; signs do not cancel (fails on signed means or means across inputs)."""
+    from audit.measures.protected import measure_protected
+    from audit.types import Attribution
+
+    ds, adapter = fair_credit
+    rng = np.random.default_rng(3)
+    values = rng.normal(size=(30, len(ds.feature_names)))
+    attrs = {"m": Attribution(values, np.zeros(30), ds.feature_names, "m", "approximate")}
+    out = measure_protected(ds, attrs, ["age"], decide=adapter.predict, tolerance=None, rows=300, seed=0)
+    mass = np.abs(values).mean(0)
+    for proxy in out["proxies"]["age"]:
+        k = list(ds.feature_names).index(proxy["feature"])
+        assert proxy["attribution_share"] == {"m": pytest.approx(mass[k] / mass.sum(), rel=1e-12)}
