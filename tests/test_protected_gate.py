@@ -175,6 +175,9 @@ def test_flip_test_on_a_continuous_attribute_moves_it_within_its_range():
     flip_test(lambda Z: seen.append(Z[:, 0].copy()) or Z[:, 0] > 60, X, 0, categorical=False, rng=rng)
     moved = np.unique(seen[1])
     assert len(moved) == 5 and X[:, 0].min() < moved.min() and moved.max() < X[:, 0].max()
+    # the values the method names in results.json: the 10th, 25th, 50th, 75th and 90th percentiles
+    assert out["method"] == "moved to the 10/25/50/75/90th percentiles of its observed values"
+    assert np.array_equal(moved, np.percentile(X[:, 0], [10, 25, 50, 75, 90]))
     # the five values spread over the range: the lowest in the bottom quarter, the highest in the top quarter
     assert moved.min() < np.sort(X[:, 0])[50] and moved.max() > np.sort(X[:, 0])[150]
 
@@ -270,6 +273,8 @@ def test_proxies_of_protected_columns_that_are_not_inputs_and_the_rows_measured(
     assert [p["association"] for p in out["proxies"]["age"]] == sorted((p["association"] for p in out["proxies"]["age"]),
                                                                          reverse=True)
     assert measure_protected(ds, {}, ["sex"], decide=adapter.predict, tolerance=None, rows=5_000, seed=0)["rows"] == ds.n_rows
+    assert measure_protected(ds, {}, [], decide=adapter.predict, tolerance=None, rows=300, seed=0) == \
+        {"attributes": [], "by_explainer": {}}
 
 
 def test_protected_names_group_bins_and_intersections_must_name_protected_columns(fair_credit):
@@ -278,6 +283,8 @@ def test_protected_names_group_bins_and_intersections_must_name_protected_column
 
     ds, _ = fair_credit
     check_protected_names(["sex", "age"], ds, bins={"age": [30]}, intersections=[["sex", "age"]])
+    with pytest.raises(ConfigError, match="categorical"):  # the bins themselves are checked too
+        check_protected_names(["sex", "age"], ds, bins={"sex": [1]})
     for kwargs, words in (({"protected": ["gender"]}, "gender"),
                           ({"protected": ["sex"], "bins": {"age": [30]}}, r"group_bins names 'age', which is not a protected attribute \('sex'\)"),
                           ({"protected": ["sex"], "intersections": [["sex", "age"]]}, r"intersections names 'age', which is not a protected attribute \('sex'\)")):

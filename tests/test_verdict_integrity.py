@@ -177,3 +177,8 @@ def test_only_a_template_that_infers_protected_attributes_infers_them():
     assert (source, settled.policy.protected_attributes, bases) == ("none", [], {})
     settled, source, bases = settle_protected(AuditConfig(), ["duration", "purpose"], None)
     assert (source, settled.policy.protected_attributes, bases) == ("inferred", [], {})
+    # what audit.toml names is kept as it is, and says so: configured, or declared none
+    for names, said in ((["age"], "configured"), ([], "declared_none")):
+        config = AuditConfig.model_validate({"policy": {"protected_attributes": names}})
+        settled, source, bases = settle_protected(config, columns, None)
+        assert (source, settled.policy.protected_attributes, bases) == (said, names, {})
