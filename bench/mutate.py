@@ -29,7 +29,7 @@ valid); each mutant gets a distinct mtime and no bytecode is written for it. Run
 tree (``bench/mutation.sh`` does), never in a working checkout other runs use.
 
 Usage: python bench/mutate.py MODULE.py --tests "tests/gate tests/test_fairness.py" [--timeout 120]
-       [--log FILE.jsonl] [--only-lines 12,34] [--limit N]
+       [--log FILE.jsonl] [--only-lines 12,34] [--only-mutants 3,17] [--limit N]
 """
 
 from __future__ import annotations
@@ -385,6 +385,8 @@ def _parse() -> argparse.Namespace:
     p.add_argument("--limit", type=int, default=0)
     p.add_argument("--log", default="", help="JSON lines: the run's header, every mutant's fate, the result")
     p.add_argument("--only-lines", default="", help="comma-separated line numbers to mutate (re-checks)")
+    p.add_argument("--only-mutants", default="",
+                   help="comma-separated mutant indices (a full run's 'mutant' field) to run again (re-checks)")
     p.add_argument("--workers", type=int, default=1, help="mutants at a time, each in its own copy of the tree")
     p.add_argument("--no-fork", action="store_true",
                    help="a fresh python per mutant instead of a fork of a parent that preloaded the libraries")
@@ -399,10 +401,13 @@ def main() -> int:
     path = Path(args.module)
     original, stat = path.read_text(), path.stat()
     tree = ast.parse(original)
-    todo = sites(tree)
+    todo = list(enumerate(sites(tree)))  # (the mutant's index in the whole module, its site): the same in every run
     if args.only_lines:
         wanted = {f"line {n}:" for n in args.only_lines.split(",")}
-        todo = [s for s in todo if any(s[2].startswith(w) for w in wanted)]
+        todo = [(n, s) for n, s in todo if any(s[2].startswith(w) for w in wanted)]
+    if args.only_mutants:
+        chosen = {int(n) for n in args.only_mutants.split(",")}
+        todo = [(n, s) for n, s in todo if n in chosen]
     if args.limit:
         todo = todo[: args.limit]
     tests = shlex.split(args.tests)
@@ -428,6 +433,7 @@ def main() -> int:
     header = {"module": str(path), "commit": os.environ.get("MUTATION_COMMIT") or _commit(),
               "command": " ".join(shlex.quote(a) for a in sys.argv), "candidate_tests": tests,
               "covering_tests": len(covered), "mutants": len(todo),
+              "selection": "mutants" if args.only_mutants else "lines" if args.only_lines else "all",
               "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "timeout_s": args.timeout, "limit_factor": LIMIT_FACTOR, "workers": len(trees), "fork": fork}
     _write(log, header)
@@ -459,14 +465,15 @@ def _run_mutants(path: Path, tree: ast.AST, todo: list, covering: dict[int, list
                  stat: os.stat_result, original: str, log, trees: list[Path], fork: bool) -> list[str]:
     """Every mutant's fate, up to ``len(trees)`` at a time (one mutant per copy of the tree)."""
     fates: list[str] = []
-    pending = iter(enumerate(todo))
+    pending = iter(todo)
+    site = dict(todo)
     busy: dict[int, tuple[Runner, int, str, int, int]] = {}  # slot -> (run, line, description, tests, mutant)
 
     nodes = list(ast.walk(tree))
 
     def record(fate: str, line: int, desc: str, n_tests: int, seconds: float, n: int) -> None:
         fates.append(fate)
-        node = nodes[todo[n][0]]
+        node = nodes[site[n][0]]
         _write(log, {"line": line, "operator": desc.split(": ", 1)[1], "fate": fate, "tests": n_tests,
                      "seconds": round(seconds, 1), "limit_s": round(limits.get(line, 0.0), 1), "mutant": n, "col": getattr(node, "col_offset", 0),
                      "code": " ".join(ast.unparse(node).split())[:120]})

@@ -14,7 +14,7 @@
 #        instead of a fork of a parent that preloaded the libraries), LIMIT=N (the first N mutants only)
 #        Re-check of survivors' lines after tests were added (one key):
 #        ONLY_LINES=37,51 OUT=bench/mutation-results/recheck bash bench/mutation.sh KEY
-#        or every line with a survivor or a timeout in the key's full-run log: RECHECK=1 OUT=bench/mutation-results/recheck ...
+#        or every mutant the key's full run did not kill (survived, uncovered, timeout): RECHECK=1 OUT=bench/mutation-results/recheck ...
 set -u
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -58,12 +58,12 @@ cd "$WORK"
 export PYTHONPATH=$WORK MUTATION_COMMIT=$COMMIT
 for k in "${keys[@]}"; do
   [ -n "${MODULE[$k]:-}" ] || { echo "unknown module key $k (keys: ${!MODULE[*]})" >&2; exit 2; }
-  if [ -n "${RECHECK:-}" ]; then  # only the lines where the module's full run ($REPO/bench/mutation-results) left survivors or timeouts
-    ONLY_LINES=$("$PY" -c 'import json, sys; print(",".join(sorted({str(r["line"]) for r in map(json.loads, open(sys.argv[1])) if r.get("fate") in ("survived", "uncovered", "timeout")}, key=int)))' "$REPO/bench/mutation-results/$k.jsonl")
-    [ -n "$ONLY_LINES" ] || { echo "$k: no survivors to re-check"; continue; }
+  if [ -n "${RECHECK:-}" ]; then  # only the mutants the module's full run ($REPO/bench/mutation-results) did not kill
+    ONLY_MUTANTS=$("$PY" -c 'import json, sys; print(",".join(str(r["mutant"]) for r in map(json.loads, open(sys.argv[1])) if r.get("fate") in ("survived", "uncovered", "timeout")))' "$REPO/bench/mutation-results/$k.jsonl")
+    [ -n "$ONLY_MUTANTS" ] || { echo "$k: no survivors to re-check"; continue; }
   fi
   "$PY" bench/mutate.py "${MODULE[$k]}" --tests "${TESTS[$k]}" --timeout "${TIMEOUT:-90}" \
     --workers "${WORKERS:-1}" ${NO_FORK:+--no-fork} ${LIMIT:+--limit "$LIMIT"} \
-    ${ONLY_LINES:+--only-lines "$ONLY_LINES"} --log "$OUT/$k.jsonl" | tee "$OUT/$k.txt"
+    ${ONLY_LINES:+--only-lines "$ONLY_LINES"} ${ONLY_MUTANTS:+--only-mutants "$ONLY_MUTANTS"} --log "$OUT/$k.jsonl" | tee "$OUT/$k.txt"
 done
 grep -h '^RESULT' "$OUT"/*.txt

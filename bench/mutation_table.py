@@ -47,8 +47,9 @@ def _same_module(module: str, a: str, b: str) -> bool:
 
 
 def _combined(results: Path, rechecks: list[Path]) -> str:
-    """Each re-checked module's score: the full run's mutants on lines the re-check did not revisit, with their
-    fates in the full run, plus the re-check's, when the module's source is the same at both commits."""
+    """Each re-checked module's score: the full run's mutants the re-check did not revisit (by line, or by mutant
+    index for a ``RECHECK=1`` run), with their fates in the full run, plus the re-check's, when the module's
+    source is the same at both commits."""
     rows = ["Module scores, full run completed by its re-check (the module's source unchanged between the two "
             "commits):", "", "| module | full run | re-check | mutants | killed | score |", "|---|---|---|---|---|---|"]
     for log in rechecks:
@@ -61,8 +62,12 @@ def _combined(results: Path, rechecks: list[Path]) -> str:
             rows.append(f"| `{fh['module']}` | {fh['commit'][:10]} | {rh['commit'][:10]} | module changed: not "
                         "combined | | |")
             continue
-        lines = {m["line"] for m in rm}
-        kept = [m for m in fm if m["line"] not in lines]
+        if rh.get("selection") == "mutants":  # the full run's mutants it did not re-run, by index
+            again = {m["mutant"] for m in rm}
+            kept = [m for m in fm if m["mutant"] not in again]
+        else:  # every mutant of the re-checked lines was re-run
+            lines = {m["line"] for m in rm}
+            kept = [m for m in fm if m["line"] not in lines]
         total = len(kept) + len(rm)
         killed = sum(m["fate"] in ("killed", "timeout") for m in kept + rm)
         rows.append(f"| `{fh['module']}` | {fh['commit'][:10]} | {rh['commit'][:10]} | {total} | {killed} | "
