@@ -192,7 +192,8 @@ def german(credit_logreg):
     return frame, ds, adapter, search, _adverse(credit_logreg, frame, "risk")
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # the same 25 draws on every run
 @given(data=st.data())
 def test_german_credit_counterfactuals_never_change_immutables(german, credit_logreg, data):
     """Property over many adverse rows: catches any counterfactual that changes a protected attribute (sex,
