@@ -329,7 +329,7 @@ def test_protected_share_of_explanations_that_are_all_zero_is_zero_not_undefined
     from audit.types import Attribution
 
     zero = Attribution(np.zeros((4, 2)), np.zeros(4), ("income", "sex"), "m", "approximate")
-    some = Attribution(np.array([[3.0, 1.0]] * 4), np.zeros(4), ("income", "sex"), "n", "approximate")
+    some = Attribution(np.array([[0.375, 0.125]] * 4), np.zeros(4), ("income", "sex"), "n", "approximate")  # total < 1
     out = protected_shares({"m": zero, "n": some}, ["sex", "age"], ("income", "sex"))
     assert out["by_explainer"]["m"] == {"share": 0.0, "per_attribute": {"sex": 0.0}}
     assert out["by_explainer"]["n"] == {"share": 0.25, "per_attribute": {"sex": 0.25}}
@@ -355,6 +355,9 @@ def test_the_strongest_proxy_the_gate_reads_is_the_most_associated_input():
                                                            {"feature": "housing", "association": 0.12}],
                                                    "age": []}}
     assert protected_evidence(measured, "finding").strongest_proxy == {"sex": ("purpose", 0.31)}
+    # the template's wording of the blocking check reaches the gate when there is one
+    assert protected_evidence(measured, "block", "ECOA wording").input_note == "ECOA wording"
+    assert protected_evidence(measured, "block").input_note == protected_evidence({}, "block").input_note != "ECOA wording"
 
 
 def test_a_proxys_attribution_share_is_its_share_of_mean_absolute_attribution(fair_credit):
