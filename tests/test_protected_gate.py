@@ -225,6 +225,17 @@ def test_flip_test_with_a_tolerance_counts_only_moves_beyond_it():
     small = flip_test(lambda Z: 0.05 * Z[:, 0] + Z[:, 1], X, 0, categorical=True, rng=rng, tolerance=0.1)
     large = flip_test(lambda Z: 0.5 * Z[:, 0] + Z[:, 1], X, 0, categorical=True, rng=rng, tolerance=0.1)
     assert (small["rate"], small["changed"]) == (0.0, 0) and (large["rate"], large["changed"]) == (1.0, 20)
+    at = flip_test(lambda Z: 0.5 * Z[:, 0] + Z[:, 1], X, 0, categorical=True, rng=rng, tolerance=0.5)
+    assert at["rate"] == 0.0  # a move of exactly the tolerance is not beyond it
+
+
+def test_missing_values_are_a_code_of_their_own_for_the_proxy_measure():
+    from audit.measures.protected import _binned
+
+    codes = _binned(np.array([0.0, 1.0, 2.0, np.nan]), True)
+    assert list(codes[:3]) == [0, 1, 2] and codes[3] not in codes[:3]
+    codes = _binned(np.array([*np.arange(20.0), np.nan]), False)
+    assert codes[-1] not in codes[:-1] and len(set(codes[:-1])) == 10
 
 
 def test_a_prohibited_basis_written_as_a_phrase_inside_a_longer_name_is_inferred():
@@ -342,6 +353,10 @@ def test_a_name_saying_two_bases_gets_the_same_one_under_every_hash_seed():
     import subprocess
     import sys
 
+    from audit.measures.protected import infer_protected
+
+    # in this process as well, so that coverage-based test selection (bench/mutate.py) sees this test reach it
+    assert infer_protected(["sex_age", "race_religion"]) == {"sex_age": "age", "race_religion": "race"}
     code = "from audit.measures.protected import infer_protected; print(infer_protected(['sex_age', 'race_religion']))"
     seen = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout.strip() for seed in range(6)}
