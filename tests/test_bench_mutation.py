@@ -70,3 +70,31 @@ def test_the_table_is_generated_from_the_logs(tmp_path, monkeypatch):
     assert text.startswith("intro\n") and text.endswith("after\n") and "old" not in text
     monkeypatch.setattr(sys, "argv", ["mutation_table.py", "--check"])
     assert table.main() == 0
+
+
+def test_a_recheck_of_chosen_mutants_replaces_only_those_and_a_recheck_of_lines_replaces_the_lines(tmp_path,
+                                                                                                      monkeypatch):
+    """RECHECK=1 re-runs the full run's unkilled mutants by index: the full run's other mutants on the same line
+    keep their fates. A re-check by line (--only-lines) re-ran every mutant of its lines, so it replaces them."""
+    table = _load("mutation_table")
+    monkeypatch.setattr(table, "_same_module", lambda module, a, b: True)
+    full = [{"line": 3, "operator": "Lt -> LtE [comparison]", "fate": "killed", "mutant": 0},
+            {"line": 3, "operator": "constant 1 -> 0 [constant]", "fate": "survived", "mutant": 1},
+            {"line": 5, "operator": "call -> None [call removal]", "fate": "timeout", "mutant": 2},
+            {"line": 7, "operator": "Gt -> GtE [comparison]", "fate": "killed", "mutant": 3}]
+    header = {"module": "audit/x.py", "commit": "a" * 40, "command": "c"}
+    (tmp_path / "x.jsonl").write_text("\n".join(json.dumps(r) for r in [header, *full, {"result": {}}]))
+    (tmp_path / "recheck").mkdir()
+    again = [{"line": 3, "operator": "constant 1 -> 0 [constant]", "fate": "killed", "mutant": 1},
+             {"line": 5, "operator": "call -> None [call removal]", "fate": "survived", "mutant": 2}]
+    log = tmp_path / "recheck" / "x.jsonl"
+    log.write_text("\n".join(json.dumps(r) for r in [{**header, "commit": "b" * 40, "selection": "mutants"}, *again]))
+    assert "| `audit/x.py` | aaaaaaaaaa | bbbbbbbbbb | 4 | 3 | **75.0%** |" in table._combined(tmp_path, [log])
+    log.write_text("\n".join(json.dumps(r) for r in [{**header, "commit": "b" * 40, "selection": "lines"}, *again]))
+    assert "| `audit/x.py` | aaaaaaaaaa | bbbbbbbbbb | 3 | 2 | **66.7%** |" in table._combined(tmp_path, [log])
+
+
+def test_a_slow_lines_limit_grows_with_its_tests_time():
+    mutate = _load("mutate")
+    limits = mutate.line_limits({3: ["a", "b"], 5: ["a"], 8: ["c"]}, {"a": 40.0, "b": 30.0}, 90)
+    assert limits == {3: 140.0, 5: 90, 8: 180.0}  # a test without a recorded time counts as the timeout
