@@ -19,8 +19,8 @@ Operators:
 Docstrings, other strings, annotations, decorators and ``__all__`` are not mutated. A mutant is *killed*
 when its tests fail, *timeout* when they exceed the per-mutant limit (counted as killed: the mutant
 changed behaviour; the limit is ``--timeout`` or, when larger, :data:`LIMIT_FACTOR` times what the line's
-tests took on the unmutated code, so a slow set of tests is not taken for a hung mutant), *survived* when they pass, *uncovered* when no candidate test executes its line
-(counted as survived). Tests per mutant are chosen by coverage: the candidate tests run once under
+tests took on the unmutated code, so a slow set of tests is not taken for a hung mutant), *survived* when
+they pass, *uncovered* when no candidate test executes its line (counted as survived). Tests per mutant are chosen by coverage: the candidate tests run once under
 coverage.py with pytest-cov's per-test contexts (``--cov-context=test``), which maps each line to the tests
 that execute it (setup of a fixture included); a mutant runs only the tests of its line.
 
@@ -475,8 +475,8 @@ def _run_mutants(path: Path, tree: ast.AST, todo: list, covering: dict[int, list
         fates.append(fate)
         node = nodes[site[n][0]]
         _write(log, {"line": line, "operator": desc.split(": ", 1)[1], "fate": fate, "tests": n_tests,
-                     "seconds": round(seconds, 1), "limit_s": round(limits.get(line, 0.0), 1), "mutant": n, "col": getattr(node, "col_offset", 0),
-                     "code": " ".join(ast.unparse(node).split())[:120]})
+                     "seconds": round(seconds, 1), "limit_s": round(limits.get(line, 0.0), 1), "mutant": n,
+                     "col": getattr(node, "col_offset", 0), "code": " ".join(ast.unparse(node).split())[:120]})
         if fate in ("survived", "uncovered"):
             print(f"  {fate.upper()} {desc}", flush=True)
 

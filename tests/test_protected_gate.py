@@ -3,7 +3,10 @@ hides its use of `sex` from LIME and SHAP, disagreement between explainers, rand
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -12,11 +15,25 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from audit.adapters import describe_model, make_adapter
 from audit.commands.runner import run_audit
 from audit.config import Policy, parse_config
+from audit.errors import ConfigError
 from audit.faithfulness.evaluate import randomisation_similarity
 from audit.gate import AgreementEvidence, ExplainerEvidence, evaluate
-from audit.measures.protected import flip_test
+from audit.loading import load_data, load_model
+from audit.measures.protected import (
+    _binned,
+    _extra_codes,
+    check_protected_names,
+    flip_test,
+    infer_protected,
+    measure_protected,
+    protected_evidence,
+    protected_shares,
+    proxies,
+)
+from audit.types import Attribution
 from tests.conftest import CATEGORICAL, FAST_TOML, NUMERIC, SAMPLES, save_pickle
 
 CREDIT = SAMPLES / "german_credit.csv"
@@ -109,8 +126,6 @@ def _nmi(a, b) -> float:
 def test_proxies_rank_a_planted_copy_first_then_a_noisy_copy_and_leave_out_the_unrelated():
     """Fails if the strongest proxy is not first, if the attribute's own column is not excluded, or if the
     association is not normalised (an exact copy is 1)."""
-    from audit.measures.protected import proxies
-
     rng = np.random.default_rng(0)
     sex = rng.integers(0, 2, 400).astype(float)
     noisy = np.where(rng.random(400) < 0.8, sex, 1 - sex)  # agrees with sex on about 80% of rows
@@ -230,8 +245,6 @@ def test_flip_test_with_a_tolerance_counts_only_moves_beyond_it():
 
 
 def test_missing_values_are_a_code_of_their_own_for_the_proxy_measure():
-    from audit.measures.protected import _binned
-
     codes = _binned(np.array([0.0, 1.0, 2.0, np.nan]), True)
     assert list(codes[:3]) == [0, 1, 2] and codes[3] not in codes[:3]
     codes = _binned(np.array([*np.arange(20.0), np.nan]), False)
@@ -239,8 +252,6 @@ def test_missing_values_are_a_code_of_their_own_for_the_proxy_measure():
 
 
 def test_a_prohibited_basis_written_as_a_phrase_inside_a_longer_name_is_inferred():
-    from audit.measures.protected import infer_protected
-
     found = infer_protected(["applicant_date_of_birth", "national_origin_code", "customer_marital_status_flag",
                              "home_stage", "message_count"])
     assert found == {"applicant_date_of_birth": "age", "national_origin_code": "national origin",
@@ -248,8 +259,6 @@ def test_a_prohibited_basis_written_as_a_phrase_inside_a_longer_name_is_inferred
 
 
 def test_kept_protected_columns_are_numbers_when_they_are_numbers_and_codes_otherwise():
-    from audit.measures.protected import _extra_codes
-
     values, categorical = _extra_codes(np.array([25, 40, 33, None], dtype=object))
     assert not categorical and np.array_equal(values[:3], [25.0, 40.0, 33.0]) and np.isnan(values[3])
     values, categorical = _extra_codes(np.array(["f", "m", None, "f"], dtype=object))
@@ -259,9 +268,6 @@ def test_kept_protected_columns_are_numbers_when_they_are_numbers_and_codes_othe
 @pytest.fixture(scope="module")
 def fair_credit():
     """The fair sample model (no sex, no age among its inputs) on the credit data, sex and age kept aside."""
-    from audit.adapters import describe_model, make_adapter
-    from audit.loading import load_data, load_model
-
     loaded = load_model(SAMPLES / "models" / "credit_logreg_fair.skops")
     ds = load_data(CREDIT, describe_model(loaded.obj, loaded.extra), target="risk", keep=("sex", "age"))
     return ds, make_adapter(loaded.obj, ds)
@@ -272,8 +278,6 @@ def test_proxies_of_protected_columns_that_are_not_inputs_and_the_rows_measured(
     strongest proxy is the loan's purpose, association about 0.08; read as about 50 categories (one per age
     seen) the mutual information inflates and credit_amount comes first at about 0.24. Each proxy names its
     association and each explainer's share; the record says how many rows were measured."""
-    from audit.measures.protected import measure_protected
-
     ds, adapter = fair_credit
     assert "age" not in ds.feature_names and set(ds.extra) == {"sex", "age"}
     out = measure_protected(ds, {}, ["sex", "age"], decide=adapter.predict, tolerance=None, rows=300, seed=0)
@@ -289,9 +293,6 @@ def test_proxies_of_protected_columns_that_are_not_inputs_and_the_rows_measured(
 
 
 def test_protected_names_group_bins_and_intersections_must_name_protected_columns(fair_credit):
-    from audit.errors import ConfigError
-    from audit.measures.protected import check_protected_names
-
     ds, _ = fair_credit
     check_protected_names(["sex", "age"], ds, bins={"age": [30]}, intersections=[["sex", "age"]])
     with pytest.raises(ConfigError, match="categorical"):  # the bins themselves are checked too
@@ -319,8 +320,6 @@ def test_flip_test_interval_is_a_bootstrap_of_the_rate_in_plain_json():
     """Half of 40 rows flip: the 95% bootstrap interval of the share is about +-1.96 * sqrt(.25 / 40) = +-0.15
     around 0.5 (fails if the resamples are averaged the wrong way, which shrinks it to a few hundredths), and
     the record holds plain JSON numbers."""
-    import json
-
     X = np.column_stack([np.tile([0.0, 1.0], 20), np.repeat([0.0, 1.0], 20)])
     out = flip_test(lambda Z: Z[:, 0] * Z[:, 1], X, 0, categorical=True, rng=np.random.default_rng(0))
     assert out["rate"] == 0.5 and out["changed"] == 20
@@ -336,9 +335,6 @@ def test_flip_test_interval_is_a_bootstrap_of_the_rate_in_plain_json():
 def test_protected_share_of_explanations_that_are_all_zero_is_zero_not_undefined():
     """An explainer that gives every input zero weight (a constant model) puts no share on sex: 0.0, not NaN
     from 0 / 0, and not 1."""
-    from audit.measures.protected import protected_shares
-    from audit.types import Attribution
-
     zero = Attribution(np.zeros((4, 2)), np.zeros(4), ("income", "sex"), "m", "approximate")
     some = Attribution(np.array([[0.375, 0.125]] * 4), np.zeros(4), ("income", "sex"), "n", "approximate")  # total < 1
     out = protected_shares({"m": zero, "n": some}, ["sex", "age"], ("income", "sex"))
@@ -350,11 +346,6 @@ def test_protected_share_of_explanations_that_are_all_zero_is_zero_not_undefined
 def test_a_name_saying_two_bases_gets_the_same_one_under_every_hash_seed():
     """`age_sex` says age and sex; the basis recorded is the first word in sorted order, never the first a set
     happens to yield (string hashing differs between Python processes)."""
-    import subprocess
-    import sys
-
-    from audit.measures.protected import infer_protected
-
     # in this process as well, so that coverage-based test selection (bench/mutate.py) sees this test reach it
     assert infer_protected(["sex_age", "race_religion"]) == {"sex_age": "age", "race_religion": "race"}
     code = "from audit.measures.protected import infer_protected; print(infer_protected(['sex_age', 'race_religion']))"
@@ -364,8 +355,6 @@ def test_a_name_saying_two_bases_gets_the_same_one_under_every_hash_seed():
 
 
 def test_the_strongest_proxy_the_gate_reads_is_the_most_associated_input():
-    from audit.measures.protected import protected_evidence
-
     measured = {"attributes": ["sex"], "proxies": {"sex": [{"feature": "purpose", "association": 0.31},
                                                            {"feature": "housing", "association": 0.12}],
                                                    "age": []}}
@@ -378,9 +367,6 @@ def test_the_strongest_proxy_the_gate_reads_is_the_most_associated_input():
 def test_a_proxys_attribution_share_is_its_share_of_mean_absolute_attribution(fair_credit):
     """Each explainer's share of a proxy: its mean |attribution| over the explained rows against the sum over all
     inputs; signs do not cancel (fails on signed means or means across inputs)."""
-    from audit.measures.protected import measure_protected
-    from audit.types import Attribution
-
     ds, adapter = fair_credit
     rng = np.random.default_rng(3)
     values = rng.normal(size=(30, len(ds.feature_names)))
