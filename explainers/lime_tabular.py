@@ -63,7 +63,7 @@ class Lime(ExplainerBase):
         return self.attribution(adapter, values, base, output_space="score", additive=False, meta=meta, local_r2=r2)
 
 
-BLOCK_MODEL_ROWS = 200_000  # perturbed rows evaluated in one model call (rows x num_samples, bounded memory)
+BLOCK_MODEL_VALUES = 1 << 22  # perturbed values (rows x num_samples x inputs) evaluated in one model call: 32 MB
 RIDGE_ALPHA = 1.0  # lime_base.LimeBase's Ridge(alpha=1, fit_intercept=True)
 
 
@@ -98,7 +98,7 @@ def _explain_rows(adapter: Any, rows: np.ndarray, offset: int, train: np.ndarray
     explainer = _lime(adapter, train, seed)
     f = rows.shape[1]
     out = np.zeros((len(rows), f)), np.zeros(len(rows)), np.zeros(len(rows))
-    block = max(1, BLOCK_MODEL_ROWS // num_samples)
+    block = max(1, BLOCK_MODEL_VALUES // (num_samples * f))
     for start in range(0, len(rows), block):
         part = slice(start, min(start + block, len(rows)))
         scaled, inverse, weights = _neighbourhoods(explainer, rows[part], offset + start, seed, num_samples)
@@ -109,30 +109,93 @@ def _explain_rows(adapter: Any, rows: np.ndarray, offset: int, train: np.ndarray
 
 def _neighbourhoods(explainer: Any, rows: np.ndarray, offset: int, seed: int,
                     num_samples: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each row's lime neighbourhood: the interpretable (binary) data, the rows the model sees, and the kernel
-    weights: lime's ``explain_instance`` up to its model call, with the same draws in the same order from the
-    row's generator (:func:`_draw`). The truncated-normal values inside each quartile are then computed for
-    all rows at once: scipy's ``truncnorm.rvs`` draws ``uniform(size=k)`` and applies its ppf elementwise, so
-    drawing the uniforms in lime's order and applying the ppf once gives the same numbers."""
-    f = rows.shape[1]
-    data, inverse = np.empty((len(rows), num_samples, f)), np.empty((len(rows), num_samples, f))
-    pending: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-    for i, row in enumerate(rows):
-        _seed_row(explainer, seed, offset + i)
-        data[i], inverse[i] = _draw(explainer, row, num_samples, i, pending)
-    if pending:
-        where = [(i, j, at) for i, j, at, *_ in pending]
-        q, a, b, loc, scale, quartile = (np.concatenate([p[k] for p in pending]) for k in range(3, 9))
-        values = truncnorm_ppf(q, a, b, loc, scale, groups=quartile)
-        start = 0
-        for i, j, at in where:
-            inverse[i, 1 + at, j] = values[start:start + len(at)]
-            start += len(at)
-    scaled = (data - explainer.scaler.mean_) / explainer.scaler.scale_
-    # sklearn's pairwise euclidean distance to the row itself; the interpretable data is 0/1 (every column is
-    # discretised), so these sums are exact and equal to its result
-    distances = np.sqrt(np.maximum(((scaled - scaled[:, :1, :]) ** 2).sum(axis=2), 0))
-    return scaled, inverse, explainer.base.kernel_fn(distances)
+    """Each row's lime neighbourhood: the interpretable data scaled as lime's ridge sees it, the rows the model
+    sees, and the kernel weights: lime's ``LimeTabularExplainer.__data_inverse`` with its quartile discretiser,
+    up to its model call, with the same numbers from the row's generator (seeded by (seed, position)), computed
+    for many rows at once (:func:`_neighbourhood_chunk`) in chunks of about ``CHUNK_ELEMENTS`` values, so that
+    the temporaries stay small enough to be reused rather than mapped afresh for every block."""
+    n, f = rows.shape
+    quartiles = _QuartileTables(explainer.discretizer)
+    scaled, inverse, weights = np.empty((n, num_samples, f)), np.empty((n, num_samples, f)), np.empty((n, num_samples))
+    step = max(1, CHUNK_ELEMENTS // (num_samples * f))
+    for start in range(0, n, step):
+        part = slice(start, min(n, start + step))
+        scaled[part], inverse[part], weights[part] = _neighbourhood_chunk(explainer, quartiles, rows[part],
+                                                                          offset + start, seed, num_samples)
+    return scaled, inverse, weights
+
+
+CHUNK_ELEMENTS = 1 << 17  # values per chunk (1 MB arrays, reused from chunk to chunk; fresh large ones page-fault)
+
+
+class _QuartileTables:
+    """The quartile discretiser's statistics as (discretised input, quartile) tables, with lime's z-values of each
+    quartile's bounds computed once per quartile (the same operations on the same numbers as per draw)."""
+
+    def __init__(self, disc: Any) -> None:
+        self.features = list(disc.means)  # BaseDiscretizer.undiscretize's order
+        self.stride = max((len(v) for v in disc.means.values()), default=0)
+        table = {key: np.array([_padded(getattr(disc, key)[j], self.stride) for j in self.features]).reshape(
+            len(self.features), self.stride) for key in ("mins", "maxs", "means", "stds")}
+        with np.errstate(divide="ignore", invalid="ignore"):  # a quartile without spread, as in lime
+            self.minz = (table["mins"] - table["means"]) / table["stds"]
+            self.maxz = (table["maxs"] - table["means"]) / table["stds"]
+        self.means, self.stds = table["means"], table["stds"]
+
+
+def _neighbourhood_chunk(explainer: Any, quartiles: _QuartileTables, rows: np.ndarray, offset: int, seed: int,
+                         num_samples: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_neighbourhoods` for a few rows. Per row, lime draws ``rng.choice(values, num_samples,
+    p=frequencies)`` for each input in turn (numpy's ``choice`` is ``cdf.searchsorted(rng.random_sample(
+    num_samples), side="right")``), then, for each discretised input, ``truncnorm.rvs`` inside each drawn quartile
+    (``rng.uniform`` for the positions whose quartile has a spread, then scipy's ppf). Both kinds of uniforms come
+    from the same stream in that order, so each row draws its choice uniforms in one call and, once its quartiles
+    are known, its truncated-normal uniforms in a second; the lookups, the ppf (:func:`truncnorm_ppf`) and the
+    kernel run on all the rows together."""
+    n, f = rows.shape
+    gens = [np.random.RandomState(row_seed(seed, offset + i)) for i in range(n)]
+    uniforms = np.stack([g.random_sample((f, num_samples)) for g in gens])
+    first = explainer.discretizer.discretize(rows)
+    # (rows, inputs, samples): each input's draws are contiguous; transposed to lime's layout at the end
+    same, inverse = np.empty((n, f, num_samples), dtype=bool), np.empty((n, f, num_samples))
+    for column in range(f):
+        values = np.asarray(explainer.feature_values[column])
+        cdf = np.asarray(explainer.feature_frequencies[column], dtype=float).cumsum()
+        cdf /= cdf[-1]
+        choice = values[cdf.searchsorted(uniforms[:, column], side="right")]
+        same[:, column] = choice == first[:, column:column + 1]  # lime's interpretable 0/1 data
+        inverse[:, column] = choice
+    same[:, :, 0] = True
+    features = quartiles.features
+    if features:
+        bins = inverse[:, features, 1:].astype(np.intp)  # (rows, discretised inputs, samples - 1)
+        at = bins + (np.arange(len(features)) * quartiles.stride)[:, None]  # (input, quartile) in the flat tables
+        minz, maxz = quartiles.minz.take(at), quartiles.maxz.take(at)
+        spread = minz != maxz
+        drawn = spread & (spread & (quartiles.stds.take(at) != 0)).any(axis=2, keepdims=True)  # else no draw
+        values = minz.copy()  # lime keeps the z-value where a quartile has one value
+        kept = spread & ~drawn
+        values[kept] = quartiles.means.take(at[kept])
+        counts = drawn.reshape(n, -1).sum(axis=1)
+        if counts.any():
+            q = np.concatenate([g.random_sample(c) for g, c in zip(gens, counts)])
+            label = at[drawn]
+            values[drawn] = truncnorm_ppf(q, minz[drawn], maxz[drawn], quartiles.means.take(label),
+                                          quartiles.stds.take(label), groups=label)
+        inverse[:, features, 1:] = values
+    inverse[:, :, 0] = rows
+    mean, scale = explainer.scaler.mean_[:, None], explainer.scaler.scale_[:, None]
+    scaled = np.where(same, (1.0 - mean) / scale, (0.0 - mean) / scale)  # (data - mean) / scale for 0/1 data
+    # the euclidean distance to the row itself (the first sample) in the scaled interpretable space
+    distances = np.sqrt(np.maximum(((scaled - scaled[:, :, :1]) ** 2).sum(axis=1), 0))
+    return scaled.transpose(0, 2, 1), inverse.transpose(0, 2, 1), explainer.base.kernel_fn(distances)
+
+
+def _padded(values: Any, width: int) -> np.ndarray:
+    """One input's per-quartile statistics as a row of ``width`` (unused places NaN)."""
+    out = np.full(width, np.nan)
+    out[:len(values)] = values
+    return out
 
 
 def truncnorm_ppf(q: np.ndarray, a: np.ndarray, b: np.ndarray, loc: np.ndarray, scale: np.ndarray,
@@ -160,22 +223,29 @@ def truncnorm_ppf(q: np.ndarray, a: np.ndarray, b: np.ndarray, loc: np.ndarray, 
 
         return truncnorm.ppf(q, a, b, loc=loc, scale=scale)
     valid = (a < b) & (scale > 0) & (loc == loc)
-    out = np.full(q.shape, np.nan)
-    for end, bound in ((0.0, a), (1.0, b)):
-        at = valid & (q == end)
-        out[at] = (bound * scale + loc)[at]
     inside = valid & (q > 0) & (q < 1)
-    if not inside.any():
-        return out
-    ua, ub, group = _distinct_bounds(a[inside], b[inside], None if groups is None else groups[inside])
+    every = bool(inside.all())  # lime's draws: no end, no invalid parameter
+    out = np.empty(q.shape) if every else np.full(q.shape, np.nan)
+    if not every:
+        for end, bound in ((0.0, a), (1.0, b)):
+            at = np.flatnonzero(valid & (q == end))
+            out[at] = bound[at] * scale[at] + loc[at]
+        if not inside.any():
+            return out
+    pick = slice(None) if every else inside  # no copies when every element is inside
+    ua, ub, group = _distinct_bounds(a[pick], b[pick], None if groups is None else groups[pick])
     left = ua < 0  # scipy's case_left: the lower tail; otherwise it works in the upper tail and negates
     tail, mass = np.where(left, _norm_logcdf(ua), _norm_logcdf(-ub)), _log_gauss_mass(ua, ub)
-    qi, lefti = q[inside], left[group]
-    logq = np.empty_like(qi)
-    logq[lefti], logq[~lefti] = np.log(qi[lefti]), np.log1p(-qi[~lefti])
-    x = ndtri_exp(_log_sum2(tail[group], logq + mass[group]))
-    x[~lefti] = -x[~lefti]
-    out[inside] = x * scale[inside] + loc[inside]
+    qi = q[pick]
+    if left.all():  # lime's quartiles: a bound below the quartile's mean is negative
+        x = ndtri_exp(_log_sum2(tail[group], np.log(qi) + mass[group]))
+    else:
+        lefti = left[group]
+        logq = np.empty_like(qi)
+        logq[lefti], logq[~lefti] = np.log(qi[lefti]), np.log1p(-qi[~lefti])
+        x = ndtri_exp(_log_sum2(tail[group], logq + mass[group]))
+        x[~lefti] = -x[~lefti]
+    out[pick] = x * scale[pick] + loc[pick]
     return out
 
 
@@ -206,42 +276,14 @@ def _log_sum2(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     top, tie = np.maximum(p, q), p == q
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         s = np.where(tie, 0.0, np.exp(np.where(q > p, p, q) - top))
-        out = np.log1p(s) + np.log(np.where(tie, 2.0, 1.0)) + top
-        return np.where(np.isfinite(out), out, np.log(np.exp(p) + np.exp(q)))
+        out = np.log1p(s) + np.where(tie, _LOG2, 0.0) + top  # log(2) for a tie, log(1) = 0 otherwise
+        bad = ~np.isfinite(out)
+        if bad.any():
+            out[bad] = np.log(np.exp(p[bad]) + np.exp(q[bad]))
+        return out
 
 
-def _draw(explainer: Any, row: np.ndarray, num_samples: int, i: int, pending: list) -> tuple[np.ndarray, np.ndarray]:
-    """lime's ``LimeTabularExplainer.__data_inverse`` with its quartile discretiser, draw for draw; the
-    truncated-normal draws are left as (row, feature, positions, uniforms, a, b, loc, scale, quartile label) in
-    ``pending``; the label (input x stride + quartile) is the same wherever (a, b) is."""
-    rng, disc = explainer.random_state, explainer.discretizer
-    f = len(row)
-    data = np.zeros((num_samples, f))
-    first_row = disc.discretize(row)
-    data[0] = row.copy()
-    inverse = data.copy()
-    for column in range(f):
-        choice = rng.choice(explainer.feature_values[column], size=num_samples, replace=True,
-                            p=explainer.feature_frequencies[column])
-        binary = (choice == first_row[column]).astype(int)
-        binary[0] = 1
-        choice[0] = data[0, column]
-        data[:, column], inverse[:, column] = binary, choice
-    stride = max(len(v) for v in disc.means.values())
-    for feature in disc.means:  # BaseDiscretizer.undiscretize -> get_undiscretize_values, per feature
-        bins = inverse[1:, feature].astype(int)
-        mins, maxs = np.array(disc.mins[feature])[bins], np.array(disc.maxs[feature])[bins]
-        means, stds = np.array(disc.means[feature])[bins], np.array(disc.stds[feature])[bins]
-        minz, maxz = (mins - means) / stds, (maxs - means) / stds
-        at = np.flatnonzero(minz != maxz)
-        inverse[1:, feature] = minz  # lime keeps the z-value where a quartile has one value
-        if len(at) and not np.all(stds[at] == 0):  # truncnorm.rvs draws nothing otherwise
-            pending.append((i, feature, at, rng.uniform(size=len(at)), minz[at], maxz[at], means[at], stds[at],
-                            feature * stride + bins[at]))
-        elif len(at):
-            inverse[1 + at, feature] = means[at]
-    inverse[0] = row
-    return data, inverse
+_LOG2 = float(np.log(np.array([2.0]))[0])  # through the same ufunc loop as an array's elements
 
 
 def weighted_ridge(X: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -254,14 +296,19 @@ def weighted_ridge(X: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float) ->
     >>> np.round(b, 6).tolist(), np.round(c, 6).tolist(), r2.tolist()
     ([[2.0]], [1.0], [1.0])
     """
+    step = max(1, CHUNK_ELEMENTS // max(1, X.shape[1] * X.shape[2]))
+    if len(X) > step:  # each problem is solved on its own: chunks keep the temporaries small, values unchanged
+        parts = [weighted_ridge(X[i:i + step], y[i:i + step], w[i:i + step], alpha) for i in range(0, len(X), step)]
+        return tuple(np.concatenate([p[k] for p in parts]) for k in range(3))
     total = w.sum(axis=1)
     xm = np.einsum("ns,nsf->nf", w, X) / total[:, None]
     ym = (w * y).sum(axis=1) / total
     Xc, yc = X - xm[:, None, :], y - ym[:, None]
-    A = np.einsum("nsf,ns,nsg->nfg", Xc, w, Xc) + alpha * np.eye(X.shape[2])[None]
-    b = np.linalg.solve(A, np.einsum("nsf,ns,ns->nf", Xc, w, yc)[..., None])[..., 0]
+    Xw = (Xc * w[..., None]).transpose(0, 2, 1)  # (n, f, s): batched matrix products, not three-operand einsums
+    A = Xw @ Xc + alpha * np.eye(X.shape[2])[None]
+    b = np.linalg.solve(A, Xw @ yc[..., None])[..., 0]
     c = ym - np.einsum("nf,nf->n", xm, b)
-    residual = (w * (y - np.einsum("nsf,nf->ns", X, b) - c[:, None]) ** 2).sum(axis=1)
+    residual = (w * (y - (X @ b[..., None])[..., 0] - c[:, None]) ** 2).sum(axis=1)
     spread = (w * yc ** 2).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):  # r2_score's rule for a constant target
         r2 = np.where(spread > 0, 1 - residual / spread, np.where(residual == 0, 1.0, 0.0))

@@ -106,3 +106,23 @@ def test_truncnorm_ppf_is_scipys_bit_for_bit():
     p, r = rng.normal(size=n) * 30, rng.normal(size=n) * 30
     r[:5], p[:3] = p[:5], -np.inf  # ties and -inf terms
     np.testing.assert_array_equal(_log_sum2(p, r), logsumexp([p, r], axis=0))
+
+
+def test_chunks_and_blocks_change_no_value(monkeypatch):
+    """Issue #29: how rows are grouped into neighbourhood and ridge chunks changes no value (every number of one
+    row comes from that row's generator and that row's own ridge problem). Blocks of model calls change only
+    what the model itself returns for a different batch (scikit-learn's BLAS products: 1e-16 here)."""
+    import explainers.lime_tabular as lime_tabular
+
+    adapter, ds = _adapter("credit_logreg")
+    rows, train = ds.X[:23], ds.X[100:300]
+    whole = _explain_rows(adapter, rows, 5, train, 2, 150)
+    monkeypatch.setattr(lime_tabular, "CHUNK_ELEMENTS", 150 * rows.shape[1] * 3)  # three rows per chunk
+    for a, b in zip(whole, _explain_rows(adapter, rows, 5, train, 2, 150)):
+        np.testing.assert_array_equal(a, b)
+    calls = adapter.counter.calls
+    monkeypatch.setattr(lime_tabular, "BLOCK_MODEL_VALUES", 150 * rows.shape[1] * 7)  # seven rows per model call
+    small = _explain_rows(adapter, rows, 5, train, 2, 150)
+    assert adapter.counter.calls - calls == 4  # 23 rows in blocks of 7
+    for a, b in zip(whole, small):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-15)
