@@ -17,9 +17,10 @@ from audit.loading import _allowlist as A
 from tests.conftest import ROOT
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def fresh_derivation(monkeypatch):
-    """Patch the tables, re-derive, and restore the process-wide caches afterwards."""
+    """Every test derives afresh (the derivation is cached per process: a test that only read the cache would
+    not run it), may patch the tables, and leaves the caches cleared for the next."""
     A._derived.cache_clear(), A.allowed_pairs.cache_clear()
     yield monkeypatch
     monkeypatch.undo()
