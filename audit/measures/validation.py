@@ -108,6 +108,33 @@ def _ks(y: np.ndarray, p: np.ndarray) -> float:
     return float(stats.ks_2samp(p[y == 1], p[y == 0]).statistic)
 
 
+def _bootstrap_auc_ks(y: np.ndarray, p: np.ndarray, rng: np.random.Generator, bootstrap: int) -> np.ndarray:
+    """(AUC, KS) of each stratified bootstrap resample (``bootstrap`` x 2), from counts per distinct score
+    instead of a sort per resample. AUC is the exact Mann-Whitney count, sum over positives of the negatives
+    below plus half those tied, over P x N (integers until the one division; scikit-learn's trapezoid gives the
+    same number to a few ulp); KS is scipy's two-sample statistic, each empirical CDF a count over the sample
+    size evaluated at every distinct score (the same divisions, so the same numbers).
+
+    >>> y, p = np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8])
+    >>> _bootstrap_auc_ks(y, p, np.random.default_rng(0), 2).shape
+    (2, 2)
+    """
+    pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+    _, group = np.unique(p, return_inverse=True)
+    group, k = group.reshape(-1), int(group.max()) + 1
+    out = np.empty((bootstrap, 2))
+    for b in range(bootstrap):
+        cp = np.bincount(group[rng.choice(pos, len(pos))], minlength=k)
+        cn = np.bincount(group[rng.choice(neg, len(neg))], minlength=k)
+        below = np.cumsum(cn) - cn
+        out[b, 0] = int((cp * (2 * below + cn)).sum()) / (2 * len(pos) * len(neg))
+        out[b, 1] = np.abs(np.cumsum(cp) / len(pos) - np.cumsum(cn) / len(neg)).max()
+    if max(len(pos), len(neg)) <= 10_000:  # scipy's 'auto' method is then exact and returns d as h / lcm
+        lcm = len(pos) // math.gcd(len(pos), len(neg)) * len(neg)
+        out[:, 1] = np.round(out[:, 1] * lcm).astype(np.int64) / lcm
+    return out
+
+
 def discrimination(y: np.ndarray, p: np.ndarray, *, bootstrap: int = 200, seed: int = 0) -> dict[str, Any]:
     """AUC, Gini and KS with stratified bootstrap 95% intervals (percentile), or None without both outcomes."""
     from sklearn.metrics import roc_auc_score
@@ -116,13 +143,7 @@ def discrimination(y: np.ndarray, p: np.ndarray, *, bootstrap: int = 200, seed: 
     if len(np.unique(y)) < 2:
         return {"auc": None, "gini": None, "ks": None, "why": "only one outcome in the data"}
     auc, ks = float(roc_auc_score(y, p)), _ks(y, p)
-    rng = np.random.default_rng([seed, 2711])
-    pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
-    draws = []
-    for _ in range(bootstrap):
-        i = np.concatenate([rng.choice(pos, len(pos)), rng.choice(neg, len(neg))])
-        draws.append((roc_auc_score(y[i], p[i]), _ks(y[i], p[i])))
-    d = np.asarray(draws)
+    d = _bootstrap_auc_ks(y, p, np.random.default_rng([seed, 2711]), bootstrap)
     ci = lambda col: [float(np.quantile(col, 0.025)), float(np.quantile(col, 0.975))]  # noqa: E731
     return {"auc": auc, "auc_ci95": ci(d[:, 0]), "gini": 2 * auc - 1, "gini_ci95": ci(2 * d[:, 0] - 1),
             "ks": ks, "ks_ci95": ci(d[:, 1]), "bootstrap": bootstrap, "rows": int(len(y))}

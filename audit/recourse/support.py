@@ -67,10 +67,19 @@ class Support:
         0 when equal, else 1; a missing value is 1 from anything but another missing value)."""
         Z = np.atleast_2d(np.asarray(Z, dtype=float))
         a, b = Z[:, None, :], self.reference[None, :, :]
-        diff = np.where(self.categorical, (a != b).astype(float), np.abs(a - b) / self.span)
-        both = np.isnan(a) & np.isnan(b)
-        diff = np.where(both, 0.0, np.where(np.isnan(diff), 1.0, diff))
+        diff = np.abs(a - b)
+        diff /= self.span
+        cat = np.flatnonzero(self.categorical)
+        if len(cat):
+            diff[:, :, cat] = a[:, :, cat] != b[:, :, cat]
+        if np.isnan(Z).any() or self._reference_has_missing:
+            both = np.isnan(a) & np.isnan(b)
+            diff = np.where(both, 0.0, np.where(np.isnan(diff), 1.0, diff))
         return diff.mean(axis=2)
+
+    @property
+    def _reference_has_missing(self) -> bool:
+        return bool(np.isnan(self.reference).any())
 
     def nearest(self, Z: np.ndarray) -> np.ndarray:
         """Distance of each row of ``Z`` to its nearest real row."""
