@@ -173,3 +173,10 @@ def test_models_whose_predict_is_not_a_score_are_refused_by_kind(tmp_path, make,
         load_model(path)
     path.write_bytes(pickle.dumps(_logreg()))
     assert load_model(path).obj.predict([[3.0]]).tolist() == [1]  # a classifier loads
+
+
+def test_a_partial_carrying_attributes_is_named():
+    carrying = functools.partial(check_array, ensure_2d=True)
+    carrying.note = "set after construction"
+    with pytest.raises(UnsafeModelError, match=r"'func=functools\.partial\(check_array\)'"):
+        _check_callable_params(FunctionTransformer(func=carrying), PATH)
