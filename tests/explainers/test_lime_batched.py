@@ -126,3 +126,25 @@ def test_chunks_and_blocks_change_no_value(monkeypatch):
     assert adapter.counter.calls - calls == 4  # 23 rows in blocks of 7
     for a, b in zip(whole, small):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-15)
+
+
+def test_batched_lime_with_only_categorical_inputs_equals_lime_per_row():
+    """No input is discretised (lime's quartile tables are empty): only the category draws remain."""
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import OneHotEncoder
+
+    from audit.types import FeatureSpace
+
+    rng = np.random.default_rng(4)
+    codes = rng.integers(0, 3, size=(300, 2)).astype(float)
+    space = FeatureSpace(("a", "b"), {"a": ("x", "y", "z"), "b": ("u", "v", "w")})
+    y = ((codes[:, 0] == 2) ^ (rng.uniform(size=300) < 0.2)).astype(int)
+    model = make_pipeline(OneHotEncoder(), LogisticRegression()).fit(space.decode(codes), y)
+    adapter = make_adapter(model, space)
+    adapter.prepare(codes)
+    got, want = _explain_rows(adapter, codes[:8], 0, codes[:200], 6, 200), explain_rows_per_row(
+        adapter, codes[:8], 0, codes[:200], 6, 200)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-8)
+    assert np.abs(got[0][:, 0]).max() > 1e-3 and isinstance(space.decode(codes[:1]), pd.DataFrame)
