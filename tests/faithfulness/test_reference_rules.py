@@ -85,4 +85,7 @@ def test_rankings_tie_within_a_billionth_of_the_rows_largest_value():
     assert R.identity_share(np.array([[1.0, 1.0 + 3e-10]]), tied) == 1.0
     assert R.identity_share(np.array([[1.0, 1.0 + 3e-8]]), tied) == 0.0
     assert R.identity_share(np.zeros((1, 2)), tied) == 1.0  # a row of zeros ranks everything equal
+    # ties are judged against the largest magnitude, here the negative value: two tiny values tie
+    assert R.identity_share(np.array([[1e-12, -1.0, 1.00000001e-12]]), np.array([[2.0, 1.0, 2.0]])) == 1.0
+    assert R.identity_share(np.array([[1e-12, 2e-12]]), np.array([[1.0, 2.0]])) == 1.0  # tiny rows still rank
     assert R.identity_share(np.array([[0.0, -2.0], [3.0, 1.0]]), np.array([[1.0, 0.0], [0.0, 1.0]])) == 0.5
