@@ -36,7 +36,7 @@ MODULE[budget]=audit/commands/budget.py;        TESTS[budget]="tests/test_budget
 MODULE[recourse]=audit/recourse/__init__.py;    TESTS[recourse]="tests/test_recourse.py"
 MODULE[recourse_search]=audit/recourse/search.py;   TESTS[recourse_search]="tests/test_recourse.py"
 MODULE[recourse_support]=audit/recourse/support.py; TESTS[recourse_support]="tests/test_recourse.py tests/test_recourse_support.py"
-MODULE[metrics]=audit/faithfulness/metrics.py;  TESTS[metrics]="--noconftest tests/faithfulness/test_metrics_values.py"
+MODULE[metrics]=audit/faithfulness/metrics.py;  TESTS[metrics]="--noconftest tests/faithfulness/test_metrics_values.py tests/faithfulness/test_metrics_rules.py"
 MODULE[scoring]=audit/faithfulness/scoring.py;  TESTS[scoring]="tests/faithfulness/test_scoring_values.py tests/faithfulness/test_known_truth.py tests/faithfulness/test_scoring_strength.py"
 MODULE[evaluate]=audit/faithfulness/evaluate.py;   TESTS[evaluate]="tests/faithfulness"
 MODULE[reference]=audit/faithfulness/reference.py; TESTS[reference]="tests/faithfulness"
