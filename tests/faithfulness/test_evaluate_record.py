@@ -108,3 +108,36 @@ def test_feature_scale_is_the_spread_or_one():
     np.testing.assert_array_equal(_feature_scale(X), [1.0, 1.0, 1.0])
     Y = np.array([[0.0, 2.0], [4.0, 2.0]])
     np.testing.assert_array_equal(_feature_scale(Y), [2.0, 1.0])
+
+
+def test_flags_combine_across_groups_that_differ():
+    """A model of one input, and a second group whose rows hold that input at the baseline's value: removing inputs
+    moves nothing there, so some of its metrics are uninformative or clipped, and it is no identity with the
+    reference, while the first group is one. The combined record takes every group into account."""
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(200, 4))
+    background = X[100:160]
+    X[30:40, 0] = background[:, 0].mean()
+    adapter = CallableAdapter(lambda Z: 2.0 * Z[:, 0], ["a", "b", "c", "d"])
+    ex = select(adapter, ["shap"])[0][0]
+    baseline = Baseline.from_background(background, adapter.space.categorical_mask)
+    groups = []
+    for rows in (np.arange(0, 30), np.arange(30, 40)):
+        g = ExplainedGroup(adapter, rows, "g")
+        g.ctx = FaithfulnessContext(adapter.predict, X[rows], baseline, seed=0, n_random=4, n_bootstrap=50)
+        g.attributions[ex.name] = ex.explain(adapter, X[rows], background=background, seed=0)
+        groups.append(g)
+    alone = [evaluate_explainer(ex, [g], X, background, SETTINGS, randomised=None, randomised_note="",
+                                seconds=0.0).result for g in groups]
+    assert alone[0].faithfulness_summary["identity_with_reference"] is True
+    assert alone[1].faithfulness_summary["uninformative_metrics"] and alone[1].faithfulness_summary["clipped_metrics"]
+    both = evaluate_explainer(ex, groups, X, background, SETTINGS, randomised=None, randomised_note="", seconds=0.0)
+    summary = both.result.faithfulness_summary
+    assert summary["uninformative_metrics"] == alone[1].faithfulness_summary["uninformative_metrics"]
+    assert summary["clipped_metrics"] == alone[1].faithfulness_summary["clipped_metrics"]
+    assert summary["identity_with_reference"] is False and summary["identity_candidate"] is None
+    assert both.evidence.identity_with_reference is False
+    for m, v in both.result.faithfulness.items():
+        if "informative" in v:
+            assert v["informative"] is (alone[0].faithfulness[m]["informative"] and alone[1].faithfulness[m]["informative"])
+            assert v["clipped"] is (alone[0].faithfulness[m]["clipped"] or alone[1].faithfulness[m]["clipped"])
