@@ -42,7 +42,7 @@ MODULE[evaluate]=audit/faithfulness/evaluate.py;   TESTS[evaluate]="tests/faithf
 MODULE[reference]=audit/faithfulness/reference.py; TESTS[reference]="tests/faithfulness"
 MODULE[allowlist]=audit/loading/_allowlist.py;  TESTS[allowlist]="tests/loading/test_loader_refusals.py tests/loading/test_safe_pickle.py tests/loading/test_allowlist_admission.py tests/loading/test_allowlist_derivation.py tests/loading/test_every_estimator.py"
 MODULE[model]=audit/loading/_model.py;          TESTS[model]="tests/loading/test_loader_refusals.py tests/loading/test_safe_pickle.py tests/loading/test_model_validation.py tests/loading/test_model_load_paths.py tests/loading/test_allowlist_admission.py tests/loading/test_user_code.py"
-MODULE[unpickler]=audit/loading/_unpickler.py;  TESTS[unpickler]="tests/loading/test_loader_refusals.py tests/loading/test_safe_pickle.py tests/security/test_mutations.py"
+MODULE[unpickler]=audit/loading/_unpickler.py;  TESTS[unpickler]="tests/loading/test_loader_refusals.py tests/loading/test_safe_pickle.py tests/security/test_mutations.py tests/loading/test_allowlist_admission.py tests/loading/test_model_load_paths.py tests/loading/test_every_estimator.py tests/loading/test_user_code.py"
 MODULE[validate]=audit/loading/_validate.py;    TESTS[validate]="tests/loading/test_model_validation.py tests/loading/test_loader_refusals.py"
 MODULE[native]=audit/loading/_native.py;        TESTS[native]="tests/loading/test_native_loading.py tests/loading/test_native_fuzz.py tests/adapters/test_native_trees.py"
 keys=("$@")
