@@ -20,9 +20,10 @@ Docstrings, other strings, annotations, decorators and ``__all__`` are not mutat
 when its tests fail, *timeout* when they exceed the per-mutant limit (counted as killed: the mutant
 changed behaviour; the limit is ``--timeout`` or, when larger, :data:`LIMIT_FACTOR` times what the line's
 tests took on the unmutated code, so a slow set of tests is not taken for a hung mutant), *survived* when
-they pass, *uncovered* when no candidate test executes its line (counted as survived). Tests per mutant are chosen by coverage: the candidate tests run once under
-coverage.py with pytest-cov's per-test contexts (``--cov-context=test``), which maps each line to the tests
-that execute it (setup of a fixture included); a mutant runs only the tests of its line.
+they pass, *uncovered* when no candidate test executes its line (counted as survived). Tests per mutant are
+chosen by coverage: the candidate tests run once under coverage.py with pytest-cov's per-test contexts
+(``--cov-context=test``), which maps each line to the tests that execute it (setup of a fixture included); a
+mutant runs only the tests of its line.
 
 The source file is rewritten in place and always restored (with its mtime, so cached bytecode stays
 valid); each mutant gets a distinct mtime and no bytecode is written for it. Run it in a copy of the

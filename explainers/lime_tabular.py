@@ -79,10 +79,16 @@ def _lime(adapter: Any, train: np.ndarray, seed: int) -> Any:
                                 discretize_continuous=True, random_state=seed)
 
 
+def _row_generator(seed: int, position: int) -> np.random.RandomState:
+    """The generator a row draws all its perturbations from, seeded by (seed, position), so the result does not
+    depend on how rows are split between processes or blocks: the batched draws and lime's per-row reference
+    (:func:`_seed_row`) both use it."""
+    return np.random.RandomState(row_seed(seed, position))
+
+
 def _seed_row(explainer: Any, seed: int, position: int) -> None:
-    """Each row draws from its own generator, seeded by (seed, position), so the result does not depend
-    on how rows are split between processes or blocks."""
-    rng = np.random.RandomState(row_seed(seed, position))
+    """Point lime's explainer, its sampler and its discretiser at the row's generator."""
+    rng = _row_generator(seed, position)
     explainer.random_state = explainer.base.random_state = rng
     if explainer.discretizer is not None:
         explainer.discretizer.random_state = rng
@@ -153,7 +159,7 @@ def _neighbourhood_chunk(explainer: Any, quartiles: _QuartileTables, rows: np.nd
     are known, its truncated-normal uniforms in a second; the lookups, the ppf (:func:`truncnorm_ppf`) and the
     kernel run on all the rows together."""
     n, f = rows.shape
-    gens = [np.random.RandomState(row_seed(seed, offset + i)) for i in range(n)]
+    gens = [_row_generator(seed, offset + i) for i in range(n)]
     uniforms = np.stack([g.random_sample((f, num_samples)) for g in gens])
     first = explainer.discretizer.discretize(rows)
     # (rows, inputs, samples): each input's draws are contiguous; transposed to lime's layout at the end
