@@ -6,6 +6,7 @@ import copy
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
@@ -16,8 +17,8 @@ from audit.errors import ConfigError
 from audit.types import Attribution
 
 __all__ = ["Explainer", "ExplainerBase", "ExplainerParams", "validate_params", "linear_final_estimator",
-           "is_tree_model", "select_class", "row_seed", "worker_count", "map_row_chunks", "seeded_global_numpy",
-           "library_quiet"]
+           "is_tree_model", "select_class", "row_seed", "worker_count", "map_row_chunks", "row_cluster",
+           "seeded_global_numpy", "library_quiet"]
 
 
 @runtime_checkable
@@ -176,18 +177,45 @@ def worker_count(requested: Any, n_rows: int, adapter: Adapter) -> int:
     return max(1, min(n, n_rows // 2 or 1))
 
 
+_CLUSTER: ContextVar[Any] = ContextVar("row_cluster", default=None)
+
+
+@contextmanager
+def row_cluster(client: Any) -> Iterator[None]:
+    """While open, :func:`map_row_chunks` sends its chunks to ``client``'s Dask workers (a
+    ``dask.distributed.Client``; None: local processes, as without it)."""
+    token = _CLUSTER.set(client)
+    try:
+        yield
+    finally:
+        _CLUSTER.reset(token)
+
+
 def map_row_chunks(fn: Callable[..., Any], adapter: Adapter, X: np.ndarray, n_jobs: Any, *args: Any) -> tuple[list, int]:
     """``fn(adapter, rows, offset, *args)`` over contiguous row chunks, in joblib worker processes when
-    ``n_jobs`` allows; returns the per-chunk results in row order and the number of workers used. Model
-    calls made in the workers are added to ``adapter.counter``."""
+    ``n_jobs`` allows, or on the Dask workers of an open :func:`row_cluster`; returns the per-chunk results in
+    row order and the number of workers used. Model calls made in the workers are added to
+    ``adapter.counter``."""
     jobs = worker_count(n_jobs, len(X), adapter)
     if jobs == 1:
         return [fn(adapter, X, 0, *args)], 1
-    from joblib import Parallel, delayed
-
     bounds = np.linspace(0, len(X), jobs + 1).astype(int)
-    done = Parallel(n_jobs=jobs)(delayed(_counted)(fn, adapter, X[a:b], int(a), *args)
-                                 for a, b in zip(bounds[:-1], bounds[1:]) if b > a)
+    chunks = [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+    client = _CLUSTER.get()
+    if client is not None:
+        # Each task carries its own copy of the adapter and its rows: nothing lives on one worker only, so a
+        # worker that dies loses only the task it ran, which the scheduler retries elsewhere or reports as
+        # KilledWorker. (joblib's dask backend scatters large arguments to single workers; when that worker
+        # died, the tasks needing the lost data never finished and the run hung.)
+        futures = [client.submit(_counted, fn, adapter, X[a:b], a, *args, pure=False) for a, b in chunks]
+        try:
+            done = [f.result() for f in futures]
+        finally:
+            client.cancel(futures)
+    else:
+        from joblib import Parallel, delayed
+
+        done = Parallel(n_jobs=jobs)(delayed(_counted)(fn, adapter, X[a:b], a, *args) for a, b in chunks)
     for _, calls, rows in done:
         adapter.counter.merge(calls, rows)
     return [out for out, _, _ in done], jobs
