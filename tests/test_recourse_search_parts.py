@@ -130,3 +130,90 @@ def test_a_result_reports_changes_in_data_order_with_their_distance_to_the_neare
     assert (cf.nn_distance, cf.nn_ratio) == (d, d / search.support.typical_nn)
     assert type(cf.nn_distance) is float and result.evaluations == 7 and result.why_none is None
     assert isinstance(cf, Counterfactual) and not cf.verified
+
+
+def test_the_search_s_defaults_are_the_configuration_s():
+    from audit.config import parse_config
+
+    s, defaults = _search(), parse_config("").recourse
+    assert (s.n, s.max_changes, s.budget, s.max_ratio) == (defaults.counterfactuals, defaults.max_changes,
+                                                           defaults.max_evaluations, defaults.max_neighbour_ratio)
+
+
+def test_a_counterfactual_applies_its_changes_to_a_copy_and_starts_unverified():
+    cf = Counterfactual(((0, 1.0, 5.0), (2, 0.0, 1.0)), 2.0, 0.1, 0.5)
+    x = np.array([1.0, 7.0, 0.0])
+    np.testing.assert_array_equal(cf.apply(x), [5.0, 7.0, 1.0])
+    assert x.tolist() == [1.0, 7.0, 0.0] and cf.features == frozenset({0, 2})
+    assert (cf.outcome, cf.verified) == ("", False) and np.isnan(cf.score)
+
+
+def test_swaps_offer_every_cheaper_value_of_each_changed_input_and_improve_takes_the_cheapest_that_holds():
+    # input 0 has values at costs 3, 1, 2 (moves 0, 1, 2); input 1 at costs 5, 4 (moves 3, 4)
+    moves = _Moves(np.array([0, 0, 0, 1, 1]), np.array([10.0, 11.0, 12.0, 20.0, 21.0]),
+                   np.array([3.0, 1.0, 2.0, 5.0, 4.0]))
+    row = _Row(np.zeros(2), moves, budget=100)
+    row.best = [(8.0, (0, 3))]
+    swaps = row.swaps()
+    assert swaps == [(0, (1, 3)), (0, (2, 3)), (0, (0, 4))]
+    seen = []
+
+    def plausible(r, state):
+        seen.append(state)
+        return state != (1, 3)  # the cheapest swap leaves the data's support
+
+    assert row.improve(swaps, np.array([True, True, False]), plausible)
+    assert row.best == [(7.0, (2, 3))] and seen == [(1, 3), (2, 3)]
+    assert row.flipped == {(1, 3), (2, 3)}
+    assert not row.improve([(0, (0, 3))], np.array([True]), lambda r, s: True)  # not cheaper: kept
+    assert not row.improve(swaps, np.zeros(3, bool), lambda r, s: True) and row.best == [(7.0, (2, 3))]
+
+
+class _Labels:
+    """A model approving a row whose first input is at least 300; its favourable-class score is input 0 / 1000."""
+
+    classes = np.array(["bad", "good"])
+
+    def __init__(self):
+        self.batches = []
+
+    def predict_label(self, Z):
+        self.batches.append(len(Z))
+        return np.where(Z[:, 0] >= 300, "good", "bad")
+
+    def predict_all(self, Z):
+        p = Z[:, 0] / 1000
+        return np.column_stack([1 - p, p])
+
+
+def test_ask_answers_every_row_s_states_from_one_batch():
+    search = _search()
+    model = _Labels()
+    r1 = _Row(np.array([100.0, 20.0, 0.0]), search._moves(np.array([100.0, 20.0, 0.0])), 100)
+    r2 = _Row(np.array([200.0, 30.0, 1.0]), search._moves(np.array([200.0, 30.0, 1.0])), 100)
+    first = [int(np.flatnonzero(r1.moves.value == v)[0]) for v in (200.0, 400.0)]
+    second = [int(np.flatnonzero(r2.moves.value == 500.0)[0])]
+    (f1, s1), (f2, s2) = search._ask(model, [(r1, [(m,) for m in first]), (r2, [(m,) for m in second])])
+    assert model.batches == [3]
+    assert f1.tolist() == [False, True] and f2.tolist() == [True]
+    np.testing.assert_allclose(s1, [0.2, 0.4])
+    np.testing.assert_allclose(s2, [0.5])
+
+
+def test_a_change_outside_the_support_is_counted_on_its_row():
+    search = _search(max_ratio=1e-9)  # nothing but a real row itself is near enough
+    x = np.array([100.0, 20.0, 0.0])
+    row = _Row(x, search._moves(x), 100)
+    m = int(np.flatnonzero((row.moves.feature == 0) & (row.moves.value == 500.0))[0])
+    assert search._plausible(row, (m,)) is False and row.implausible == 1
+    loose = _search(max_ratio=1e9)
+    row2 = _Row(x, loose._moves(x), 100)
+    assert loose._plausible(row2, (m,)) is True and row2.implausible == 0
+
+
+def test_a_run_on_a_threshold_model_finds_the_cheapest_single_change_and_stays_in_budget():
+    search = _search(actionable=(True, False, False), n=2)
+    model = _Labels()
+    (result,) = search.run(model, np.array([[100.0, 20.0, 0.0]]))
+    assert [cf.changes for cf in result.counterfactuals] == [((0, 100.0, 300.0),)]
+    assert 0 < result.evaluations <= search.budget and result.why_none is None
