@@ -5,6 +5,7 @@ and when a row had no proposal, the consistency share, the data's columns and wh
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -33,7 +34,7 @@ protected_attributes = ["age"]
 [recourse]
 immutable = ["duration"]
 bounds = {amount = [500, 5000], branch = [0, 1]}
-directions = {amount = "decrease", duration = "increase", branch = "any"}
+directions = {amount = "decrease", age = "any", duration = "increase", branch = "any"}
 costs = {amount = 2.5, branch = 9.0}
 counterfactuals = 2
 max_changes = 2
@@ -70,7 +71,8 @@ def test_a_favourable_class_is_found_by_its_printed_form():
 def test_recourse_names_are_checked_against_data_only_when_its_columns_are_known():
     config = parse_config('[recourse]\nimmutable = ["nowhere"]\n')
     check_recourse_names(config, SPACE, None)  # nothing to check against: a name that is no input changes nothing
-    with pytest.raises(ConfigError, match="nowhere.*is not a column of DATA"):
+    with pytest.raises(ConfigError, match=re.escape("[recourse]: 'nowhere' is not a column of DATA. Columns are: 'amount', "
+                                                    "'age', 'duration', 'housing'. Fix the name in audit.toml.")):
         check_recourse_names(config, SPACE, list(SPACE.names))
     check_recourse_names(config, SPACE, [*SPACE.names, "nowhere"])
     for key, value in (("directions", '{housing = "increase"}'), ("bounds", "{housing = [0, 1]}")):
@@ -149,3 +151,49 @@ def test_recourse_is_skipped_when_disabled_or_without_classes(case):
     gate = object()
     out, same_gate, run = attach_recourse(decisions, gate, None, adapter, favorable, config)
     assert out == list(decisions) and same_gate is gate and run is None
+
+
+class _Approves:
+    """Approves ("good") an application whose amount is at most 1,500; its good-class score falls with the amount."""
+
+    classes = np.array(["bad", "good"])
+
+    def predict_label(self, Z):
+        return np.where(Z[:, 0] <= 1500, "good", "bad")
+
+    def predict(self, Z):
+        return 1 - Z[:, 0] / 5000
+
+    def predict_all(self, Z):
+        p = self.predict(Z)
+        return np.column_stack([1 - p, p])
+
+
+def test_attach_recourse_searches_the_adverse_decisions_verifies_and_records_what_it_did():
+    from audit.gate.checks import Gate
+
+    config = parse_config('[policy]\nprotected_attributes = ["age"]\n[recourse]\nimmutable = ["duration"]\n'
+                          'bounds = {amount = [500, 5000]}\ncosts = {amount = 2.0}\n'
+                          'directions = {amount = "decrease"}\nrows = 1\n[report]\nadverse_decisions = 2\n')
+    ds = SimpleNamespace(X=X, space=SPACE, feature_names=list(SPACE.names), ignored_columns=[], extra=[],
+                         target_name="risk")
+    decisions = [Decision(row, 0.2, outcome, outcome == "bad", ({"feature": "amount"},), "shap",
+                          reasons_by_method={"shap": ({"feature": "amount"},), "lime": ({"feature": "age"},)})
+                 for row, outcome in ((1, "good"), (2, "bad"), (3, "bad"), (4, "good"))]
+    gate = Gate(passed=True, checks=(), passing_explainers=("shap",))
+    out, new_gate, run = attach_recourse(decisions, gate, ds, _Approves(), "good", config)
+    assert [d.recourse is not None for d in out] == [False, True, True, False]  # max(rows, adverse_decisions) = 2
+    for d in out[1:3]:
+        (cf,) = d.recourse["counterfactuals"][:1]
+        assert d.recourse["found"] and cf["verified"] and cf["outcome"] == "good"
+        assert [c["feature"] for c in cf["changes"]] == ["amount"] and float(cf["changes"][0]["to"]) <= 1500
+    record = run.record
+    assert record["decisions_searched"] == 2 and record["decisions_with_recourse"] == 2
+    assert record["immutable"] == ["age", "duration"]
+    assert (record["directions"], record["bounds"], record["costs"]) == ({"amount": "decrease"}, {"amount": [500.0, 5000.0]},
+                                                                        {"amount": 2.0})
+    assert record["model_rows"] == sum(d.recourse["evaluations"] for d in out[1:3]) > 0
+    assert record["consistency"] == {"shap": {"share": 1.0, "decisions": 2}, "lime": {"share": 0.0, "decisions": 2}}
+    assert [c.name for c in new_gate.checks] == ["recourse_consistency:shap", "recourse_consistency:lime"]
+    assert new_gate.passed  # a low consistency is a finding, never blocking
+    assert run.search.rules.weight.tolist() == [2.0, 1.0, 1.0, 1.0]
