@@ -207,7 +207,11 @@ def map_row_chunks(fn: Callable[..., Any], adapter: Adapter, X: np.ndarray, n_jo
         # worker that dies loses only the task it ran, which the scheduler retries elsewhere or reports as
         # KilledWorker. (joblib's dask backend scatters large arguments to single workers; when that worker
         # died, the tasks needing the lost data never finished and the run hung.)
-        futures = [client.submit(_counted, fn, adapter, X[a:b], a, *args, pure=False) for a, b in chunks]
+        import warnings
+
+        with warnings.catch_warnings():  # the model in every task is deliberate; dask's size warning is noise
+            warnings.filterwarnings("ignore", message="Sending large graph")
+            futures = [client.submit(_counted, fn, adapter, X[a:b], a, *args, pure=False) for a, b in chunks]
         try:
             done = [f.result() for f in futures]
         finally:
