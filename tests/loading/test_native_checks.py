@@ -236,3 +236,72 @@ def test_the_spec_beside_a_model_is_read_by_its_stem(tmp_path):
     spec.write_bytes(b" " * ((16 << 20) + 1))
     with pytest.raises(InputError, match="16,777,217 bytes; a preprocessing spec is at most 16 MiB"):
         N.read_native_spec(model)
+
+
+def test_a_catboost_file_loads_in_process_with_its_summary(tmp_path):
+    """A real .cbm (a categorical input among numeric ones): the loader's summary is what the model says of itself,
+    and the tree limit holds at its boundary."""
+    cb = pytest.importorskip("catboost")
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"amount": rng.normal(size=60), "housing": rng.choice(["own", "rent"], 60),
+                          "age": rng.integers(20, 70, 60)})
+    y = np.where(frame["amount"] > 0, "good", "bad")
+    path = tmp_path / "m.cbm"
+    cb.CatBoostClassifier(iterations=4, depth=2, verbose=False, random_seed=0, thread_count=1, cat_features=["housing"],
+                          allow_writing_files=False).fit(frame, y).save_model(str(path))
+    data = path.read_bytes()
+    loaded = N.load_native(data, path, "digest", "catboost")
+    info = loaded.extra["native"]
+    assert info == {"library": "catboost", "objective": "Logloss", "num_class": 2, "classes": ["bad", "good"],
+                    "num_feature": 3, "feature_names": ["amount", "housing", "age"], "cat_features": ["housing"],
+                    "trees": 4}
+    assert loaded.how == "catboost.CatBoost.load_model(blob=...) (.cbm), header checked"
+    assert (loaded.format, loaded.sha256, loaded.trusted) == ("catboost", "digest", False)
+    regressor = tmp_path / "r.cbm"
+    cb.CatBoostRegressor(iterations=2, depth=2, verbose=False, random_seed=0, thread_count=1,
+                         allow_writing_files=False).fit(frame[["amount", "age"]], frame["age"]).save_model(str(regressor))
+    info = N.load_native(regressor.read_bytes(), regressor, "d", "catboost").extra["native"]
+    assert (info["objective"], info["num_class"], info["classes"], info["cat_features"]) == ("RMSE", 0, [], [])
+
+
+def test_catboost_s_tree_limit_holds_at_its_boundary(tmp_path, monkeypatch):
+    cb = pytest.importorskip("catboost")
+    import numpy as np
+
+    path = tmp_path / "m.cbm"
+    X = np.random.default_rng(1).normal(size=(40, 2))
+    cb.CatBoostRegressor(iterations=3, depth=1, verbose=False, random_seed=0, thread_count=1,
+                         allow_writing_files=False).fit(X, X[:, 0]).save_model(str(path))
+    monkeypatch.setattr(N, "MAX_TREES", 3)
+    assert N.load_native(path.read_bytes(), path, "d", "catboost").extra["native"]["trees"] == 3
+    monkeypatch.setattr(N, "MAX_TREES", 2)
+    with pytest.raises(UnsafeModelError, match="3 trees \\(at most 2\\)"):
+        N.load_native(path.read_bytes(), path, "d", "catboost")
+
+
+def test_a_library_error_is_one_model_error_line_and_a_library_refusal_passes_through(tmp_path, monkeypatch):
+    path = tmp_path / "m.json"
+
+    def broken(data, path, fmt):
+        raise ValueError("bad\n  tree   layout")
+
+    monkeypatch.setattr(N, "_load_xgboost", broken)
+    with pytest.raises(ModelError, match="the xgboost-json file could not be loaded \\(ValueError: bad tree layout\\)"):
+        N.load_native(b"{}", path, "d", "xgboost-json")
+
+    def deep(data, path, fmt):
+        raise RecursionError("deep")
+
+    monkeypatch.setattr(N, "_load_xgboost", deep)
+    with pytest.raises(UnsafeModelError, match="RecursionError while checking its structure"):
+        N.load_native(b"{}", path, "d", "xgboost-json")
+    monkeypatch.undo()
+    with pytest.raises(InputError, match="not valid XGBoost JSON"):
+        N._load_xgboost(b"{not json", path, "xgboost-json")
+    with pytest.raises(UnsafeModelError, match="not well-formed UBJSON"):
+        N._load_xgboost(b"{U", path, "xgboost-ubj")
+    with pytest.raises(UnsafeModelError, match="a LightGBM text model that is not UTF-8 \\(byte 5\\)"):
+        N._load_lightgbm(b"tree\n\xff", path)
