@@ -390,3 +390,44 @@ def test_column_selectors_hold_patterns_and_dtypes():
 def test_a_model_with_state_past_every_check_still_predicts(fam):
     """The tampered copies above are refused; the models they came from predict as fitted."""
     assert (fam["tree"].predict(X) == Y).mean() > 0.9
+
+
+# --- the walk: every container and every dtype is visited ----------------------------------------------------
+
+
+OVERLAP = np.dtype({"names": ["a", "b"], "formats": ["<i4", "<i4"], "offsets": [0, 2], "itemsize": 8})
+
+
+class _Holder:
+    """A plain object (no estimator) whose attributes the walk must visit too."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+def _bad_tree(fam):
+    return _tree_with(fam["tree"], _set("left_child", 0, 0))
+
+
+@pytest.mark.parametrize("wrap", [
+    lambda b: {"k": b}, lambda b: {b: 1}, lambda b: [b], lambda b: (1, b), lambda b: {b}, lambda b: frozenset([b]),
+    lambda b: np.array([None, b], dtype=object), lambda b: _Holder(_Holder(b)),
+])
+def test_a_damaged_tree_is_found_in_any_container(fam, wrap):
+    with pytest.raises(UnsafeModelError, match="nodes.left_child/right_child"):
+        validate_model(wrap(_bad_tree(fam)), P)
+
+
+@pytest.mark.parametrize("value", [OVERLAP, np.zeros(2, dtype=OVERLAP), np.zeros(2, dtype=OVERLAP)[0]])
+def test_every_dtype_is_checked_standalone_in_arrays_and_in_scalars(value):
+    with pytest.raises(UnsafeModelError, match="dtype fields overlap"):
+        validate_model(_Holder(value), P)
+
+
+def test_an_object_seen_twice_is_checked_once_and_scalars_are_skipped(fam):
+    est = copy.deepcopy(fam["tree"])
+    shared = np.arange(3.0)
+    est.a_, est.b_ = shared, shared
+    est.c_ = ("text", b"bytes", 1, 2.0, None, range(3), slice(1))
+    validate_model(est, P)
+
