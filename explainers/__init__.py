@@ -12,7 +12,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from audit.errors import ConfigError, InputError
-from explainers._base import Explainer, ExplainerBase, ExplainerParams
+from explainers._base import Explainer, ExplainerBase, ExplainerParams, row_cluster
 from explainers._budget import model_cost
 from explainers.captum_methods import CAPTUM_EXPLAINERS
 from explainers.coefficients import Coefficients
@@ -21,7 +21,7 @@ from explainers.shap_explainer import Shap
 from explainers.tree_path import TreePath
 
 __all__ = ["Explainer", "ExplainerBase", "ExplainerParams", "registry", "select", "explainer_settings", "check_names",
-           "reconfigure", "ENTRY_POINT_GROUP", "model_cost"]
+           "reconfigure", "ENTRY_POINT_GROUP", "model_cost", "row_cluster"]
 
 RESERVED = ("select",)  # a key of the [explainers] table, not an explainer name
 

@@ -142,14 +142,14 @@ def _result(entry: tuple[int, tuple, Any], pending: deque, lost: tuple[type[Base
 @contextmanager
 def on_cluster(scheduler: str | None, config: Any) -> Iterator[Any]:
     """For ``audit run``: the row-parallel explainers (LIME, model-agnostic SHAP) send their row chunks to the
-    cluster's workers (:func:`explainers._base.row_cluster`), over every worker thread unless ``n_jobs`` is
+    cluster's workers (:func:`explainers.row_cluster`), over every worker thread unless ``n_jobs`` is
     configured. Yields the configuration to run with. Per-row seeds make the attributions identical to the
     serial run's."""
     with cluster(scheduler) as client:
         if client is None:
             yield config
             return
-        from explainers._base import row_cluster
+        from explainers import row_cluster
 
         if config.n_jobs in (0, 1):
             config = config.model_copy(update={"n_jobs": worker_count(client)})
