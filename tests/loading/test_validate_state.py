@@ -9,10 +9,10 @@ import copy
 
 import numpy as np
 import pytest
-from sklearn.tree._tree import Tree
 
 from audit.errors import ModelError, UnsafeModelError
 from audit.loading._validate import validate_model
+from tests.security.hostile import _with_tree_state
 from tests.security.models import X, Y, families
 
 P = "m.pkl"
@@ -26,19 +26,6 @@ def fam():
 def _refused(obj, field):
     with pytest.raises(UnsafeModelError, match=f"model m.pkl: refused after loading: .*field '{field}'"):
         validate_model(obj, P)
-
-
-def _tree_with(est, mutate):
-    """A copy of a fitted tree estimator whose Tree holds mutated node arrays (set past Tree's own checks)."""
-    est = copy.deepcopy(est)
-    t = est.tree_
-    state = t.__getstate__()
-    state = {**state, "nodes": state["nodes"].copy(), "values": state["values"].copy()}
-    mutate(state)
-    bad = Tree(t.n_features, np.asarray(t.n_classes, dtype=np.intp), t.n_outputs)
-    bad.__setstate__(state)
-    est.tree_ = bad
-    return est
 
 
 def test_every_family_as_fitted_passes(fam):
@@ -61,30 +48,30 @@ def _set(field, index, value):
 def test_tree_nodes_are_checked(fam, node_field, value, field):
     est = fam["tree"]
     value = est.tree_.node_count if value == "node_count" else value
-    _refused(_tree_with(est, _set(node_field, 0, value)), field)
+    _refused(_with_tree_state("tree", _set(node_field, 0, value)), field)
 
 
 def test_tree_features_children_and_depth_at_their_boundaries(fam):
     est = fam["tree"]
     n_features = est.tree_.n_features
-    _refused(_tree_with(est, _set("feature", 0, n_features)), "nodes.feature")
-    validate_model(_tree_with(est, _set("feature", 0, n_features - 1)), P)
+    _refused(_with_tree_state("tree", _set("feature", 0, n_features)), "nodes.feature")
+    validate_model(_with_tree_state("tree", _set("feature", 0, n_features - 1)), P)
 
     def one_sided(state):
         leaf = int(np.flatnonzero(state["nodes"]["left_child"] == -1)[0])
         state["nodes"]["right_child"][leaf] = state["node_count"] - 1
 
-    _refused(_tree_with(est, one_sided), "nodes.right_child")
+    _refused(_with_tree_state("tree", one_sided), "nodes.right_child")
 
     def two_parents(state):
         state["nodes"]["right_child"][0] = state["nodes"]["left_child"][0]
 
     with pytest.raises(UnsafeModelError, match="two parents or none"):
-        validate_model(_tree_with(est, two_parents), P)
+        validate_model(_with_tree_state("tree", two_parents), P)
     deep = copy.deepcopy(est)
     state = deep.tree_.__getstate__()
     for depth, ok in ((state["node_count"], True), (state["node_count"] + 1, False)):
-        bad = _tree_with(est, lambda s, d=depth: s.__setitem__("max_depth", d))
+        bad = _with_tree_state("tree", lambda s, d=depth: s.__setitem__("max_depth", d))
         if ok:
             validate_model(bad, P)
         else:
@@ -406,7 +393,7 @@ class _Holder:
 
 
 def _bad_tree(fam):
-    return _tree_with(fam["tree"], _set("left_child", 0, 0))
+    return _with_tree_state("tree", _set("left_child", 0, 0))
 
 
 @pytest.mark.parametrize("wrap", [
